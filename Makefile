@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# slatrace build. `make` builds build/slatrace; `make test`, `make demo`,
+# `make deps`, `make clean`, `make vmlinux`, `make format-check`.
+# V=1 shows the commands, SAN=1 builds with AddressSanitizer+UBSan into build-san/.
+
+ARCH ?= x86
+SAN ?= 0
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKGS := libbpf libelf zlib json-c
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(SANFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iinclude -Iuser -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LDLIBS = $(PKG_LIBS) -lm
+BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude \
+	-Wall -Wno-unused-function -MMD -MP
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(wildcard user/core/*.c user/proto/*.c user/report/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/syscall_names.o
+APP_SRCS := $(wildcard user/probes/*.c user/cmd/*.c)
+APP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APP_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))
+E2E_BINS := $(patsubst tests/e2e/%.c,$(BUILD)/tests/%,$(wildcard tests/e2e/*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench
+
+all: $(BUILD)/slatrace $(TOOL_BINS)
+
+$(BUILD)/slatrace: $(APP_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/syscall_names.c: tools/gen-syscall-names.sh | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)tools/gen-syscall-names.sh > $@
+
+$(BUILD)/obj/syscall_names.o: $(BUILD)/syscall_names.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# every user object may include a skeleton: build them first; -MMD then
+# tracks the real header dependencies, shared headers included
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/e2e/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread -lm
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread -lm
+
+$(BUILD)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread -lm
+
+$(BUILD):
+	@mkdir -p $@
+
+deps:
+	$(Q)tools/install-deps.sh
+
+test-build: all $(BUILD)/tests/unit-tests $(E2E_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+
+# install deps first, then re-enter make so pkg-config sees the libraries
+test:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
+
+test-run: test-build
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
+
+demo:
+	$(Q)tools/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+bench: all $(BENCH_BINS)
+	$(Q)for b in bench/*.sh; do BUILD=$(BUILD) $$b || exit 1; done
+
+vmlinux:
+	$(Q)tools/gen-vmlinux.sh $(ARCH)
+
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+clean:
+	$(call msg,CLEAN,build)
+	$(Q)rm -rf build build-san
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/obj/*/*/*/*.d)

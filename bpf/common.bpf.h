@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Shared by every probe family's BPF object: the target filter, histogram
+ * recording and loss accounting. The maps declared here are created once by
+ * the session (from bpf/target.bpf.c) and shared with every family through
+ * bpf_map__reuse_fd(), so one run has one target set, one ring buffer and
+ * one set of loss counters.
+ */
+#ifndef SLATRACE_COMMON_BPF_H
+#define SLATRACE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "slatrace/common.h"
+#include "slatrace/hist.h"
+
+/* Set by userspace before load; constant to the verifier, so the branches
+ * of other modes are removed and an untargeted task pays for one test. */
+const volatile __u32 targ_mode = SLT_TARGET_ALL;
+const volatile __u32 targ_self_tgid = 0;
+const volatile __u32 targ_npids = 0;
+const volatile __u32 targ_pids[SLT_MAX_PIDLIST] = {};
+const volatile __u64 targ_comm[SLT_COMM_LEN / 8] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SLT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLT_DROP_KERNEL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void slt_drop(__u32 stage)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &stage);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline int slt_target_match_tgid(__u32 tgid)
+{
+	if (targ_mode == SLT_TARGET_ALL)
+		return tgid != targ_self_tgid;
+	if (targ_mode == SLT_TARGET_PIDLIST) {
+		for (int i = 0; i < SLT_MAX_PIDLIST; i++) {
+			if (i >= targ_npids)
+				break;
+			if (targ_pids[i] == tgid)
+				return 1;
+		}
+		return 0;
+	}
+	if (targ_mode == SLT_TARGET_PIDMAP)
+		return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	if (targ_mode == SLT_TARGET_COMM) {
+		__u64 comm[SLT_COMM_LEN / 8] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		return comm[0] == targ_comm[0] && comm[1] == targ_comm[1];
+	}
+	if (targ_mode == SLT_TARGET_CGROUP)
+		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
+	return 0;
+}
+
+/* Is the current task one we trace? Called first in every program. */
+static __always_inline int slt_target_match(void)
+{
+	return slt_target_match_tgid(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* Record v into a histogram shared by all CPUs. */
+static __always_inline void slt_hist_record(struct slt_hist *h, __u64 v)
+{
+	__u32 s = slt_hist_slot(v);
+	__u64 old;
+
+	if (s >= SLT_HIST_NBUCKETS)
+		s = SLT_HIST_NBUCKETS - 1;
+	__sync_fetch_and_add(&h->slots[s], 1);
+	__sync_fetch_and_add(&h->sum_ns, v);
+	/* max: a few compare-and-swap rounds; losing all of them needs three
+	 * concurrent larger values on one series, and then one of those wins */
+	for (int i = 0; i < 3; i++) {
+		old = h->max_ns;
+		if (v <= old)
+			break;
+		if (__sync_val_compare_and_swap(&h->max_ns, old, v) == old)
+			break;
+	}
+}
+
+#endif

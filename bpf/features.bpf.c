@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Feature probes for `slatrace check` and for trace before it loads a family.
+ *
+ * Measures: nothing about the workload. Each program proves that one kind of
+ * hook loads, attaches and actually runs on this kernel: it counts the hits
+ * of the checking process itself (targ_tgid) in its own .bss counter, which
+ * userspace reads after triggering the hook (getppid(), a short sleep, a
+ * call to a function of its own, a busy loop).
+ * Hooks: tp/syscalls/sys_enter_getppid, tp_btf/sys_enter, raw_tp/sys_enter,
+ * a uprobe and a uretprobe on a function of the slatrace binary, a kprobe
+ * and an fentry on a kernel function chosen at run time, a software
+ * CPU-clock perf_event, a ring-buffer record (raw_tp/sys_enter) and task
+ * local storage (tp_btf/sys_enter).
+ * Cost: every program is optional (SEC("?...")) and userspace enables one
+ * probe at a time for a few milliseconds: the sys_enter ones cost every task
+ * on the host one tgid compare per syscall while they are attached.
+ * Needs: global data (5.2+) and whatever each probe tests: BTF and 5.5+ for
+ * tp_btf and fentry, 5.8+ for the ring buffer, 5.11+ for task storage.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 targ_tgid = 0;
+
+/* one hit counter per program, read by userspace through the skeleton */
+__u64 tp_hits = 0;
+__u64 tp_btf_hits = 0;
+__u64 raw_tp_hits = 0;
+__u64 uprobe_hits = 0;
+__u64 uretprobe_hits = 0;
+__u64 kprobe_hits = 0;
+__u64 fentry_hits = 0;
+__u64 perf_event_hits = 0;
+__u64 ringbuf_hits = 0;
+__u64 task_storage_hits = 0;
+
+/* a ring-buffer record: userspace checks it sees the tgid it set */
+struct feature_rec {
+	__u32 tgid;
+	__u32 __pad;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* one page; userspace sets the real page size */
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_counts SEC(".maps");
+
+static __always_inline int is_self(void)
+{
+	return (__u32)(bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+static __always_inline void hit(__u64 *counter)
+{
+	if (is_self())
+		__sync_fetch_and_add(counter, 1);
+}
+
+SEC("?tp/syscalls/sys_enter_getppid")
+int handle_tp_getppid(void *ctx)
+{
+	hit(&tp_hits);
+	return 0;
+}
+
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(handle_tp_btf_sys_enter, struct pt_regs *regs, long id)
+{
+	hit(&tp_btf_hits);
+	return 0;
+}
+
+SEC("?raw_tp/sys_enter")
+int handle_raw_tp_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	hit(&raw_tp_hits);
+	return 0;
+}
+
+/* attached by userspace to a function of its own binary */
+SEC("?uprobe")
+int handle_uprobe(struct pt_regs *ctx)
+{
+	hit(&uprobe_hits);
+	return 0;
+}
+
+SEC("?uretprobe")
+int handle_uretprobe(struct pt_regs *ctx)
+{
+	hit(&uretprobe_hits);
+	return 0;
+}
+
+/* the kernel function is chosen by userspace (it differs per architecture) */
+SEC("?kprobe")
+int handle_kprobe(struct pt_regs *ctx)
+{
+	hit(&kprobe_hits);
+	return 0;
+}
+
+/* attach target set by userspace with bpf_program__set_attach_target() */
+SEC("?fentry")
+int BPF_PROG(handle_fentry)
+{
+	hit(&fentry_hits);
+	return 0;
+}
+
+SEC("?perf_event")
+int handle_perf_event(struct bpf_perf_event_data *ctx)
+{
+	hit(&perf_event_hits);
+	return 0;
+}
+
+SEC("?raw_tp/sys_enter")
+int handle_ringbuf_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct feature_rec *r;
+
+	if (!is_self())
+		return 0;
+	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	if (!r)
+		return 0;
+	r->tgid = targ_tgid;
+	r->__pad = 0;
+	r->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(r, 0);
+	/* no fetching atomics (5.12+): this probe must not need more than a
+	 * ring buffer does */
+	__sync_fetch_and_add(&ringbuf_hits, 1);
+	return 0;
+}
+
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(handle_task_storage_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 *n;
+
+	if (!is_self())
+		return 0;
+	n = bpf_task_storage_get(&task_counts, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!n)
+		return 0;
+	/* count through the storage, so a hit proves it was created and kept */
+	*n += 1;
+	if (*n > 1)
+		__sync_fetch_and_add(&task_storage_hits, 1);
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Subcommands. Each gets argv starting at its own name (argv[0] = "trace")
+ * and returns an exit code (SLT_EXIT_*). */
+#ifndef SLT_CMD_CMD_H
+#define SLT_CMD_CMD_H
+
+#include <getopt.h>
+
+#define SLT_VERSION "0.1.0"
+
+int cmd_trace(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* Print an option table as usage text, so --help cannot drift from the
+ * parser: each option's help comes from the same array getopt_long reads. */
+struct opt_help {
+	struct option opt;
+	int short_name;		/* 0 if none */
+	const char *arg;	/* "PID[,PID...]" or NULL */
+	const char *help;
+};
+void cmd_print_options(FILE *f, const struct opt_help *opts);
+/* build getopt_long's arrays from an opt_help table; caller frees *longopts */
+int cmd_getopt_tables(const struct opt_help *opts, struct option **longopts, char *shortopts,
+		      int shortlen);
+/* "unknown option", "missing argument" in one line, for getopt's '?' */
+int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 0 when root or CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN); else prints the
+ * one-line reason and returns SLT_EXIT_FAIL */
+int cmd_need_privileges(const char *cmd);
+
+#endif

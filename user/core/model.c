@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include "core/model.h"
+
+struct model *model_new(void)
+{
+	return calloc(1, sizeof(struct model));
+}
+
+static void series_free(struct series *s)
+{
+	if (!s)
+		return;
+	free(s->counters);
+	free(s);
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->nseries; i++)
+		series_free(m->series[i]);
+	free(m->series);
+	free(m);
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+struct series *model_series(struct model *m, const char *family, const char *name)
+{
+	struct series *s;
+
+	for (int i = 0; i < m->nseries; i++) {
+		s = m->series[i];
+		if (!strcmp(s->family, family) && !strcmp(s->name, name))
+			return s;
+	}
+	if (m->nseries == m->cap) {
+		int cap = m->cap ? m->cap * 2 : 64;
+		struct series **n = realloc(m->series, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		m->series = n;
+		m->cap = cap;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	copy_str(s->family, sizeof(s->family), family);
+	copy_str(s->name, sizeof(s->name), name);
+	m->series[m->nseries++] = s;
+	return s;
+}
+
+int series_set_label(struct series *s, const char *key, const char *val)
+{
+	for (int i = 0; i < s->nlabels; i++) {
+		if (!strcmp(s->labels[i].key, key)) {
+			copy_str(s->labels[i].val, sizeof(s->labels[i].val), val);
+			return 0;
+		}
+	}
+	if (s->nlabels >= SLT_MAX_LABELS)
+		return -E2BIG;
+	copy_str(s->labels[s->nlabels].key, sizeof(s->labels[0].key), key);
+	copy_str(s->labels[s->nlabels].val, sizeof(s->labels[0].val), val);
+	s->nlabels++;
+	return 0;
+}
+
+int series_set_counter(struct series *s, const char *name, uint64_t value)
+{
+	struct counter *c;
+
+	for (int i = 0; i < s->ncounters; i++) {
+		if (!strcmp(s->counters[i].name, name)) {
+			s->counters[i].value = value;
+			return 0;
+		}
+	}
+	c = realloc(s->counters, (s->ncounters + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	s->counters = c;
+	copy_str(c[s->ncounters].name, sizeof(c->name), name);
+	c[s->ncounters].value = value;
+	s->ncounters++;
+	return 0;
+}
+
+uint64_t series_counter(const struct series *s, const char *name)
+{
+	for (int i = 0; i < s->ncounters; i++)
+		if (!strcmp(s->counters[i].name, name))
+			return s->counters[i].value;
+	return 0;
+}
+
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
+
+	if (x->hist.sum != y->hist.sum)
+		return x->hist.sum < y->hist.sum ? 1 : -1;
+	if (x->hist.count != y->hist.count)
+		return x->hist.count < y->hist.count ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+struct series **model_sorted(const struct model *m, const char *family, int *n)
+{
+	struct series **v = calloc(m->nseries ? m->nseries : 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (int i = 0; i < m->nseries; i++)
+		if (!family || !strcmp(m->series[i]->family, family))
+			v[(*n)++] = m->series[i];
+	qsort(v, *n, sizeof(*v), by_total_desc);
+	return v;
+}
+
+static struct series *series_clone_into(struct model *dst, const struct series *s)
+{
+	struct series *c = model_series(dst, s->family, s->name);
+
+	if (!c)
+		return NULL;
+	memcpy(c->labels, s->labels, sizeof(s->labels));
+	c->nlabels = s->nlabels;
+	c->hist = s->hist;
+	c->errors = s->errors;
+	for (int i = 0; i < s->ncounters; i++)
+		if (series_set_counter(c, s->counters[i].name, s->counters[i].value))
+			return NULL;
+	return c;
+}
+
+struct model *model_clone(const struct model *m)
+{
+	struct model *c = model_new();
+
+	if (!c)
+		return NULL;
+	memcpy(c->lost, m->lost, sizeof(m->lost));
+	c->meta = m->meta;
+	for (int i = 0; i < m->nseries; i++) {
+		if (!series_clone_into(c, m->series[i])) {
+			model_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+struct model *model_delta(const struct model *now, const struct model *before)
+{
+	struct model *d = model_clone(now);
+
+	if (!d)
+		return NULL;
+	for (int i = 0; i < SLT_LOSS_MAX; i++)
+		d->lost[i] = sub0(now->lost[i], before ? before->lost[i] : 0);
+	if (!before)
+		return d;
+	for (int i = 0; i < d->nseries; i++) {
+		struct series *s = d->series[i], *b = NULL;
+
+		for (int j = 0; j < before->nseries; j++) {
+			if (!strcmp(before->series[j]->family, s->family) &&
+			    !strcmp(before->series[j]->name, s->name)) {
+				b = before->series[j];
+				break;
+			}
+		}
+		if (!b)
+			continue;
+		hist_delta(&s->hist, &now->series[i]->hist, &b->hist);
+		s->errors = sub0(s->errors, b->errors);
+		for (int k = 0; k < s->ncounters; k++)
+			s->counters[k].value = sub0(s->counters[k].value,
+						    series_counter(b, s->counters[k].name));
+	}
+	return d;
+}
+
+const char *model_loss_name(int i)
+{
+	static const char *const names[SLT_LOSS_MAX] = {
+		[SLT_DROP_RINGBUF] = "ringbuf_reserve_failed",
+		[SLT_DROP_MAP_FULL] = "map_full",
+		[SLT_DROP_OUT_OF_RANGE] = "out_of_range",
+		[SLT_DROP_NO_STORAGE] = "no_task_storage",
+		[SLT_LOSS_UNDECODABLE] = "undecodable_records",
+	};
+
+	return i >= 0 && i < SLT_LOSS_MAX ? names[i] : "unknown";
+}
+
+uint64_t model_lost_total(const struct model *m)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < SLT_LOSS_MAX; i++)
+		t += m->lost[i];
+	return t;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The model: what a run measured, as labelled series of histograms and
+ * counters, plus the loss counters and the run's metadata. Probes write it;
+ * reports only read it.
+ */
+#ifndef SLT_CORE_MODEL_H
+#define SLT_CORE_MODEL_H
+
+#include <stdint.h>
+#include "core/hist.h"
+#include "slatrace/common.h"
+
+#define SLT_MAX_LABELS 4
+
+/* loss stages: the kernel's (SLT_DROP_*) first, then userspace's */
+#define SLT_LOSS_UNDECODABLE SLT_DROP_KERNEL_MAX
+#define SLT_LOSS_MAX (SLT_DROP_KERNEL_MAX + 1)
+
+struct label {
+	char key[24];
+	char val[104];
+};
+
+struct counter {
+	char name[32];
+	uint64_t value;
+};
+
+struct series {
+	char family[16];		/* "syscall" */
+	char name[128];			/* display key, unique within the family */
+	struct label labels[SLT_MAX_LABELS];
+	int nlabels;
+	struct hist hist;		/* latency, ns */
+	uint64_t errors;
+	struct counter *counters;	/* breakdown of errors: "ENOENT" -> n */
+	int ncounters;
+};
+
+struct run_meta {
+	char host[256];
+	char kernel[256];
+	char target[512];		/* human description of the target */
+	char families[128];		/* "syscalls" */
+	uint64_t start_realtime_ns;
+	uint64_t end_realtime_ns;
+	uint64_t duration_ns;
+	uint64_t attach_ns;		/* start to all probes attached */
+	int cmd_pid;			/* -- CMD: its pid, or 0 */
+	int cmd_status;			/* wait status when cmd_exited */
+	int cmd_exited;
+	uint64_t procs_forked;		/* children followed (-- CMD) */
+	uint64_t procs_exited;
+};
+
+struct model {
+	struct series **series;
+	int nseries, cap;
+	uint64_t lost[SLT_LOSS_MAX];
+	struct run_meta meta;
+};
+
+struct model *model_new(void);
+void model_free(struct model *m);
+/* find or create; NULL with errno=ENOMEM */
+struct series *model_series(struct model *m, const char *family, const char *name);
+int series_set_label(struct series *s, const char *key, const char *val);
+/* set (not add) a named counter */
+int series_set_counter(struct series *s, const char *name, uint64_t value);
+uint64_t series_counter(const struct series *s, const char *name);
+/* series of a family sorted by total time, descending; caller frees */
+struct series **model_sorted(const struct model *m, const char *family, int *n);
+/* a deep copy; NULL on ENOMEM */
+struct model *model_clone(const struct model *m);
+/* a model holding now - before for every series and counter (intervals) */
+struct model *model_delta(const struct model *now, const struct model *before);
+/* name of loss stage i for reports and JSON ("ringbuf_reserve_failed") */
+const char *model_loss_name(int i);
+uint64_t model_lost_total(const struct model *m);
+
+#endif

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "core/session.h"
+#include "core/log.h"
+#include "target.skel.h"
+
+static const char *const shared_maps[] = { "targets", "target_cgroup", "events", "drops" };
+
+uint64_t slt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t slt_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void session_describe_target(const struct target_spec *t, char *buf, unsigned long len)
+{
+	int n = 0;
+
+	buf[0] = 0;
+	if (t->cmd) {
+		n = snprintf(buf, len, "command '");
+		for (int i = 0; t->cmd[i] && n < (int)len; i++)
+			n += snprintf(buf + n, len - n, "%s%s", i ? " " : "", t->cmd[i]);
+		if (n < (int)len)
+			snprintf(buf + n, len - n, "' and its children");
+	} else if (t->npids) {
+		n = snprintf(buf, len, "pid ");
+		for (int i = 0; i < t->npids && n < (int)len; i++)
+			n += snprintf(buf + n, len - n, "%s%u", i ? "," : "", t->pids[i]);
+	} else if (t->comm[0]) {
+		snprintf(buf, len, "comm '%s'", t->comm);
+	} else if (t->cgroup) {
+		snprintf(buf, len, "cgroup '%s'", t->cgroup);
+	} else {
+		snprintf(buf, len, "all processes");
+	}
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct session *s = ctx;
+	const struct slt_event_hdr *h = data;
+
+	if (len < sizeof(*h)) {
+		s->model->lost[SLT_LOSS_UNDECODABLE]++;
+		return 0;
+	}
+	switch (h->kind) {
+	case SLT_EV_PROC_FORK:
+	case SLT_EV_PROC_EXIT:
+		if (len < sizeof(struct slt_proc_event)) {
+			s->model->lost[SLT_LOSS_UNDECODABLE]++;
+			break;
+		}
+		if (h->kind == SLT_EV_PROC_FORK)
+			s->model->meta.procs_forked++;
+		else
+			s->model->meta.procs_exited++;
+		break;
+	default:
+		s->model->lost[SLT_LOSS_UNDECODABLE]++;
+		break;
+	}
+	return 0;
+}
+
+static int pid_exists(uint32_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return stat(path, &st) == 0;
+}
+
+static int open_cgroup(const char *path, int *usage)
+{
+	char buf[4096];
+	int fd;
+
+	if (path[0] == '/' && strncmp(path, "/sys/fs/cgroup", 14) != 0) {
+		/* "/system.slice/x.service": relative to the cgroup2 mount */
+		snprintf(buf, sizeof(buf), "/sys/fs/cgroup%s", path);
+		if (access(buf, F_OK) == 0)
+			path = buf;
+	} else if (path[0] != '/') {
+		snprintf(buf, sizeof(buf), "/sys/fs/cgroup/%s", path);
+		path = buf;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		slt_error("cannot open cgroup '%s': %s", path, strerror(-err));
+		*usage = 1;
+		return err;
+	}
+	return fd;
+}
+
+/* Fork the command now, held at a gate (a pipe read) until every probe is
+ * attached, so that tracing starts at its first instruction. */
+static int spawn_cmd(struct session *s, char **argv)
+{
+	int gate[2], errp[2];
+	pid_t pid;
+
+	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(gate[1]);
+		close(errp[0]);
+		if (read(gate[0], &c, 1) != 1)
+			_exit(127); /* slatrace gave up before starting us */
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	s->cmd_pid = pid;
+	s->cmd_gate = gate[1];
+	s->cmd_errpipe = errp[0];
+	return 0;
+}
+
+int session_open(struct session *s, const struct target_spec *t, struct model *m, int *usage)
+{
+	int err = 0;
+	__u8 one = 1;
+
+	memset(s, 0, sizeof(*s));
+	s->cgroup_fd = -1;
+	s->cmd_gate = -1;
+	s->cmd_errpipe = -1;
+	s->model = m;
+	s->self_tgid = getpid();
+	*usage = 0;
+
+	for (int i = 0; i < t->npids; i++) {
+		if (!pid_exists(t->pids[i])) {
+			slt_error("no process with PID %u", t->pids[i]);
+			*usage = 1;
+			return -ESRCH;
+		}
+	}
+	if (t->cgroup) {
+		s->cgroup_fd = open_cgroup(t->cgroup, usage);
+		if (s->cgroup_fd < 0)
+			return s->cgroup_fd;
+	}
+
+	if (t->cmd) {
+		s->mode = SLT_TARGET_PIDMAP;
+	} else if (t->npids && t->npids <= SLT_MAX_PIDLIST) {
+		s->mode = SLT_TARGET_PIDLIST;
+		s->npids = t->npids;
+		memcpy(s->pids, t->pids, t->npids * sizeof(t->pids[0]));
+	} else if (t->npids) {
+		s->mode = SLT_TARGET_PIDMAP;
+	} else if (t->comm[0]) {
+		s->mode = SLT_TARGET_COMM;
+		memcpy(s->comm, t->comm, SLT_COMM_LEN);
+	} else if (t->cgroup) {
+		s->mode = SLT_TARGET_CGROUP;
+	} else {
+		s->mode = SLT_TARGET_ALL;
+	}
+
+	s->tskel = target_bpf__open();
+	if (!s->tskel) {
+		err = -errno;
+		slt_error("cannot open the target BPF object: %s", slt_strerror(err));
+		goto fail;
+	}
+	SESSION_SET_TARGET_RODATA(s->tskel, s);
+	/* following children is only needed for -- CMD */
+	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_fork, !!t->cmd);
+	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_exit, !!t->cmd);
+	err = target_bpf__load(s->tskel);
+	if (err) {
+		slt_error("cannot load the target BPF object: %s", slt_strerror(err));
+		goto fail;
+	}
+	if (s->mode == SLT_TARGET_PIDMAP && !t->cmd) {
+		for (int i = 0; i < t->npids; i++) {
+			err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.targets), &t->pids[i],
+						  &one, BPF_ANY);
+			if (err) {
+				err = -errno;
+				slt_error("cannot add PID %u to the target set: %s", t->pids[i],
+					  slt_strerror(err));
+				goto fail;
+			}
+		}
+	}
+	if (s->mode == SLT_TARGET_CGROUP) {
+		__u32 zero = 0;
+
+		err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.target_cgroup), &zero,
+					  &s->cgroup_fd, BPF_ANY);
+		if (err) {
+			err = -errno;
+			slt_error("cannot use cgroup '%s': %s", t->cgroup, slt_strerror(err));
+			goto fail;
+		}
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->tskel->maps.events), handle_event, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		slt_error("cannot open the ring buffer: %s", slt_strerror(err));
+		goto fail;
+	}
+	if (t->cmd) {
+		err = spawn_cmd(s, t->cmd);
+		if (err) {
+			slt_error("cannot start '%s': %s", t->cmd[0], strerror(-err));
+			goto fail;
+		}
+		err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.targets), &s->cmd_pid, &one,
+					  BPF_ANY);
+		if (err) {
+			err = -errno;
+			slt_error("cannot add the command to the target set: %s",
+				  slt_strerror(err));
+			goto fail;
+		}
+		s->model->meta.cmd_pid = s->cmd_pid;
+	}
+	return 0;
+fail:
+	session_close(s);
+	return err;
+}
+
+int session_share_maps(struct session *s, struct bpf_object *obj)
+{
+	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_maps[i]);
+		struct bpf_map *own = bpf_object__find_map_by_name(s->tskel->obj, shared_maps[i]);
+		int err;
+
+		if (!m || !own)
+			continue;
+		err = bpf_map__reuse_fd(m, bpf_map__fd(own));
+		if (err) {
+			slt_error("cannot share map '%s': %s", shared_maps[i], slt_strerror(err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int session_start(struct session *s)
+{
+	int err;
+
+	if (s->tskel->progs.handle_sched_process_fork &&
+	    bpf_program__autoload(s->tskel->progs.handle_sched_process_fork)) {
+		err = target_bpf__attach(s->tskel);
+		if (err) {
+			slt_error("cannot attach the process-tracking programs: %s",
+				  slt_strerror(err));
+			return err;
+		}
+	}
+	s->start_mono_ns = slt_now_ns();
+	if (s->cmd_pid > 0) {
+		int e = 0;
+		ssize_t n;
+
+		if (write(s->cmd_gate, "g", 1) != 1)
+			return -errno;
+		close(s->cmd_gate);
+		s->cmd_gate = -1;
+		/* the error pipe closes on a successful exec */
+		n = read(s->cmd_errpipe, &e, sizeof(e));
+		close(s->cmd_errpipe);
+		s->cmd_errpipe = -1;
+		if (n == sizeof(e)) {
+			slt_error("cannot run '%s': %s", "command", strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+int session_poll(struct session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+void session_read_losses(struct session *s)
+{
+	int fd = bpf_map__fd(s->tskel->maps.drops);
+
+	for (__u32 i = 0; i < SLT_DROP_KERNEL_MAX; i++) {
+		__u64 v = 0;
+
+		if (!bpf_map_lookup_elem(fd, &i, &v))
+			s->model->lost[i] = v;
+	}
+}
+
+int session_cmd_done(struct session *s)
+{
+	int status;
+	pid_t r;
+
+	if (s->cmd_pid <= 0)
+		return 0;
+	if (s->model->meta.cmd_exited)
+		return 1;
+	r = waitpid(s->cmd_pid, &status, WNOHANG);
+	if (r == s->cmd_pid) {
+		s->model->meta.cmd_exited = 1;
+		s->model->meta.cmd_status = status;
+		return 1;
+	}
+	return 0;
+}
+
+void session_close(struct session *s)
+{
+	if (s->cmd_gate >= 0) {
+		close(s->cmd_gate); /* the child reads EOF and exits 127 */
+		s->cmd_gate = -1;
+	}
+	if (s->cmd_errpipe >= 0) {
+		close(s->cmd_errpipe);
+		s->cmd_errpipe = -1;
+	}
+	if (s->cmd_pid > 0 && !s->model->meta.cmd_exited) {
+		int status;
+
+		if (waitpid(s->cmd_pid, &status, WNOHANG) == 0) {
+			/* a run cut short (Ctrl-C, -d) leaves the command running,
+			 * as a tracer should; an unstarted one is reaped */
+		} else {
+			s->model->meta.cmd_exited = 1;
+			s->model->meta.cmd_status = status;
+		}
+	}
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	target_bpf__destroy(s->tskel);
+	s->tskel = NULL;
+	if (s->cgroup_fd >= 0)
+		close(s->cgroup_fd);
+	s->cgroup_fd = -1;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A tracing session: the target, the maps every family shares, the ring
+ * buffer, the clock, and an optional command slatrace starts itself.
+ */
+#ifndef SLT_CORE_SESSION_H
+#define SLT_CORE_SESSION_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "core/model.h"
+#include "slatrace/common.h"
+
+struct bpf_object;
+struct target_bpf;
+struct ring_buffer;
+
+struct target_spec {
+	uint32_t pids[SLT_MAX_TARGETS > 4096 ? 4096 : SLT_MAX_TARGETS];
+	int npids;
+	char comm[SLT_COMM_LEN];	/* -c: empty when unused */
+	const char *cgroup;		/* --cgroup PATH, or NULL */
+	char **cmd;			/* -- CMD ARGS..., or NULL */
+};
+
+struct session {
+	/* the kernel's view of the target, copied into every family's rodata */
+	uint32_t mode;
+	uint32_t self_tgid;
+	uint32_t npids;
+	uint32_t pids[SLT_MAX_PIDLIST];
+	uint64_t comm[SLT_COMM_LEN / 8];
+
+	struct target_bpf *tskel;
+	struct ring_buffer *rb;
+	int cgroup_fd;
+	pid_t cmd_pid;			/* started, waiting on cmd_gate */
+	int cmd_gate;			/* write end of the pipe the child waits on */
+	int cmd_errpipe;		/* read end: child's exec errno */
+	struct model *model;
+	uint64_t start_mono_ns;
+};
+
+/* The rodata every family's BPF object declares (bpf/common.bpf.h). */
+#define SESSION_SET_TARGET_RODATA(skel, s)                                             \
+	do {                                                                           \
+		(skel)->rodata->targ_mode = (s)->mode;                                 \
+		(skel)->rodata->targ_self_tgid = (s)->self_tgid;                       \
+		(skel)->rodata->targ_npids = (s)->npids;                               \
+		for (unsigned _i = 0; _i < SLT_MAX_PIDLIST; _i++)                      \
+			(skel)->rodata->targ_pids[_i] = (s)->pids[_i];                 \
+		for (unsigned _i = 0; _i < SLT_COMM_LEN / 8; _i++)                     \
+			(skel)->rodata->targ_comm[_i] = (s)->comm[_i];                 \
+	} while (0)
+
+uint64_t slt_now_ns(void);	 /* CLOCK_MONOTONIC, the BPF clock */
+uint64_t slt_realtime_ns(void);
+
+/* Check the spec (PIDs exist, cgroup opens), load the shared maps, start
+ * -- CMD stopped at its gate. Returns 0, -errno; prints the one-line error.
+ * *usage is set when the fault is the command line's. */
+int session_open(struct session *s, const struct target_spec *t, struct model *m, int *usage);
+/* Make obj use the session's shared maps; call between open and load. */
+int session_share_maps(struct session *s, struct bpf_object *obj);
+/* Everything attached: let -- CMD exec. */
+int session_start(struct session *s);
+/* Poll the ring buffer for up to timeout_ms; returns events or -errno. */
+int session_poll(struct session *s, int timeout_ms);
+/* Read the kernel's loss counters into the model. */
+void session_read_losses(struct session *s);
+/* Reap -- CMD without blocking: 1 when it has exited. */
+int session_cmd_done(struct session *s);
+void session_close(struct session *s);
+/* describe the target for reports: "pid 1234", "command 'ls -R /usr'" */
+void session_describe_target(const struct target_spec *t, char *buf, unsigned long len);
+
+#endif

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The probe table: one line per family. */
+#include <string.h>
+#include "probes/probe.h"
+
+extern const struct probe_ops syscalls_probe;
+
+const struct probe_ops *const slt_probes[] = {
+	&syscalls_probe,
+	NULL,
+};
+
+const struct probe_ops *probe_find(const char *name)
+{
+	for (int i = 0; slt_probes[i]; i++)
+		if (!strcmp(slt_probes[i]->name, name))
+			return slt_probes[i];
+	return NULL;
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Syscalls family, userspace side: loads bpf/syscalls.bpf.c and turns its
+ * mmapped per-syscall histograms and errno counts into model series. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "probes/probe.h"
+#include "core/features.h"
+#include "core/log.h"
+#include "core/session.h"
+#include "core/syscall_names.h"
+#include "slatrace/syscalls.h"
+#include "syscalls.skel.h"
+
+_Static_assert(sizeof(struct slt_sys_stat) == 16 + 16 + 8 * SLT_HIST_NBUCKETS, "ABI");
+_Static_assert(sizeof(struct slt_sys_err_key) == 8, "ABI");
+
+struct syscalls_state {
+	struct syscalls_bpf *skel;
+	const struct slt_sys_stat *stats; /* mmapped sys_stats */
+	size_t stats_len;
+};
+
+static void syscalls_close(void *state)
+{
+	struct syscalls_state *st = state;
+
+	if (!st)
+		return;
+	if (st->stats)
+		munmap((void *)st->stats, st->stats_len);
+	syscalls_bpf__destroy(st->skel);
+	free(st);
+}
+
+static int syscalls_open(struct session *s, void **state)
+{
+	struct syscalls_state *st;
+	void *mem;
+	int err;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->skel = syscalls_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		slt_error("cannot open BPF object 'syscalls': %s", slt_strerror(err));
+		goto cleanup;
+	}
+	SESSION_SET_TARGET_RODATA(st->skel, s);
+	err = session_share_maps(s, st->skel->obj);
+	if (err)
+		goto cleanup;
+	err = syscalls_bpf__load(st->skel);
+	if (err) {
+		slt_error("cannot load BPF object 'syscalls': %s", slt_strerror(err));
+		goto cleanup;
+	}
+	st->stats_len = (size_t)SLT_MAX_SYSCALLS * sizeof(struct slt_sys_stat);
+	mem = mmap(NULL, st->stats_len, PROT_READ, MAP_SHARED,
+		   bpf_map__fd(st->skel->maps.sys_stats), 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		slt_error("cannot map 'sys_stats': %s", slt_strerror(err));
+		goto cleanup;
+	}
+	st->stats = mem;
+	*state = st;
+	return 0;
+cleanup:
+	syscalls_close(st);
+	return err;
+}
+
+static int syscalls_attach(void *state)
+{
+	struct syscalls_state *st = state;
+	int err = syscalls_bpf__attach(st->skel);
+
+	if (err)
+		slt_error("cannot attach 'sys_enter'/'sys_exit': %s", slt_strerror(err));
+	return err;
+}
+
+static struct series *series_for(struct model *m, unsigned nr)
+{
+	char buf[32];
+	const char *name = slt_syscall_name(nr, buf, sizeof(buf));
+	struct series *s = model_series(m, "syscall", name);
+
+	if (s && !s->nlabels)
+		series_set_label(s, "syscall", name);
+	return s;
+}
+
+static int syscalls_drain(void *state, struct model *m)
+{
+	struct syscalls_state *st = state;
+	struct slt_sys_err_key key, next, *prev = NULL;
+	int fd = bpf_map__fd(st->skel->maps.sys_errors);
+	struct series *s;
+	char buf[32];
+
+	for (unsigned nr = 0; nr < SLT_MAX_SYSCALLS; nr++) {
+		const struct slt_sys_stat *k = &st->stats[nr];
+
+		if (!k->hist.sum_ns && !k->hist.max_ns && !k->errors) {
+			/* untouched: skip the 10 KiB scan unless a zero-length
+			 * syscall was recorded (sum and max both 0) */
+			int any = 0;
+
+			for (unsigned i = 0; i < 4 && !any; i++)
+				any = k->hist.slots[i] != 0;
+			if (!any)
+				continue;
+		}
+		s = series_for(m, nr);
+		if (!s)
+			return -ENOMEM;
+		hist_from_kernel(&s->hist, &k->hist);
+		s->errors = k->errors;
+	}
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		__u64 n = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &n))
+			continue;
+		s = series_for(m, key.nr);
+		if (!s || series_set_counter(s, slt_errno_name(key.err, buf, sizeof(buf)), n))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct probe_ops syscalls_probe = {
+	.name = "syscalls",
+	.summary = "per-syscall count, errors by errno, total time and latency histogram",
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_TASK_STORAGE,
+	.default_on = 1,
+	.open = syscalls_open,
+	.attach = syscalls_attach,
+	.drain = syscalls_drain,
+	.close = syscalls_close,
+};

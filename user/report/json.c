@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* JSON report (schema slatrace.report/1, docs/report-schema.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <json-c/json.h>
+#include "core/log.h"
+#include "report/report.h"
+
+const double slt_report_pcts[5] = { 50, 90, 99, 99.9, 100 };
+const char *const slt_report_pct_names[5] = { "p50", "p90", "p99", "p99_9", "max" };
+
+static void add_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_double(struct json_object *o, const char *k, double v)
+{
+	json_object_object_add(o, k, json_object_new_double(v));
+}
+
+static void add_time(struct json_object *o, const char *k, uint64_t ns)
+{
+	char buf[64];
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03lluZ",
+		 (unsigned long long)(ns % 1000000000ull / 1000000));
+	add_str(o, k, buf);
+}
+
+static int bucket_cb(uint64_t lo, uint64_t hi, uint64_t count, void *ctx)
+{
+	struct json_object *b = json_object_new_array_ext(3);
+
+	json_object_array_add(b, json_object_new_uint64(lo));
+	json_object_array_add(b, json_object_new_uint64(hi));
+	json_object_array_add(b, json_object_new_uint64(count));
+	json_object_array_add(ctx, b);
+	return 0;
+}
+
+static struct json_object *series_json(const struct series *s, double dur_s)
+{
+	struct json_object *o = json_object_new_object(), *labels, *lat, *errs, *buckets;
+
+	add_str(o, "family", s->family);
+	add_str(o, "name", s->name);
+	labels = json_object_new_object();
+	for (int i = 0; i < s->nlabels; i++)
+		add_str(labels, s->labels[i].key, s->labels[i].val);
+	json_object_object_add(o, "labels", labels);
+	add_u64(o, "count", s->hist.count);
+	add_double(o, "rate_per_s", dur_s > 0 ? s->hist.count / dur_s : 0);
+	add_u64(o, "errors", s->errors);
+	errs = json_object_new_object();
+	for (int i = 0; i < s->ncounters; i++)
+		add_u64(errs, s->counters[i].name, s->counters[i].value);
+	json_object_object_add(o, "error_breakdown", errs);
+	add_u64(o, "total_ns", s->hist.sum);
+	add_double(o, "mean_ns", hist_mean(&s->hist));
+	lat = json_object_new_object();
+	for (int i = 0; i < 5; i++)
+		add_u64(lat, slt_report_pct_names[i], hist_percentile(&s->hist, slt_report_pcts[i]));
+	json_object_object_add(o, "latency_ns", lat);
+	buckets = json_object_new_array();
+	hist_for_each_bucket(&s->hist, bucket_cb, buckets);
+	json_object_object_add(o, "buckets", buckets);
+	return o;
+}
+
+struct json_object *report_json(const struct model *m)
+{
+	struct json_object *root = json_object_new_object(), *o, *arr;
+	const struct run_meta *r = &m->meta;
+	double dur_s = r->duration_ns / 1e9;
+	struct series **v;
+	int n;
+
+	add_str(root, "schema", SLT_REPORT_SCHEMA);
+	o = json_object_new_object();
+	add_str(o, "name", "slatrace");
+	add_str(o, "version", "0.1.0");
+	json_object_object_add(root, "tool", o);
+	add_str(root, "host", r->host);
+	add_str(root, "kernel", r->kernel);
+	add_str(root, "target", r->target);
+	arr = json_object_new_array();
+	{
+		char fam[sizeof(r->families)], *save = NULL;
+
+		snprintf(fam, sizeof(fam), "%s", r->families);
+		for (char *t = strtok_r(fam, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_object_array_add(arr, json_object_new_string(t));
+	}
+	json_object_object_add(root, "families", arr);
+	add_time(root, "start", r->start_realtime_ns);
+	add_time(root, "end", r->end_realtime_ns);
+	add_u64(root, "start_unix_ns", r->start_realtime_ns);
+	add_u64(root, "end_unix_ns", r->end_realtime_ns);
+	add_double(root, "duration_s", dur_s);
+	add_double(root, "attach_s", r->attach_ns / 1e9);
+	if (r->cmd_pid) {
+		o = json_object_new_object();
+		add_u64(o, "pid", (uint64_t)r->cmd_pid);
+		json_object_object_add(o, "exited", json_object_new_boolean(r->cmd_exited));
+		if (r->cmd_exited && WIFEXITED(r->cmd_status))
+			json_object_object_add(o, "exit_code",
+					       json_object_new_int(WEXITSTATUS(r->cmd_status)));
+		if (r->cmd_exited && WIFSIGNALED(r->cmd_status))
+			json_object_object_add(o, "signal",
+					       json_object_new_int(WTERMSIG(r->cmd_status)));
+		json_object_object_add(root, "command", o);
+		o = json_object_new_object();
+		add_u64(o, "forked", r->procs_forked);
+		add_u64(o, "exited", r->procs_exited);
+		json_object_object_add(root, "processes", o);
+	}
+	o = json_object_new_object();
+	for (int i = 0; i < SLT_LOSS_MAX; i++)
+		add_u64(o, model_loss_name(i), m->lost[i]);
+	add_u64(o, "total", model_lost_total(m));
+	json_object_object_add(root, "lost", o);
+
+	arr = json_object_new_array();
+	v = model_sorted(m, NULL, &n);
+	for (int i = 0; v && i < n; i++)
+		json_object_array_add(arr, series_json(v[i], dur_s));
+	free(v);
+	json_object_object_add(root, "series", arr);
+	return root;
+}
+
+static int temp_path(const char *path, char *tmp, size_t len)
+{
+	int n = snprintf(tmp, len, "%s.tmp.%d", path, (int)getpid());
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int report_json_check_path(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, err;
+
+	if (!*path) {
+		slt_error("empty JSON path");
+		return -EINVAL;
+	}
+	err = temp_path(path, tmp, sizeof(tmp));
+	if (err) {
+		slt_error("cannot write '%s': %s", path, strerror(-err));
+		return err;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		slt_error("cannot write '%s': %s", path, strerror(-err));
+		return err;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+int report_json_write(const struct model *m, const char *path)
+{
+	struct json_object *root = report_json(m);
+	char tmp[PATH_MAX];
+	const char *text;
+	size_t len, off = 0;
+	int fd = -1, err;
+
+	err = temp_path(path, tmp, sizeof(tmp));
+	if (err)
+		goto cleanup;
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto cleanup;
+		}
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1 || fsync(fd)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (close(fd)) {
+		fd = -1;
+		err = -errno;
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp, path)) {
+		err = -errno;
+		goto cleanup;
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		unlink(tmp);
+		slt_error("cannot write '%s': %s", path, strerror(-err));
+	}
+	json_object_put(root);
+	return err;
+}

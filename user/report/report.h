@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Reports read the model and never change it. */
+#ifndef SLT_REPORT_REPORT_H
+#define SLT_REPORT_REPORT_H
+
+#include <stdio.h>
+#include "core/model.h"
+
+#define SLT_REPORT_SCHEMA "slatrace.report/1"
+
+struct json_object;
+
+struct text_opts {
+	int top;	 /* rows in the table, 0 = all */
+	int hist_top;	 /* series that get a histogram */
+	int interval;	 /* an interval report: shorter header */
+};
+
+void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o);
+/* the root object of the JSON report; caller puts it */
+struct json_object *report_json(const struct model *m);
+/* Fail early, before tracing, if path cannot be written: creates and
+ * removes a temp file beside it. 0 or -errno (message printed). */
+int report_json_check_path(const char *path);
+/* Write atomically: temp file in the same directory, fsync, rename. An
+ * existing file is only ever replaced by a complete one. 0 or -errno. */
+int report_json_write(const struct model *m, const char *path);
+/* the percentiles every report shows, in order */
+extern const double slt_report_pcts[5];
+extern const char *const slt_report_pct_names[5];
+
+#endif
