@@ -76,6 +76,8 @@ static __always_inline int slt_target_match_tgid(__u32 tgid)
 	if (targ_mode == SLT_TARGET_COMM) {
 		__u64 comm[SLT_COMM_LEN / 8] = {};
 
+		if (tgid == targ_self_tgid)
+			return 0;
 		bpf_get_current_comm(comm, sizeof(comm));
 		return comm[0] == targ_comm[0] && comm[1] == targ_comm[1];
 	}

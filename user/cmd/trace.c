@@ -16,6 +16,7 @@
 #include "core/session.h"
 #include "probes/probe.h"
 #include "report/report.h"
+#include "slatrace/requests.h"
 
 #define MAX_FAMILIES 16
 
@@ -23,6 +24,9 @@ enum {
 	OPT_CGROUP = 256,
 	OPT_JSON,
 	OPT_TOP,
+	OPT_CAPTURE_BYTES,
+	OPT_CAPTURE_QUERY,
+	OPT_PORT,
 	OPT_FAMILY, /* --<family>: one per probe table entry, in order */
 };
 
@@ -41,6 +45,12 @@ static const struct opt_help base_opts[] = {
 	  "write the full report as JSON to FILE (atomically)" },
 	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
 	  "rows in the text table (default 20, 0 = all)" },
+	{ { "port", required_argument, NULL, OPT_PORT }, 0, "PORT",
+	  "requests: only connections on this local port" },
+	{ { "capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES }, 0, "N",
+	  "requests: bytes of each request kept for parsing (default 256, max 512)" },
+	{ { "capture-query", no_argument, NULL, OPT_CAPTURE_QUERY }, 0, NULL,
+	  "requests: keep the ?query part of HTTP paths (default: removed)" },
 	{ { "verbose", no_argument, NULL, 'v' }, 'v', NULL, "show libbpf's messages" },
 	{ { "help", no_argument, NULL, 'h' }, 'h', NULL, "show this help" },
 	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
@@ -146,6 +156,7 @@ int cmd_trace(int argc, char **argv)
 	int nfam = 0, want[MAX_FAMILIES] = { 0 }, any_want = 0;
 	struct target_spec *t = NULL;
 	struct session sess = { 0 };
+	struct session_opts sopts = { .capture_bytes = 256 };
 	int session_opened = 0, usage_fault = 0;
 	struct model *m = NULL, *prev = NULL;
 	struct option *longopts = NULL;
@@ -210,6 +221,25 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json_path = optarg;
+			break;
+		case OPT_PORT:
+			if (slt_parse_u64(optarg, 1, 65535, &v)) {
+				rc = cmd_usage_error("trace", "invalid port '%s' (1-65535)", optarg);
+				goto cleanup;
+			}
+			sopts.port = (uint16_t)v;
+			break;
+		case OPT_CAPTURE_BYTES:
+			if (slt_parse_u64(optarg, 0, SLT_REQ_CAP_MAX, &v)) {
+				rc = cmd_usage_error("trace", "invalid --capture-bytes '%s' (0-%d)",
+						     optarg, SLT_REQ_CAP_MAX);
+				goto cleanup;
+			}
+			sopts.capture_bytes = (uint32_t)v;
+			sopts.capture_set = 1;
+			break;
+		case OPT_CAPTURE_QUERY:
+			sopts.capture_query = 1;
 			break;
 		case OPT_TOP:
 			if (slt_parse_u64(optarg, 0, 100000, &v)) {
@@ -284,7 +314,7 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 	}
 	fill_meta(&m->meta, t, fams);
-	err = session_open(&sess, t, m, &usage_fault);
+	err = session_open(&sess, t, &sopts, m, &usage_fault);
 	if (err) {
 		rc = usage_fault ? SLT_EXIT_USAGE : SLT_EXIT_FAIL;
 		goto cleanup;
@@ -361,6 +391,10 @@ int cmd_trace(int argc, char **argv)
 	session_poll(&sess, 0);
 	if (drain_all(fam, state, nfam, m))
 		goto cleanup;
+	for (int i = 0; i < nfam; i++)
+		if (fam[i]->finish && fam[i]->finish(state[i], m))
+			goto cleanup;
+	session_poll(&sess, 0);
 	session_read_losses(&sess);
 	m->meta.end_realtime_ns = slt_realtime_ns();
 	m->meta.duration_ns = slt_now_ns() - sess.start_mono_ns;

@@ -15,6 +15,8 @@ static void series_free(struct series *s)
 	if (!s)
 		return;
 	free(s->counters);
+	free(s->queue);
+	free(s->service);
 	free(s);
 }
 
@@ -25,6 +27,7 @@ void model_free(struct model *m)
 	for (int i = 0; i < m->nseries; i++)
 		series_free(m->series[i]);
 	free(m->series);
+	free(m->stats);
 	free(m);
 }
 
@@ -104,6 +107,61 @@ uint64_t series_counter(const struct series *s, const char *name)
 	return 0;
 }
 
+int series_add_counter(struct series *s, const char *name, uint64_t n)
+{
+	return series_set_counter(s, name, series_counter(s, name) + n);
+}
+
+static struct hist *hist_on_demand(struct hist **h)
+{
+	if (!*h)
+		*h = calloc(1, sizeof(**h));
+	return *h;
+}
+
+struct hist *series_queue(struct series *s)
+{
+	return hist_on_demand(&s->queue);
+}
+
+struct hist *series_service(struct series *s)
+{
+	return hist_on_demand(&s->service);
+}
+
+static int counters_set(struct counter **v, int *n, const char *name, uint64_t value)
+{
+	struct counter *c;
+
+	for (int i = 0; i < *n; i++) {
+		if (!strcmp((*v)[i].name, name)) {
+			(*v)[i].value = value;
+			return 0;
+		}
+	}
+	c = realloc(*v, (*n + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*v = c;
+	snprintf(c[*n].name, sizeof(c->name), "%s", name);
+	c[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+uint64_t model_stat(const struct model *m, const char *name)
+{
+	for (int i = 0; i < m->nstats; i++)
+		if (!strcmp(m->stats[i].name, name))
+			return m->stats[i].value;
+	return 0;
+}
+
+int model_stat_add(struct model *m, const char *name, uint64_t n)
+{
+	return counters_set(&m->stats, &m->nstats, name, model_stat(m, name) + n);
+}
+
 static int by_total_desc(const void *a, const void *b)
 {
 	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
@@ -139,6 +197,12 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 	c->nlabels = s->nlabels;
 	c->hist = s->hist;
 	c->errors = s->errors;
+	c->failed = s->failed;
+	if (s->queue && (!series_queue(c) || !memcpy(c->queue, s->queue, sizeof(*c->queue))))
+		return NULL;
+	if (s->service &&
+	    (!series_service(c) || !memcpy(c->service, s->service, sizeof(*c->service))))
+		return NULL;
 	for (int i = 0; i < s->ncounters; i++)
 		if (series_set_counter(c, s->counters[i].name, s->counters[i].value))
 			return NULL;
@@ -153,6 +217,12 @@ struct model *model_clone(const struct model *m)
 		return NULL;
 	memcpy(c->lost, m->lost, sizeof(m->lost));
 	c->meta = m->meta;
+	for (int i = 0; i < m->nstats; i++) {
+		if (model_stat_add(c, m->stats[i].name, m->stats[i].value)) {
+			model_free(c);
+			return NULL;
+		}
+	}
 	for (int i = 0; i < m->nseries; i++) {
 		if (!series_clone_into(c, m->series[i])) {
 			model_free(c);
@@ -177,6 +247,8 @@ struct model *model_delta(const struct model *now, const struct model *before)
 		d->lost[i] = sub0(now->lost[i], before ? before->lost[i] : 0);
 	if (!before)
 		return d;
+	for (int i = 0; i < d->nstats; i++)
+		d->stats[i].value = sub0(d->stats[i].value, model_stat(before, d->stats[i].name));
 	for (int i = 0; i < d->nseries; i++) {
 		struct series *s = d->series[i], *b = NULL;
 
@@ -190,7 +262,12 @@ struct model *model_delta(const struct model *now, const struct model *before)
 		if (!b)
 			continue;
 		hist_delta(&s->hist, &now->series[i]->hist, &b->hist);
+		if (s->queue && b->queue)
+			hist_delta(s->queue, now->series[i]->queue, b->queue);
+		if (s->service && b->service)
+			hist_delta(s->service, now->series[i]->service, b->service);
 		s->errors = sub0(s->errors, b->errors);
+		s->failed = sub0(s->failed, b->failed);
 		for (int k = 0; k < s->ncounters; k++)
 			s->counters[k].value = sub0(s->counters[k].value,
 						    series_counter(b, s->counters[k].name));

@@ -34,8 +34,12 @@ struct series {
 	int nlabels;
 	struct hist hist;		/* latency, ns */
 	uint64_t errors;
-	struct counter *counters;	/* breakdown of errors: "ENOENT" -> n */
+	struct counter *counters;	/* breakdown: errno -> n, or status -> n */
 	int ncounters;
+	/* requests: the total latency is hist; its two parts, on demand */
+	struct hist *queue;		/* arrival in the receive queue -> read */
+	struct hist *service;		/* read -> last response byte written */
+	uint64_t failed;		/* ended without a response (reset, closed) */
 };
 
 struct run_meta {
@@ -58,6 +62,8 @@ struct model {
 	struct series **series;
 	int nseries, cap;
 	uint64_t lost[SLT_LOSS_MAX];
+	struct counter *stats;		/* run-wide named counts ("unparsed_payloads") */
+	int nstats;
 	struct run_meta meta;
 };
 
@@ -69,6 +75,12 @@ int series_set_label(struct series *s, const char *key, const char *val);
 /* set (not add) a named counter */
 int series_set_counter(struct series *s, const char *name, uint64_t value);
 uint64_t series_counter(const struct series *s, const char *name);
+int series_add_counter(struct series *s, const char *name, uint64_t n);
+/* the queue/service histograms, allocated on first use; NULL on ENOMEM */
+struct hist *series_queue(struct series *s);
+struct hist *series_service(struct series *s);
+int model_stat_add(struct model *m, const char *name, uint64_t n);
+uint64_t model_stat(const struct model *m, const char *name);
 /* series of a family sorted by total time, descending; caller frees */
 struct series **model_sorted(const struct model *m, const char *family, int *n);
 /* a deep copy; NULL on ENOMEM */

@@ -79,9 +79,23 @@ static int handle_event(void *ctx, void *data, size_t len)
 			s->model->meta.procs_exited++;
 		break;
 	default:
+		for (int i = 0; i < s->nhandlers; i++)
+			if (s->handlers[i].kind == h->kind)
+				return s->handlers[i].fn(s->handlers[i].ctx, data, len);
 		s->model->lost[SLT_LOSS_UNDECODABLE]++;
 		break;
 	}
+	return 0;
+}
+
+int session_on_event(struct session *s, uint32_t kind, slt_event_fn fn, void *ctx)
+{
+	if (s->nhandlers >= SLT_MAX_HANDLERS)
+		return -E2BIG;
+	s->handlers[s->nhandlers].kind = kind;
+	s->handlers[s->nhandlers].fn = fn;
+	s->handlers[s->nhandlers].ctx = ctx;
+	s->nhandlers++;
 	return 0;
 }
 
@@ -154,12 +168,17 @@ static int spawn_cmd(struct session *s, char **argv)
 	return 0;
 }
 
-int session_open(struct session *s, const struct target_spec *t, struct model *m, int *usage)
+int session_open(struct session *s, const struct target_spec *t, const struct session_opts *o,
+		 struct model *m, int *usage)
 {
 	int err = 0;
 	__u8 one = 1;
 
 	memset(s, 0, sizeof(*s));
+	if (o)
+		s->opts = *o;
+	else
+		s->opts.capture_bytes = 256;
 	s->cgroup_fd = -1;
 	s->cmd_gate = -1;
 	s->cmd_errpipe = -1;

@@ -23,7 +23,26 @@ struct target_spec {
 	char **cmd;			/* -- CMD ARGS..., or NULL */
 };
 
+typedef int (*slt_event_fn)(void *ctx, const void *data, unsigned long len);
+
+/* knobs the probe families read when they open */
+struct session_opts {
+	uint32_t capture_bytes;		/* --capture-bytes: payload prefix kept */
+	int capture_set;		/* capture_bytes was given (0 is allowed) */
+	int capture_query;		/* --capture-query: keep ?query in routes */
+	uint16_t port;			/* --port: only this local port */
+};
+
+#define SLT_MAX_HANDLERS 8
+
 struct session {
+	struct session_opts opts;
+	struct {
+		uint32_t kind;
+		slt_event_fn fn;
+		void *ctx;
+	} handlers[SLT_MAX_HANDLERS];
+	int nhandlers;
 	/* the kernel's view of the target, copied into every family's rodata */
 	uint32_t mode;
 	uint32_t self_tgid;
@@ -59,7 +78,10 @@ uint64_t slt_realtime_ns(void);
 /* Check the spec (PIDs exist, cgroup opens), load the shared maps, start
  * -- CMD stopped at its gate. Returns 0, -errno; prints the one-line error.
  * *usage is set when the fault is the command line's. */
-int session_open(struct session *s, const struct target_spec *t, struct model *m, int *usage);
+int session_open(struct session *s, const struct target_spec *t, const struct session_opts *o,
+		 struct model *m, int *usage);
+/* Route ring-buffer records of this kind to fn (a family's decoder). */
+int session_on_event(struct session *s, uint32_t kind, slt_event_fn fn, void *ctx);
 /* Make obj use the session's shared maps; call between open and load. */
 int session_share_maps(struct session *s, struct bpf_object *obj);
 /* Everything attached: let -- CMD exec. */

@@ -22,6 +22,8 @@ struct probe_ops {
 	int (*attach)(void *state);
 	/* copy what the kernel aggregated so far into the model */
 	int (*drain)(void *state, struct model *m);
+	/* optional: the run is over; settle what is still in flight */
+	int (*finish)(void *state, struct model *m);
 	void (*close)(void *state);
 };
 

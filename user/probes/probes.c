@@ -4,9 +4,11 @@
 #include "probes/probe.h"
 
 extern const struct probe_ops syscalls_probe;
+extern const struct probe_ops requests_probe;
 
 const struct probe_ops *const slt_probes[] = {
 	&syscalls_probe,
+	&requests_probe,
 	NULL,
 };
 

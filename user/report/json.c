@@ -56,6 +56,23 @@ static int bucket_cb(uint64_t lo, uint64_t hi, uint64_t count, void *ctx)
 	return 0;
 }
 
+static struct json_object *pcts_json(const struct hist *h)
+{
+	struct json_object *lat = json_object_new_object();
+
+	for (int i = 0; i < 5; i++)
+		add_u64(lat, slt_report_pct_names[i], hist_percentile(h, slt_report_pcts[i]));
+	return lat;
+}
+
+static struct json_object *buckets_json(const struct hist *h)
+{
+	struct json_object *b = json_object_new_array();
+
+	hist_for_each_bucket(h, bucket_cb, b);
+	return b;
+}
+
 static struct json_object *series_json(const struct series *s, double dur_s)
 {
 	struct json_object *o = json_object_new_object(), *labels, *lat, *errs, *buckets;
@@ -66,22 +83,33 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	for (int i = 0; i < s->nlabels; i++)
 		add_str(labels, s->labels[i].key, s->labels[i].val);
 	json_object_object_add(o, "labels", labels);
-	add_u64(o, "count", s->hist.count);
-	add_double(o, "rate_per_s", dur_s > 0 ? s->hist.count / dur_s : 0);
+	add_u64(o, "count", s->hist.count + s->failed);
+	add_double(o, "rate_per_s", dur_s > 0 ? (s->hist.count + s->failed) / dur_s : 0);
 	add_u64(o, "errors", s->errors);
+	add_double(o, "error_rate",
+		   s->hist.count + s->failed ? (double)s->errors / (s->hist.count + s->failed) : 0);
 	errs = json_object_new_object();
 	for (int i = 0; i < s->ncounters; i++)
 		add_u64(errs, s->counters[i].name, s->counters[i].value);
-	json_object_object_add(o, "error_breakdown", errs);
+	/* syscalls break errors down by errno; requests by status and failure */
+	json_object_object_add(o, strcmp(s->family, "syscall") ? "status" : "error_breakdown",
+			       errs);
+	if (strcmp(s->family, "syscall"))
+		add_u64(o, "failed", s->failed);
 	add_u64(o, "total_ns", s->hist.sum);
 	add_double(o, "mean_ns", hist_mean(&s->hist));
-	lat = json_object_new_object();
-	for (int i = 0; i < 5; i++)
-		add_u64(lat, slt_report_pct_names[i], hist_percentile(&s->hist, slt_report_pcts[i]));
+	lat = pcts_json(&s->hist);
 	json_object_object_add(o, "latency_ns", lat);
-	buckets = json_object_new_array();
-	hist_for_each_bucket(&s->hist, bucket_cb, buckets);
+	buckets = buckets_json(&s->hist);
 	json_object_object_add(o, "buckets", buckets);
+	if (s->queue) {
+		json_object_object_add(o, "queue_ns", pcts_json(s->queue));
+		json_object_object_add(o, "queue_buckets", buckets_json(s->queue));
+	}
+	if (s->service) {
+		json_object_object_add(o, "service_ns", pcts_json(s->service));
+		json_object_object_add(o, "service_buckets", buckets_json(s->service));
+	}
 	return o;
 }
 
@@ -137,6 +165,10 @@ struct json_object *report_json(const struct model *m)
 		add_u64(o, model_loss_name(i), m->lost[i]);
 	add_u64(o, "total", model_lost_total(m));
 	json_object_object_add(root, "lost", o);
+	o = json_object_new_object();
+	for (int i = 0; i < m->nstats; i++)
+		add_u64(o, m->stats[i].name, m->stats[i].value);
+	json_object_object_add(root, "counters", o);
 
 	arr = json_object_new_array();
 	v = model_sorted(m, NULL, &n);

@@ -77,7 +77,7 @@ static void print_hist(FILE *f, const struct series *s)
 	for (int p = lo; p <= hi; p++)
 		if (rows[p] > peak)
 			peak = rows[p];
-	fprintf(f, "\n%s %s: %llu calls, latency distribution\n", s->family, s->name,
+	fprintf(f, "\n%s %s: %llu, latency distribution\n", s->family, s->name,
 		(unsigned long long)s->hist.count);
 	for (int p = lo; p <= hi && peak; p++) {
 		int w = (int)((rows[p] * 40 + peak - 1) / peak);
@@ -97,13 +97,12 @@ static void print_hist(FILE *f, const struct series *s)
 	}
 }
 
-void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o)
+static void print_syscalls_plain(FILE *f, const struct model *m, const struct text_opts *o)
 {
 	struct series **v;
 	int n, shown, any_err = 0;
 	char c[5][32], t[32], mean[32];
 
-	print_header(f, m, o);
 	v = model_sorted(m, "syscall", &n);
 	if (!v)
 		return;
@@ -148,4 +147,96 @@ void print_report_plain(FILE *f, const struct model *m, const struct text_opts *
 	for (int i = 0; i < o->hist_top && i < n; i++)
 		print_hist(f, v[i]);
 	free(v);
+}
+
+static uint64_t status_class(const struct series *s, char digit)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->ncounters; i++)
+		if (s->counters[i].name[0] == digit && strlen(s->counters[i].name) == 3)
+			n += s->counters[i].value;
+	return n;
+}
+
+static int by_p99_desc(const void *a, const void *b)
+{
+	uint64_t x = hist_percentile(&(*(struct series *const *)a)->hist, 99);
+	uint64_t y = hist_percentile(&(*(struct series *const *)b)->hist, 99);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_requests_plain(FILE *f, const struct model *m, const struct text_opts *o)
+{
+	double dur = m->meta.duration_ns / 1e9;
+	struct series **v;
+	char c[8][32];
+	int n, shown;
+
+	v = model_sorted(m, "request", &n);
+	if (!v)
+		return;
+	if (!n) {
+		fprintf(f, "\nno requests seen on the target's server connections\n");
+		free(v);
+		return;
+	}
+	shown = o->top && o->top < n ? o->top : n;
+	fprintf(f, "\n%-44s %8s %9s %6s %6s %9s %9s %9s %9s %9s | %9s %9s | %9s %9s\n",
+		"REQUEST CLASS (process port method route)", "COUNT", "RATE/s", "ERR%", "4XX",
+		"P50", "P90", "P99", "P99.9", "MAX", "QUEUE P50", "P99", "SERV P50", "P99");
+	for (int i = 0; i < shown; i++) {
+		const struct series *s = v[i];
+		uint64_t count = s->hist.count + s->failed;
+		static const struct hist empty;
+		const struct hist *q = s->queue ? s->queue : &empty;
+		const struct hist *sv = s->service ? s->service : &empty;
+
+		for (int k = 0; k < 5; k++)
+			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
+					 sizeof(c[k]));
+		fprintf(f, "%-44.44s %8llu %9.1f %6.2f %6llu %9s %9s %9s %9s %9s", s->name,
+			(unsigned long long)count, dur > 0 ? count / dur : 0,
+			count ? 100.0 * s->errors / count : 0,
+			(unsigned long long)status_class(s, '4'), c[0], c[1], c[2], c[3], c[4]);
+		fprintf(f, " | %9s %9s | %9s %9s\n",
+			slt_fmt_duration(hist_percentile(q, 50), c[5], sizeof(c[5])),
+			slt_fmt_duration(hist_percentile(q, 99), c[6], sizeof(c[6])),
+			slt_fmt_duration(hist_percentile(sv, 50), c[7], sizeof(c[7])),
+			slt_fmt_duration(hist_percentile(sv, 99), c[0], sizeof(c[0])));
+	}
+	if (shown < n)
+		fprintf(f, "(%d more classes; --top 0 shows all)\n", n - shown);
+	fprintf(f, "ERR%% = 5xx and requests that got no response (reset, closed); "
+		   "total = queue + service\n");
+	qsort(v, n, sizeof(*v), by_p99_desc);
+	for (int i = 0; i < o->hist_top && i < n; i++)
+		if (v[i]->hist.count)
+			print_hist(f, v[i]);
+	free(v);
+}
+
+static void print_stats(FILE *f, const struct model *m)
+{
+	if (!m->nstats)
+		return;
+	fprintf(f, "counted:");
+	for (int i = 0; i < m->nstats; i++)
+		fprintf(f, "%s %s %llu", i ? "," : "", m->stats[i].name,
+			(unsigned long long)m->stats[i].value);
+	fputc('\n', f);
+}
+
+void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o)
+{
+	int has_req = strstr(m->meta.families, "requests") != NULL;
+	int has_sys = strstr(m->meta.families, "syscalls") != NULL;
+
+	print_header(f, m, o);
+	print_stats(f, m);
+	if (has_req)
+		print_requests_plain(f, m, o);
+	if (has_sys || !has_req)
+		print_syscalls_plain(f, m, o);
 }

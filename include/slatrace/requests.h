@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Requests family: one ring-buffer record per request/response turn on a
+ * server connection of the target. */
+#ifndef SLATRACE_REQUESTS_H
+#define SLATRACE_REQUESTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "common.h"
+
+#define SLT_EV_REQUEST 16
+
+#define SLT_REQ_CAP_MAX 512	/* --capture-bytes upper bound (power of two) */
+#define SLT_RESP_CAP 128	/* bytes of the first response write kept */
+#define SLT_UNIX_PATH_MAX 64
+#define SLT_MAX_CONNS 16384
+
+/* flags */
+#define SLT_REQ_F_NO_RESPONSE 1u	/* closed/EOF/reset before any response byte */
+#define SLT_REQ_F_RESET 2u		/* a read or write failed with ECONNRESET/EPIPE */
+#define SLT_REQ_F_CLOSED 4u		/* ended by close(), not by the next request */
+#define SLT_REQ_F_FLUSHED 8u		/* still open at the end of the run */
+#define SLT_REQ_F_QUEUE_KNOWN 16u	/* arrive_ns is the real arrival time */
+
+struct slt_req_event {
+	struct slt_event_hdr hdr;
+	__u64 arrive_ns;	/* first request byte reached the receive queue */
+	__u64 read_ns;		/* the application's first read of it returned */
+	__u64 first_write_ns;	/* first response byte written (0: none) */
+	__u64 last_write_ns;	/* last response byte written (0: none) */
+	__u64 req_bytes;
+	__u64 resp_bytes;
+	__u32 tgid;
+	__u32 fd;
+	__u32 flags;
+	__u32 req_cap;		/* bytes valid in req[] */
+	__u32 resp_cap;		/* bytes valid in resp[] */
+	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
+	__u16 lport;		/* local port, host order (0 for unix) */
+	char comm[SLT_COMM_LEN];
+	char unix_path[SLT_UNIX_PATH_MAX];
+	__u8 req[SLT_REQ_CAP_MAX];
+	__u8 resp[SLT_RESP_CAP];
+};
+
+#endif

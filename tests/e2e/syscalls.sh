@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of the syscalls family: load the real BPF programs, drive
+# the sysload helper (which counts and times its own syscalls) and hold
+# slatrace's JSON figures against the helper's. Needs root.
+. "$(dirname "$0")/lib.sh"
+
+# Every process started in the background goes into _bg, so a failing test
+# (or the end of the file) can kill what it left behind, by PID.
+_bg=()
+trap 'kill_bg; rm -rf "$TMP"' EXIT
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID SECONDS: wait for a background child at most SECONDS, SIGKILL it
+# after that; returns its exit status (137 when it had to be killed)
+reap() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+kill_bg() {
+	local p
+	for p in "${_bg[@]}"; do
+		alive "$p" && kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_bg=()
+}
+
+# bail MESSAGE: fail the test and clean up its background processes
+bail() {
+	kill_bg
+	fail "$*"
+}
+
+# start_gated OUT ARGS...: start `sysload --gate ARGS` (stdout to OUT; the
+# binary is $WL_BIN when set) and wait for its "ready PID"; sets WL_PID
+start_gated() {
+	local out=$1
+	shift
+	"${WL_BIN:-$SYSLOAD}" --gate "$@" >"$out" &
+	WL_PID=$!
+	_bg+=("$WL_PID")
+	wait_for "$out" '^ready ' 5 && [ "$(awk '/^ready /{ print $2 }' "$out")" = "$WL_PID" ]
+}
+
+# start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
+# says it is tracing; sets TR_PID
+start_trace() {
+	local out=$1 err=$2
+	shift 2
+	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
+	TR_PID=$!
+	_bg+=("$TR_PID")
+	wait_for "$err" '^slatrace: tracing' 15
+}
+
+# release PID OUT: open the gate of a workload, wait for it, check it exits 0
+# and printed its figures
+release() {
+	kill -USR1 "$1" && reap "$1" 30 && grep -q '^count=' "$2"
+}
+
+# stop_trace: SIGINT slatrace, wait (bounded); returns its exit status
+stop_trace() {
+	kill -INT "$TR_PID" 2>/dev/null
+	reap "$TR_PID" 15
+}
+
+need_bins() {
+	if ! command -v jq >/dev/null; then
+		skip "needs jq to read the JSON report"
+		return 1
+	fi
+	if [ ! -x "$SLATRACE" ] || [ ! -x "$SYSLOAD" ]; then
+		fail "$SLATRACE or $SYSLOAD was not built (make && make $BUILD/tests/sysload)"
+		return 1
+	fi
+}
+
+# pct_err VALUE TRUTH: signed relative error in %
+pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.2f", (v - t) * 100 / t }'; }
+
+t_nanosleep_count_exact_and_percentiles_match() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/ns f=$TMP/ns/r.json rc n p50 p99 mx tp50 tp99 tmx res
+	mkdir -p "$d"
+	start_gated "$d/wl" nanosleep 500 2 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$WL_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	res=$(grep '^count=' "$d/wl")
+	tp50=$(kv p50_ns "$res") tp99=$(kv p99_ns "$res") tmx=$(kv max_ns "$res")
+	n=$(series "$f" nanosleep .count)
+	p50=$(series "$f" nanosleep .latency_ns.p50)
+	p99=$(series "$f" nanosleep .latency_ns.p99)
+	mx=$(series "$f" nanosleep .latency_ns.max)
+	[ "$n" = 500 ] || { fail "nanosleep count: slatrace $n, sysload made 500"; return; }
+	# 3%: the histogram's bucket width (<=1.6% at the midpoint) and
+	# rounding; 100us: sysload times from userspace, around the syscall
+	within "$p50" "$tp50" 3 100000 || { fail "p50: slatrace $p50 ns, sysload $tp50 ns"; return; }
+	within "$p99" "$tp99" 3 100000 || { fail "p99: slatrace $p99 ns, sysload $tp99 ns"; return; }
+	within "$mx" "$tmx" 3 100000 || { fail "max: slatrace $mx ns, sysload $tmx ns"; return; }
+	pass "500 calls; p50 $(pct_err "$p50" "$tp50")%, p99 $(pct_err "$p99" "$tp99")%, max $(pct_err "$mx" "$tmx")% vs sysload"
+}
+
+t_enoent_errors_counted_by_errno() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/enoent f=$TMP/enoent/r.json rc n e en
+	mkdir -p "$d"
+	start_gated "$d/wl" enoent 1000 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$WL_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	# the helper checks each call failed with ENOENT and counts only those
+	[ "$(kv count "$(grep '^count=' "$d/wl")")" = 1000 ] ||
+		{ fail "sysload's openat calls did not all fail with ENOENT: $(cat "$d/wl")"; return; }
+	n=$(series "$f" openat .count)
+	e=$(series "$f" openat .errors)
+	en=$(series "$f" openat '.error_breakdown.ENOENT')
+	[ "$n" = 1000 ] && [ "$e" = 1000 ] && [ "$en" = 1000 ] ||
+		{ fail "openat: count $n, errors $e, ENOENT $en; want 1000 each"; return; }
+	pass
+}
+
+t_pid_filter_excludes_other_processes() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/pid f=$TMP/pid/r.json rc n a b
+	mkdir -p "$d"
+	start_gated "$d/a" getppid 3000 || { bail "sysload A did not get ready"; return; }
+	a=$WL_PID
+	start_gated "$d/b" getppid 5000 || { bail "sysload B did not get ready"; return; }
+	b=$WL_PID
+	start_trace "$d/out" "$d/err" -p "$a" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$b"
+	release "$a" "$d/a" || { bail "sysload A failed: $(cat "$d/a")"; return; }
+	reap "$b" 30 && grep -q '^count=5000' "$d/b" || { bail "sysload B failed: $(cat "$d/b")"; return; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	n=$(series "$f" getppid .count)
+	[ "$n" = 3000 ] || { fail "getppid count with -p A: $n, want A's 3000 (B made 5000)"; return; }
+	pass
+}
+
+t_comm_filter_counts_only_that_comm() {
+	need_root || return
+	need_bins || return
+	# the traced copy has a name of its own, so no other sysload run on the
+	# host can add to the count; the decoy is plain "sysload", a prefix of it
+	local d=$TMP/comm f=$TMP/comm/r.json name="sysload$$" rc n
+	mkdir -p "$d"
+	name=${name:0:15}
+	cp "$SYSLOAD" "$d/$name" || { fail "cannot copy sysload to $d"; return; }
+	WL_BIN=$d/$name start_gated "$d/a" getppid 4000 || { bail "$name did not get ready"; return; }
+	local a=$WL_PID
+	start_gated "$d/b" getppid 6000 || { bail "decoy sysload did not get ready"; return; }
+	local b=$WL_PID
+	[ "$(cat "/proc/$a/comm")" = "$name" ] || { bail "comm of $a is not $name"; return; }
+	start_trace "$d/out" "$d/err" -c "$name" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$b"
+	release "$a" "$d/a" || { bail "$name failed: $(cat "$d/a")"; return; }
+	reap "$b" 30 && grep -q '^count=6000' "$d/b" || { bail "decoy sysload failed: $(cat "$d/b")"; return; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	n=$(series "$f" getppid .count)
+	[ "$n" = 4000 ] || { fail "getppid count with -c $name: $n, want 4000 (decoy 'sysload' made 6000)"; return; }
+	pass
+}
+
+t_command_children_are_followed() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/kids f=$TMP/kids/r.json rc n ec fk
+	mkdir -p "$d"
+	timeout -s KILL 30 "$SLATRACE" trace --json "$f" -- "$SYSLOAD" children 4 2500 \
+		>"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc (137: did not end with its command): $(head -c 500 "$d/err")"; return; }
+	grep -q '^count=10000' "$d/out" || { fail "sysload did not report 10000 calls"; return; }
+	n=$(series "$f" getppid .count)
+	ec=$(jq -r '.command.exit_code' "$f")
+	fk=$(jq -r '.processes.forked' "$f")
+	[ "$n" = 10000 ] || { fail "getppid count: $n, want 4 children x 2500 = 10000"; return; }
+	[ "$ec" = 0 ] || { fail "command.exit_code: $ec, want 0"; return; }
+	[ "$fk" = 4 ] || { fail "processes.forked: $fk, want 4"; return; }
+	pass
+}
+
+t_sigterm_midrun_writes_complete_json() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/term f=$TMP/term/r.json rc n left kids=()
+	mkdir -p "$d"
+	echo '{"old": true}' >"$f"
+	start_trace "$d/out" "$d/err" --json "$f" -- "$SYSLOAD" nanosleep 2000 2 ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	sleep 1
+	[ "$(cat "$f")" = '{"old": true}' ] ||
+		{ bail "the old JSON file was changed before the report was ready"; return; }
+	# a run cut short leaves the command running: end it afterwards
+	read -r -a kids < <(cat /proc/"$TR_PID"/task/*/children 2>/dev/null | tr '\n' ' ')
+	_bg+=("${kids[@]}")
+	kill -TERM "$TR_PID"
+	reap "$TR_PID" 15
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc after SIGTERM, want 0: $(head -c 500 "$d/err")"; return; }
+	grep -q '^SYSCALL ' "$d/out" && grep -q '^slatrace ' "$d/out" ||
+		{ fail "no text report on stdout after SIGTERM"; return; }
+	jq -e '.schema == "slatrace.report/1"' "$f" >/dev/null ||
+		{ fail "JSON after SIGTERM is not a complete slatrace.report/1: $(head -c 300 "$f")"; return; }
+	[ "$(tail -c 2 "$f" | od -An -c | tr -d ' ')" = '}\n' ] || { fail "JSON does not end with '}\\n'"; return; }
+	n=$(series "$f" nanosleep .count)
+	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 2000 ] ||
+		{ fail "nanosleep count after ~1 s of 2000 x 2 ms: '$n', want 0 < n < 2000"; return; }
+	left=$(ls "$f".tmp.* 2>/dev/null)
+	[ -z "$left" ] || { fail "temp files left behind: $left"; return; }
+	pass "$n of 2000 calls seen before SIGTERM"
+}
+
+t_whole_host_sees_workload() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/host f=$TMP/host/r.json rc n dur
+	mkdir -p "$d"
+	start_gated "$d/wl" getppid 20000 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -d 2s --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	reap "$TR_PID" 10
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace -d 2s exited $rc (137: it did not stop by itself): $(head -c 500 "$d/err")"; return; }
+	kill_bg
+	jq -e '.schema == "slatrace.report/1" and .target == "all processes"' "$f" >/dev/null ||
+		{ fail "JSON is not a whole-host slatrace.report/1: $(head -c 300 "$f")"; return; }
+	dur=$(jq -r .duration_s "$f")
+	awk -v d="$dur" 'BEGIN { exit !(d >= 1.9 && d <= 3) }' ||
+		{ fail "duration_s $dur for -d 2s"; return; }
+	n=$(series "$f" getppid .count)
+	[ -n "$n" ] && [ "$n" -ge 20000 ] ||
+		{ fail "whole-host getppid count '$n' < the workload's own 20000"; return; }
+	pass "getppid $n >= 20000"
+}
+
+t_interval_reports_sum_to_total() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/intv f=$TMP/intv/r.json rc n k sum i
+	mkdir -p "$d"
+	start_gated "$d/wl" nanosleep 600 2 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$WL_PID" -i 500ms --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	# one more interval after the workload ended, so the intervals cover
+	# all of it
+	k=$(grep -c '^--- interval' "$d/out")
+	for ((i = 0; i < 30; i++)); do
+		[ "$(grep -c '^--- interval' "$d/out")" -gt "$k" ] && break
+		sleep 0.1
+	done
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	k=$(grep -c '^--- interval' "$d/out")
+	[ "$k" -ge 3 ] || { fail "$k interval reports for a ~1.8 s run with -i 500ms, want >= 3"; return; }
+	# interval tables come before the final report's "slatrace ..." header
+	sum=$(awk '/^slatrace /{ exit } $1 == "nanosleep" { s += $2 } END { print s + 0 }' "$d/out")
+	n=$(series "$f" nanosleep .count)
+	[ "$n" = 600 ] || { fail "final nanosleep count: $n, want 600"; return; }
+	[ "$sum" = 600 ] || { fail "nanosleep counts of the $k interval reports sum to $sum, want 600"; return; }
+	pass "$k intervals"
+}
+
+t_lost_counters_present_and_zero() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/lost f=$TMP/lost/r.json rc k v
+	mkdir -p "$d"
+	timeout -s KILL 20 "$SLATRACE" trace --json "$f" -- "$SYSLOAD" getppid 1000 \
+		>"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	for k in ringbuf_reserve_failed map_full out_of_range no_task_storage \
+		undecodable_records total; do
+		v=$(jq -r --arg k "$k" '.lost[$k] // "missing"' "$f")
+		[ "$v" = 0 ] || { fail "lost.$k is $v, want 0"; return; }
+	done
+	grep -q '^lost: ' "$d/out" || { fail "no 'lost:' line in the text report"; return; }
+	pass
+}
+
+run_tests

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A workload that makes a known number of known syscalls with known
+ * durations, and prints its own measurements, so the end-to-end tests can
+ * hold slatrace's figures against the truth.
+ *
+ *   sysload [--gate] nanosleep N MS   N raw nanosleep(2) calls of MS ms
+ *   sysload [--gate] enoent N         N openat(2) calls failing with ENOENT
+ *   sysload [--gate] getppid N        N getppid(2) calls
+ *   sysload [--gate] children K N     K forked children, N getppid(2) each
+ *   sysload [--gate] spin SECONDS     getppid(2) in a loop for SECONDS
+ *
+ * --gate: wait for SIGUSR1 before starting (so a tracer can attach first).
+ * Prints "count=<calls made> p50_ns=<..> p99_ns=<..> max_ns=<..>" (exact,
+ * from every sample it timed itself) on stdout at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest-rank percentile of sorted samples */
+static unsigned long long pct(const unsigned long long *v, long n, double p)
+{
+	long rank = (long)(p / 100.0 * n + 0.999999999);
+
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
+static void report(unsigned long long *v, long n, long count)
+{
+	if (n > 0) {
+		qsort(v, n, sizeof(*v), cmp_u64);
+		printf("count=%ld p50_ns=%llu p99_ns=%llu max_ns=%llu\n", count, pct(v, n, 50),
+		       pct(v, n, 99), v[n - 1]);
+	} else {
+		printf("count=%ld\n", count);
+	}
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: sysload [--gate] nanosleep N MS | enoent N | getppid N |"
+			" children K N | spin SECONDS\n");
+	exit(2);
+}
+
+static long arg(char **argv, int i, int argc)
+{
+	char *end;
+	long v;
+
+	if (i >= argc)
+		usage();
+	v = strtol(argv[i], &end, 10);
+	if (*end || v < 0)
+		usage();
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "--gate")) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		sigwait(&set, &sig);
+		i++;
+	}
+	if (i >= argc)
+		usage();
+	if (!strcmp(argv[i], "nanosleep")) {
+		long n = arg(argv, i + 1, argc), ms = arg(argv, i + 2, argc);
+		unsigned long long *v = calloc(n ? n : 1, sizeof(*v));
+		struct timespec req = { ms / 1000, (ms % 1000) * 1000000L };
+
+		for (long k = 0; k < n; k++) {
+			unsigned long long t = now_ns();
+
+			syscall(SYS_nanosleep, &req, NULL);
+			v[k] = now_ns() - t;
+		}
+		report(v, n, n);
+	} else if (!strcmp(argv[i], "enoent")) {
+		long n = arg(argv, i + 1, argc), bad = 0;
+		unsigned long long *v = calloc(n ? n : 1, sizeof(*v));
+
+		for (long k = 0; k < n; k++) {
+			unsigned long long t = now_ns();
+			long r = syscall(SYS_openat, AT_FDCWD, "/nonexistent/slatrace-sysload", O_RDONLY);
+
+			v[k] = now_ns() - t;
+			if (r >= 0 || errno != ENOENT)
+				bad++;
+		}
+		report(v, n, n - bad);
+	} else if (!strcmp(argv[i], "getppid")) {
+		long n = arg(argv, i + 1, argc);
+
+		for (long k = 0; k < n; k++)
+			syscall(SYS_getppid);
+		report(NULL, 0, n);
+	} else if (!strcmp(argv[i], "children")) {
+		long kids = arg(argv, i + 1, argc), n = arg(argv, i + 2, argc);
+
+		for (long c = 0; c < kids; c++) {
+			pid_t p = fork();
+
+			if (p == 0) {
+				for (long k = 0; k < n; k++)
+					syscall(SYS_getppid);
+				_exit(0);
+			}
+			if (p < 0)
+				return 1;
+		}
+		while (wait(NULL) > 0)
+			;
+		report(NULL, 0, kids * n);
+	} else if (!strcmp(argv[i], "spin")) {
+		long secs = arg(argv, i + 1, argc), n = 0;
+		unsigned long long end = now_ns() + secs * 1000000000ull;
+
+		while (now_ns() < end) {
+			syscall(SYS_getppid);
+			n++;
+		}
+		report(NULL, 0, n);
+	} else {
+		usage();
+	}
+	return 0;
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The model (core/model.c): series find-or-create, labels, counters, the
+ * report order, deep copies and interval deltas, loss-stage names. */
+#include <errno.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "core/model.h"
+
+static struct series *add(struct model *m, const char *name, uint64_t v, uint64_t n)
+{
+	struct series *s = model_series(m, "syscall", name);
+
+	if (s)
+		hist_add_n(&s->hist, v, n);
+	return s;
+}
+
+TEST(model_series_finds_or_creates)
+{
+	struct model *m = model_new();
+	struct series *a, *b, *c, *d;
+	int n;
+
+	CHECK(m);
+	a = model_series(m, "syscall", "read");
+	b = model_series(m, "syscall", "write");
+	c = model_series(m, "syscall", "read");
+	/* the same name in another family is another series */
+	d = model_series(m, "sched", "read");
+	n = m->nseries;
+	if (!a || !b || !d || a != c || a == b || a == d || n != 3) {
+		model_free(m);
+		CHECK_MSG(0, "find-or-create: a=%p b=%p c=%p d=%p n=%d", (void *)a, (void *)b,
+			  (void *)c, (void *)d, n);
+	}
+	CHECK_STR(a->family, "syscall");
+	CHECK_STR(a->name, "read");
+	CHECK_STR(d->family, "sched");
+	CHECK_EQ_U64(a->hist.count, 0);
+	CHECK_EQ_INT(a->nlabels, 0);
+	CHECK_EQ_INT(a->ncounters, 0);
+	model_free(m);
+}
+
+TEST(model_series_grows_past_its_first_allocation)
+{
+	struct model *m = model_new();
+	struct series *first;
+	char name[32];
+	int ok = 1;
+
+	CHECK(m);
+	first = model_series(m, "syscall", "s0");
+	for (int i = 1; i < 1000 && ok; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		ok = model_series(m, "syscall", name) != NULL;
+	}
+	ok = ok && m->nseries == 1000 && model_series(m, "syscall", "s0") == first &&
+	     model_series(m, "syscall", "s999") == m->series[999] && m->nseries == 1000;
+	model_free(m);
+	CHECK(ok);
+}
+
+/* Names are stored in fixed arrays; a name longer than the array must still
+ * find its own series again instead of creating one per call. */
+TEST(model_series_long_name_is_found_again)
+{
+	struct model *m = model_new();
+	char name[200];
+	struct series *a, *b;
+	int n;
+
+	CHECK(m);
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	a = model_series(m, "syscall", name);
+	b = model_series(m, "syscall", name);
+	n = m->nseries;
+	model_free(m);
+	CHECK_MSG(a && a == b && n == 1,
+		  "a 199-char name gave %d series (the second lookup missed the first)", n);
+}
+
+/* The same for label keys and counter names: setting one twice must not
+ * add it twice. */
+TEST(model_long_label_key_and_counter_name_are_found_again)
+{
+	struct model *m = model_new();
+	struct series *s;
+	char key[64];
+	int nlabels, ncounters;
+
+	CHECK(m);
+	s = model_series(m, "syscall", "read");
+	if (!s)
+		model_free(m);
+	CHECK(s);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = 0;
+	series_set_label(s, key, "1");
+	series_set_label(s, key, "2");
+	series_set_counter(s, key, 1);
+	series_set_counter(s, key, 2);
+	nlabels = s->nlabels;
+	ncounters = s->ncounters;
+	model_free(m);
+	CHECK_MSG(nlabels == 1, "a 63-char label key set twice gave %d labels", nlabels);
+	CHECK_MSG(ncounters == 1, "a 63-char counter name set twice gave %d counters", ncounters);
+}
+
+TEST(model_labels_set_and_replace)
+{
+	struct model *m = model_new();
+	struct series *s;
+
+	CHECK(m);
+	s = model_series(m, "syscall", "read");
+	if (!s)
+		model_free(m);
+	CHECK(s);
+	CHECK_EQ_INT(series_set_label(s, "syscall", "read"), 0);
+	CHECK_EQ_INT(series_set_label(s, "comm", "nginx"), 0);
+	CHECK_EQ_INT(series_set_label(s, "comm", "redis"), 0);
+	CHECK_EQ_INT(s->nlabels, 2);
+	CHECK_STR(s->labels[0].key, "syscall");
+	CHECK_STR(s->labels[0].val, "read");
+	CHECK_STR(s->labels[1].key, "comm");
+	CHECK_STR(s->labels[1].val, "redis");
+	CHECK_EQ_INT(series_set_label(s, "a", "1"), 0);
+	CHECK_EQ_INT(series_set_label(s, "b", "2"), 0);
+	CHECK_EQ_INT(s->nlabels, SLT_MAX_LABELS);
+	CHECK_EQ_INT(series_set_label(s, "c", "3"), -E2BIG);
+	/* replacing an existing key still works when full */
+	CHECK_EQ_INT(series_set_label(s, "a", "9"), 0);
+	CHECK_STR(s->labels[2].val, "9");
+	CHECK_EQ_INT(s->nlabels, SLT_MAX_LABELS);
+	model_free(m);
+}
+
+TEST(model_counters_set_and_get)
+{
+	struct model *m = model_new();
+	struct series *s;
+
+	CHECK(m);
+	s = model_series(m, "syscall", "openat");
+	if (!s)
+		model_free(m);
+	CHECK(s);
+	CHECK_EQ_U64(series_counter(s, "ENOENT"), 0);
+	CHECK_EQ_INT(series_set_counter(s, "ENOENT", 5), 0);
+	CHECK_EQ_INT(series_set_counter(s, "EACCES", 2), 0);
+	CHECK_EQ_U64(series_counter(s, "ENOENT"), 5);
+	CHECK_EQ_U64(series_counter(s, "EACCES"), 2);
+	/* set, not add */
+	CHECK_EQ_INT(series_set_counter(s, "ENOENT", 7), 0);
+	CHECK_EQ_U64(series_counter(s, "ENOENT"), 7);
+	CHECK_EQ_INT(s->ncounters, 2);
+	CHECK_EQ_U64(series_counter(s, "EPERM"), 0);
+	for (int i = 0; i < 200; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "E%d", i);
+		CHECK_EQ_INT(series_set_counter(s, name, (uint64_t)i), 0);
+	}
+	CHECK_EQ_INT(s->ncounters, 202);
+	CHECK_EQ_U64(series_counter(s, "E199"), 199);
+	CHECK_EQ_U64(series_counter(s, "ENOENT"), 7);
+	model_free(m);
+}
+
+TEST(model_sorted_by_total_then_count_then_name)
+{
+	struct model *m = model_new();
+	struct series **v;
+	int n = -1;
+	const char *want[] = { "big", "tie_many", "tie_a", "tie_b", "small", "empty" };
+	int ok = 1;
+
+	CHECK(m);
+	add(m, "small", 10, 1);
+	add(m, "tie_b", 100, 10);
+	add(m, "empty", 0, 0);
+	add(m, "tie_many", 50, 20);
+	add(m, "big", 1000000, 3);
+	add(m, "tie_a", 100, 10);
+	model_series(m, "other", "huge");
+	hist_add(&model_series(m, "other", "huge")->hist, 1ull << 40);
+	v = model_sorted(m, "syscall", &n);
+	if (!v) {
+		model_free(m);
+		CHECK(v);
+	}
+	ok = n == 6;
+	for (int i = 0; ok && i < 6; i++)
+		ok = !strcmp(v[i]->name, want[i]);
+	if (!ok) {
+		for (int i = 0; i < n; i++)
+			printf("      [%d] %s sum=%llu count=%llu\n", i, v[i]->name,
+			       (unsigned long long)v[i]->hist.sum,
+			       (unsigned long long)v[i]->hist.count);
+	}
+	free(v);
+	/* NULL: every family */
+	v = model_sorted(m, NULL, &n);
+	ok = ok && v && n == 7 && !strcmp(v[0]->name, "huge");
+	free(v);
+	/* a family with no series: an empty, freeable array */
+	v = model_sorted(m, "nope", &n);
+	ok = ok && v && n == 0;
+	free(v);
+	model_free(m);
+	CHECK(ok);
+}
+
+TEST(model_sorted_on_an_empty_model)
+{
+	struct model *m = model_new();
+	struct series **v;
+	int n = -1;
+
+	CHECK(m);
+	v = model_sorted(m, NULL, &n);
+	model_free(m);
+	CHECK(v);
+	free(v);
+	CHECK_EQ_INT(n, 0);
+}
+
+static struct model *sample_model(void)
+{
+	struct model *m = model_new();
+	struct series *s;
+
+	if (!m)
+		return NULL;
+	s = add(m, "read", 5000, 100);
+	if (!s || series_set_label(s, "syscall", "read") || series_set_counter(s, "EAGAIN", 4)) {
+		model_free(m);
+		return NULL;
+	}
+	s->errors = 4;
+	s = add(m, "openat", 20000, 50);
+	if (!s || series_set_counter(s, "ENOENT", 10) || series_set_counter(s, "EACCES", 1)) {
+		model_free(m);
+		return NULL;
+	}
+	s->errors = 11;
+	m->lost[SLT_DROP_RINGBUF] = 3;
+	m->lost[SLT_LOSS_UNDECODABLE] = 2;
+	snprintf(m->meta.host, sizeof(m->meta.host), "box");
+	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	m->meta.duration_ns = 2000000000ull;
+	return m;
+}
+
+TEST(model_clone_is_a_deep_copy)
+{
+	struct model *m = sample_model(), *c;
+	struct series *sm, *sc;
+	int ok;
+
+	CHECK(m);
+	c = model_clone(m);
+	if (!c) {
+		model_free(m);
+		CHECK(c);
+	}
+	sm = model_series(m, "syscall", "openat");
+	sc = model_series(c, "syscall", "openat");
+	ok = c->nseries == m->nseries && sc && sc != sm && sc->counters != sm->counters &&
+	     sc->ncounters == 2 && series_counter(sc, "ENOENT") == 10 && sc->errors == 11 &&
+	     !memcmp(&sc->hist, &sm->hist, sizeof(sc->hist)) &&
+	     !memcmp(c->lost, m->lost, sizeof(c->lost)) && !strcmp(c->meta.host, "box") &&
+	     c->meta.duration_ns == m->meta.duration_ns &&
+	     model_series(c, "syscall", "read")->nlabels == 1 &&
+	     !strcmp(model_series(c, "syscall", "read")->labels[0].val, "read");
+	/* changing the original leaves the copy alone, and the other way round */
+	if (ok) {
+		series_set_counter(sm, "ENOENT", 99);
+		series_set_counter(sm, "EBADF", 1);
+		hist_add(&sm->hist, 1);
+		series_set_label(sm, "k", "v");
+		m->lost[0] = 100;
+		snprintf(m->meta.host, sizeof(m->meta.host), "changed");
+		model_series(m, "syscall", "new");
+		series_set_counter(sc, "EACCES", 42);
+		ok = series_counter(sc, "ENOENT") == 10 && sc->ncounters == 2 &&
+		     sc->hist.count == 50 && sc->nlabels == 0 && c->lost[0] == 3 &&
+		     !strcmp(c->meta.host, "box") && c->nseries == 2 &&
+		     series_counter(sm, "EACCES") == 1;
+	}
+	model_free(m);
+	model_free(c);
+	CHECK(ok);
+}
+
+TEST(model_delta_subtracts_hists_counters_and_losses)
+{
+	struct model *before = sample_model(), *now = NULL, *d = NULL;
+	struct series *s, *b;
+	static struct hist extra;
+	int ok = 0;
+
+	CHECK(before);
+	now = model_clone(before);
+	if (!now)
+		goto out;
+	s = model_series(now, "syscall", "openat");
+	hist_reset(&extra);
+	hist_add_n(&s->hist, 300000, 7);
+	hist_add_n(&extra, 300000, 7);
+	s->errors += 5;
+	series_set_counter(s, "ENOENT", 14);
+	series_set_counter(s, "EPERM", 1); /* new in the interval */
+	now->lost[SLT_DROP_RINGBUF] = 10;
+	now->lost[SLT_DROP_MAP_FULL] = 1;
+	b = model_series(now, "syscall", "brand_new");
+	hist_add_n(&b->hist, 100, 2);
+
+	d = model_delta(now, before);
+	if (!d)
+		goto out;
+	s = model_series(d, "syscall", "openat");
+	b = model_series(d, "syscall", "read");
+	ok = s->hist.count == 7 && s->hist.sum == 7 * 300000ull &&
+	     !memcmp(s->hist.slots, extra.slots, sizeof(extra.slots)) && s->errors == 5 &&
+	     series_counter(s, "ENOENT") == 4 && series_counter(s, "EACCES") == 0 &&
+	     series_counter(s, "EPERM") == 1 && b->hist.count == 0 && b->errors == 0 &&
+	     series_counter(b, "EAGAIN") == 0 && d->lost[SLT_DROP_RINGBUF] == 7 &&
+	     d->lost[SLT_DROP_MAP_FULL] == 1 && d->lost[SLT_LOSS_UNDECODABLE] == 0 &&
+	     model_lost_total(d) == 8 &&
+	     model_series(d, "syscall", "brand_new")->hist.count == 2;
+	/* the inputs are untouched */
+	ok = ok && model_series(now, "syscall", "openat")->hist.count == 57 &&
+	     before->lost[SLT_DROP_RINGBUF] == 3;
+	if (!ok)
+		printf("      openat count=%llu errors=%llu ENOENT=%llu lost=%llu\n",
+		       (unsigned long long)s->hist.count, (unsigned long long)s->errors,
+		       (unsigned long long)series_counter(s, "ENOENT"),
+		       (unsigned long long)model_lost_total(d));
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
+
+TEST(model_delta_from_nothing_is_a_copy)
+{
+	struct model *now = sample_model(), *d;
+	int ok;
+
+	CHECK(now);
+	d = model_delta(now, NULL);
+	ok = d && d->nseries == now->nseries && model_lost_total(d) == 5 &&
+	     model_series(d, "syscall", "read")->hist.count == 100 &&
+	     series_counter(model_series(d, "syscall", "openat"), "ENOENT") == 10;
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
+
+TEST(model_delta_never_goes_negative)
+{
+	struct model *before = sample_model(), *now = NULL, *d = NULL;
+	int ok = 0;
+
+	CHECK(before);
+	now = model_new();
+	if (!now)
+		goto out;
+	/* a series that shrank (the kernel map was reset) */
+	hist_add(&model_series(now, "syscall", "read")->hist, 5000);
+	series_set_counter(model_series(now, "syscall", "read"), "EAGAIN", 1);
+	d = model_delta(now, before);
+	if (!d)
+		goto out;
+	ok = model_series(d, "syscall", "read")->hist.count == 0 &&
+	     model_series(d, "syscall", "read")->hist.sum == 0 &&
+	     series_counter(model_series(d, "syscall", "read"), "EAGAIN") == 0 &&
+	     model_lost_total(d) == 0 && d->nseries == 1;
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
+
+TEST(model_loss_name_for_every_stage)
+{
+	static const char *const want[SLT_LOSS_MAX] = {
+		[SLT_DROP_RINGBUF] = "ringbuf_reserve_failed",
+		[SLT_DROP_MAP_FULL] = "map_full",
+		[SLT_DROP_OUT_OF_RANGE] = "out_of_range",
+		[SLT_DROP_NO_STORAGE] = "no_task_storage",
+		[SLT_LOSS_UNDECODABLE] = "undecodable_records",
+	};
+
+	CHECK_EQ_INT(SLT_LOSS_MAX, 5);
+	for (int i = 0; i < SLT_LOSS_MAX; i++) {
+		CHECK_MSG(want[i], "stage %d has no expected name: update this test", i);
+		CHECK_STR(model_loss_name(i), want[i]);
+		/* names are unique: they are JSON keys */
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(model_loss_name(i), model_loss_name(j)));
+	}
+	CHECK_STR(model_loss_name(-1), "unknown");
+	CHECK_STR(model_loss_name(SLT_LOSS_MAX), "unknown");
+}
+
+TEST(model_lost_total_sums_every_stage)
+{
+	struct model *m = model_new();
+	uint64_t t;
+
+	CHECK(m);
+	for (int i = 0; i < SLT_LOSS_MAX; i++)
+		m->lost[i] = 1ull << i;
+	t = model_lost_total(m);
+	model_free(m);
+	CHECK_EQ_U64(t, (1ull << SLT_LOSS_MAX) - 1);
+	model_free(NULL);
+}
