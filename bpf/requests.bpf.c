@@ -273,20 +273,22 @@ reset:
 }
 
 /* user address of the data a read/write moved, by syscall */
-static __always_inline __u64 data_ptr(struct args *a)
+static __always_inline __u64 data_ptr(__u64 nr, __u64 buf)
 {
 	struct iovec *iov = NULL;
 	struct user_msghdr *msg;
 	void *base = NULL;
 
-	switch (a->nr) {
+	if (!buf)
+		return 0;
+	switch (nr) {
 	case SLT_NR_READ: case SLT_NR_WRITE: case SLT_NR_RECVFROM: case SLT_NR_SENDTO:
-		return a->buf;
+		return buf;
 	case SLT_NR_READV: case SLT_NR_WRITEV:
-		iov = (struct iovec *)a->buf;
+		iov = (struct iovec *)buf;
 		break;
 	case SLT_NR_RECVMSG: case SLT_NR_SENDMSG:
-		msg = (struct user_msghdr *)a->buf;
+		msg = (struct user_msghdr *)buf;
 		if (bpf_probe_read_user(&iov, sizeof(iov), &msg->msg_iov))
 			return 0;
 		break;
@@ -298,7 +300,7 @@ static __always_inline __u64 data_ptr(struct args *a)
 	return (__u64)base;
 }
 
-static __always_inline void on_read(struct conn *c, struct args *a, long ret, __u32 tgid,
+static __always_inline void on_read(struct conn *c, __u64 nr, __u64 buf, long ret, __u32 tgid,
 				    __u32 fd, __u64 now)
 {
 	__u64 *arr, arrive = 0;
@@ -322,7 +324,7 @@ static __always_inline void on_read(struct conn *c, struct args *a, long ret, __
 	off = c->req_cap;
 	if (off >= targ_capture_bytes || off >= SLT_REQ_CAP_MAX)
 		return;
-	p = data_ptr(a);
+	p = data_ptr(nr, buf);
 	if (!p)
 		return;
 	sz = targ_capture_bytes - off;
@@ -337,7 +339,7 @@ static __always_inline void on_read(struct conn *c, struct args *a, long ret, __
 		c->req_cap = off + sz;
 }
 
-static __always_inline void on_write(struct conn *c, struct args *a, long ret, __u64 now)
+static __always_inline void on_write(struct conn *c, __u64 nr, __u64 buf, long ret, __u64 now)
 {
 	__u32 sz;
 	__u64 p;
@@ -347,7 +349,7 @@ static __always_inline void on_write(struct conn *c, struct args *a, long ret, _
 	if (c->state == ST_READING) {
 		c->state = ST_RESPONDING;
 		c->first_write_ns = now;
-		p = data_ptr(a);
+		p = data_ptr(nr, buf);
 		sz = ret > SLT_RESP_CAP ? SLT_RESP_CAP : ret;
 		/* keep the compiler from folding the bound the verifier needs */
 		asm volatile("" : "+r"(sz));
@@ -473,9 +475,9 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	if (is_read)
-		on_read(c, a, ret, tgid, fd, now);
+		on_read(c, nr, a->buf, ret, tgid, fd, now);
 	else
-		on_write(c, a, ret, now);
+		on_write(c, nr, a->buf, ret, now);
 	return 0;
 }
 

@@ -30,8 +30,9 @@
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 #define NEED_PRIV "needs root, or CAP_BPF and CAP_PERFMON"
 
-/* the kernel function kprobe and fentry hook: what every sleep goes
- * through, present in kallsyms and BTF on every architecture */
+/* the kernel function kprobe and fentry hook: every nanosleep goes through
+ * it on every architecture, and being called from two places it is kept out
+ * of line, so it is in kallsyms and BTF */
 #define KFUNC_TARGET "do_nanosleep"
 
 /* The uprobe target: a function of this binary, kept out of line and
