@@ -29,6 +29,7 @@ CALLS=${CALLS:-1000000}
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
 STOP_TIMEOUT_S=15	# a tracer that has not exited that long after SIGINT is killed
 TRACER_LIMIT_S=240	# hard bound on any tracer's life (timeout(1))
+KILL_AFTER_S=$((STOP_TIMEOUT_S + 5))	# timeout(1)'s own SIGKILL, after any signal
 RUN_TIMEOUT_S=60	# one loop run (1M getppid under bpftrace takes ~1s)
 
 cd "$(dirname "$0")/.." || exit 1
@@ -68,6 +69,7 @@ TMP=$(mktemp -d /tmp/slatrace-bench.XXXXXX) || die "cannot create a temporary di
 LOOP_PID=
 SLEEP_PID=
 TRACER_PID=	# the timeout(1) wrapping the running tracer
+TRACER_CFG=	# and its configuration
 DRAIN_PID=	# the cat draining its output after it attached
 
 now_us() {
@@ -77,11 +79,12 @@ now_us() {
 
 # SIGINT the running tracer (timeout forwards it) and wait, bounded.
 stop_tracer() {
-	local child i rc=0
+	local child i rc=0 t0
 
 	[ -n "$TRACER_PID" ] || return 0
 	child=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
 	child=${child%% *}
+	t0=$(now_us)
 	kill -INT "$TRACER_PID" 2>/dev/null
 	for ((i = 0; i < STOP_TIMEOUT_S * 20; i++)); do
 		kill -0 "$TRACER_PID" 2>/dev/null || break
@@ -94,6 +97,7 @@ stop_tracer() {
 	fi
 	wait "$TRACER_PID" 2>/dev/null
 	rc=$?
+	[ -n "$TRACER_CFG" ] && STOP_US[$TRACER_CFG]+="$(($(now_us) - t0)) "
 	TRACER_PID=
 	if [ -n "$DRAIN_PID" ]; then
 		wait "$DRAIN_PID" 2>/dev/null
@@ -150,7 +154,7 @@ declare -A LABEL=(
 	[syscount]="syscount -L (libbpf-tools), all pids"
 	[floor]="floor: empty tp_btf enter+exit"
 )
-declare -A SAMPLES ATTACH_US MARK_US RSS_KB HWM_KB SKIP
+declare -A SAMPLES ATTACH_US MARK_US STOP_US RSS_KB HWM_KB SKIP
 
 [ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
 [ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
@@ -188,8 +192,9 @@ start_tracer() {
 	rm -f "$fifo"
 	mkfifo "$fifo" || return 1
 	t0=$(now_us)
-	timeout -s INT -k 5 "$TRACER_LIMIT_S" "${CMD[@]}" >"$fifo" 2>&1 &
+	timeout -s INT -k "$KILL_AFTER_S" "$TRACER_LIMIT_S" "${CMD[@]}" >"$fifo" 2>&1 &
 	TRACER_PID=$!
+	TRACER_CFG=$cfg
 	exec {fd}<"$fifo"
 	deadline=$((t0 + READY_TIMEOUT_S * 1000000))
 	while :; do
@@ -206,6 +211,7 @@ start_tracer() {
 		elif (($? <= 128)) || (($(now_us) > deadline)); then
 			# end of output (the tracer exited) or never attached
 			exec {fd}<&-
+			TRACER_CFG=
 			stop_tracer
 			return 1
 		fi
@@ -373,6 +379,12 @@ attach_row "bpftrace (\"Attaching N probes\", before it attaches)" "${MARK_US[bp
 attach_row "bpftrace (BEGIN printf, probes attached)" "${ATTACH_US[bpftrace]:-}"
 attach_row "floor loader (\"floor: attached\")" "${ATTACH_US[floor]:-}"
 echo "  (includes the fork and exec of timeout(1), and stdbuf(1) for syscount: ~1-2 ms)"
+echo
+echo "stop, SIGINT to exit (report printed, probes detached):"
+attach_row "slatrace" "${STOP_US[slatrace]:-}${STOP_US[slatrace_other]:-}"
+attach_row "syscount -L" "${STOP_US[syscount]:-}"
+attach_row "bpftrace" "${STOP_US[bpftrace]:-}"
+attach_row "floor loader" "${STOP_US[floor]:-}"
 echo
 
 echo "memory while tracing (VmRSS median / VmHWM max, over N runs):"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# `make demo`: trace a bundled workload with slatrace and print the report.
+# `make demo`: start the bundled demo server (routes of known cost), trace it
+# with slatrace while a bounded load runs against it on 127.0.0.1, and print
+# slatrace's request report beside the server's own counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -8,12 +10,55 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: error: slatrace loads BPF programs: run 'make demo' as root" >&2
 	exit 1
 fi
+tmp=$(mktemp -d /tmp/slatrace-demo.XXXXXX)
+server=""
+tracer=""
+cleanup() {
+	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null || true
+	[ -n "$server" ] && kill "$server" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$BUILD/tools/demo-server" --listen 127.0.0.1:0 --slow-ms 20 --lock-ms 2 --disk-dir "$tmp" \
+	>"$tmp/server.out" 2>&1 &
+server=$!
+for _ in $(seq 50); do grep -q '^listening' "$tmp/server.out" && break; sleep 0.1; done
+addr=$(sed -n 's/^listening //p' "$tmp/server.out")
+[ -n "$addr" ] || { echo "demo: error: the demo server did not start" >&2; cat "$tmp/server.out" >&2; exit 1; }
+echo "demo: demo-server (pid $server) on $addr: /fast, /slow (20 ms), /tail (1 in 100 takes 50 ms),"
+echo "      /error (500), /disk (64 KiB + fdatasync), /lock (2 ms under one mutex), /users/<id>"
+
 out="$BUILD/demo-report.json"
-echo "demo: tracing a workload that lists /usr, reads files and fails some opens"
-"$BUILD/slatrace" trace --json "$out" -- sh -c '
-	ls -R /usr >/dev/null
-	cat /usr/share/common-licenses/* >/dev/null 2>&1
-	for i in 1 2 3 4 5; do cat /nonexistent/$i 2>/dev/null; sleep 0.01; done
-	true'
+"$BUILD/slatrace" trace --requests -p "$server" --json "$out" >"$tmp/report.txt" 2>"$tmp/trace.err" &
+tracer=$!
+for _ in $(seq 100); do grep -q 'slatrace: tracing' "$tmp/trace.err" && break; sleep 0.1; done
+grep -q 'slatrace: tracing' "$tmp/trace.err" || { cat "$tmp/trace.err" >&2; exit 1; }
+
+echo "demo: load: 4 connections, a bounded mix of routes (about 10 s)"
+if [ -x "$BUILD/tools/demo-load" ]; then
+	"$BUILD/tools/demo-load" --connect "$addr" --requests 4000 --connections 4 \
+		--mix /fast=40,/users/7=20,/slow=5,/tail=20,/error=5,/disk=5,/lock=5 --timeout 30 \
+		>"$tmp/load.out"
+else
+	for route in /fast /users/7 /slow /tail /error /disk /lock; do
+		timeout 10 wrk -t1 -c4 -d1s "http://$addr$route" >/dev/null
+	done
+fi
+kill -INT "$tracer"
+wait "$tracer" || true
+tracer=""
+cat "$tmp/report.txt"
+kill "$server"
+wait "$server" || true
+server=""
+echo
+echo "demo: the server's own counts (the truth slatrace's counts are tested against):"
+grep -E '^(route|total)=' "$tmp/server.out" | sed 's/^/  /'
+if [ -f "$tmp/load.out" ]; then
+	echo "demo: the load generator's own view (latency as the client saw it):"
+	sed 's/^/  /' "$tmp/load.out"
+fi
 echo
 echo "demo: the full report, every series with its buckets, is in $out"

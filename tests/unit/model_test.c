@@ -422,3 +422,73 @@ TEST(model_lost_total_sums_every_stage)
 	CHECK_EQ_U64(t, (1ull << SLT_LOSS_MAX) - 1);
 	model_free(NULL);
 }
+
+TEST(model_add_counter_and_stats_accumulate)
+{
+	struct model *m = model_new();
+	struct series *s;
+	int ok;
+
+	CHECK(m);
+	s = model_series(m, "request", "srv :80 GET /");
+	ok = s && !series_add_counter(s, "200", 3) && !series_add_counter(s, "200", 4) &&
+	     series_counter(s, "200") == 7 && s->ncounters == 1 &&
+	     !model_stat_add(m, "pipelined_requests", 2) &&
+	     !model_stat_add(m, "pipelined_requests", 5) &&
+	     model_stat(m, "pipelined_requests") == 7 && model_stat(m, "nope") == 0 &&
+	     m->nstats == 1;
+	model_free(m);
+	CHECK(ok);
+}
+
+/* The requests family's parts: queue and service histograms are allocated
+ * on demand, copied (not shared) by clone, and subtracted by delta, as are
+ * failed requests and run-wide stats. */
+TEST(model_clone_and_delta_cover_queue_service_failed_and_stats)
+{
+	struct model *before = model_new(), *now = NULL, *d = NULL;
+	struct series *s = NULL, *c, *ds;
+	int ok = 0;
+
+	CHECK(before);
+	s = model_series(before, "request", "srv :80 GET /");
+	if (!s || !series_queue(s) || !series_service(s))
+		goto out;
+	if (series_queue(s) != s->queue)
+		goto out; /* on demand means once */
+	hist_add_n(&s->hist, 1000000, 10);
+	hist_add_n(s->queue, 100000, 10);
+	hist_add_n(s->service, 900000, 10);
+	s->failed = 1;
+	if (model_stat_add(before, "in_flight_at_end", 2))
+		goto out;
+	now = model_clone(before);
+	if (!now)
+		goto out;
+	c = model_series(now, "request", "srv :80 GET /");
+	if (!c->queue || c->queue == s->queue || !c->service || c->service == s->service ||
+	    memcmp(c->queue, s->queue, sizeof(*c->queue)) || c->failed != 1 ||
+	    model_stat(now, "in_flight_at_end") != 2)
+		goto out;
+	hist_add_n(&c->hist, 2000000, 5);
+	hist_add_n(c->queue, 300000, 5);
+	hist_add_n(c->service, 1700000, 5);
+	c->failed = 4;
+	model_stat_add(now, "in_flight_at_end", 1);
+	/* the copy is its own: the original did not move */
+	if (s->queue->count != 10 || s->service->count != 10)
+		goto out;
+	d = model_delta(now, before);
+	if (!d)
+		goto out;
+	ds = model_series(d, "request", "srv :80 GET /");
+	ok = ds->hist.count == 5 && ds->queue && ds->queue->count == 5 &&
+	     ds->queue->sum == 1500000 && ds->service && ds->service->count == 5 &&
+	     ds->service->sum == 8500000 && ds->failed == 3 &&
+	     model_stat(d, "in_flight_at_end") == 1 && c->queue->count == 15;
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
