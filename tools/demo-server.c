@@ -183,7 +183,9 @@ static void set_delay(const char *spec)
 	for (int r = 0; r < R_NR; r++) {
 		if (strlen(route_names[r]) == (size_t)(eq - spec) &&
 		    !strncmp(spec, route_names[r], eq - spec)) {
-			cfg.delay_ms[r] = opt_ulong("delay", eq + 1, 0, MAX_MS);
+			if (parse_ulong(eq + 1, 0, MAX_MS, &cfg.delay_ms[r]))
+				usage_error("invalid value for '--delay': '%s' (expected ROUTE=MS, MS in 0..%lu)",
+					    spec, MAX_MS);
 			return;
 		}
 	}
@@ -968,7 +970,7 @@ static void parse_args(int argc, char **argv)
 			cfg.tail_ms = opt_ulong("tail-ms", optarg, 0, MAX_MS);
 			break;
 		case 'e':
-			cfg.tail_every = opt_ulong("tail-every", optarg, 1, ULONG_MAX);
+			cfg.tail_every = opt_ulong("tail-every", optarg, 1, 1000000000);
 			break;
 		case 'k':
 			cfg.delay_ms[R_LOCK] = opt_ulong("lock-ms", optarg, 0, MAX_MS);
@@ -983,7 +985,7 @@ static void parse_args(int argc, char **argv)
 			cfg.workers = opt_ulong("workers", optarg, 1, 1024);
 			break;
 		case 'm':
-			cfg.max_requests = opt_ulong("max-requests", optarg, 1, ULONG_MAX);
+			cfg.max_requests = opt_ulong("max-requests", optarg, 1, 1000000000000UL);
 			break;
 		case 'S':
 			cfg.stats_path = optarg;

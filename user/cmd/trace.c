@@ -259,10 +259,14 @@ int cmd_trace(int argc, char **argv)
 			rc = cmd_usage_error("trace", "option '%s' needs a value", argv[optind - 1]);
 			goto cleanup;
 		case '?':
-			if (optopt)
-				rc = cmd_usage_error("trace", "unknown option '-%c'", optopt);
-			else
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				rc = cmd_usage_error("trace", "option '%.*s' takes no value",
+						     (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
+						     argv[optind - 1]);
+			else if (!strncmp(argv[optind - 1], "--", 2) || !optopt || optopt > 255)
 				rc = cmd_usage_error("trace", "unknown option '%s'", argv[optind - 1]);
+			else
+				rc = cmd_usage_error("trace", "unknown option '-%c'", optopt);
 			goto cleanup;
 		default:
 			if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {

@@ -66,7 +66,8 @@ uint64_t hist_percentile(const struct hist *h, double p)
 		return 0;
 	if (p >= 100)
 		return h->max;
-	rank = (uint64_t)ceil(p / 100.0 * (double)h->count);
+	/* nearest rank; the epsilon keeps 99.9% of 1000 at 999, not 1000 */
+	rank = (uint64_t)ceil(p / 100.0 * (double)h->count - 1e-9);
 	if (rank < 1)
 		rank = 1;
 	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {

@@ -36,9 +36,13 @@ static void copy_str(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-struct series *model_series(struct model *m, const char *family, const char *name)
+struct series *model_series(struct model *m, const char *family, const char *full_name)
 {
+	char name[sizeof(((struct series *)0)->name)];
 	struct series *s;
+
+	/* compare as stored: a name longer than the field is kept truncated */
+	copy_str(name, sizeof(name), full_name);
 
 	for (int i = 0; i < m->nseries; i++) {
 		s = m->series[i];
@@ -63,8 +67,11 @@ struct series *model_series(struct model *m, const char *family, const char *nam
 	return s;
 }
 
-int series_set_label(struct series *s, const char *key, const char *val)
+int series_set_label(struct series *s, const char *full_key, const char *val)
 {
+	char key[sizeof(s->labels[0].key)];
+
+	copy_str(key, sizeof(key), full_key);
 	for (int i = 0; i < s->nlabels; i++) {
 		if (!strcmp(s->labels[i].key, key)) {
 			copy_str(s->labels[i].val, sizeof(s->labels[i].val), val);
@@ -79,10 +86,12 @@ int series_set_label(struct series *s, const char *key, const char *val)
 	return 0;
 }
 
-int series_set_counter(struct series *s, const char *name, uint64_t value)
+int series_set_counter(struct series *s, const char *full_name, uint64_t value)
 {
+	char name[sizeof(s->counters[0].name)];
 	struct counter *c;
 
+	copy_str(name, sizeof(name), full_name);
 	for (int i = 0; i < s->ncounters; i++) {
 		if (!strcmp(s->counters[i].name, name)) {
 			s->counters[i].value = value;
@@ -99,8 +108,11 @@ int series_set_counter(struct series *s, const char *name, uint64_t value)
 	return 0;
 }
 
-uint64_t series_counter(const struct series *s, const char *name)
+uint64_t series_counter(const struct series *s, const char *full_name)
 {
+	char name[sizeof(s->counters[0].name)];
+
+	copy_str(name, sizeof(name), full_name);
 	for (int i = 0; i < s->ncounters; i++)
 		if (!strcmp(s->counters[i].name, name))
 			return s->counters[i].value;
@@ -129,10 +141,12 @@ struct hist *series_service(struct series *s)
 	return hist_on_demand(&s->service);
 }
 
-static int counters_set(struct counter **v, int *n, const char *name, uint64_t value)
+static int counters_set(struct counter **v, int *n, const char *full_name, uint64_t value)
 {
+	char name[sizeof((*v)->name)];
 	struct counter *c;
 
+	copy_str(name, sizeof(name), full_name);
 	for (int i = 0; i < *n; i++) {
 		if (!strcmp((*v)[i].name, name)) {
 			(*v)[i].value = value;
@@ -149,8 +163,11 @@ static int counters_set(struct counter **v, int *n, const char *name, uint64_t v
 	return 0;
 }
 
-uint64_t model_stat(const struct model *m, const char *name)
+uint64_t model_stat(const struct model *m, const char *full_name)
 {
+	char name[sizeof(m->stats[0].name)];
+
+	copy_str(name, sizeof(name), full_name);
 	for (int i = 0; i < m->nstats; i++)
 		if (!strcmp(m->stats[i].name, name))
 			return m->stats[i].value;

@@ -46,6 +46,15 @@ static int parse_scaled(const char *s, const struct unit *units, double def_mult
 	}
 	if (m < 0)
 		return -EINVAL;
+	if (!memchr(s, '.', (size_t)(end - s)) && m == (double)(uint64_t)m) {
+		/* whole numbers stay exact: integer arithmetic, overflow checked */
+		unsigned long long iv = strtoull(s, NULL, 10), im = (unsigned long long)m;
+
+		if (errno == ERANGE || (im && iv > UINT64_MAX / im))
+			return -ERANGE;
+		*out = iv * im;
+		return 0;
+	}
 	v *= m;
 	if (v >= 18446744073709551615.0)
 		return -ERANGE;
@@ -118,11 +127,12 @@ int slt_parse_pid_list(const char *s, uint32_t *pids, int max, int *n)
 
 const char *slt_fmt_duration(uint64_t ns, char *buf, unsigned long len)
 {
+	/* pick the unit after rounding, so 999999 ns is 1.00ms, not 1000.00us */
 	if (ns < 1000)
 		snprintf(buf, len, "%lluns", (unsigned long long)ns);
-	else if (ns < 1000000)
+	else if (ns < 999995)
 		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 1000000000)
+	else if (ns < 999995000)
 		snprintf(buf, len, "%.2fms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);

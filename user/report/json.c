@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "core/log.h"
@@ -189,11 +190,16 @@ static int temp_path(const char *path, char *tmp, size_t len)
 int report_json_check_path(const char *path)
 {
 	char tmp[PATH_MAX];
+	struct stat st;
 	int fd, err;
 
 	if (!*path) {
 		slt_error("empty JSON path");
 		return -EINVAL;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		slt_error("cannot write '%s': %s", path, strerror(EISDIR));
+		return -EISDIR;
 	}
 	err = temp_path(path, tmp, sizeof(tmp));
 	if (err) {
