@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 		error("cannot load '%s': %s", obj_path, errstr(err));
 		goto cleanup;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	for (prog = bpf_object__next_program(obj, NULL); prog;
+	     prog = bpf_object__next_program(obj, prog)) {
 		if (nlinks == MAX_LINKS) {
 			err = -E2BIG;
 			error("cannot attach '%s': more than %d programs", bpf_program__name(prog),

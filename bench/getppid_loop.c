@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define WARMUP_CALLS 50000
-#define MAX_LIFE_S 900
+#define MAX_LIFE_S   900
 
 static uint64_t mono_ns(void)
 {

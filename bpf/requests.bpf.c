@@ -481,7 +481,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-SEC("tp_btf/sk_data_ready")
+SEC("?tp_btf/sk_data_ready")
 int BPF_PROG(handle_sk_data_ready, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, *arr, now;

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "probes/probe.h"
 #include "core/features.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/listeners.h"
 #include "proto/http.h"
 #include "slatrace/requests.h"
 #include "requests.skel.h"
@@ -136,6 +138,53 @@ static int on_event(void *ctx, const void *data, unsigned long len)
 	return decode(st, data) == -ENOMEM ? -ENOMEM : 0;
 }
 
+static int kernel_has_sk_data_ready(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int ok;
+
+	if (!btf)
+		return 0;
+	ok = btf__find_by_name_kind(btf, "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+/* The ports the target already listens on: arrivals on connections it has
+ * not accepted yet are timed from the first one on. */
+static void seed_ports(struct session *s, int fd)
+{
+	uint32_t pids[256];
+	uint16_t ports[256];
+	int npids = 0, n;
+	__u8 one = 1;
+
+	if (s->opts.port) {
+		n = 1;
+		ports[0] = s->opts.port;
+	} else {
+		if (s->mode == SLT_TARGET_PIDLIST) {
+			npids = (int)s->npids;
+			memcpy(pids, s->pids, npids * sizeof(pids[0]));
+		} else if (s->mode == SLT_TARGET_COMM) {
+			char comm[SLT_COMM_LEN + 1] = "";
+
+			memcpy(comm, s->comm, SLT_COMM_LEN);
+			npids = listeners_pids_by_comm(comm, pids, 256);
+			if (!npids)
+				return;
+		} else if (s->mode != SLT_TARGET_ALL) {
+			return; /* learned at the first accept() on each port */
+		}
+		n = listeners_ports(pids, npids, ports, 256);
+	}
+	for (int i = 0; i < n; i++) {
+		__u16 p = ports[i];
+
+		bpf_map_update_elem(fd, &p, &one, BPF_ANY);
+	}
+}
+
 static int requests_open(struct session *s, void **state)
 {
 	struct requests_state *st;
@@ -153,6 +202,11 @@ static int requests_open(struct session *s, void **state)
 		goto cleanup;
 	}
 	SESSION_SET_TARGET_RODATA(st->skel, s);
+	if (kernel_has_sk_data_ready())
+		bpf_program__set_autoload(st->skel->progs.handle_sk_data_ready, true);
+	else
+		slt_warn("queue time is not measured: this kernel has no sock:sk_data_ready "
+			 "tracepoint (Linux 6.7+); total time is service time alone");
 	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
 	st->skel->rodata->targ_port = s->opts.port;
 	err = session_share_maps(s, st->skel->obj);
@@ -163,12 +217,7 @@ static int requests_open(struct session *s, void **state)
 		slt_error("cannot load BPF object 'requests': %s", slt_strerror(err));
 		goto cleanup;
 	}
-	if (s->opts.port) {
-		__u16 p = s->opts.port;
-		__u8 one = 1;
-
-		bpf_map_update_elem(bpf_map__fd(st->skel->maps.ports), &p, &one, BPF_ANY);
-	}
+	seed_ports(s, bpf_map__fd(st->skel->maps.ports));
 	err = session_on_event(s, SLT_EV_REQUEST, on_event, st);
 	if (err)
 		goto cleanup;
