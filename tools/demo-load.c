@@ -40,11 +40,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#define PROG "demo-load"
-#define MAX_ROUTES 64
+#define PROG	      "demo-load"
+#define MAX_ROUTES    64
 #define MAX_ROUTE_LEN 256
-#define MAX_WEIGHT 1000000UL
-#define BUF_SIZE 65536
+#define MAX_WEIGHT    1000000UL
+#define BUF_SIZE      65536
 
 struct route {
 	char path[MAX_ROUTE_LEN];
@@ -59,10 +59,10 @@ static struct {
 	bool close;
 	const char *mix;
 } cfg = {
-	.requests = 1000,
-	.connections = 1,
-	.timeout_s = 60,
-	.mix = "/fast=50,/slow=10,/tail=20,/error=5,/disk=5,/lock=10",
+    .requests = 1000,
+    .connections = 1,
+    .timeout_s = 60,
+    .mix = "/fast=50,/slow=10,/tail=20,/error=5,/disk=5,/lock=10",
 };
 
 static struct sockaddr_storage peer;
@@ -105,10 +105,10 @@ static void error_msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-#define usage_error(...)                     \
-	do {                                 \
-		error_msg(__VA_ARGS__);      \
-		exit(2);                     \
+#define usage_error(...)                                                                           \
+	do {                                                                                       \
+		error_msg(__VA_ARGS__);                                                            \
+		exit(2);                                                                           \
 	} while (0)
 
 static uint64_t now_ns(void)
@@ -248,8 +248,8 @@ static void parse_mix(const char *mix)
 		memcpy(r->path, p, plen);
 		r->path[plen] = '\0';
 		if (parse_ulong(eq + 1, len - plen - 1, 1, MAX_WEIGHT, &r->weight))
-			usage_error("invalid weight in '--mix': '%.*s' (expected 1..%lu)", (int)len, p,
-				    MAX_WEIGHT);
+			usage_error("invalid weight in '--mix': '%.*s' (expected 1..%lu)", (int)len,
+				    p, MAX_WEIGHT);
 		p += len;
 		if (*p == ',' && !*++p)
 			usage_error("invalid value for '--mix': '%s' (trailing comma)", mix);
@@ -265,7 +265,7 @@ static void parse_mix(const char *mix)
  */
 static int build_schedule(void)
 {
-	long long credit[MAX_ROUTES] = { 0 };
+	long long credit[MAX_ROUTES] = {0};
 
 	sched_len = 0;
 	for (int i = 0; i < nr_routes; i++)
@@ -291,7 +291,7 @@ static int build_schedule(void)
 static int wait_fd(int fd, short events)
 {
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = events };
+		struct pollfd pfd = {.fd = fd, .events = events};
 		uint64_t now = now_ns();
 		int n;
 
@@ -320,7 +320,7 @@ static int dial(int *out)
 			continue;
 		/* a Unix listener with a full backlog: try again until the deadline */
 		if (errno == EAGAIN && peer.ss_family == AF_UNIX) {
-			struct timespec ms = { 0, 1000000 };
+			struct timespec ms = {0, 1000000};
 
 			if (now_ns() >= deadline_ns) {
 				err = -ETIMEDOUT;
@@ -568,7 +568,7 @@ static void report(uint64_t elapsed_ns, unsigned long *answered, unsigned long *
 
 	*answered = *failed = 0;
 	for (int r = 0; r < nr_routes; r++) {
-		unsigned long status[600] = { 0 }, n = 0, bad = 0;
+		unsigned long status[600] = {0}, n = 0, bad = 0;
 
 		for (unsigned long i = 0; i < cfg.requests; i++) {
 			const struct sample *s = &samples[i];
@@ -616,14 +616,15 @@ struct opt {
 };
 
 static const struct opt opts[] = {
-	{ "connect", "ADDR", 'c', "127.0.0.0/8:PORT, [::1]:PORT, unix:PATH or /PATH (required)" },
-	{ "requests", "N", 'n', "requests to send, exactly (default 1000)" },
-	{ "connections", "C", 'C', "connections, one thread each (default 1)" },
-	{ "mix", "/P=W,...", 'm', "paths and weights (default /fast=50,/slow=10,/tail=20,/error=5,/disk=5,/lock=10)" },
-	{ "keepalive", NULL, 'k', "reuse each connection (the default)" },
-	{ "close", NULL, 'x', "one connection per request (Connection: close)" },
-	{ "timeout", "SECONDS", 't', "stop after this long whatever happens (default 60)" },
-	{ "help", NULL, 'h', "show this help" },
+    {"connect", "ADDR", 'c', "127.0.0.0/8:PORT, [::1]:PORT, unix:PATH or /PATH (required)"},
+    {"requests", "N", 'n', "requests to send, exactly (default 1000)"},
+    {"connections", "C", 'C', "connections, one thread each (default 1)"},
+    {"mix", "/P=W,...", 'm',
+     "paths and weights (default /fast=50,/slow=10,/tail=20,/error=5,/disk=5,/lock=10)"},
+    {"keepalive", NULL, 'k', "reuse each connection (the default)"},
+    {"close", NULL, 'x', "one connection per request (Connection: close)"},
+    {"timeout", "SECONDS", 't', "stop after this long whatever happens (default 60)"},
+    {"help", NULL, 'h', "show this help"},
 };
 
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -656,9 +657,8 @@ static void parse_args(int argc, char **argv)
 	int c, err;
 
 	for (size_t i = 0; i < NR_OPTS; i++)
-		long_opts[i] = (struct option){ opts[i].name,
-						opts[i].arg ? required_argument : no_argument,
-						NULL, opts[i].val };
+		long_opts[i] = (struct option){
+		    opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, opts[i].val};
 	memset(&long_opts[NR_OPTS], 0, sizeof(long_opts[NR_OPTS]));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
@@ -700,7 +700,8 @@ static void parse_args(int argc, char **argv)
 		usage_error("refusing to connect to '%s': only 127.0.0.0/8, [::1] and Unix sockets",
 			    cfg.connect);
 	if (err)
-		usage_error("invalid value for '--connect': '%s' (expected 127.0.0.1:PORT, [::1]:PORT or unix:PATH)",
+		usage_error("invalid value for '--connect': '%s' (expected 127.0.0.1:PORT, "
+			    "[::1]:PORT or unix:PATH)",
 			    cfg.connect);
 	parse_mix(cfg.mix);
 }

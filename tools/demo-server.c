@@ -52,19 +52,19 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
-#define PROG "demo-server"
-#define IN_MAX 16384 /* request head limit: larger heads get 431 */
+#define PROG	   "demo-server"
+#define IN_MAX	   16384 /* request head limit: larger heads get 431 */
 #define DISK_BYTES (64 * 1024)
-#define BIG_CHUNK (64 * 1024)
+#define BIG_CHUNK  (64 * 1024)
 #define BIG_CHUNKS 16 /* 1 MiB */
-#define MAX_MS 3600000UL
-#define LINGER_MS 2000
+#define MAX_MS	   3600000UL
+#define LINGER_MS  2000
 
 enum route { R_FAST, R_SLOW, R_TAIL, R_ERROR, R_DISK, R_LOCK, R_USERS, R_BIG, R_OTHER, R_NR };
 
 /* also the names --delay takes */
 static const char *const route_names[R_NR] = {
-	"/fast", "/slow", "/tail", "/error", "/disk", "/lock", "/users/:id", "/big", "other",
+    "/fast", "/slow", "/tail", "/error", "/disk", "/lock", "/users/:id", "/big", "other",
 };
 
 static struct {
@@ -78,11 +78,11 @@ static struct {
 	const char *disk_dir;
 	const char *stats_path;
 } cfg = {
-	.delay_ms = { [R_SLOW] = 20, [R_TAIL] = 1, [R_LOCK] = 5 },
-	.tail_ms = 50,
-	.tail_every = 100,
-	.listen = "127.0.0.1:8080",
-	.disk_dir = "/tmp",
+    .delay_ms = {[R_SLOW] = 20, [R_TAIL] = 1, [R_LOCK] = 5},
+    .tail_ms = 50,
+    .tail_every = 100,
+    .listen = "127.0.0.1:8080",
+    .disk_dir = "/tmp",
 };
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -113,7 +113,7 @@ struct conn {
 	bool notify_max;
 	bool lingering;
 	uint32_t events; /* current epoll interest */
-	bool pending; /* req parsed, its body still being read */
+	bool pending;	 /* req parsed, its body still being read */
 	unsigned long long body_left;
 	struct request req;
 	size_t in_off, in_len;
@@ -138,10 +138,10 @@ static void error_msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-#define usage_error(...)                     \
-	do {                                 \
-		error_msg(__VA_ARGS__);      \
-		exit(2);                     \
+#define usage_error(...)                                                                           \
+	do {                                                                                       \
+		error_msg(__VA_ARGS__);                                                            \
+		exit(2);                                                                           \
 	} while (0)
 
 /* strict: decimal digits only, no sign, no junk, within [min, max] */
@@ -184,7 +184,8 @@ static void set_delay(const char *spec)
 		if (strlen(route_names[r]) == (size_t)(eq - spec) &&
 		    !strncmp(spec, route_names[r], eq - spec)) {
 			if (parse_ulong(eq + 1, 0, MAX_MS, &cfg.delay_ms[r]))
-				usage_error("invalid value for '--delay': '%s' (expected ROUTE=MS, MS in 0..%lu)",
+				usage_error("invalid value for '--delay': '%s' (expected ROUTE=MS, "
+					    "MS in 0..%lu)",
 					    spec, MAX_MS);
 			return;
 		}
@@ -249,7 +250,7 @@ static int parse_inet(const char *s, struct sockaddr_storage *ss, socklen_t *len
 
 static void sleep_ms(unsigned long ms)
 {
-	struct timespec req = { ms / 1000, (long)(ms % 1000) * 1000000L }, rem;
+	struct timespec req = {ms / 1000, (long)(ms % 1000) * 1000000L}, rem;
 
 	if (!ms)
 		return;
@@ -524,7 +525,7 @@ static bool token_in_list(const char *list, const char *token)
 
 static enum route route_of(const char *path)
 {
-	static const enum route exact[] = { R_FAST, R_SLOW, R_TAIL, R_ERROR, R_DISK, R_LOCK, R_BIG };
+	static const enum route exact[] = {R_FAST, R_SLOW, R_TAIL, R_ERROR, R_DISK, R_LOCK, R_BIG};
 
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (!strcmp(path, route_names[exact[i]]))
@@ -701,7 +702,7 @@ static void conn_process(struct conn *c)
 		if (!parse_head(c, &c->req, &c->body_left)) {
 			compact_input(c);
 			if (c->in_len == IN_MAX) {
-				c->req = (struct request){ .route = R_OTHER, .status = 431 };
+				c->req = (struct request){.route = R_OTHER, .status = 431};
 				c->in_off = c->in_len;
 				respond(c, &c->req);
 			}
@@ -742,12 +743,14 @@ static void linger_close(struct conn *c)
 	shutdown(c->fd, SHUT_WR);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 || read(c->fd, buf, sizeof(buf)) <= 0)
+		left = LINGER_MS -
+		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
+		    read(c->fd, buf, sizeof(buf)) <= 0)
 			break;
 	}
 	conn_free(c);
@@ -782,7 +785,7 @@ static void *conn_thread(void *arg)
 
 static void conn_watch(struct worker *w, struct conn *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = c };
+	struct epoll_event ev = {.events = events, .data.ptr = c};
 
 	if (c->events == events)
 		return;
@@ -902,20 +905,22 @@ struct opt {
 };
 
 static const struct opt opts[] = {
-	{ "listen", "ADDR:PORT", 'l',
-	  "loopback address to listen on (default 127.0.0.1:8080, [::1]:PORT for IPv6; port 0 picks a free one)" },
-	{ "unix", "PATH", 'u', "listen on a Unix stream socket instead" },
-	{ "slow-ms", "MS", 's', "sleep of /slow (default 20)" },
-	{ "tail-ms", "MS", 't', "sleep of the slow /tail requests (default 50)" },
-	{ "tail-every", "N", 'e', "one /tail request in N is slow; the others sleep 1 ms (default 100)" },
-	{ "lock-ms", "MS", 'k', "time /lock holds the global mutex (default 5)" },
-	{ "delay", "ROUTE=MS", 'd',
-	  "sleep MS ms in ROUTE (/lock: holding the mutex; /tail: the common case; /disk: after the write); routes: /fast /slow /tail /error /disk /lock /users/:id /big other" },
-	{ "disk-dir", "DIR", 'D', "directory of /disk's temporary files (default /tmp)" },
-	{ "workers", "N", 'w', "N threads running epoll loops instead of a thread per connection" },
-	{ "max-requests", "N", 'm', "print the counts and exit after answering N requests" },
-	{ "stats", "FILE", 'S', "also write the counts to FILE (temporary file + rename)" },
-	{ "help", NULL, 'h', "show this help" },
+    {"listen", "ADDR:PORT", 'l',
+     "loopback address to listen on (default 127.0.0.1:8080, [::1]:PORT for IPv6; port 0 picks a "
+     "free one)"},
+    {"unix", "PATH", 'u', "listen on a Unix stream socket instead"},
+    {"slow-ms", "MS", 's', "sleep of /slow (default 20)"},
+    {"tail-ms", "MS", 't', "sleep of the slow /tail requests (default 50)"},
+    {"tail-every", "N", 'e', "one /tail request in N is slow; the others sleep 1 ms (default 100)"},
+    {"lock-ms", "MS", 'k', "time /lock holds the global mutex (default 5)"},
+    {"delay", "ROUTE=MS", 'd',
+     "sleep MS ms in ROUTE (/lock: holding the mutex; /tail: the common case; /disk: after the "
+     "write); routes: /fast /slow /tail /error /disk /lock /users/:id /big other"},
+    {"disk-dir", "DIR", 'D', "directory of /disk's temporary files (default /tmp)"},
+    {"workers", "N", 'w', "N threads running epoll loops instead of a thread per connection"},
+    {"max-requests", "N", 'm', "print the counts and exit after answering N requests"},
+    {"stats", "FILE", 'S', "also write the counts to FILE (temporary file + rename)"},
+    {"help", NULL, 'h', "show this help"},
 };
 
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -949,9 +954,8 @@ static void parse_args(int argc, char **argv)
 	int c;
 
 	for (size_t i = 0; i < NR_OPTS; i++)
-		long_opts[i] = (struct option){ opts[i].name,
-						opts[i].arg ? required_argument : no_argument,
-						NULL, opts[i].val };
+		long_opts[i] = (struct option){
+		    opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, opts[i].val};
 	memset(&long_opts[NR_OPTS], 0, sizeof(long_opts[NR_OPTS]));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
@@ -1007,9 +1011,11 @@ static void parse_args(int argc, char **argv)
 		int err = parse_inet(cfg.listen, &ss, &len);
 
 		if (err == -EPERM)
-			usage_error("refusing to listen on '%s': not a loopback address", cfg.listen);
+			usage_error("refusing to listen on '%s': not a loopback address",
+				    cfg.listen);
 		if (err)
-			usage_error("invalid value for '--listen': '%s' (expected 127.0.0.1:PORT or [::1]:PORT)",
+			usage_error("invalid value for '--listen': '%s' (expected 127.0.0.1:PORT "
+				    "or [::1]:PORT)",
 				    cfg.listen);
 	} else if (!*cfg.unix_path ||
 		   strlen(cfg.unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
@@ -1121,7 +1127,7 @@ static void accept_one(int lfd, struct worker *workers, bool is_tcp)
 	}
 	if (workers) {
 		struct worker *w = &workers[next_worker++ % cfg.workers];
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 		c->events = EPOLLIN;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -1196,9 +1202,9 @@ int main(int argc, char **argv)
 	printf("listening %s\n", name);
 	fflush(stdout);
 
-	pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-	pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	pfds[2] = (struct pollfd){ .fd = notify_fd, .events = POLLIN };
+	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+	pfds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	pfds[2] = (struct pollfd){.fd = notify_fd, .events = POLLIN};
 	for (;;) {
 		if (poll(pfds, 3, -1) < 0) {
 			if (errno == EINTR)

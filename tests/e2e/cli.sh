@@ -40,18 +40,18 @@ refused() {
 	return 1
 }
 
-# each_refused CODE -- WORD ARGS... [-- WORD ARGS...]: every case refused;
-# the first word after each -- is what stderr must name
+# each_refused CODE @@ WORD ARGS... [@@ WORD ARGS...]: every case refused;
+# the first word after each @@ is what stderr must name
 each_refused() {
 	local code=$1 why word
 	local -a args=()
 	shift
-	[ "$1" = -- ] && shift
+	[ "$1" = @@ ] && shift
 	while [ $# -gt 0 ]; do
 		word=$1
 		shift
 		args=()
-		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		while [ $# -gt 0 ] && [ "$1" != @@ ]; do
 			args+=("$1")
 			shift
 		done
@@ -80,101 +80,101 @@ trace_short_options() {
 
 t_unknown_command_exits_2() {
 	have_binary || return
-	each_refused 2 -- "'bogus'" bogus -- "'traec'" traec -- "'Trace'" Trace \
-		-- "'--bogus'" --bogus && pass
+	each_refused 2 @@ "'bogus'" bogus @@ "'traec'" traec @@ "'Trace'" Trace \
+		@@ "'--bogus'" --bogus && pass
 }
 
 t_unknown_option_to_trace_exits_2() {
 	have_binary || return
-	each_refused 2 -- "'--bogus'" trace --bogus -- true \
-		-- "'-x'" trace -x -- true \
-		-- "'--bogus'" trace --json r.json --bogus -- true && pass
+	each_refused 2 @@ "'--bogus'" trace --bogus -- true \
+		@@ "'-x'" trace -x -- true \
+		@@ "'--bogus'" trace --json r.json --bogus -- true && pass
 }
 
 # getopt_long reports a value given to a flag as '?' with optopt set to the
 # flag's val ('v'): the message must name what was typed, not '-v'
 t_option_given_a_value_it_takes_none_exits_2() {
 	have_binary || return
-	each_refused 2 -- "--verbose" trace --verbose=1 -- true \
-		-- "--help" trace --help=yes && pass
+	each_refused 2 @@ "--verbose" trace --verbose=1 -- true \
+		@@ "--help" trace --help=yes && pass
 }
 
 t_option_missing_its_value_exits_2() {
 	have_binary || return
-	each_refused 2 -- "'-d'" trace -d \
-		-- "'--duration'" trace --duration \
-		-- "'--json'" trace --json \
-		-- "'-p'" trace -p \
-		-- "'-i'" trace -i \
-		-- "'--top'" trace --top \
-		-- "'--cgroup'" trace --cgroup \
-		-- "'-c'" trace -c && pass
+	each_refused 2 @@ "'-d'" trace -d \
+		@@ "'--duration'" trace --duration \
+		@@ "'--json'" trace --json \
+		@@ "'-p'" trace -p \
+		@@ "'-i'" trace -i \
+		@@ "'--top'" trace --top \
+		@@ "'--cgroup'" trace --cgroup \
+		@@ "'-c'" trace -c && pass
 }
 
 t_malformed_duration_exits_2() {
 	have_binary || return
-	each_refused 2 -- "'10x'" trace -d 10x -- true \
-		-- "'-5s'" trace -d -5s -- true \
-		-- "''" trace -d '' -- true \
-		-- "'0'" trace -d 0 -- true \
-		-- "'1e3s'" trace -d 1e3s -- true \
-		-- "'10 s'" trace -d '10 s' -- true \
-		-- "'inf'" trace --duration=inf -- true \
-		-- "'99999999999h'" trace -d 99999999999h -- true \
-		-- "'10x'" trace --json r.json -d 10x -- true && pass
+	each_refused 2 @@ "'10x'" trace -d 10x -- true \
+		@@ "'-5s'" trace -d -5s -- true \
+		@@ "''" trace -d '' -- true \
+		@@ "'0'" trace -d 0 -- true \
+		@@ "'1e3s'" trace -d 1e3s -- true \
+		@@ "'10 s'" trace -d '10 s' -- true \
+		@@ "'inf'" trace --duration=inf -- true \
+		@@ "'99999999999h'" trace -d 99999999999h -- true \
+		@@ "'10x'" trace --json r.json -d 10x -- true && pass
 }
 
 t_malformed_interval_exits_2() {
 	have_binary || return
-	each_refused 2 -- "'1x'" trace -i 1x -- true \
-		-- "''" trace -i '' -- true \
-		-- "'-1s'" trace -i -1s -- true \
-		-- "'1ms'" trace -i 1ms -- true \
-		-- "'0'" trace --interval 0 -- true && pass
+	each_refused 2 @@ "'1x'" trace -i 1x -- true \
+		@@ "''" trace -i '' -- true \
+		@@ "'-1s'" trace -i -1s -- true \
+		@@ "'1ms'" trace -i 1ms -- true \
+		@@ "'0'" trace --interval 0 -- true && pass
 }
 
 t_invalid_pid_list_exits_2() {
 	have_binary || return
-	each_refused 2 -- "''" trace -p '' \
-		-- "','" trace -p , \
-		-- "'1,,2'" trace -p 1,,2 \
-		-- "'1,'" trace -p 1, \
-		-- "'0'" trace -p 0 \
-		-- "'abc'" trace -p abc \
-		-- "'1 2'" trace -p '1 2' \
-		-- "'-1'" trace -p -1 \
-		-- "'99999999999'" trace --pid 99999999999 \
-		-- "'1,,2'" trace --json r.json -p 1,,2 && pass
+	each_refused 2 @@ "''" trace -p '' \
+		@@ "','" trace -p , \
+		@@ "'1,,2'" trace -p 1,,2 \
+		@@ "'1,'" trace -p 1, \
+		@@ "'0'" trace -p 0 \
+		@@ "'abc'" trace -p abc \
+		@@ "'1 2'" trace -p '1 2' \
+		@@ "'-1'" trace -p -1 \
+		@@ "'99999999999'" trace --pid 99999999999 \
+		@@ "'1,,2'" trace --json r.json -p 1,,2 && pass
 }
 
 # a bare number where a command goes is probably a PID without -p
 t_bare_number_suggests_pid_exits_2() {
 	have_binary || return
-	each_refused 2 -- "-p 1234" trace 1234 && pass
+	each_refused 2 @@ "-p 1234" trace 1234 && pass
 }
 
 t_nonexistent_pid_exits_2() {
 	have_binary || return
 	need_root || return
-	each_refused 2 -- "4194000" trace -p 4194000 \
-		-- "4194000" trace -p 1,4194000 -d 1s \
-		-- "4194000" trace --json r.json -p 4194000 && pass
+	each_refused 2 @@ "4194000" trace -p 4194000 \
+		@@ "4194000" trace -p 1,4194000 -d 1s \
+		@@ "4194000" trace --json r.json -p 4194000 && pass
 }
 
 t_two_targets_at_once_exit_2() {
 	have_binary || return
-	each_refused 2 -- "one target" trace -p 1 -c init \
-		-- "one target" trace -p 1 -- true \
-		-- "one target" trace -c init --cgroup /sys/fs/cgroup \
-		-- "one target" trace --json r.json -p 1 -- true && pass
+	each_refused 2 @@ "one target" trace -p 1 -c init \
+		@@ "one target" trace -p 1 -- true \
+		@@ "one target" trace -c init --cgroup /sys/fs/cgroup \
+		@@ "one target" trace --json r.json -p 1 -- true && pass
 }
 
 t_unwritable_json_path_exits_2_and_creates_nothing() {
 	have_binary || return
 	rm -rf /nonexistent
-	each_refused 2 -- "/nonexistent/dir/r.json" trace --json /nonexistent/dir/r.json -- true \
-		-- "/proc/x" trace --json /proc/x -- true \
-		-- "/dev/null/r.json" trace --json /dev/null/r.json -- true || return
+	each_refused 2 @@ "/nonexistent/dir/r.json" trace --json /nonexistent/dir/r.json -- true \
+		@@ "/proc/x" trace --json /proc/x -- true \
+		@@ "/dev/null/r.json" trace --json /dev/null/r.json -- true || return
 	[ -e /nonexistent ] && { fail "/nonexistent was created"; return; }
 	ls /proc/x* >/dev/null 2>&1 && { fail "a file was left in /proc"; return; }
 	pass
@@ -185,7 +185,7 @@ t_unwritable_json_path_exits_2_and_creates_nothing() {
 t_json_path_that_is_a_directory_exits_2_before_tracing() {
 	have_binary || return
 	mkdir -p "$TMP/adir"
-	each_refused 2 -- "$TMP/adir" trace -d 200ms --json "$TMP/adir" -- true || return
+	each_refused 2 @@ "$TMP/adir" trace -d 200ms --json "$TMP/adir" -- true || return
 	[ -z "$(ls -A "$TMP/adir")" ] || { fail "files left in the directory"; return; }
 	ls "$TMP" | grep -q '^adir\.tmp' && { fail "a temp file was left beside it"; return; }
 	pass
@@ -299,8 +299,8 @@ t_version_prints_one_line() {
 t_missing_command_is_named() {
 	have_binary || return
 	need_root || return
-	each_refused 1 -- "/nonexistent/cmd" trace -- /nonexistent/cmd \
-		-- "/nonexistent/cmd" trace --json r.json -- /nonexistent/cmd && pass
+	each_refused 1 @@ "/nonexistent/cmd" trace -- /nonexistent/cmd \
+		@@ "/nonexistent/cmd" trace --json r.json -- /nonexistent/cmd && pass
 }
 
 t_valid_run_leaves_exactly_one_complete_json() {

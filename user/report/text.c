@@ -228,15 +228,34 @@ static void print_stats(FILE *f, const struct model *m)
 	fputc('\n', f);
 }
 
+/* one printer per family, in report order; a family that ran prints its
+ * section even when it saw nothing, so "nothing" is said, not implied */
+static const struct {
+	const char *family;
+	void (*print)(FILE *f, const struct model *m, const struct text_opts *o);
+} sections[] = {
+	{ "requests", print_requests_plain },
+	{ "tcp", print_tcp_plain },
+	{ "syscalls", print_syscalls_plain },
+};
+
+static int family_ran(const struct model *m, const char *name)
+{
+	char fams[sizeof(m->meta.families)], *save = NULL;
+
+	snprintf(fams, sizeof(fams), "%s", m->meta.families);
+	for (char *t = strtok_r(fams, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (!strcmp(t, name))
+			return 1;
+	return 0;
+}
+
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o)
 {
-	int has_req = strstr(m->meta.families, "requests") != NULL;
-	int has_sys = strstr(m->meta.families, "syscalls") != NULL;
-
 	print_header(f, m, o);
 	print_stats(f, m);
-	if (has_req)
-		print_requests_plain(f, m, o);
-	if (has_sys || !has_req)
-		print_syscalls_plain(f, m, o);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (family_ran(m, sections[i].family) ||
+		    (!m->meta.families[0] && !strcmp(sections[i].family, "syscalls")))
+			sections[i].print(f, m, o);
 }
