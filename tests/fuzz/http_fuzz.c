@@ -36,10 +36,10 @@ static void fuzz_fail(const char *what, int line)
 	abort();
 }
 
-#define FUZZ_CHECK(cond)                                                                      \
-	do {                                                                                  \
-		if (!(cond))                                                                  \
-			fuzz_fail(#cond, __LINE__);                                           \
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fuzz_fail(#cond, __LINE__);                                                \
 	} while (0)
 
 /* length of s, which must end inside its array */
@@ -70,8 +70,8 @@ static size_t count_char(const char *s, char c)
 
 static int known_method(const char *m)
 {
-	static const char *const methods[] = { "GET",	"HEAD",	   "POST",    "PUT",  "DELETE",
-					       "PATCH", "OPTIONS", "CONNECT", "TRACE" };
+	static const char *const methods[] = {"GET",   "HEAD",	  "POST",    "PUT",  "DELETE",
+					      "PATCH", "OPTIONS", "CONNECT", "TRACE"};
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(m, methods[i]))
@@ -154,11 +154,11 @@ static void check_requests(const uint8_t *data, size_t size)
 	for (int i = 0; i < rc[0] && i < 3; i++) {
 		const struct http_request *r = &out[0][i];
 
-		signature = signature * 31 + (uint64_t)(r->head_complete | r->chunked << 1 |
-							r->conn_close << 2 | r->minor_version << 3 |
-							(r->content_length >= 0) << 4 |
-							(strlen(r->path) >= HTTP_PATH_MAX - 1) << 5 |
-							(strcmp(r->path, r->route) != 0) << 6);
+		signature = signature * 31 +
+			    (uint64_t)(r->head_complete | r->chunked << 1 | r->conn_close << 2 |
+				       r->minor_version << 3 | (r->content_length >= 0) << 4 |
+				       (strlen(r->path) >= HTTP_PATH_MAX - 1) << 5 |
+				       (strcmp(r->path, r->route) != 0) << 6);
 	}
 }
 
@@ -188,7 +188,7 @@ static void check_responses(const uint8_t *data, size_t size)
 /* the input as a C string: the route normaliser sees paths from anywhere */
 static void check_route(const uint8_t *data, size_t size)
 {
-	static const size_t lens[] = { 0, 1, 2, 3, 4, 5, 8, 17, HTTP_PATH_MAX };
+	static const size_t lens[] = {0, 1, 2, 3, 4, 5, 8, 17, HTTP_PATH_MAX};
 	char *path = malloc(size + 1), out[HTTP_PATH_MAX + 16], again[HTTP_PATH_MAX];
 	size_t pl, rl;
 
@@ -238,7 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include "core/parse.h"
 
 #define MAX_INPUT 4096 /* 8x the largest capture */
-#define POOL_MAX 1024
+#define POOL_MAX  1024
 #define SIG_SLOTS 8192
 
 struct input {
@@ -267,94 +267,97 @@ static size_t below(size_t n)
 	return n ? (size_t)(rnd() % n) : 0;
 }
 
-#define SEED(lit) { (const uint8_t *)(lit), sizeof(lit) - 1 }
+#define SEED(lit)                                                                                  \
+	{                                                                                          \
+		(const uint8_t *)(lit), sizeof(lit) - 1                                            \
+	}
 
 static const struct {
 	const uint8_t *data;
 	size_t len;
 } seeds[] = {
-	SEED("GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\n"
-	     "Accept: */*\r\n\r\n"),
-	SEED("GET /users/123/orders/9f86d081884c7d65?expand=items&page=2#top HTTP/1.1\r\n"
-	     "Host: api\r\nConnection: keep-alive\r\n\r\n"),
-	SEED("GET / HTTP/1.0\r\n\r\n"),
-	SEED("GET /u/550e8400-e29b-41d4-a716-446655440000 HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"),
-	SEED("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
-	     "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
-	SEED("POST /api/orders HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 13\r\n"
-	     "\r\n{\"qty\": 1234}GET /api/orders/77 HTTP/1.1\r\n\r\n"),
-	SEED("PUT /objects/42 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
-	     "GET /next HTTP/1.1\r\n\r\n"),
-	SEED("GET http://example.com:8080/p/1?x=2 HTTP/1.1\r\n\r\n"),
-	SEED("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
-	SEED("OPTIONS * HTTP/1.1\r\n\r\n"),
-	SEED("DELETE /sessions/abcdef0123456789 HTTP/1.1\nHost: x\n\n"
-	     "PATCH /x HTTP/1.1\nContent-Length: 0\n\nHEAD /h HTTP/1.1\n\nTRACE / HTTP/1.1\n\n"),
-	SEED("GET /users/99 HTTP/1.1\r\nHost: example.com\r\nAccept: te"),
-	SEED("POST /up HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
-	SEED("\r\n\r\nGET /after-blank-lines HTTP/1.1\r\nX-Folded: a\r\n b\r\n\r\n"),
-	SEED("*1\r\n$4\r\nPING\r\n"),
-	SEED("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x00\x00"),
-	SEED("\x00\x00\x00\x08\x04\xd2\x16\x2f"),
-	SEED("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-	SEED("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"),
-	SEED("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\n"
-	     "Trailer: 1\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-	SEED("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
-	     "HTTP/1.1 304 Not Modified\r\n\r\nHTTP/1.1 500 Internal Server Error\r\n"
-	     "Content-Length: 2\r\nConnection: close\r\n\r\nno"),
-	SEED("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\nHTTP/1.1 201 OK\n\n"),
-	SEED("HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close"),
-	SEED("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+    SEED("GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\n"
+	 "Accept: */*\r\n\r\n"),
+    SEED("GET /users/123/orders/9f86d081884c7d65?expand=items&page=2#top HTTP/1.1\r\n"
+	 "Host: api\r\nConnection: keep-alive\r\n\r\n"),
+    SEED("GET / HTTP/1.0\r\n\r\n"),
+    SEED("GET /u/550e8400-e29b-41d4-a716-446655440000 HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"),
+    SEED("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+	 "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+    SEED("POST /api/orders HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 13\r\n"
+	 "\r\n{\"qty\": 1234}GET /api/orders/77 HTTP/1.1\r\n\r\n"),
+    SEED("PUT /objects/42 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+	 "GET /next HTTP/1.1\r\n\r\n"),
+    SEED("GET http://example.com:8080/p/1?x=2 HTTP/1.1\r\n\r\n"),
+    SEED("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+    SEED("OPTIONS * HTTP/1.1\r\n\r\n"),
+    SEED("DELETE /sessions/abcdef0123456789 HTTP/1.1\nHost: x\n\n"
+	 "PATCH /x HTTP/1.1\nContent-Length: 0\n\nHEAD /h HTTP/1.1\n\nTRACE / HTTP/1.1\n\n"),
+    SEED("GET /users/99 HTTP/1.1\r\nHost: example.com\r\nAccept: te"),
+    SEED("POST /up HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+    SEED("\r\n\r\nGET /after-blank-lines HTTP/1.1\r\nX-Folded: a\r\n b\r\n\r\n"),
+    SEED("*1\r\n$4\r\nPING\r\n"),
+    SEED("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x00\x00"),
+    SEED("\x00\x00\x00\x08\x04\xd2\x16\x2f"),
+    SEED("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+    SEED("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"),
+    SEED("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\n"
+	 "Trailer: 1\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+    SEED("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
+	 "HTTP/1.1 304 Not Modified\r\n\r\nHTTP/1.1 500 Internal Server Error\r\n"
+	 "Content-Length: 2\r\nConnection: close\r\n\r\nno"),
+    SEED("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\nHTTP/1.1 201 OK\n\n"),
+    SEED("HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close"),
+    SEED("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
 };
 
 static const char *const tokens[] = {
-	"GET ",
-	"POST ",
-	"HEAD ",
-	"CONNECT ",
-	" HTTP/1.1\r\n",
-	" HTTP/1.0\r\n",
-	"HTTP/1.1 200 OK\r\n",
-	"HTTP/1.1 100 Continue\r\n\r\n",
-	"\r\n",
-	"\r\n\r\n",
-	"\n",
-	"\r",
-	"Content-Length: ",
-	"content-length: 0\r\n",
-	"Content-Length: 5\r\n\r\nhello",
-	"Transfer-Encoding: chunked\r\n",
-	"transfer-encoding: gzip\r\n",
-	"Connection: close\r\n",
-	"Connection: keep-alive\r\n",
-	"99999999999999999999",
-	"18446744073709551616",
-	"9223372036854775807",
-	"9223372036854775808",
-	"-1",
-	"0\r\n\r\n",
-	"ffffffffffffffff\r\n",
-	"7fffffffffffffff\r\n",
-	"?",
-	"#",
-	"/",
-	"//",
-	"%",
-	"*",
-	"http://",
-	"https://h:1",
-	"550e8400-e29b-41d4-a716-446655440000",
-	"9f86d081884c7d65",
-	"/123",
-	"/{id}",
-	"...",
-	": ",
-	" ",
-	"\t",
-	";ext=1",
-	"\0",
-	"\xff",
+    "GET ",
+    "POST ",
+    "HEAD ",
+    "CONNECT ",
+    " HTTP/1.1\r\n",
+    " HTTP/1.0\r\n",
+    "HTTP/1.1 200 OK\r\n",
+    "HTTP/1.1 100 Continue\r\n\r\n",
+    "\r\n",
+    "\r\n\r\n",
+    "\n",
+    "\r",
+    "Content-Length: ",
+    "content-length: 0\r\n",
+    "Content-Length: 5\r\n\r\nhello",
+    "Transfer-Encoding: chunked\r\n",
+    "transfer-encoding: gzip\r\n",
+    "Connection: close\r\n",
+    "Connection: keep-alive\r\n",
+    "99999999999999999999",
+    "18446744073709551616",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-1",
+    "0\r\n\r\n",
+    "ffffffffffffffff\r\n",
+    "7fffffffffffffff\r\n",
+    "?",
+    "#",
+    "/",
+    "//",
+    "%",
+    "*",
+    "http://",
+    "https://h:1",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "9f86d081884c7d65",
+    "/123",
+    "/{id}",
+    "...",
+    ": ",
+    " ",
+    "\t",
+    ";ext=1",
+    "\0",
+    "\xff",
 };
 
 static void pool_add(const uint8_t *data, size_t len)
@@ -425,8 +428,8 @@ static void buf_erase(uint8_t *b, size_t *len, size_t pos, size_t n)
 
 static void mutate(uint8_t *b, size_t *len)
 {
-	static const uint8_t interesting[] = { 0,   0xff, 0x7f, 0x80, ' ', '\t', '\r', '\n', ':',
-					       '/', '?',  '#',  '%',  '0', '9',  'a',  'f',  '-' };
+	static const uint8_t interesting[] = {0,   0xff, 0x7f, 0x80, ' ', '\t', '\r', '\n', ':',
+					      '/', '?',	 '#',  '%',  '0', '9',	'a',  'f',  '-'};
 	uint8_t tmp[MAX_INPUT];
 	size_t pos = below(*len + 1), n, i;
 	const struct input *other;
@@ -491,8 +494,13 @@ static void mutate(uint8_t *b, size_t *len)
 		break;
 	}
 	case 10: { /* a number made huge, or zero, or negative */
-		static const char *const nums[] = { "18446744073709551615", "9223372036854775807",
-						    "4294967296", "0", "-1", "65536", "00000000000000000000001" };
+		static const char *const nums[] = {"18446744073709551615",
+						   "9223372036854775807",
+						   "4294967296",
+						   "0",
+						   "-1",
+						   "65536",
+						   "00000000000000000000001"};
 		size_t s = pos;
 
 		while (s < *len && (b[s] < '0' || b[s] > '9'))
@@ -507,7 +515,7 @@ static void mutate(uint8_t *b, size_t *len)
 		break;
 	}
 	case 11: { /* a long path: many letters, or many short numeric segments */
-		static const char *const runs[] = { "a", "/1", "/%", "\xc3\xa9", "/deadbeef" };
+		static const char *const runs[] = {"a", "/1", "/%", "\xc3\xa9", "/deadbeef"};
 		size_t reps = 1 + below(600);
 
 		tok = runs[below(sizeof(runs) / sizeof(runs[0]))];
@@ -559,8 +567,8 @@ static void usage(FILE *f)
 }
 
 /* "--name N", "--name=N" or libFuzzer's "-alias=N": 1 when arg is this option */
-static int num_opt(int argc, char **argv, int *i, const char *name, const char *alias,
-		   uint64_t max, uint64_t *v)
+static int num_opt(int argc, char **argv, int *i, const char *name, const char *alias, uint64_t max,
+		   uint64_t *v)
 {
 	size_t nl = strlen(name), al = strlen(alias);
 	const char *a = argv[*i], *val;
@@ -600,7 +608,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return SLT_EXIT_OK;
 		}
-		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365, &seconds) ||
+		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365,
+			    &seconds) ||
 		    num_opt(argc, argv, &i, "--seed", "-seed", UINT64_MAX, &seed) ||
 		    num_opt(argc, argv, &i, "--runs", "-runs", UINT64_MAX, &runs))
 			continue;

@@ -28,8 +28,8 @@ TEST(http_simple_get_is_one_complete_request)
 
 TEST(http_every_known_method_parses)
 {
-	static const char *const m[] = { "GET",	  "HEAD",    "POST",	"PUT",	 "DELETE",
-					 "PATCH", "OPTIONS", "CONNECT", "TRACE" };
+	static const char *const m[] = {"GET",	 "HEAD",    "POST",    "PUT",  "DELETE",
+					"PATCH", "OPTIONS", "CONNECT", "TRACE"};
 	char buf[64];
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
@@ -150,7 +150,9 @@ TEST(http_garbled_request_line_is_unparsed)
 	CHECK_EQ_INT(parse(S("GET  / HTTP/1.1\r\n\r\n")), HTTP_UNPARSED);
 	CHECK_EQ_INT(parse(S("GET / HTTP/2.0\r\n\r\n")), HTTP_UNPARSED);
 	CHECK_EQ_INT(parse(S("GET / HTTP/1.1 extra\r\n\r\n")), HTTP_UNPARSED);
-	CHECK_EQ_INT(parse(S("GET /a\x01" "b HTTP/1.1\r\n\r\n")), HTTP_UNPARSED);
+	CHECK_EQ_INT(parse(S("GET /a\x01"
+			     "b HTTP/1.1\r\n\r\n")),
+		     HTTP_UNPARSED);
 	CHECK_EQ_INT(parse(S("GET\r\n\r\n")), HTTP_UNPARSED);
 	CHECK_EQ_INT(parse(S("POST /\0 HTTP/1.1\r\n\r\n")), HTTP_UNPARSED);
 }
@@ -220,8 +222,8 @@ TEST(http_bad_content_length_ends_the_pipeline)
 			     "GET /b HTTP/1.1\r\n\r\n")),
 		     1);
 	CHECK_EQ_INT(reqs[0].content_length, -1);
-	CHECK_EQ_INT(parse(S("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\nGET /b HTTP/1.1\r\n\r\n")),
-		     1);
+	CHECK_EQ_INT(
+	    parse(S("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\nGET /b HTTP/1.1\r\n\r\n")), 1);
 	CHECK_EQ_INT(parse(S("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n"
 			     "abGET /b HTTP/1.1\r\n\r\n")),
 		     1);
@@ -359,9 +361,8 @@ TEST(http_responses_without_a_known_end_stop_the_count)
 	int codes[8];
 
 	/* body until close, a cut chunk, a cut head, a protocol switch */
-	CHECK_EQ_INT(http_parse_statuses(S("HTTP/1.0 200 OK\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), codes,
-					 8),
-		     1);
+	CHECK_EQ_INT(
+	    http_parse_statuses(S("HTTP/1.0 200 OK\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), codes, 8), 1);
 	CHECK_EQ_INT(http_parse_statuses(S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 					   "ff\r\nabc"),
 					 codes, 8),
@@ -377,23 +378,24 @@ TEST(http_responses_without_a_known_end_stop_the_count)
 TEST(http_routes_replace_ids_with_placeholders)
 {
 	static const char *const cases[][2] = {
-		{ "/users/123", "/users/{id}" },
-		{ "/orders/9f86d081884c7d65/items", "/orders/{id}/items" },
-		{ "/u/550e8400-e29b-41d4-a716-446655440000", "/u/{id}" },
-		{ "/U/550E8400-E29B-41D4-A716-446655440000/x", "/U/{id}/x" },
-		{ "/static/app.js", "/static/app.js" },
-		{ "/", "/" },
-		{ "", "" },
-		{ "/api/v2/x", "/api/v2/x" },
-		{ "/a/1/b/22/c/333", "/a/{id}/b/{id}/c/{id}" },
-		{ "/hex/deadbeef", "/hex/{id}" },
-		{ "/short/abc123", "/short/abc123" },
-		{ "/notuuid/550e8400-e29b-41d4-a716-44665544000z", "/notuuid/550e8400-e29b-41d4-a716-44665544000z" },
-		{ "/users/123/", "/users/{id}/" },
-		{ "/users//123", "/users//{id}" },
-		{ "/users/123?x=1", "/users/{id}" },
-		{ "/p/1#frag", "/p/{id}" },
-		{ "*", "*" },
+	    {"/users/123", "/users/{id}"},
+	    {"/orders/9f86d081884c7d65/items", "/orders/{id}/items"},
+	    {"/u/550e8400-e29b-41d4-a716-446655440000", "/u/{id}"},
+	    {"/U/550E8400-E29B-41D4-A716-446655440000/x", "/U/{id}/x"},
+	    {"/static/app.js", "/static/app.js"},
+	    {"/", "/"},
+	    {"", ""},
+	    {"/api/v2/x", "/api/v2/x"},
+	    {"/a/1/b/22/c/333", "/a/{id}/b/{id}/c/{id}"},
+	    {"/hex/deadbeef", "/hex/{id}"},
+	    {"/short/abc123", "/short/abc123"},
+	    {"/notuuid/550e8400-e29b-41d4-a716-44665544000z",
+	     "/notuuid/550e8400-e29b-41d4-a716-44665544000z"},
+	    {"/users/123/", "/users/{id}/"},
+	    {"/users//123", "/users//{id}"},
+	    {"/users/123?x=1", "/users/{id}"},
+	    {"/p/1#frag", "/p/{id}"},
+	    {"*", "*"},
 	};
 	char out[HTTP_PATH_MAX];
 

@@ -11,24 +11,20 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct {
-	const char *name;
-	size_t len;
-} methods[] = {
-	{ "GET", 3 },	  { "HEAD", 4 },    { "POST", 4 },    { "PUT", 3 },	  { "DELETE", 6 },
-	{ "PATCH", 5 },	  { "OPTIONS", 7 }, { "CONNECT", 7 }, { "TRACE", 5 },
+static const char *const methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
 };
 
 /* what a head says about the body and the connection */
 struct head {
-	int64_t content_length;	/* -1: absent */
+	int64_t content_length; /* -1: absent */
 	int cl_bad;		/* unparsable or conflicting Content-Length */
 	int te_seen;
-	int te_chunked_last;	/* the last coding of the last Transfer-Encoding */
+	int te_chunked_last; /* the last coding of the last Transfer-Encoding */
 	int conn_close;
 	int keep_alive;
-	int complete;		/* the blank line was seen */
-	size_t end;		/* just past the blank line */
+	int complete; /* the blank line was seen */
+	size_t end;   /* just past the blank line */
 };
 
 static int is_digit(uint8_t c)
@@ -199,8 +195,8 @@ static size_t scheme_len(const uint8_t *t, size_t n)
 
 	if (!n || !is_alpha(t[0]))
 		return 0;
-	for (i = 1; i < n && (is_alpha(t[i]) || is_digit(t[i]) || t[i] == '+' || t[i] == '-' ||
-			      t[i] == '.');
+	for (i = 1; i < n &&
+		    (is_alpha(t[i]) || is_digit(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.');
 	     i++)
 		;
 	if (n - i < 3 || memcmp(t + i, "://", 3))
@@ -282,16 +278,16 @@ static void set_path(struct http_request *r, const uint8_t *t, size_t n, int kee
  * past it (or len when the capture ended right after the version), else
  * HTTP_NOT_HTTP or HTTP_UNPARSED; r is filled as far as it could be read.
  */
-static int parse_request_line(const uint8_t *b, size_t len, int keep_query,
-			      struct http_request *r, size_t *next)
+static int parse_request_line(const uint8_t *b, size_t len, int keep_query, struct http_request *r,
+			      size_t *next)
 {
 	size_t m, ml = 0, t0, t, v, e;
 
 	if (!len)
 		return HTTP_NOT_HTTP;
 	for (m = 0; m < ARRAY_SIZE(methods); m++) {
-		ml = methods[m].len;
-		if (memcmp(b, methods[m].name, len < ml ? len : ml))
+		ml = strlen(methods[m]);
+		if (memcmp(b, methods[m], len < ml ? len : ml))
 			continue;
 		if (len < ml)
 			return HTTP_UNPARSED; /* cut inside the method */
@@ -301,7 +297,7 @@ static int parse_request_line(const uint8_t *b, size_t len, int keep_query,
 	}
 	if (m == ARRAY_SIZE(methods))
 		return HTTP_NOT_HTTP;
-	memcpy(r->method, methods[m].name, ml + 1);
+	memcpy(r->method, methods[m], ml + 1);
 	if (len == ml || b[ml] != ' ')
 		return HTTP_UNPARSED;
 

@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 #define HTTP_METHOD_MAX 16
-#define HTTP_PATH_MAX 256
+#define HTTP_PATH_MAX	256
 
 struct http_request {
-	char method[HTTP_METHOD_MAX];	/* "GET" */
+	char method[HTTP_METHOD_MAX]; /* "GET" */
 	/* as sent, query removed unless keep_query, fragment always removed;
 	 * truncated paths end in "..."; bytes >= 0x80 are percent-encoded, so
 	 * this is always printable ASCII. The path of an absolute-form target
@@ -24,15 +24,17 @@ struct http_request {
 	/* normalised: numeric, hex (>= 8 hex digits) and UUID segments become
 	 * {id}; never holds the query */
 	char route[HTTP_PATH_MAX];
-	int head_complete;		/* the blank line ending the head was captured */
-	int64_t content_length;		/* -1 when absent (or unparsable) */
-	int chunked;			/* Transfer-Encoding: chunked */
-	int conn_close;			/* Connection: close (or HTTP/1.0 without keep-alive) */
-	int minor_version;		/* 0 or 1 */
+	int head_complete;	/* the blank line ending the head was captured */
+	int64_t content_length; /* -1 when absent (or unparsable) */
+	int chunked;		/* Transfer-Encoding: chunked */
+	int conn_close;		/* Connection: close (or HTTP/1.0 without keep-alive) */
+	int minor_version;	/* 0 or 1 */
 };
 
-#define HTTP_NOT_HTTP (-1)	/* does not start like an HTTP/1.x request: some other protocol */
-#define HTTP_UNPARSED (-2)	/* starts like HTTP (a known method token) but the request line is garbled or truncated before the version */
+#define HTTP_NOT_HTTP (-1) /* does not start like an HTTP/1.x request: some other protocol */
+/* starts like HTTP (a known method token) but the request line is garbled or
+ * truncated before the version */
+#define HTTP_UNPARSED (-2)
 
 /*
  * Parse request heads from the first len bytes of a connection turn (several

@@ -1,0 +1,504 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of the requests family: load the real BPF programs, serve
+# real traffic (the bundled demo-server, Debian's nginx, echo_server for a
+# binary protocol) from load generators that count for themselves (wrk,
+# reqclient, curl), and hold slatrace's per-class counts, statuses and
+# queue/service times against the servers' and clients' own figures. Needs
+# root; only loopback and Unix sockets.
+. "$(dirname "$0")/lib.sh"
+
+DEMO=$ROOT/$BUILD/tools/demo-server
+ECHO_SRV=$ROOT/$BUILD/tests/echo_server
+REQCLIENT=$ROOT/$BUILD/tests/reqclient
+
+# Every process started in the background goes into _bg, so a failing test
+# (or the end of the file) can kill what it left behind, by PID.
+_bg=()
+trap 'kill_bg; rm -rf "$TMP"' EXIT
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID SECONDS: wait for a background child at most SECONDS, SIGKILL it
+# after that; returns its exit status (137 when it had to be killed)
+reap() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+kill_bg() {
+	local p
+	for p in "${_bg[@]}"; do
+		# a stopped process still dies of SIGKILL; SIGCONT is for tidiness
+		alive "$p" && kill -KILL "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_bg=()
+}
+
+# bail MESSAGE: fail the test and clean up its background processes
+bail() {
+	kill_bg
+	fail "$*"
+}
+
+# start_listener OUT CMD ARGS...: start a server that prints "listening
+# ADDR" (stdout to OUT) and wait for it; sets SRV_PID and SRV_ADDR
+start_listener() {
+	local out=$1
+	shift
+	"$@" >"$out" 2>"$out.err" &
+	SRV_PID=$!
+	_bg+=("$SRV_PID")
+	wait_for "$out" '^listening ' 5 || return 1
+	SRV_ADDR=$(awk '/^listening /{ print $2; exit }' "$out")
+}
+
+# start_demo OUT ARGS...: demo-server on a free loopback port; sets SRV_PID,
+# SRV_ADDR and SRV_PORT
+start_demo() {
+	local out=$1
+	shift
+	start_listener "$out" "$DEMO" --listen 127.0.0.1:0 "$@" || return 1
+	SRV_PORT=${SRV_ADDR##*:}
+}
+
+# stop_server PID OUT: SIGTERM a server that prints its counts on exit and
+# wait for them
+stop_server() {
+	kill -TERM "$1" 2>/dev/null
+	reap "$1" 10 && grep -q '^total=\|^turns=' "$2"
+}
+
+# start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
+# says it is tracing; sets TR_PID
+start_trace() {
+	local out=$1 err=$2
+	shift 2
+	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
+	TR_PID=$!
+	_bg+=("$TR_PID")
+	wait_for "$err" '^slatrace: tracing' 15
+}
+
+# stop_trace: SIGINT slatrace, wait (bounded); returns its exit status
+stop_trace() {
+	kill -INT "$TR_PID" 2>/dev/null
+	reap "$TR_PID" 15
+}
+
+# srv_count OUT ROUTE [STATUS]: what demo-server says it answered on ROUTE
+# (its own route names: /users/:id, other), all statuses or one
+srv_count() {
+	awk -v r="route=$2" -v s="status=${3:-}" \
+		'$1 == r && (s == "status=" || $2 == s) { sub("count=", "", $3); n += $3 }
+		 END { print n + 0 }' "$1"
+}
+
+# rq FILE ROUTE JQ-EXPR: a field of the request series with that route label
+# (one series per route in these tests: one server, one method)
+rq() {
+	jq -r --arg r "$2" "[.series[] | select(.family==\"request\" and .labels.route==\$r)] |
+		if length == 1 then .[0] | $3 else \"series-count-\" + (length | tostring) end" "$1"
+}
+
+# counter FILE NAME: a run-wide counter, 0 when absent
+counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
+
+# wrk_run OUT ARGS...: a bounded wrk run; prints its "N requests in" count
+wrk_run() {
+	local out=$1
+	shift
+	timeout -s KILL 30 wrk "$@" >"$out" 2>&1 || return 1
+	awk '/ requests in /{ print $1; exit }' "$out" | grep .
+}
+
+need_bins() {
+	local t
+	for t in jq curl; do
+		command -v "$t" >/dev/null || { skip "needs $t"; return 1; }
+	done
+	if [ ! -x "$SLATRACE" ] || [ ! -x "$DEMO" ] || [ ! -x "$ECHO_SRV" ] || [ ! -x "$REQCLIENT" ]; then
+		fail "not built: make && make $BUILD/tools/demo-server $BUILD/tests/echo_server $BUILD/tests/reqclient"
+		return 1
+	fi
+}
+
+need_wrk() {
+	command -v wrk >/dev/null && return 0
+	skip "needs wrk (apt-get install wrk)"
+	return 1
+}
+
+# pct_err VALUE TRUTH: signed relative error in %
+pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.2f", (v - t) * 100 / t }'; }
+
+# abs_le A B N: |A - B| <= N
+abs_le() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= n) }'; }
+
+# a free loopback TCP port, for servers that cannot be told to pick one
+free_port() {
+	local i p
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+t_request_count_matches_wrk_and_server() {
+	need_root || return
+	need_bins || return
+	need_wrk || return
+	local d=$TMP/count f=$TMP/count/r.json rc r w n s cls sum total
+	local -A srv_route=([/users/123]=/users/:id [/slow]=/slow [/error]=/error)
+	local -A cls_of=([/users/123]=/users/{id} [/slow]=/slow [/error]=/error)
+	local -A wn
+	local msg=""
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	for r in /users/123 /slow /error; do
+		wn[$r]=$(wrk_run "$d/wrk${r//\//_}" -t2 -c8 -d3s "http://127.0.0.1:$SRV_PORT$r") ||
+			{ bail "wrk on $r failed: $(tail -3 "$d/wrk${r//\//_}")"; return; }
+	done
+	# the requests in flight when wrk stopped are still answered: /slow's
+	# take 20 ms
+	sleep 0.5
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	sum=0
+	for r in /users/123 /slow /error; do
+		cls=${cls_of[$r]}
+		n=$(rq "$f" "$cls" .count)
+		s=$(srv_count "$d/srv" "${srv_route[$r]}")
+		w=${wn[$r]}
+		[ "$n" = "$s" ] ||
+			{ fail "$cls: slatrace counted $n, demo-server answered $s (wrk $w)"; return; }
+		abs_le "$n" "$w" 8 ||
+			{ fail "$cls: slatrace counted $n, wrk $w: more than the 8 connections apart"; return; }
+		sum=$((sum + n))
+		msg+=" $cls slatrace=$n server=$s wrk=$w;"
+	done
+	total=$(awk -F= '/^total=/{ print $2 }' "$d/srv")
+	n=$(jq '[.series[] | select(.family=="request") | .count] | add' "$f")
+	[ "$n" = "$total" ] ||
+		{ fail "all request classes sum to $n, demo-server answered $total in all: $(jq -c '[.series[] | select(.family=="request") | {name,count}]' "$f")"; return; }
+	pass "${msg% ;}"
+}
+
+t_service_time_matches_injected_delay() {
+	need_root || return
+	need_bins || return
+	need_wrk || return
+	local d=$TMP/svc f=$TMP/svc/r.json rc r cls want p50 p99 msg=""
+	mkdir -p "$d"
+	start_demo "$d/srv" --slow-ms 20 --delay /fast=5 ||
+		{ bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# two connections on a thread-per-connection server: nothing queues
+	for r in /slow /fast; do
+		wrk_run "$d/wrk${r//\//_}" -t1 -c2 -d2s "http://127.0.0.1:$SRV_PORT$r" >/dev/null ||
+			{ bail "wrk on $r failed: $(tail -3 "$d/wrk${r//\//_}")"; return; }
+	done
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	for cls in /slow:20000000 /fast:5000000; do
+		want=${cls#*:} cls=${cls%:*}
+		p50=$(rq "$f" "$cls" .service_ns.p50)
+		p99=$(rq "$f" "$cls" .service_ns.p99)
+		# 3%: the bucket width and the sleep's own overshoot; 200 us: the
+		# parse and write around the sleep, and timer slack
+		within "$p50" "$want" 3 200000 ||
+			{ fail "$cls service p50 $p50 ns, injected $want ns ($(pct_err "$p50" "$want")%)"; return; }
+		within "$p99" "$want" 3 200000 ||
+			{ fail "$cls service p99 $p99 ns, injected $want ns ($(pct_err "$p99" "$want")%)"; return; }
+		msg+=" $cls p50 $(pct_err "$p50" "$want")% p99 $(pct_err "$p99" "$want")%;"
+	done
+	pass "${msg% ;}"
+}
+
+t_status_counts_match_server() {
+	need_root || return
+	need_bins || return
+	need_wrk || return
+	local d=$TMP/status f=$TMP/status/r.json rc n e s st w
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	wrk_run "$d/wrk_error" -t1 -c2 -d1s "http://127.0.0.1:$SRV_PORT/error" >/dev/null &&
+		wrk_run "$d/wrk_nope" -t1 -c2 -d1s "http://127.0.0.1:$SRV_PORT/no/such/page" >/dev/null ||
+		{ bail "wrk failed: $(tail -3 "$d"/wrk_*)"; return; }
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	n=$(rq "$f" /error .count)
+	e=$(rq "$f" /error .errors)
+	st=$(rq "$f" /error '.status["500"] // 0')
+	s=$(srv_count "$d/srv" /error 500)
+	[ "$s" -gt 0 ] && [ "$st" = "$s" ] && [ "$n" = "$s" ] && [ "$e" = "$s" ] ||
+		{ fail "/error: slatrace count $n, status 500 $st, errors $e; demo-server answered $s with 500"; return; }
+	n=$(rq "$f" /no/such/page .count)
+	e=$(rq "$f" /no/such/page .errors)
+	w=$(rq "$f" /no/such/page '.status["404"] // 0')
+	s=$(srv_count "$d/srv" other 404)
+	[ "$s" -gt 0 ] && [ "$w" = "$s" ] && [ "$n" = "$s" ] && [ "$e" = 0 ] ||
+		{ fail "/no/such/page: slatrace count $n, status 404 $w, errors $e (want 0); demo-server answered $s with 404"; return; }
+	pass "500: $st, 404: $w, as demo-server"
+}
+
+t_nginx_counts_match_wrk() {
+	need_root || return
+	need_bins || return
+	need_wrk || return
+	local ngx=/usr/sbin/nginx d=$TMP/nginx f=$TMP/nginx/r.json rc port master worker i
+	local run r c w n msg="" k
+	[ -x "$ngx" ] || { skip "needs nginx ($ngx; apt-get install nginx-light)"; return; }
+	mkdir -p "$d/www" "$d/tmp"
+	echo '<html><body>slatrace</body></html>' >"$d/www/index.html"
+	echo 'bye' >"$d/www/close.html"
+	head -c 1048576 /dev/zero >"$d/www/big.bin"
+	for ((i = 0; i < 5; i++)); do
+		port=$(free_port) || { fail "no free loopback port"; return; }
+		cat >"$d/nginx.conf" <<-EOF
+			worker_processes 1;
+			master_process on;
+			daemon off;
+			user root;
+			pid $d/nginx.pid;
+			error_log $d/error.log warn;
+			events { worker_connections 512; }
+			http {
+				access_log off;
+				sendfile on;
+				default_type application/octet-stream;
+				client_body_temp_path $d/tmp/body;
+				proxy_temp_path $d/tmp/proxy;
+				fastcgi_temp_path $d/tmp/fastcgi;
+				uwsgi_temp_path $d/tmp/uwsgi;
+				scgi_temp_path $d/tmp/scgi;
+				server {
+					listen 127.0.0.1:$port;
+					root $d/www;
+				}
+			}
+		EOF
+		"$ngx" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
+		master=$!
+		_bg+=("$master")
+		for ((k = 0; k < 50; k++)); do
+			curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/index.html" 2>/dev/null && break
+			alive "$master" || break
+			sleep 0.1
+		done
+		alive "$master" && break
+	done
+	alive "$master" || { bail "nginx did not start: $(tail -3 "$d/error.log" "$d/nginx.out" 2>/dev/null)"; return; }
+	worker=$(pgrep -P "$master" | head -1)
+	[ -n "$worker" ] || { bail "no nginx worker under master $master"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$worker" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# route:connections:extra wrk options
+	local -a runs=("/index.html:8:" "/big.bin:4:" "/close.html:4:close" "/nope:4:")
+	local -A wn
+	for run in "${runs[@]}"; do
+		IFS=: read -r r c k <<<"$run"
+		if [ "$k" = close ]; then
+			wn[$r]=$(wrk_run "$d/wrk${r//[\/.]/_}" -t2 -c"$c" -d2s -H 'Connection: close' \
+				"http://127.0.0.1:$port$r") || { bail "wrk on $r failed: $(tail -3 "$d/wrk${r//[\/.]/_}")"; return; }
+		else
+			wn[$r]=$(wrk_run "$d/wrk${r//[\/.]/_}" -t2 -c"$c" -d2s "http://127.0.0.1:$port$r") ||
+				{ bail "wrk on $r failed: $(tail -3 "$d/wrk${r//[\/.]/_}")"; return; }
+		fi
+	done
+	sleep 0.3
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	for run in "${runs[@]}"; do
+		IFS=: read -r r c k <<<"$run"
+		n=$(rq "$f" "$r" .count)
+		w=${wn[$r]}
+		# wrk does not count the requests in flight when it stops; nginx
+		# still answers them (or fails writing them), one per connection
+		awk -v n="$n" -v w="$w" -v c="$c" 'BEGIN { exit !(n >= w && n <= w + c) }' ||
+			{ fail "nginx $r: slatrace counted $n, wrk $w (-c$c): want wrk..wrk+$c"; return; }
+		msg+=" $r slatrace=$n wrk=$w;"
+	done
+	w=$(rq "$f" /nope '.status["404"] // 0')
+	n=$(rq "$f" /nope .count)
+	[ "$w" = "$n" ] || { fail "nginx /nope: $n requests, $w of them under status 404"; return; }
+	w=$(rq "$f" /big.bin '.status["200"] // 0')
+	n=$(rq "$f" /big.bin .count)
+	# the last few may have been cut by wrk closing mid-transfer
+	[ "$w" -ge $((n - 4)) ] || { fail "nginx /big.bin: $n requests, only $w under status 200"; return; }
+	pass "${msg% ;}"
+}
+
+t_pipelined_requests_each_counted() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/pipe f=$TMP/pipe/r.json rc out n p s
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	out=$(timeout -s KILL 15 "$REQCLIENT" pipeline "$SRV_ADDR" 5 /users/42 2>&1)
+	[ "$out" = "responses=5 statuses=200,200,200,200,200" ] ||
+		{ bail "pipelining client: $out"; return; }
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	s=$(srv_count "$d/srv" /users/:id)
+	n=$(rq "$f" '/users/{id}' .count)
+	p=$(counter "$f" pipelined_requests)
+	[ "$s" = 5 ] || { fail "demo-server answered $s requests, want the 5 pipelined"; return; }
+	[ "$n" = 5 ] || { fail "5 pipelined requests in one write: slatrace counted $n"; return; }
+	[ "$p" -ge 4 ] || { fail "counters.pipelined_requests is $p, want >= 4"; return; }
+	[ "$(rq "$f" '/users/{id}' '.status["200"] // 0')" = 5 ] ||
+		{ fail "pipelined statuses: $(rq "$f" '/users/{id}' '.status|tostring')"; return; }
+	pass "5 counted, pipelined_requests $p"
+}
+
+t_paused_server_queue_time_grows() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/pause f=$TMP/pause/r.json rc i n q50 q99 s99 pids=() t0 t1 paused
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# one request first, so the port is known as the target's: arrivals on
+	# connections not yet accepted are only recorded on known ports
+	curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$SRV_PORT/users/1" ||
+		{ bail "warm-up request failed"; return; }
+	kill -STOP "$SRV_PID"
+	t0=$(date +%s%N)
+	for ((i = 0; i < 3; i++)); do
+		curl -fsS --max-time 15 -o /dev/null "http://127.0.0.1:$SRV_PORT/fast" 2>"$d/curl$i" &
+		pids+=($!)
+		_bg+=($!)
+	done
+	sleep 1
+	kill -CONT "$SRV_PID"
+	t1=$(date +%s%N)
+	paused=$(((t1 - t0) / 1000000))
+	for i in "${!pids[@]}"; do
+		reap "${pids[$i]}" 10 || { bail "curl $i failed: $(cat "$d/curl$i")"; return; }
+	done
+	sleep 0.2
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	n=$(rq "$f" /fast .count)
+	q50=$(rq "$f" /fast .queue_ns.p50)
+	q99=$(rq "$f" /fast .queue_ns.p99)
+	s99=$(rq "$f" /fast .service_ns.p99)
+	[ "$n" = 3 ] || { fail "/fast count $n, want the 3 sent while paused"; return; }
+	# the curls start a few ms after SIGSTOP: 900 ms of the ~1 s pause
+	awk -v a="$q50" -v b="$q99" 'BEGIN { exit !(a >= 9e8 && b >= 9e8) }' ||
+		{ fail "/fast queue p50 $q50 ns, p99 $q99 ns after a ${paused} ms pause, want >= 900 ms"; return; }
+	[ "$s99" -lt 100000000 ] ||
+		{ fail "/fast service p99 $s99 ns, want < 100 ms (the pause is queue time)"; return; }
+	pass "pause ${paused} ms: queue p50 $((q50 / 1000000)) ms p99 $((q99 / 1000000)) ms, service p99 $((s99 / 1000)) us"
+}
+
+t_unknown_tcp_protocol_one_request_per_turn() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/echo f=$TMP/echo/r.json rc tpid upid tport sock out n k
+	mkdir -p "$d"
+	sock=$d/echo.sock
+	start_listener "$d/tsrv" "$ECHO_SRV" --listen 127.0.0.1:0 ||
+		{ bail "echo_server did not start: $(cat "$d/tsrv.err")"; return; }
+	tpid=$SRV_PID tport=${SRV_ADDR##*:}
+	start_listener "$d/usrv" "$ECHO_SRV" --unix "$sock" ||
+		{ bail "echo_server --unix did not start: $(cat "$d/usrv.err")"; return; }
+	upid=$SRV_PID
+	start_trace "$d/out" "$d/err" --requests -p "$tpid,$upid" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	out=$(timeout -s KILL 20 "$REQCLIENT" echo "127.0.0.1:$tport" 200 1000 2>&1)
+	[ "$out" = turns=200 ] || { bail "echo client over TCP: $out"; return; }
+	out=$(timeout -s KILL 20 "$REQCLIENT" echo "unix:$sock" 200 1000 2>&1)
+	[ "$out" = turns=200 ] || { bail "echo client over the Unix socket: $out"; return; }
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$tpid" "$d/tsrv" && stop_server "$upid" "$d/usrv" ||
+		{ bail "echo_server did not print its turns"; return; }
+	grep -qx turns=200 "$d/tsrv" && grep -qx turns=200 "$d/usrv" ||
+		{ fail "echo_server answered $(cat "$d/tsrv" "$d/usrv" | grep turns=), want 200 each"; return; }
+	k=$(jq '[.series[] | select(.family=="request")] | length' "$f")
+	[ "$k" = 2 ] || { fail "$k request classes, want 2 (tcp:$tport, unix:$sock): $(jq -c '[.series[] | select(.family=="request") | {name,count}]' "$f")"; return; }
+	n=$(rq "$f" "tcp:$tport" .count)
+	[ "$n" = 200 ] || { fail "class tcp:$tport: count $n, want the 200 turns"; return; }
+	n=$(rq "$f" "unix:$sock" .count)
+	[ "$n" = 200 ] || { fail "class unix:$sock: count $n, want the 200 turns"; return; }
+	[ "$(counter "$f" unparsed_payloads)" = 0 ] ||
+		{ fail "binary payloads counted as unparsed HTTP: $(counter "$f" unparsed_payloads)"; return; }
+	pass "tcp:$tport 200, unix:$sock 200"
+}
+
+t_garbage_payloads_never_crash_and_are_counted() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/garbage f=$TMP/garbage/r.json rc u name out
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# a TLS-like record header, then seeded pseudo-random bytes
+	{ printf '\026\003\001\002\000'; LC_ALL=C awk 'BEGIN { srand(7); for (i = 0; i < 4096; i++) printf "%c", int(rand() * 255) + 1 }'; } >"$d/garbage"
+	printf 'GET /abc' >"$d/truncated"
+	{ printf 'GET /fast HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 16384 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } >"$d/giant"
+	LC_ALL=C awk 'BEGIN { for (j = 0; j < 8; j++) for (i = 255; i >= 0; i--) printf "%c", i }' >"$d/binary"
+	printf 'GET /fast HTTP/1.1\r\nHost: x\r\n\r\n' >"$d/valid"
+	for name in garbage truncated giant binary valid; do
+		out=$(timeout -s KILL 10 "$REQCLIENT" raw "$SRV_ADDR" <"$d/$name" 2>&1) ||
+			{ bail "sending $name failed: $out"; return; }
+		alive "$TR_PID" || { bail "slatrace died after the $name payload: $(head -c 500 "$d/err")"; return; }
+	done
+	grep -q '^HTTP/1.1 200' <(timeout -s KILL 10 "$REQCLIENT" raw "$SRV_ADDR" <"$d/valid"; curl -sS -i --max-time 5 "http://127.0.0.1:$SRV_PORT/fast") ||
+		{ bail "demo-server no longer answers"; return; }
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc after garbage payloads: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	jq -e '.schema == "slatrace.report/1"' "$f" >/dev/null ||
+		{ fail "JSON report is not valid slatrace.report/1: $(head -c 300 "$f")"; return; }
+	u=$(counter "$f" unparsed_payloads)
+	[ "$u" -gt 0 ] || { fail "counters.unparsed_payloads is $u after 'GET /abc' cut short, want > 0"; return; }
+	[ "$(rq "$f" '(unparsed http)' '.count')" -ge 1 ] 2>/dev/null ||
+		{ fail "no '(unparsed http)' class: $(jq -c '[.series[] | select(.family=="request") | {name,count}]' "$f")"; return; }
+	# the valid requests sent after the garbage are still recognised
+	[ "$(rq "$f" /fast '.status["200"] // 0')" -ge 3 ] ||
+		{ fail "GET /fast after the garbage: $(jq -c '[.series[] | select(.family=="request") | {name,count,status}]' "$f")"; return; }
+	pass "unparsed_payloads $u; classes $(jq -c '[.series[] | select(.family=="request") | .labels.route + "=" + (.count|tostring)] | join(" ")' "$f")"
+}
+
+run_tests
