@@ -122,6 +122,15 @@ wrk_run() {
 	awk '/ requests in /{ print $1; exit }' "$out" | grep .
 }
 
+# wrk_pct OUT PCT: a percentile of a `wrk --latency` run, in ns
+wrk_pct() {
+	awk -v p="$2%" '$1 == p {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		m = u == "us" ? 1e3 : u == "ms" ? 1e6 : u == "s" ? 1e9 : u == "m" ? 6e10 : 0
+		printf "%.0f\n", v * m; exit
+	}' "$1" | grep .
+}
+
 need_bins() {
 	local t
 	for t in jq curl; do
@@ -190,20 +199,20 @@ t_request_count_matches_wrk_and_server() {
 		abs_le "$n" "$w" 8 ||
 			{ fail "$cls: slatrace counted $n, wrk $w: more than the 8 connections apart"; return; }
 		sum=$((sum + n))
-		msg+=" $cls slatrace=$n server=$s wrk=$w;"
+		msg+="$cls slatrace=$n server=$s wrk=$w; "
 	done
 	total=$(awk -F= '/^total=/{ print $2 }' "$d/srv")
 	n=$(jq '[.series[] | select(.family=="request") | .count] | add' "$f")
 	[ "$n" = "$total" ] ||
 		{ fail "all request classes sum to $n, demo-server answered $total in all: $(jq -c '[.series[] | select(.family=="request") | {name,count}]' "$f")"; return; }
-	pass "${msg% ;}"
+	pass "${msg%; }"
 }
 
 t_service_time_matches_injected_delay() {
 	need_root || return
 	need_bins || return
 	need_wrk || return
-	local d=$TMP/svc f=$TMP/svc/r.json rc r cls want p50 p99 msg=""
+	local d=$TMP/svc f=$TMP/svc/r.json rc r cls want p50 p99 w99 msg="" note=""
 	mkdir -p "$d"
 	start_demo "$d/srv" --slow-ms 20 --delay /fast=5 ||
 		{ bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
@@ -211,7 +220,7 @@ t_service_time_matches_injected_delay() {
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	# two connections on a thread-per-connection server: nothing queues
 	for r in /slow /fast; do
-		wrk_run "$d/wrk${r//\//_}" -t1 -c2 -d2s "http://127.0.0.1:$SRV_PORT$r" >/dev/null ||
+		wrk_run "$d/wrk${r//\//_}" --latency -t1 -c2 -d2s "http://127.0.0.1:$SRV_PORT$r" >/dev/null ||
 			{ bail "wrk on $r failed: $(tail -3 "$d/wrk${r//\//_}")"; return; }
 	done
 	sleep 0.3
@@ -223,15 +232,27 @@ t_service_time_matches_injected_delay() {
 		want=${cls#*:} cls=${cls%:*}
 		p50=$(rq "$f" "$cls" .service_ns.p50)
 		p99=$(rq "$f" "$cls" .service_ns.p99)
+		w99=$(wrk_pct "$d/wrk${cls//\//_}" 99) || { fail "no p99 in wrk's output for $cls"; return; }
 		# 3%: the bucket width and the sleep's own overshoot; 200 us: the
 		# parse and write around the sleep, and timer slack
 		within "$p50" "$want" 3 200000 ||
 			{ fail "$cls service p50 $p50 ns, injected $want ns ($(pct_err "$p50" "$want")%)"; return; }
-		within "$p99" "$want" 3 200000 ||
-			{ fail "$cls service p99 $p99 ns, injected $want ns ($(pct_err "$p99" "$want")%)"; return; }
-		msg+=" $cls p50 $(pct_err "$p50" "$want")% p99 $(pct_err "$p99" "$want")%;"
+		if ! within "$p99" "$want" 3 200000; then
+			# A busy host stretches the sleeps themselves: then wrk's own
+			# p99 is out of bounds too, and the service time (inside
+			# wrk's latency, request by request) must lie between the
+			# delay and wrk's p99.
+			if within "$w99" "$want" 3 200000 ||
+				! awk -v v="$p99" -v t="$want" -v w="$w99" \
+					'BEGIN { exit !(v >= t * 0.97 - 200000 && v <= w * 1.03) }'; then
+				fail "$cls service p99 $p99 ns, injected $want ns ($(pct_err "$p99" "$want")%); wrk's p99 $w99 ns"
+				return
+			fi
+			note+=" (host busy: $cls p99 checked against wrk's p99 $((w99 / 1000)) us)"
+		fi
+		msg+="$cls p50 $(pct_err "$p50" "$want")% p99 $(pct_err "$p99" "$want")%; "
 	done
-	pass "${msg% ;}"
+	pass "${msg%; }$note"
 }
 
 t_status_counts_match_server() {
@@ -343,7 +364,7 @@ t_nginx_counts_match_wrk() {
 		# still answers them (or fails writing them), one per connection
 		awk -v n="$n" -v w="$w" -v c="$c" 'BEGIN { exit !(n >= w && n <= w + c) }' ||
 			{ fail "nginx $r: slatrace counted $n, wrk $w (-c$c): want wrk..wrk+$c"; return; }
-		msg+=" $r slatrace=$n wrk=$w;"
+		msg+="$r slatrace=$n wrk=$w; "
 	done
 	w=$(rq "$f" /nope '.status["404"] // 0')
 	n=$(rq "$f" /nope .count)
@@ -352,7 +373,7 @@ t_nginx_counts_match_wrk() {
 	n=$(rq "$f" /big.bin .count)
 	# the last few may have been cut by wrk closing mid-transfer
 	[ "$w" -ge $((n - 4)) ] || { fail "nginx /big.bin: $n requests, only $w under status 200"; return; }
-	pass "${msg% ;}"
+	pass "${msg%; }"
 }
 
 t_pipelined_requests_each_counted() {

@@ -8,7 +8,7 @@
 #include "harness.h"
 #include "core/hist.h"
 
-#define NS_PER_US 1000ull
+#define NS_PER_US   1000ull
 #define NS_PER_HOUR 3600000000000ull
 
 /* A PRNG of our own (splitmix64) so every run sees the same samples. */
@@ -125,7 +125,8 @@ TEST(hist_every_value_lies_in_its_slot)
 			uint64_t v = (1ull << b) + (uint64_t)(int64_t)d;
 			unsigned s = slt_hist_slot(v);
 
-			CHECK_MSG(s < SLT_HIST_NBUCKETS, "slot(%llu) = %u", (unsigned long long)v, s);
+			CHECK_MSG(s < SLT_HIST_NBUCKETS, "slot(%llu) = %u", (unsigned long long)v,
+				  s);
 			CHECK_MSG(slt_hist_slot_lo(s) <= v, "lo(slot(%llu)) > v",
 				  (unsigned long long)v);
 			CHECK_MSG(s == SLT_HIST_NBUCKETS - 1 || v < slt_hist_slot_hi(s),
@@ -186,8 +187,8 @@ TEST(hist_top_bucket_clamps)
 }
 
 enum dist { DIST_UNIFORM, DIST_LOGNORMAL, DIST_BIMODAL, DIST_CONSTANT, DIST_LOGUNIFORM, DIST_NR };
-static const char *const dist_names[DIST_NR] = { "uniform", "lognormal", "bimodal", "constant",
-						 "loguniform" };
+static const char *const dist_names[DIST_NR] = {"uniform", "lognormal", "bimodal", "constant",
+						"loguniform"};
 
 static void fill(uint64_t *v, uint64_t n, enum dist d, uint64_t *st)
 {
@@ -206,16 +207,14 @@ static void fill(uint64_t *v, uint64_t n, enum dist d, uint64_t *st)
 			v[i] = clamp_range(a * exp(sigma * rng_normal(st)));
 			break;
 		case DIST_BIMODAL:
-			v[i] = clamp_range((rng_unit(st) < w ? a : b) *
-					   exp(0.05 * rng_normal(st)));
+			v[i] = clamp_range((rng_unit(st) < w ? a : b) * exp(0.05 * rng_normal(st)));
 			break;
 		case DIST_CONSTANT:
 			v[i] = clamp_range(a);
 			break;
 		default:
-			v[i] = clamp_range(
-				exp(log(1000.0) + rng_unit(st) * (log((double)NS_PER_HOUR) -
-								  log(1000.0))));
+			v[i] = clamp_range(exp(
+			    log(1000.0) + rng_unit(st) * (log((double)NS_PER_HOUR) - log(1000.0))));
 			break;
 		}
 	}
@@ -225,8 +224,8 @@ static void fill(uint64_t *v, uint64_t n, enum dist d, uint64_t *st)
  * samples: within 3% (1.6% by design) for 1 us .. 1 h; max and mean exact. */
 TEST(hist_percentiles_within_3_percent_of_exact)
 {
-	static const uint64_t pms[] = { 500, 900, 990, 999 };
-	static const double pcts[] = { 50, 90, 99, 99.9 };
+	static const uint64_t pms[] = {500, 900, 990, 999};
+	static const double pcts[] = {50, 90, 99, 99.9};
 	static struct hist h;
 	uint64_t st = 20240601, *v = malloc(200000 * sizeof(*v));
 	double worst = 0;
@@ -235,12 +234,9 @@ TEST(hist_percentiles_within_3_percent_of_exact)
 	CHECK(v);
 	for (int trial = 0; trial < 500; trial++) {
 		enum dist d = (enum dist)(trial % DIST_NR);
-		/* 1 .. 200000 samples, log-uniform; not multiples of 1000: the
-		 * rank rounding is checked by hist_percentile_rank_is_nearest_rank */
+		/* 1 .. 200000 samples, log-uniform */
 		uint64_t n = (uint64_t)exp(rng_unit(&st) * log(200000.0)), sum = 0;
 
-		if (n % 1000 == 0)
-			n++;
 		fill(v, n, d, &st);
 		hist_reset(&h);
 		for (uint64_t i = 0; i < n; i++) {
@@ -273,37 +269,71 @@ TEST(hist_percentiles_within_3_percent_of_exact)
 	CHECK_MSG(worst <= 0.03, "worst error %.3f%% > 3%%: %s", worst * 100, where);
 }
 
-/* Nearest rank is ceil(p/100 * n). 999 fast calls and one of an hour:
- * p99.9 is the 999th value, 1 ms; reporting the hour is off by one rank. */
+/* For n samples and percentile p (pm per mille): put the exact nearest
+ * rank at the edge between 1 ms samples and 1 h samples, on either side,
+ * so a rank off by one shows as a 3600x error. 0 when exact, else -1 with
+ * the reason in why. */
+static int rank_is_exact(uint64_t n, double p, uint64_t pm, char *why, size_t len)
+{
+	static struct hist h;
+	uint64_t rank = (pm * n + 999) / 1000, got;
+
+	hist_reset(&h);
+	hist_add_n(&h, 1000000, rank);
+	hist_add_n(&h, NS_PER_HOUR, n - rank);
+	got = hist_percentile(&h, p);
+	if (got >= 1100000) {
+		snprintf(
+		    why, len, "n=%llu p%g: rank %llu holds 1 ms, got %llu ns (one rank too high)",
+		    (unsigned long long)n, p, (unsigned long long)rank, (unsigned long long)got);
+		return -1;
+	}
+	if (rank < n) {
+		hist_reset(&h);
+		hist_add_n(&h, 1000000, rank - 1);
+		hist_add_n(&h, NS_PER_HOUR, n - rank + 1);
+		got = hist_percentile(&h, p);
+		if (got <= NS_PER_HOUR / 2) {
+			snprintf(why, len, "n=%llu p%g: rank %llu holds 1 h, got %llu ns",
+				 (unsigned long long)n, p, (unsigned long long)rank,
+				 (unsigned long long)got);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Nearest rank is ceil(p/100 * n), computed exactly. 999 fast calls and one
+ * of an hour: p99.9 is the 999th value, 1 ms; reporting the hour is off by
+ * one rank. Every n up to 20000, then multiples of 1000 (where p/100 * n is
+ * an integer and floating-point error shows) up to 10^11 samples. */
 TEST(hist_percentile_rank_is_nearest_rank)
 {
-	static const uint64_t pms[] = { 500, 900, 990, 999 };
-	static const double pcts[] = { 50, 90, 99, 99.9 };
-	static struct hist h;
+	static const uint64_t pms[] = {500, 900, 990, 999};
+	static const double pcts[] = {50, 90, 99, 99.9};
+	char why[200];
 
-	for (uint64_t n = 1; n <= 20000; n++) {
-		for (int k = 0; k < 4; k++) {
-			uint64_t rank = (pms[k] * n + 999) / 1000;
+	for (uint64_t n = 1; n <= 20000; n++)
+		for (int k = 0; k < 4; k++)
+			CHECK_MSG(!rank_is_exact(n, pcts[k], pms[k], why, sizeof(why)), "%s", why);
+}
 
-			/* rank-1 samples of 1 ms, the rest one hour */
-			hist_reset(&h);
-			hist_add_n(&h, 1000000, rank);
-			hist_add_n(&h, NS_PER_HOUR, n - rank);
-			CHECK_MSG(hist_percentile(&h, pcts[k]) < 1100000,
-				  "n=%llu p%g: rank %llu holds 1 ms, got %llu ns (one rank too high)",
-				  (unsigned long long)n, pcts[k], (unsigned long long)rank,
-				  (unsigned long long)hist_percentile(&h, pcts[k]));
-			if (rank < n) {
-				hist_reset(&h);
-				hist_add_n(&h, 1000000, rank - 1);
-				hist_add_n(&h, NS_PER_HOUR, n - rank + 1);
-				CHECK_MSG(hist_percentile(&h, pcts[k]) > NS_PER_HOUR / 2,
-					  "n=%llu p%g: rank %llu holds 1 h, got %llu ns",
-					  (unsigned long long)n, pcts[k], (unsigned long long)rank,
-					  (unsigned long long)hist_percentile(&h, pcts[k]));
+TEST(hist_percentile_rank_is_nearest_rank_for_large_counts)
+{
+	static const uint64_t pms[] = {500, 900, 990, 999};
+	static const double pcts[] = {50, 90, 99, 99.9};
+	char why[200];
+	int bad = 0;
+
+	for (uint64_t base = 20000; base <= 100000000000ull; base = base * 5 / 4) {
+		for (uint64_t n = base / 1000 * 1000; n < base / 1000 * 1000 + 20000; n += 1000) {
+			for (int k = 0; k < 4; k++) {
+				if (rank_is_exact(n, pcts[k], pms[k], why, sizeof(why)) && !bad++)
+					printf("      first: %s\n", why);
 			}
 		}
 	}
+	CHECK_MSG(!bad, "%d (n, p) pairs off by one rank", bad);
 }
 
 /* Every sample equal: percentiles are that bucket's midpoint (within 1/64),
@@ -311,8 +341,8 @@ TEST(hist_percentile_rank_is_nearest_rank)
 TEST(hist_constant_distribution_within_bucket_precision)
 {
 	static struct hist h;
-	static const uint64_t vals[] = { 1000, 1234567, 999999999, 3600000000000ull, 33, 31 };
-	static const double pcts[] = { 50, 90, 99, 99.9 };
+	static const uint64_t vals[] = {1000, 1234567, 999999999, 3600000000000ull, 33, 31};
+	static const double pcts[] = {50, 90, 99, 99.9};
 
 	for (unsigned i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		hist_reset(&h);
@@ -321,8 +351,8 @@ TEST(hist_constant_distribution_within_bucket_precision)
 			uint64_t got = hist_percentile(&h, pcts[k]);
 			double err = fabs((double)got - (double)vals[i]) / (double)vals[i];
 
-			CHECK_MSG(err <= 1.0 / 64, "%llu p%g: got %llu", (unsigned long long)vals[i],
-				  pcts[k], (unsigned long long)got);
+			CHECK_MSG(err <= 1.0 / 64, "%llu p%g: got %llu",
+				  (unsigned long long)vals[i], pcts[k], (unsigned long long)got);
 			CHECK(got <= vals[i]);
 		}
 		CHECK_EQ_U64(hist_percentile(&h, 100), vals[i]);
@@ -333,7 +363,7 @@ TEST(hist_constant_distribution_within_bucket_precision)
 TEST(hist_empty_returns_zero)
 {
 	static struct hist h;
-	static const double pcts[] = { 0, 1, 50, 90, 99, 99.9, 100 };
+	static const double pcts[] = {0, 1, 50, 90, 99, 99.9, 100};
 
 	hist_reset(&h);
 	for (unsigned i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
@@ -467,7 +497,7 @@ static int walk_cb(uint64_t lo, uint64_t hi, uint64_t count, void *ctx)
 TEST(hist_for_each_bucket_visits_exactly_the_non_empty)
 {
 	static struct hist h;
-	struct walk w = { .h = &h };
+	struct walk w = {.h = &h};
 	uint64_t st = 5, nonempty = 0;
 
 	hist_reset(&h);

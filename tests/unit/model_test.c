@@ -174,7 +174,7 @@ TEST(model_sorted_by_total_then_count_then_name)
 	struct model *m = model_new();
 	struct series **v;
 	int n = -1;
-	const char *want[] = { "big", "tie_many", "tie_a", "tie_b", "small", "empty" };
+	const char *want[] = {"big", "tie_many", "tie_a", "tie_b", "small", "empty"};
 	int ok = 1;
 
 	CHECK(m);
@@ -329,8 +329,7 @@ TEST(model_delta_subtracts_hists_counters_and_losses)
 	     series_counter(s, "EPERM") == 1 && b->hist.count == 0 && b->errors == 0 &&
 	     series_counter(b, "EAGAIN") == 0 && d->lost[SLT_DROP_RINGBUF] == 7 &&
 	     d->lost[SLT_DROP_MAP_FULL] == 1 && d->lost[SLT_LOSS_UNDECODABLE] == 0 &&
-	     model_lost_total(d) == 8 &&
-	     model_series(d, "syscall", "brand_new")->hist.count == 2;
+	     model_lost_total(d) == 8 && model_series(d, "syscall", "brand_new")->hist.count == 2;
 	/* the inputs are untouched */
 	ok = ok && model_series(now, "syscall", "openat")->hist.count == 57 &&
 	     before->lost[SLT_DROP_RINGBUF] == 3;
@@ -390,11 +389,11 @@ out:
 TEST(model_loss_name_for_every_stage)
 {
 	static const char *const want[SLT_LOSS_MAX] = {
-		[SLT_DROP_RINGBUF] = "ringbuf_reserve_failed",
-		[SLT_DROP_MAP_FULL] = "map_full",
-		[SLT_DROP_OUT_OF_RANGE] = "out_of_range",
-		[SLT_DROP_NO_STORAGE] = "no_task_storage",
-		[SLT_LOSS_UNDECODABLE] = "undecodable_records",
+	    [SLT_DROP_RINGBUF] = "ringbuf_reserve_failed",
+	    [SLT_DROP_MAP_FULL] = "map_full",
+	    [SLT_DROP_OUT_OF_RANGE] = "out_of_range",
+	    [SLT_DROP_NO_STORAGE] = "no_task_storage",
+	    [SLT_LOSS_UNDECODABLE] = "undecodable_records",
 	};
 
 	CHECK_EQ_INT(SLT_LOSS_MAX, 5);

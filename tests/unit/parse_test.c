@@ -14,20 +14,13 @@ TEST(parse_duration_accepts_every_unit)
 		const char *in;
 		uint64_t ns;
 	} ok[] = {
-		{ "250ms", 250000000ull },
-		{ "10s", 10000000000ull },
-		{ "1.5m", 90000000000ull },
-		{ "2min", 120000000000ull },
-		{ "2h", 7200000000000ull },
-		{ "500us", 500000ull },
-		{ "100ns", 100ull },
-		{ "10", 10000000000ull },	/* a bare number is seconds */
-		{ "0.25", 250000000ull },
-		{ "0", 0 },
-		{ "0.5ms", 500000ull },
-		{ "1.000000001s", 1000000001ull },
-		{ "0010s", 10000000000ull },
-		{ "5000000h", 18000000000000000000ull },
+	    {"250ms", 250000000ull},   {"10s", 10000000000ull},
+	    {"1.5m", 90000000000ull},  {"2min", 120000000000ull},
+	    {"2h", 7200000000000ull},  {"500us", 500000ull},
+	    {"100ns", 100ull},	       {"10", 10000000000ull}, /* a bare number is seconds */
+	    {"0.25", 250000000ull},    {"0", 0},
+	    {"0.5ms", 500000ull},      {"1.000000001s", 1000000001ull},
+	    {"0010s", 10000000000ull}, {"5000000h", 18000000000000000000ull},
 	};
 
 	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -43,10 +36,10 @@ TEST(parse_duration_accepts_every_unit)
 TEST(parse_duration_rejects_malformed)
 {
 	static const char *const bad[] = {
-		"",	"-1s",	"10 s", "10sx", "abc",	"1e3s", "0x10s", "inf", "infs",
-		"nan",	"NaN",	" 10s", "10s ", "+1s",	"s",	".",	 "1..5s", "10S",
-		"10sec", "1,5s", "10\ts", "10s\n", "-0", "--1s", "1e3", "0x10", "ms",
-		"10mss", "1.5.3s", "1_000s", "١s",
+	    "",	     "-1s",  "10 s",  "10sx",  "abc",	 "1e3s",   "0x10s", "inf",
+	    "infs",  "nan",  "NaN",   " 10s",  "10s ",	 "+1s",	   "s",	    ".",
+	    "1..5s", "10S",  "10sec", "1,5s",  "10\ts",	 "10s\n",  "-0",    "--1s",
+	    "1e3",   "0x10", "ms",    "10mss", "1.5.3s", "1_000s", "١s",
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -57,21 +50,21 @@ TEST(parse_duration_rejects_malformed)
 		CHECK_MSG(ns == POISON, "'%s' wrote %llu on failure", bad[i],
 			  (unsigned long long)ns);
 	}
-	CHECK_EQ_INT(slt_parse_duration(NULL, &(uint64_t){ 0 }), -EINVAL);
+	CHECK_EQ_INT(slt_parse_duration(NULL, &(uint64_t){0}), -EINVAL);
 }
 
 TEST(parse_duration_rejects_overflow)
 {
 	static const char *const big[] = {
-		"6000000h",		  /* 2.16e19 ns > 2^64 - 1 */
-		"18446744073709551616ns", /* 2^64 */
-		"99999999999999999999999999s",
-		/* 400 digits: strtod itself overflows */
-		"1000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-		"0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-		"0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-		"0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000000000000000s",
+	    "6000000h",		      /* 2.16e19 ns > 2^64 - 1 */
+	    "18446744073709551616ns", /* 2^64 */
+	    "99999999999999999999999999s",
+	    /* 400 digits: strtod itself overflows */
+	    "1000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000000000000000s",
 	};
 
 	for (unsigned i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
@@ -89,11 +82,20 @@ TEST(parse_size_accepts_every_unit)
 		const char *in;
 		uint64_t bytes;
 	} ok[] = {
-		{ "4096", 4096 },	  { "4KiB", 4096 },	   { "1MiB", 1048576 },
-		{ "2GiB", 2147483648ull }, { "1k", 1000 },	   { "1K", 1000 },
-		{ "3KB", 3000 },	  { "5M", 5000000 },	   { "5MB", 5000000 },
-		{ "7G", 7000000000ull },  { "7GB", 7000000000ull }, { "12B", 12 },
-		{ "0", 0 },		  { "1024GiB", 1099511627776ull },
+	    {"4096", 4096},
+	    {"4KiB", 4096},
+	    {"1MiB", 1048576},
+	    {"2GiB", 2147483648ull},
+	    {"1k", 1000},
+	    {"1K", 1000},
+	    {"3KB", 3000},
+	    {"5M", 5000000},
+	    {"5MB", 5000000},
+	    {"7G", 7000000000ull},
+	    {"7GB", 7000000000ull},
+	    {"12B", 12},
+	    {"0", 0},
+	    {"1024GiB", 1099511627776ull},
 	};
 
 	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -109,8 +111,8 @@ TEST(parse_size_accepts_every_unit)
 TEST(parse_size_rejects_malformed)
 {
 	static const char *const bad[] = {
-		"",	"-1",	"1.5KiB", "4 KiB", "4KiB ", " 4KiB", "4kib", "4KiBs", "KiB",
-		"0x10", "1e3",	"inf",	  "nan",   "+4",    "4T",    "4Ki",   "abc",   "4.",
+	    "",	    "-1",  "1.5KiB", "4 KiB", "4KiB ", " 4KiB", "4kib", "4KiBs", "KiB",
+	    "0x10", "1e3", "inf",    "nan",   "+4",    "4T",	"4Ki",	"abc",	 "4.",
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -120,8 +122,8 @@ TEST(parse_size_rejects_malformed)
 		CHECK_MSG(err == -EINVAL, "'%s' gave %d, want -EINVAL", bad[i], err);
 		CHECK(b == POISON);
 	}
-	CHECK_EQ_INT(slt_parse_size("17179869184GiB", &(uint64_t){ 0 }), -ERANGE);
-	CHECK_EQ_INT(slt_parse_size("99999999999999999999", &(uint64_t){ 0 }), -ERANGE);
+	CHECK_EQ_INT(slt_parse_size("17179869184GiB", &(uint64_t){0}), -ERANGE);
+	CHECK_EQ_INT(slt_parse_size("99999999999999999999", &(uint64_t){0}), -ERANGE);
 }
 
 /* A strict integer parser returns the integer it was given. Sizes go through
@@ -132,8 +134,8 @@ TEST(parse_size_keeps_every_integer_exact)
 		const char *in;
 		uint64_t bytes;
 	} ok[] = {
-		{ "9007199254740993", 9007199254740993ull },
-		{ "18446744073709551615", 18446744073709551615ull },
+	    {"9007199254740993", 9007199254740993ull},
+	    {"18446744073709551615", 18446744073709551615ull},
 	};
 
 	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -164,8 +166,8 @@ TEST(parse_u64_enforces_bounds)
 	CHECK_EQ_INT(slt_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
 	CHECK_EQ_U64(v, POISON);
 
-	static const char *const bad[] = { "",	 "-1", "+1", " 1", "1 ", "1x", "0x10",
-					   "1.0", "1e3", "abc", "\n1", "１" };
+	static const char *const bad[] = {"",	  "-1",	 "+1",	" 1",  "1 ",  "1x",
+					  "0x10", "1.0", "1e3", "abc", "\n1", "１"};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int err = slt_parse_u64(bad[i], 0, UINT64_MAX, &v);
@@ -197,8 +199,25 @@ TEST(parse_pid_list_accepts_lists)
 TEST(parse_pid_list_rejects_malformed)
 {
 	static const char *const bad[] = {
-		"",  ",",  "1,,2", "1,",  ",1", "0",  "abc", "1 2", "1, 2", "-1", "1,-2",
-		"1;2", "+1", "1.0", "0x10", "1,0", ",,", "4194305", "99999999999999999999",
+	    "",
+	    ",",
+	    "1,,2",
+	    "1,",
+	    ",1",
+	    "0",
+	    "abc",
+	    "1 2",
+	    "1, 2",
+	    "-1",
+	    "1,-2",
+	    "1;2",
+	    "+1",
+	    "1.0",
+	    "0x10",
+	    "1,0",
+	    ",,",
+	    "4194305",
+	    "99999999999999999999",
 	};
 	uint32_t pids[8];
 	int n;
@@ -232,14 +251,14 @@ TEST(fmt_duration_picks_the_unit)
 		uint64_t ns;
 		const char *out;
 	} cases[] = {
-		{ 0, "0ns" },
-		{ 850, "850ns" },
-		{ 999, "999ns" },
-		{ 1000, "1.00us" },
-		{ 1500, "1.50us" },
-		{ 1230000, "1.23ms" },
-		{ 2000000000ull, "2.00s" },
-		{ 3600000000000ull, "3600.00s" },
+	    {0, "0ns"},
+	    {850, "850ns"},
+	    {999, "999ns"},
+	    {1000, "1.00us"},
+	    {1500, "1.50us"},
+	    {1230000, "1.23ms"},
+	    {2000000000ull, "2.00s"},
+	    {3600000000000ull, "3600.00s"},
 	};
 	char buf[32];
 
@@ -254,7 +273,7 @@ TEST(fmt_duration_picks_the_unit)
  * reads the unit first. */
 TEST(fmt_duration_never_shows_1000_of_a_unit)
 {
-	static const uint64_t edges[] = { 999999, 999995, 999999999, 999995000 };
+	static const uint64_t edges[] = {999999, 999995, 999999999, 999995000};
 	char buf[32];
 
 	for (unsigned i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {

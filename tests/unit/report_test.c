@@ -99,14 +99,14 @@ TEST(report_json_has_schema_and_every_top_level_key)
 		const char *key;
 		json_type type;
 	} keys[] = {
-		{ "schema", json_type_string },	   { "tool", json_type_object },
-		{ "host", json_type_string },	   { "kernel", json_type_string },
-		{ "target", json_type_string },	   { "families", json_type_array },
-		{ "start", json_type_string },	   { "end", json_type_string },
-		{ "start_unix_ns", json_type_int }, { "end_unix_ns", json_type_int },
-		{ "duration_s", json_type_double }, { "attach_s", json_type_double },
-		{ "lost", json_type_object },	   { "counters", json_type_object },
-		{ "series", json_type_array },
+	    {"schema", json_type_string},     {"tool", json_type_object},
+	    {"host", json_type_string},	      {"kernel", json_type_string},
+	    {"target", json_type_string},     {"families", json_type_array},
+	    {"start", json_type_string},      {"end", json_type_string},
+	    {"start_unix_ns", json_type_int}, {"end_unix_ns", json_type_int},
+	    {"duration_s", json_type_double}, {"attach_s", json_type_double},
+	    {"lost", json_type_object},	      {"counters", json_type_object},
+	    {"series", json_type_array},
 	};
 	struct model *m = sample_model();
 	struct json_object *root, *lost;
@@ -123,14 +123,14 @@ TEST(report_json_has_schema_and_every_top_level_key)
 	if (!*why && (strcmp(str(get(root, "tool"), "name"), "slatrace") ||
 		      !*str(get(root, "tool"), "version")))
 		snprintf(why, sizeof(why), "tool is not {name: slatrace, version}");
-	if (!*why && (strcmp(str(root, "host"), "testhost") ||
-		      strcmp(str(root, "kernel"), "6.1.0-test") ||
-		      strcmp(str(root, "target"), "pid 42")))
+	if (!*why &&
+	    (strcmp(str(root, "host"), "testhost") || strcmp(str(root, "kernel"), "6.1.0-test") ||
+	     strcmp(str(root, "target"), "pid 42")))
 		snprintf(why, sizeof(why), "host/kernel/target not copied from the model");
-	if (!*why && (json_object_array_length(get(root, "families")) != 1 ||
-		      strcmp(json_object_get_string(
-				     json_object_array_get_idx(get(root, "families"), 0)),
-			     "syscalls")))
+	if (!*why &&
+	    (json_object_array_length(get(root, "families")) != 1 ||
+	     strcmp(json_object_get_string(json_object_array_get_idx(get(root, "families"), 0)),
+		    "syscalls")))
 		snprintf(why, sizeof(why), "families is not [\"syscalls\"]");
 	if (!*why && (strcmp(str(root, "start"), "2023-11-14T22:13:20.123Z") ||
 		      strcmp(str(root, "end"), "2023-11-14T22:13:22.123Z")))
@@ -170,7 +170,8 @@ TEST(report_json_lost_counts_every_stage_and_the_total_apart_from_counters)
 	CHECK(m);
 	for (int i = 0; i < SLT_LOSS_MAX; i++)
 		m->lost[i] = 10 + i;
-	ok = !model_stat_add(m, "unparsed_payloads", 3) && !model_stat_add(m, "unparsed_payloads", 1);
+	ok = !model_stat_add(m, "unparsed_payloads", 3) &&
+	     !model_stat_add(m, "unparsed_payloads", 1);
 	root = report_json(m);
 	lost = get(root, "lost");
 	for (int i = 0; i < SLT_LOSS_MAX; i++)
@@ -192,9 +193,9 @@ struct bucket_sum {
 
 static const char *check_series(struct json_object *o, const struct series *s, double dur_s)
 {
-	static const char *const keys[] = { "family",	  "name",     "labels",	    "count",
-					    "rate_per_s", "errors",   "error_rate", "total_ns",
-					    "mean_ns",	  "latency_ns", "buckets" };
+	static const char *const keys[] = {"family",	 "name",       "labels",     "count",
+					   "rate_per_s", "errors",     "error_rate", "total_ns",
+					   "mean_ns",	 "latency_ns", "buckets"};
 	static char why[200];
 	struct json_object *lat = get(o, "latency_ns"), *b = get(o, "buckets"), *breakdown;
 	int syscall = !strcmp(s->family, "syscall");
@@ -216,8 +217,7 @@ static const char *check_series(struct json_object *o, const struct series *s, d
 		return snprintf(why, sizeof(why), "%s: family/count/errors/total", s->name), why;
 	if (json_object_get_double(get(o, "mean_ns")) != hist_mean(&s->hist) ||
 	    json_object_get_double(get(o, "rate_per_s")) != count / dur_s ||
-	    json_object_get_double(get(o, "error_rate")) !=
-		    (count ? (double)s->errors / count : 0))
+	    json_object_get_double(get(o, "error_rate")) != (count ? (double)s->errors / count : 0))
 		return snprintf(why, sizeof(why), "%s: mean_ns, rate_per_s or error_rate", s->name),
 		       why;
 	if (!json_object_is_type(get(o, "labels"), json_type_object) ||
@@ -240,8 +240,7 @@ static const char *check_series(struct json_object *o, const struct series *s, d
 			       why;
 	/* requests: the queue and service parts, only when measured */
 	if (!!get(o, "queue_ns") != !!s->queue || !!get(o, "queue_buckets") != !!s->queue ||
-	    !!get(o, "service_ns") != !!s->service ||
-	    !!get(o, "service_buckets") != !!s->service)
+	    !!get(o, "service_ns") != !!s->service || !!get(o, "service_buckets") != !!s->service)
 		return snprintf(why, sizeof(why), "%s: queue/service keys", s->name), why;
 	if (s->queue && u64(get(o, "queue_ns"), "p99") != hist_percentile(s->queue, 99))
 		return snprintf(why, sizeof(why), "%s: queue_ns.p99", s->name), why;
@@ -251,8 +250,8 @@ static const char *check_series(struct json_object *o, const struct series *s, d
 	if (!json_object_is_type(lat, json_type_object) || json_object_object_length(lat) != 5)
 		return snprintf(why, sizeof(why), "%s: latency_ns has not 5 keys", s->name), why;
 	for (int i = 0; i < 5; i++) {
-		static const char *const names[] = { "p50", "p90", "p99", "p99_9", "max" };
-		static const double pcts[] = { 50, 90, 99, 99.9, 100 };
+		static const char *const names[] = {"p50", "p90", "p99", "p99_9", "max"};
+		static const double pcts[] = {50, 90, 99, 99.9, 100};
 
 		if (!is_type(lat, names[i], json_type_int) ||
 		    u64(lat, names[i]) != hist_percentile(&s->hist, pcts[i]))
@@ -277,8 +276,8 @@ static const char *check_series(struct json_object *o, const struct series *s, d
 		if (lo >= hi || !n || lo < prev_hi || s->hist.slots[slt_hist_slot(lo)] != n ||
 		    slt_hist_slot_hi(slt_hist_slot(lo)) != hi)
 			return snprintf(why, sizeof(why), "%s: bucket %zu [%llu,%llu,%llu]",
-					s->name, i, (unsigned long long)lo,
-					(unsigned long long)hi, (unsigned long long)n),
+					s->name, i, (unsigned long long)lo, (unsigned long long)hi,
+					(unsigned long long)n),
 			       why;
 		prev_hi = hi;
 		sum += n;
@@ -295,7 +294,7 @@ TEST(report_json_series_have_every_key_and_buckets_sum_to_count)
 	struct model *m = sample_model();
 	struct json_object *root, *arr;
 	const char *why = NULL;
-	static const char *const order[] = { "openat", "read", "close", "srv :8080 GET /" };
+	static const char *const order[] = {"openat", "read", "close", "srv :8080 GET /"};
 	struct series *s;
 
 	CHECK(m);
@@ -549,10 +548,10 @@ TEST(report_json_write_replaces_an_existing_file)
 TEST(report_json_write_to_an_unwritable_path_fails_cleanly)
 {
 	static const char *const paths[] = {
-		"/nonexistent/dir/r.json",
-		"/proc/x",
-		"/proc/self/no/such/r.json",
-		"/dev/null/r.json",
+	    "/nonexistent/dir/r.json",
+	    "/proc/x",
+	    "/proc/self/no/such/r.json",
+	    "/dev/null/r.json",
 	};
 	struct model *m = sample_model();
 	char line[512], why[600] = "";
@@ -572,8 +571,8 @@ TEST(report_json_write_to_an_unwritable_path_fails_cleanly)
 		else if (!no_temp_beside(paths[i]))
 			snprintf(why, sizeof(why), "'%s': a temp file was left", paths[i]);
 		else if (lines != 1 || !strstr(line, paths[i]) || strncmp(line, "error: ", 7))
-			snprintf(why, sizeof(why), "'%s': %d lines on stderr, first '%s'",
-				 paths[i], lines, line);
+			snprintf(why, sizeof(why), "'%s': %d lines on stderr, first '%s'", paths[i],
+				 lines, line);
 	}
 	model_free(m);
 	CHECK_MSG(!*why, "%s", why);
@@ -635,7 +634,7 @@ TEST(report_json_write_failure_leaves_existing_file_untouched)
 	static const char old[] = "{ \"previous\": true }\n";
 	struct model *m = sample_model();
 	struct rlimit saved, small;
-	struct sigaction ign = { .sa_handler = SIG_IGN }, prev;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, prev;
 	char path[128], buf[256] = "", line[512];
 	const char *ls = "";
 	int err, fd;
@@ -731,8 +730,8 @@ TEST(report_json_check_path_keeps_an_existing_file)
 
 TEST(report_json_check_path_rejects_unwritable_paths)
 {
-	static const char *const paths[] = { "/nonexistent/dir/r.json", "/proc/x",
-					     "/dev/null/r.json", "" };
+	static const char *const paths[] = {"/nonexistent/dir/r.json", "/proc/x",
+					    "/dev/null/r.json", ""};
 	char line[512], why[600] = "";
 	struct stat st;
 
@@ -747,8 +746,8 @@ TEST(report_json_check_path_rejects_unwritable_paths)
 		else if (*paths[i] && (!stat(paths[i], &st) || !no_temp_beside(paths[i])))
 			snprintf(why, sizeof(why), "'%s': a file was left behind", paths[i]);
 		else if (lines != 1 || strncmp(line, "error: ", 7))
-			snprintf(why, sizeof(why), "'%s': %d lines on stderr, first '%s'",
-				 paths[i], lines, line);
+			snprintf(why, sizeof(why), "'%s': %d lines on stderr, first '%s'", paths[i],
+				 lines, line);
 	}
 	CHECK_MSG(!*why, "%s", why);
 }
@@ -805,7 +804,7 @@ static const char *row(const char *text, const char *name)
 TEST(report_plain_has_header_table_and_errno_breakdown)
 {
 	struct model *m = sample_model();
-	struct text_opts o = { .top = 20 };
+	struct text_opts o = {.top = 20};
 	char *t;
 	const char *why = NULL, *r_open, *r_read, *r_close;
 	unsigned long long count, errors;
@@ -850,7 +849,7 @@ TEST(report_plain_has_header_table_and_errno_breakdown)
 TEST(report_plain_names_every_loss)
 {
 	struct model *m = sample_model();
-	struct text_opts o = { 0 };
+	struct text_opts o = {0};
 	char *t;
 	int ok;
 
@@ -878,7 +877,7 @@ TEST(report_plain_names_every_loss)
 TEST(report_plain_top_limits_rows)
 {
 	struct model *m = sample_model();
-	struct text_opts o = { .top = 1 };
+	struct text_opts o = {.top = 1};
 	char *t;
 	int ok;
 
@@ -896,7 +895,7 @@ TEST(report_plain_top_limits_rows)
 TEST(report_plain_histograms_of_the_top_series)
 {
 	struct model *m = sample_model();
-	struct text_opts o = { .top = 0, .hist_top = 2 };
+	struct text_opts o = {.top = 0, .hist_top = 2};
 	char *t;
 	int ok;
 
@@ -914,7 +913,7 @@ TEST(report_plain_histograms_of_the_top_series)
 TEST(report_plain_interval_and_empty_and_command)
 {
 	struct model *m = model_new();
-	struct text_opts o = { .interval = 1 };
+	struct text_opts o = {.interval = 1};
 	char *t;
 	int ok;
 

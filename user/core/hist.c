@@ -66,8 +66,13 @@ uint64_t hist_percentile(const struct hist *h, double p)
 		return 0;
 	if (p >= 100)
 		return h->max;
-	/* nearest rank; the epsilon keeps 99.9% of 1000 at 999, not 1000 */
-	rank = (uint64_t)ceil(p / 100.0 * (double)h->count - 1e-9);
+	/* nearest rank, in integers: p in thousandths of a percent, so that
+	 * 99.9% of 1000 is rank 999 exactly, however large the count */
+	{
+		unsigned __int128 pm = (unsigned __int128)llround(p * 1000.0);
+
+		rank = (uint64_t)((pm * h->count + 99999) / 100000);
+	}
 	if (rank < 1)
 		rank = 1;
 	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {

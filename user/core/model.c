@@ -27,6 +27,7 @@ void model_free(struct model *m)
 	for (int i = 0; i < m->nseries; i++)
 		series_free(m->series[i]);
 	free(m->series);
+	free(m->index);
 	free(m->stats);
 	free(m);
 }
@@ -36,17 +37,76 @@ static void copy_str(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+static uint32_t series_hash(const char *family, const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = family; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h;
+}
+
+static int index_rebuild(struct model *m, int cap)
+{
+	int *idx = malloc(cap * sizeof(*idx));
+
+	if (!idx)
+		return -ENOMEM;
+	for (int i = 0; i < cap; i++)
+		idx[i] = -1;
+	for (int i = 0; i < m->nseries; i++) {
+		uint32_t h = series_hash(m->series[i]->family, m->series[i]->name);
+
+		while (idx[h & (cap - 1)] >= 0)
+			h++;
+		idx[h & (cap - 1)] = i;
+	}
+	free(m->index);
+	m->index = idx;
+	m->index_cap = cap;
+	return 0;
+}
+
+struct series *model_find(const struct model *m, const char *family, const char *name)
+{
+	uint32_t h;
+
+	if (!m->index_cap)
+		return NULL;
+	for (h = series_hash(family, name);; h++) {
+		int i = m->index[h & (m->index_cap - 1)];
+
+		if (i < 0)
+			return NULL;
+		if (!strcmp(m->series[i]->family, family) && !strcmp(m->series[i]->name, name))
+			return m->series[i];
+	}
+}
+
 struct series *model_series(struct model *m, const char *family, const char *full_name)
 {
 	char name[sizeof(((struct series *)0)->name)];
+	char fam[sizeof(((struct series *)0)->family)];
 	struct series *s;
+	uint32_t h;
 
 	/* compare as stored: a name longer than the field is kept truncated */
 	copy_str(name, sizeof(name), full_name);
+	copy_str(fam, sizeof(fam), family);
+	if (m->index_cap <= 2 * (m->nseries + 1) &&
+	    index_rebuild(m, m->index_cap ? m->index_cap * 2 : 128))
+		return NULL;
+	h = series_hash(fam, name);
+	for (;; h++) {
+		int i = m->index[h & (m->index_cap - 1)];
 
-	for (int i = 0; i < m->nseries; i++) {
+		if (i < 0)
+			break;
 		s = m->series[i];
-		if (!strcmp(s->family, family) && !strcmp(s->name, name))
+		if (!strcmp(s->family, fam) && !strcmp(s->name, name))
 			return s;
 	}
 	if (m->nseries == m->cap) {
@@ -61,8 +121,9 @@ struct series *model_series(struct model *m, const char *family, const char *ful
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	copy_str(s->family, sizeof(s->family), family);
+	copy_str(s->family, sizeof(s->family), fam);
 	copy_str(s->name, sizeof(s->name), name);
+	m->index[h & (m->index_cap - 1)] = m->nseries;
 	m->series[m->nseries++] = s;
 	return s;
 }
@@ -267,15 +328,9 @@ struct model *model_delta(const struct model *now, const struct model *before)
 	for (int i = 0; i < d->nstats; i++)
 		d->stats[i].value = sub0(d->stats[i].value, model_stat(before, d->stats[i].name));
 	for (int i = 0; i < d->nseries; i++) {
-		struct series *s = d->series[i], *b = NULL;
+		struct series *s = d->series[i];
+		const struct series *b = model_find(before, s->family, s->name);
 
-		for (int j = 0; j < before->nseries; j++) {
-			if (!strcmp(before->series[j]->family, s->family) &&
-			    !strcmp(before->series[j]->name, s->name)) {
-				b = before->series[j];
-				break;
-			}
-		}
 		if (!b)
 			continue;
 		hist_delta(&s->hist, &now->series[i]->hist, &b->hist);

@@ -61,6 +61,8 @@ struct run_meta {
 struct model {
 	struct series **series;
 	int nseries, cap;
+	int *index;			/* open-addressing hash of series, by family+name */
+	int index_cap;			/* a power of two, > 2 * nseries */
 	uint64_t lost[SLT_LOSS_MAX];
 	struct counter *stats;		/* run-wide named counts ("unparsed_payloads") */
 	int nstats;
@@ -71,6 +73,8 @@ struct model *model_new(void);
 void model_free(struct model *m);
 /* find or create; NULL with errno=ENOMEM */
 struct series *model_series(struct model *m, const char *family, const char *name);
+/* find without creating; NULL when absent */
+struct series *model_find(const struct model *m, const char *family, const char *name);
 int series_set_label(struct series *s, const char *key, const char *val);
 /* set (not add) a named counter */
 int series_set_counter(struct series *s, const char *name, uint64_t value);

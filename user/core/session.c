@@ -163,6 +163,7 @@ static int spawn_cmd(struct session *s, char **argv)
 	close(gate[0]);
 	close(errp[1]);
 	s->cmd_pid = pid;
+	s->cmd_name = argv[0];
 	s->cmd_gate = gate[1];
 	s->cmd_errpipe = errp[0];
 	return 0;
@@ -327,7 +328,7 @@ int session_start(struct session *s)
 		close(s->cmd_errpipe);
 		s->cmd_errpipe = -1;
 		if (n == sizeof(e)) {
-			slt_error("cannot run '%s': %s", "command", strerror(e));
+			slt_error("cannot run '%s': %s", s->cmd_name, strerror(e));
 			return -e;
 		}
 	}

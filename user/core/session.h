@@ -56,6 +56,7 @@ struct session {
 	pid_t cmd_pid;			/* started, waiting on cmd_gate */
 	int cmd_gate;			/* write end of the pipe the child waits on */
 	int cmd_errpipe;		/* read end: child's exec errno */
+	const char *cmd_name;		/* argv[0] of -- CMD, for messages */
 	struct model *model;
 	uint64_t start_mono_ns;
 };

@@ -11,9 +11,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const methods[] = {
-    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
-};
+static const char *const methods[] = {"GET",   "HEAD",	  "POST",    "PUT",  "DELETE",
+				      "PATCH", "OPTIONS", "CONNECT", "TRACE"};
 
 /* what a head says about the body and the connection */
 struct head {

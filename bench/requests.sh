@@ -1,0 +1,554 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# What measuring per-request latency costs a saturated web server: Debian's
+# nginx (one worker process, a small static file, access_log off, sendfile
+# on as in Debian's stock config) on 127.0.0.1, driven by wrk at saturation,
+# untraced, traced by `slatrace trace --requests -c nginx`, by the bpftrace
+# peer script nginx-reqlat.bt (run from ../shared/peers, never copied), and
+# by libbpf-tools' `syscount -L`.
+#
+# Method: every tracer is started and has said it is attached before wrk
+# starts, and is stopped with SIGINT and waited for after wrk ends. Each
+# round runs every configuration once, in an order rotated every round; the
+# figures kept are medians over the rounds. The loss is that of the median
+# req/s against the untraced median; "paired" is the median of each round's
+# loss against the same round's untraced run, a cross-check less sensitive
+# to drift on this noisy machine. Then one extra slatrace round with
+# kernel.bpf_stats_enabled=1 (its old value restored) gives the ns per run
+# of each of slatrace's BPF programs; it is not part of the medians, as the
+# statistics add their own cost to every BPF program on the host.
+#
+# One nginx worker: on two CPUs it leaves the other CPU to wrk's two
+# threads, so nginx's worker is the bottleneck and what a tracer adds to it
+# shows in req/s (the tracers' own userspace shares the two CPUs too).
+#
+# Needs root, nginx, wrk, jq and bpftool; bpftrace and libbpf-tools rows are
+# skipped, with the reason printed, when those are missing. About 5 minutes
+# with the defaults; every process is bounded by timeout(1) and waited for.
+# Environment: BUILD (default build), ROUNDS (10), DURATION (5, seconds of
+# load per run), THREADS (2), CONNS (32), PEER_BT
+# (../shared/peers/nginx-reqlat.bt, from the repository root).
+# Exit status: 0 when the benchmark ran (goal failures are reported, not
+# fatal), 1 when it could not run.
+
+set -u
+export LC_ALL=C
+
+BUILD=${BUILD:-build}
+ROUNDS=${ROUNDS:-10}
+DURATION=${DURATION:-5}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-32}
+PEER_BT=${PEER_BT:-../shared/peers/nginx-reqlat.bt}
+NGINX=/usr/sbin/nginx
+READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
+STOP_TIMEOUT_S=15	# a tracer that has not exited that long after SIGINT is killed
+TRACER_LIMIT_S=$((DURATION + 120))	# hard bound on any tracer's life (timeout(1))
+WRK_LIMIT_S=$((DURATION + 30))
+GOAL_LOSS_PCT=3
+GOAL_RSS_MIB=32
+
+cd "$(dirname "$0")/.." || exit 1
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "cannot run the requests benchmark: it needs root"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "invalid ROUNDS '$ROUNDS': expected a positive integer"
+[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "invalid DURATION '$DURATION': expected whole seconds"
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "invalid THREADS '$THREADS'"
+[[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "invalid CONNS '$CONNS'"
+[ -x "$BUILD/slatrace" ] || die "cannot find '$BUILD/slatrace': run 'make bench'"
+[ -x "$NGINX" ] || die "cannot find '$NGINX': install nginx-light (make deps)"
+for t in wrk jq bpftool timeout; do
+	command -v "$t" >/dev/null 2>&1 || die "cannot find '$t': run 'make deps'"
+done
+
+SYSCOUNT=
+if command -v dpkg >/dev/null 2>&1; then
+	SYSCOUNT=$(dpkg -L libbpf-tools 2>/dev/null | grep -E '/s?bin/syscount$' | head -n1)
+fi
+[ -n "$SYSCOUNT" ] || SYSCOUNT=$(command -v syscount 2>/dev/null || true)
+BPFTRACE=$(command -v bpftrace 2>/dev/null || true)
+
+TMP=$(mktemp -d /tmp/slatrace-bench.XXXXXX) || die "cannot create a temporary directory"
+# nginx's worker drops root (to nobody) and must reach its files
+chmod 755 "$TMP"
+NGINX_PID=	# the timeout(1) wrapping nginx's master
+TRACER_PID=	# the timeout(1) wrapping the running tracer
+DRAIN_PID=	# the cat draining its output after it attached
+STATS_OLD=	# kernel.bpf_stats_enabled before we set it
+
+now_us() {
+	local t=$EPOCHREALTIME
+	echo $((10#${t//[.,]/}))
+}
+
+# SIGINT the running tracer (timeout forwards it) and wait, bounded.
+stop_tracer() {
+	local child i rc=0
+
+	[ -n "$TRACER_PID" ] || return 0
+	child=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
+	child=${child%% *}
+	kill -INT "$TRACER_PID" 2>/dev/null
+	for ((i = 0; i < STOP_TIMEOUT_S * 20; i++)); do
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$TRACER_PID" 2>/dev/null; then
+		echo "warning: tracer pid ${child:-?} ignored SIGINT for ${STOP_TIMEOUT_S}s: killing it" >&2
+		[ -n "$child" ] && kill -KILL "$child" 2>/dev/null
+		kill -KILL "$TRACER_PID" 2>/dev/null
+	fi
+	wait "$TRACER_PID" 2>/dev/null
+	rc=$?
+	TRACER_PID=
+	if [ -n "$DRAIN_PID" ]; then
+		wait "$DRAIN_PID" 2>/dev/null
+		DRAIN_PID=
+	fi
+	return $rc
+}
+
+stop_nginx() {
+	local i
+
+	[ -n "$NGINX_PID" ] || return 0
+	# SIGTERM: nginx's fast shutdown; timeout(1) forwards it to the master
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	for ((i = 0; i < STOP_TIMEOUT_S * 20; i++)); do
+		kill -0 "$NGINX_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$NGINX_PID" 2>/dev/null; then
+		echo "warning: nginx ignored SIGTERM for ${STOP_TIMEOUT_S}s: killing it" >&2
+		[ -r "$TMP/nginx.pid" ] && kill -KILL "$(cat "$TMP/nginx.pid")" 2>/dev/null
+		kill -KILL "$NGINX_PID" 2>/dev/null
+	fi
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=
+}
+
+restore_stats() {
+	[ -n "$STATS_OLD" ] || return 0
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD" >/dev/null ||
+		echo "warning: cannot restore kernel.bpf_stats_enabled to $STATS_OLD" >&2
+	STATS_OLD=
+}
+
+cleanup() {
+	stop_tracer
+	stop_nginx
+	restore_stats
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- nginx -------------------------------------------------------------------
+
+mkdir -p "$TMP/www" "$TMP/tmp" || die "cannot populate '$TMP'"
+# a small static page: 1 KiB
+{
+	echo "<html><body><pre>"
+	for ((i = 0; i < 15; i++)); do
+		printf 'slatrace requests benchmark, line %02d: nothing to see here %s\n' "$i" "......"
+	done
+	echo "</pre></body></html>"
+} | head -c 1024 >"$TMP/www/index.html"
+chmod -R a+rX "$TMP/www"
+
+write_nginx_conf() {
+	cat >"$TMP/nginx.conf" <<EOF
+# written by bench/requests.sh
+daemon off;
+master_process on;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/error.log warn;
+events {
+	worker_connections 1024;
+}
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	client_body_temp_path $TMP/tmp/body;
+	proxy_temp_path $TMP/tmp/proxy;
+	fastcgi_temp_path $TMP/tmp/fastcgi;
+	uwsgi_temp_path $TMP/tmp/uwsgi;
+	scgi_temp_path $TMP/tmp/scgi;
+	server {
+		listen 127.0.0.1:$1;
+		root $TMP/www;
+	}
+}
+EOF
+}
+
+# one GET over bash's /dev/tcp: does nginx answer 200 on $PORT?
+http_ok() {
+	local fd line
+
+	{ exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null || return 1
+	printf 'GET /index.html HTTP/1.0\r\nHost: localhost\r\n\r\n' >&"$fd"
+	read -r -t 2 line <&"$fd"
+	exec {fd}>&-
+	[[ $line == HTTP/1.?" 200"* ]]
+}
+
+# pick a port nothing listens on, start nginx there; retry on a bind race
+start_nginx() {
+	local try i
+
+	for ((try = 0; try < 5; try++)); do
+		PORT=$((20000 + RANDOM % 40000))
+		[ -n "$(ss -Htln "sport = :$PORT" 2>/dev/null)" ] && continue
+		write_nginx_conf "$PORT"
+		: >"$TMP/error.log"
+		timeout -s TERM -k 10 "$NGINX_LIMIT_S" "$NGINX" -p "$TMP/" -c "$TMP/nginx.conf" \
+			-e "$TMP/error.log" </dev/null >>"$TMP/nginx.out" 2>&1 &
+		NGINX_PID=$!
+		for ((i = 0; i < 100; i++)); do
+			http_ok && return 0
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_nginx
+	done
+	echo "error: cannot start nginx on 127.0.0.1: $(tail -n 3 "$TMP/error.log" "$TMP/nginx.out" 2>/dev/null | tr '\n' ' ')" >&2
+	return 1
+}
+
+# --- the load --------------------------------------------------------------
+
+WRK_REQS= WRK_RPS= WRK_P99_US=
+
+# run_wrk OUT: one run at saturation; req/s, p99 (us) and the request count
+# into WRK_RPS, WRK_P99_US and WRK_REQS
+run_wrk() {
+	local out=$1 v
+
+	WRK_REQS= WRK_RPS= WRK_P99_US=
+	timeout -k 5 "$WRK_LIMIT_S" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
+		"http://127.0.0.1:$PORT/index.html" >"$out" 2>&1 || return 1
+	v=$(awk '
+		function us(s) {
+			if (s ~ /us$/) return substr(s, 1, length(s) - 2) + 0
+			if (s ~ /ms$/) return substr(s, 1, length(s) - 2) * 1000
+			if (s ~ /m$/) return substr(s, 1, length(s) - 1) * 60e6
+			if (s ~ /s$/) return substr(s, 1, length(s) - 1) * 1e6
+			return -1
+		}
+		$1 == "99%" { p99 = us($2) }
+		$2 == "requests" && $3 == "in" { n = $1 }
+		$1 == "Requests/sec:" { rps = $2 }
+		/Non-2xx|Socket errors/ { bad = 1 }
+		END { if (rps == "" || p99 == "" || n == "" || bad) exit 1; print rps, p99, n }' "$out") ||
+		return 1
+	read -r WRK_RPS WRK_P99_US WRK_REQS <<<"$v"
+}
+
+# --- tracers -----------------------------------------------------------------
+
+CONFIGS=(untraced slatrace bpftrace syscount)
+declare -A LABEL=(
+	[untraced]="untraced"
+	[slatrace]="slatrace trace --requests -c nginx"
+	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
+	[syscount]="syscount -L (libbpf-tools)"
+)
+declare -A RPS P99 LOSS HWM_KB SKIP
+COUNT_LINES=()
+
+[ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
+[ -r "$PEER_BT" ] || SKIP[bpftrace]="the peer script '$PEER_BT' is missing"
+[ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
+
+# bpftrace prints "Attaching N probes..." before it attaches anything, and
+# the peer script has no BEGIN to print from once it has: count the tracer's
+# perf-event attachments until all N are there but BEGIN/END's
+BT_SPECIAL=0
+[ -r "$PEER_BT" ] && BT_SPECIAL=$(grep -cE '^[[:space:]]*(BEGIN|END)([[:space:]{]|$)' "$PEER_BT")
+
+perf_links() {
+	timeout 10 bpftool perf show --json 2>/dev/null |
+		jq --argjson p "$1" '[.[] | select(.pid == $p)] | length' 2>/dev/null
+}
+
+# tracer_setup CONFIG ROUND: the command (CMD) and the line that means it
+# is attached (READY), or for bpftrace that it is attaching (then polled)
+tracer_setup() {
+	POLL=
+	case $1 in
+	slatrace)
+		CMD=("$BUILD/slatrace" trace --requests -c nginx --json "$TMP/slatrace.$2.json")
+		READY='^slatrace: tracing' ;;
+	bpftrace)
+		CMD=("$BPFTRACE" "$PEER_BT")
+		READY='^Attaching [0-9]+ probes'
+		POLL=1 ;;
+	syscount)
+		# its banner goes to a block-buffered stdout when piped
+		CMD=(stdbuf -oL "$SYSCOUNT" -L)
+		READY='^Tracing syscalls' ;;
+	esac
+}
+
+# the tracer's own pid (under timeout/stdbuf, which exec or fork it)
+tracer_child() {
+	local c
+
+	c=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
+	echo "${c%% *}"
+}
+
+# start_tracer CONFIG ROUND LOG: start it, return once it is attached
+start_tracer() {
+	local cfg=$1 log=$3 fifo="$TMP/out" line fd deadline want n pid
+
+	tracer_setup "$cfg" "$2"
+	rm -f "$fifo"
+	mkfifo "$fifo" || return 1
+	deadline=$(($(now_us) + READY_TIMEOUT_S * 1000000))
+	timeout -s INT -k 5 "$TRACER_LIMIT_S" "${CMD[@]}" >"$fifo" 2>&1 &
+	TRACER_PID=$!
+	exec {fd}<"$fifo"
+	while :; do
+		if read -r -t 1 line <&"$fd"; then
+			echo "$line" >>"$log"
+			[[ $line =~ $READY ]] && break
+		elif (($? <= 128)) || (($(now_us) > deadline)); then
+			# end of output (the tracer exited) or never attached
+			exec {fd}<&-
+			stop_tracer
+			return 1
+		fi
+	done
+	# keep draining: a tracer blocked on a full pipe would never exit
+	cat <&"$fd" >>"$log" &
+	DRAIN_PID=$!
+	exec {fd}<&-
+	[ -n "$POLL" ] || return 0
+	[[ $line =~ ([0-9]+) ]] && want=$((BASH_REMATCH[1] - BT_SPECIAL))
+	pid=$(tracer_child)
+	while (($(now_us) < deadline)); do
+		n=$(perf_links "${pid:-0}")
+		[ -n "$n" ] && ((n >= want)) && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	stop_tracer
+	return 1
+}
+
+record_memory() {
+	local cfg=$1 pid k v _
+
+	pid=$(tracer_child)
+	[ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 0
+	while read -r k v _; do
+		[ "$k" = VmHWM: ] && HWM_KB[$cfg]+="$v "
+	done <"/proc/$pid/status"
+}
+
+# slatrace's count of requests on our port, and its losses, from its JSON
+slatrace_count() {
+	jq -r --arg port "$PORT" '[([.series[] | select(.family == "request" and
+		.labels.port == $port) | .count] | add // 0), .lost.total] | @tsv' "$1" 2>/dev/null
+}
+
+# one measured run of CONFIG in ROUND
+measure() {
+	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost
+
+	if [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
+		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
+		return 0
+	fi
+	if ! run_wrk "$TMP/wrk.$cfg.$r.out"; then
+		stop_tracer
+		die "wrk failed while '$cfg' was tracing: $(tail -n 5 "$TMP/wrk.$cfg.$r.out" | tr '\n' ' ')"
+	fi
+	RPS[$cfg]+="$WRK_RPS "
+	P99[$cfg]+="$WRK_P99_US "
+	ROUND_RPS[$cfg]=$WRK_RPS
+	[ "$cfg" = untraced ] && return 0
+	record_memory "$cfg"
+	stop_tracer
+	rc=$?
+	((rc != 0)) && echo "warning: '$cfg' exited with status $rc after SIGINT" >&2
+	if [ "$cfg" = slatrace ]; then
+		read -r n lost <<<"$(slatrace_count "$TMP/slatrace.$r.json")"
+		COUNT_LINES+=("$r ${n:-?} $WRK_REQS ${lost:-?}")
+	fi
+}
+
+# --- statistics ----------------------------------------------------------------
+
+stat_median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[n++] = $1 } END { if (n) print (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
+stat_min() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 < m) m = $1 } END { if (n) print m }'; }
+stat_max() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 > m) m = $1 } END { if (n) print m }'; }
+
+# --- run -------------------------------------------------------------------------
+
+# nginx lives through every round plus the stats round
+NGINX_LIMIT_S=$((ROUNDS * ${#CONFIGS[@]} * (DURATION + 30) + 300))
+start_nginx || exit 1
+
+echo "slatrace bench: nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') (1 worker, 1 KiB static file, access_log off) on 127.0.0.1:$PORT"
+echo "load: wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, configurations rotated every round"
+echo "kernel $(uname -r), $(nproc) CPUs"
+
+# warm up nginx and the page cache; not measured
+run_wrk "$TMP/wrk.warmup.out" || die "wrk failed against nginx: $(tail -n 5 "$TMP/wrk.warmup.out" | tr '\n' ' ')"
+
+start_s=$SECONDS
+n=${#CONFIGS[@]}
+for ((r = 0; r < ROUNDS; r++)); do
+	declare -A ROUND_RPS=()
+	line=
+	for ((i = 0; i < n; i++)); do
+		cfg=${CONFIGS[(i + r) % n]}
+		[ -n "${SKIP[$cfg]:-}" ] && continue
+		measure "$cfg" "$r"
+		[ -n "${ROUND_RPS[$cfg]:-}" ] && line+=" $cfg ${ROUND_RPS[$cfg]%.*}"
+	done
+	for cfg in "${CONFIGS[@]}"; do
+		[ "$cfg" != untraced ] && [ -n "${ROUND_RPS[$cfg]:-}" ] && [ -n "${ROUND_RPS[untraced]:-}" ] &&
+			LOSS[$cfg]+="$(awk -v a="${ROUND_RPS[$cfg]}" -v b="${ROUND_RPS[untraced]}" 'BEGIN { print (1 - a / b) * 100 }') "
+	done
+	printf '  round %d/%d done (%ds):%s req/s\n' $((r + 1)) "$ROUNDS" $((SECONDS - start_s)) "$line"
+done
+echo
+
+base_rps=$(stat_median "${RPS[untraced]}")
+base_p99=$(stat_median "${P99[untraced]}")
+declare -A MED_LOSS
+fmt='%-36s %10s %17s %8s %8s %10s %10s\n'
+printf "$fmt" "configuration" "req/s" "(min..max)" "loss" "paired" "p99" "added p99"
+for cfg in "${CONFIGS[@]}"; do
+	if [ -z "${RPS[$cfg]:-}" ]; then
+		printf "$fmt" "${LABEL[$cfg]}" "n/a" "" "n/a" "n/a" "n/a" "n/a"
+		continue
+	fi
+	rps=$(stat_median "${RPS[$cfg]}")
+	MED_LOSS[$cfg]=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.2f", (1 - a / b) * 100 }')
+	awk -v label="${LABEL[$cfg]}" -v rps="$rps" -v lo="$(stat_min "${RPS[$cfg]}")" \
+		-v hi="$(stat_max "${RPS[$cfg]}")" -v loss="${MED_LOSS[$cfg]}" \
+		-v paired="$(stat_median "${LOSS[$cfg]:-}")" -v p99="$(stat_median "${P99[$cfg]}")" \
+		-v base="$base_p99" -v self="$cfg" -v fmt="$fmt" 'BEGIN {
+		range = sprintf("(%.0f..%.0f)", lo, hi)
+		if (self == "untraced")
+			printf fmt, label, sprintf("%.0f", rps), range, "-", "-",
+				sprintf("%.2fms", p99 / 1000), "-"
+		else
+			printf fmt, label, sprintf("%.0f", rps), range, sprintf("%.2f%%", loss),
+				sprintf("%.2f%%", paired), sprintf("%.2fms", p99 / 1000),
+				sprintf("%+.0fus", p99 - base)
+	}'
+done
+for cfg in "${CONFIGS[@]}"; do
+	[ -n "${SKIP[$cfg]:-}" ] && echo "  ${LABEL[$cfg]}: skipped: ${SKIP[$cfg]}"
+done
+echo "  (medians over $ROUNDS rounds; loss = 1 - median/untraced median; paired = median of"
+echo "   each round's loss against that round's untraced run; p99 = wrk's, median over rounds)"
+echo
+
+# --- slatrace's request count against wrk's -------------------------------
+
+if ((${#COUNT_LINES[@]})); then
+	read -r r n w lost <<<"${COUNT_LINES[0]}"
+	echo "request count, round $((r + 1)): slatrace $n, wrk $w (difference $((n - w)), allowed 0..$CONNS in flight at wrk's end); slatrace lost $lost records"
+	awk -v c="$CONNS" '{ d = $2 - $3; if (d < 0 || d > c) bad++; if (d < 0) d = -d; if (d > m) m = d }
+		END { printf "  over all %d slatrace rounds: largest difference %d, %d outside 0..%d\n", NR, m, bad, c }' \
+		< <(printf '%s\n' "${COUNT_LINES[@]}")
+	echo
+fi
+
+# --- the BPF programs' own cost: one more slatrace round, bpf_stats on -------
+
+STATS_LINES=
+stats_round() {
+	local log="$TMP/slatrace.stats.log" pid ids before after old
+
+	[ -z "${SKIP[slatrace]:-}" ] || return 1
+	old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || return 1
+	STATS_OLD=$old
+	sysctl -qw kernel.bpf_stats_enabled=1 >/dev/null || return 1
+	start_tracer slatrace stats "$log" || return 1
+	pid=$(tracer_child)
+	# our slatrace's programs, not another one's: the prog ids it holds fds of
+	ids=$(grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u |
+		jq -sc .)
+	prog_stats() {
+		timeout 10 bpftool prog show --json 2>/dev/null | jq -r --argjson ids "${ids:-[]}" '
+			.[] | select(.id as $i | $ids | index($i)) | select(.name | startswith("handle_")) |
+			"\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	}
+	before=$(prog_stats)
+	run_wrk "$TMP/wrk.stats.out" || { stop_tracer; return 1; }
+	after=$(prog_stats)
+	record_memory slatrace
+	stop_tracer
+	restore_stats
+	STATS_LINES=$(awk -v reqs="$WRK_REQS" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
+		{ dt = $3 - t[$1]; dc = $4 - c[$1]
+		  printf "  %-24s %12d runs %8.1f ns/run %8.2f runs/request %8.0f ns/request\n",
+			$2, dc, dc ? dt / dc : 0, reqs ? dc / reqs : 0, reqs ? dt / reqs : 0
+		  tot += dt }
+		END { printf "  %-24s %12s %21s %23s %8.0f ns/request\n", "all", "", "", "", reqs ? tot / reqs : 0 }' \
+		<(echo "$before") <(echo "$after"))
+	STATS_RPS=$WRK_RPS
+}
+
+echo "slatrace's BPF programs (one more traced round, kernel.bpf_stats_enabled=1):"
+if stats_round && [ -n "$STATS_LINES" ]; then
+	echo "$STATS_LINES"
+	awk -v a="$STATS_RPS" -v b="$base_rps" 'BEGIN {
+		printf "  (that round: %.0f req/s, %.2f%% below the untraced median, the statistics'"'"' own cost included;\n", a, (1 - a / b) * 100
+		printf "   runs count every process'"'"' syscalls: the target filter runs in the programs)\n" }'
+else
+	restore_stats
+	echo "  n/a: the stats round did not run (no slatrace, no bpf_stats sysctl, or no programs found)"
+fi
+echo
+
+echo "memory while tracing (VmHWM, max over the rounds):"
+for cfg in slatrace bpftrace syscount; do
+	[ -n "${HWM_KB[$cfg]:-}" ] || continue
+	awk -v what="${LABEL[$cfg]}" -v hwm="$(stat_max "${HWM_KB[$cfg]}")" \
+		'BEGIN { printf "  %-36s %7.1f MiB\n", what, hwm / 1024 }'
+done
+echo
+
+# --- goals -----------------------------------------------------------------------
+
+if [ -n "${MED_LOSS[slatrace]:-}" ]; then
+	awk -v l="${MED_LOSS[slatrace]}" -v g="$GOAL_LOSS_PCT" 'BEGIN {
+		printf "%s slatrace throughput loss < %g%%: measured %.2f%%\n", l < g ? "PASS" : "FAIL", g, l }'
+	if [ -n "${MED_LOSS[bpftrace]:-}" ]; then
+		awk -v l="${MED_LOSS[slatrace]}" -v p="${MED_LOSS[bpftrace]}" 'BEGIN {
+			printf "%s slatrace throughput loss < the bpftrace peer'"'"'s: %.2f%% vs %.2f%%\n",
+				l < p ? "PASS" : "FAIL", l, p }'
+	else
+		echo "SKIP slatrace throughput loss < the bpftrace peer's: ${SKIP[bpftrace]:-not measured}"
+	fi
+else
+	echo "FAIL slatrace throughput loss < ${GOAL_LOSS_PCT}%: not measured: ${SKIP[slatrace]:-}"
+	echo "FAIL slatrace throughput loss < the bpftrace peer's: not measured"
+fi
+if [ -n "${HWM_KB[slatrace]:-}" ]; then
+	awk -v k="$(stat_max "${HWM_KB[slatrace]}")" -v g="$GOAL_RSS_MIB" 'BEGIN {
+		printf "%s slatrace RSS < %d MiB: VmHWM %.1f MiB\n", k < g * 1024 ? "PASS" : "FAIL", g, k / 1024 }'
+else
+	echo "FAIL slatrace RSS < ${GOAL_RSS_MIB} MiB: not measured"
+fi
+echo
+echo "bench/requests.sh: done in $((SECONDS - start_s))s"
+exit 0
