@@ -57,9 +57,25 @@ void session_describe_target(const struct target_spec *t, char *buf, unsigned lo
 	}
 }
 
+static int dispatch_event(struct session *s, void *data, size_t len);
+
+/* A flood of records must not hold the loop past its deadline (the end of
+ * the run, the next interval): every 1024 records, look at the clock. The
+ * record at hand is consumed either way. */
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
+	int err = dispatch_event(s, data, len);
+
+	if (err)
+		return err;
+	if (++s->nevents % 1024 == 0 && s->poll_deadline && slt_now_ns() > s->poll_deadline)
+		return -ETIME;
+	return 0;
+}
+
+static int dispatch_event(struct session *s, void *data, size_t len)
+{
 	const struct slt_event_hdr *h = data;
 
 	if (len < sizeof(*h)) {
@@ -337,9 +353,11 @@ int session_start(struct session *s)
 
 int session_poll(struct session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
+	int n;
 
-	return n == -EINTR ? 0 : n;
+	s->poll_deadline = slt_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	return n == -EINTR || n == -ETIME ? 0 : n;
 }
 
 void session_read_losses(struct session *s)

@@ -59,6 +59,8 @@ struct session {
 	const char *cmd_name;		/* argv[0] of -- CMD, for messages */
 	struct model *model;
 	uint64_t start_mono_ns;
+	uint64_t poll_deadline;		/* ns: stop consuming records after this */
+	uint64_t nevents;
 };
 
 /* The rodata every family's BPF object declares (bpf/common.bpf.h). */

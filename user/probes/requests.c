@@ -104,6 +104,14 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 		: HTTP_NOT_HTTP;
 	if (n > 0) {
 		ncodes = http_parse_statuses(e->resp, rcap, codes, MAX_PIPELINED);
+		/* interim responses (100 Continue) are not answers of their own */
+		for (int i = 0; i < ncodes; i++) {
+			if (codes[i] < 200) {
+				memmove(&codes[i], &codes[i + 1], (ncodes - i - 1) * sizeof(codes[0]));
+				ncodes--;
+				i--;
+			}
+		}
 		if (n > 1)
 			model_stat_add(st->model, "pipelined_requests", n - 1);
 		for (int i = 0; i < n; i++) {
