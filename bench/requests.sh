@@ -19,6 +19,9 @@
 # of each of slatrace's BPF programs; it is not part of the medians, as the
 # statistics add their own cost to every BPF program on the host.
 #
+# Everything runs at niceness -10 (NICE), so that other jobs on this shared
+# machine disturb the rounds less; all configurations alike, tracers too.
+#
 # One nginx worker: on two CPUs it leaves the other CPU to wrk's two
 # threads, so nginx's worker is the bottleneck and what a tracer adds to it
 # shows in req/s (the tracers' own userspace shares the two CPUs too).
@@ -27,7 +30,7 @@
 # skipped, with the reason printed, when those are missing. About 5 minutes
 # with the defaults; every process is bounded by timeout(1) and waited for.
 # Environment: BUILD (default build), ROUNDS (10), DURATION (5, seconds of
-# load per run), THREADS (2), CONNS (32), PEER_BT
+# load per run), THREADS (2), CONNS (32), NICE (-10), PEER_BT
 # (../shared/peers/nginx-reqlat.bt, from the repository root).
 # Exit status: 0 when the benchmark ran (goal failures are reported, not
 # fatal), 1 when it could not run.
@@ -41,6 +44,7 @@ DURATION=${DURATION:-5}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
 PEER_BT=${PEER_BT:-../shared/peers/nginx-reqlat.bt}
+NICE=${NICE:--10}
 NGINX=/usr/sbin/nginx
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
 STOP_TIMEOUT_S=15	# a tracer that has not exited that long after SIGINT is killed
@@ -66,6 +70,9 @@ die() {
 for t in wrk jq bpftool timeout; do
 	command -v "$t" >/dev/null 2>&1 || die "cannot find '$t': run 'make deps'"
 done
+[[ $NICE =~ ^-?[0-9]+$ ]] || die "invalid NICE '$NICE': expected a niceness, -20..19"
+# everything started from here on (nginx, wrk, the tracers) inherits it
+renice -n "$NICE" -p $$ >/dev/null || die "cannot set the niceness to $NICE"
 
 SYSCOUNT=
 if command -v dpkg >/dev/null 2>&1; then
@@ -227,14 +234,15 @@ start_nginx() {
 
 # --- the load --------------------------------------------------------------
 
-WRK_REQS= WRK_RPS= WRK_P99_US=
+WRK_REQS= WRK_RPS= WRK_P99_US= WRK_ERRS=
 
-# run_wrk OUT: one run at saturation; req/s, p99 (us) and the request count
-# into WRK_RPS, WRK_P99_US and WRK_REQS
+# run_wrk OUT: one run at saturation; req/s, p99 (us), the request count and
+# socket errors (timeouts: no response within wrk's 2s) into WRK_RPS,
+# WRK_P99_US, WRK_REQS and WRK_ERRS. Fails on a non-2xx answer.
 run_wrk() {
 	local out=$1 v
 
-	WRK_REQS= WRK_RPS= WRK_P99_US=
+	WRK_REQS= WRK_RPS= WRK_P99_US= WRK_ERRS=
 	timeout -k 5 "$WRK_LIMIT_S" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
 		"http://127.0.0.1:$PORT/index.html" >"$out" 2>&1 || return 1
 	v=$(awk '
@@ -248,10 +256,11 @@ run_wrk() {
 		$1 == "99%" { p99 = us($2) }
 		$2 == "requests" && $3 == "in" { n = $1 }
 		$1 == "Requests/sec:" { rps = $2 }
-		/Non-2xx|Socket errors/ { bad = 1 }
-		END { if (rps == "" || p99 == "" || n == "" || bad) exit 1; print rps, p99, n }' "$out") ||
+		/Non-2xx/ { bad = 1 }
+		$1 == "Socket" && $2 == "errors:" { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
+		END { if (rps == "" || p99 == "" || n == "" || bad) exit 1; print rps, p99, n, err + 0 }' "$out") ||
 		return 1
-	read -r WRK_RPS WRK_P99_US WRK_REQS <<<"$v"
+	read -r WRK_RPS WRK_P99_US WRK_REQS WRK_ERRS <<<"$v"
 }
 
 # --- tracers -----------------------------------------------------------------
@@ -263,7 +272,7 @@ declare -A LABEL=(
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
 )
-declare -A RPS P99 LOSS HWM_KB SKIP
+declare -A RPS P99 LOSS HWM_KB SKIP ERRS
 COUNT_LINES=()
 
 [ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
@@ -377,6 +386,7 @@ measure() {
 	fi
 	RPS[$cfg]+="$WRK_RPS "
 	P99[$cfg]+="$WRK_P99_US "
+	ERRS[$cfg]=$((${ERRS[$cfg]:-0} + WRK_ERRS))
 	ROUND_RPS[$cfg]=$WRK_RPS
 	[ "$cfg" = untraced ] && return 0
 	record_memory "$cfg"
@@ -403,7 +413,7 @@ start_nginx || exit 1
 
 echo "slatrace bench: nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') (1 worker, 1 KiB static file, access_log off) on 127.0.0.1:$PORT"
 echo "load: wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, configurations rotated every round"
-echo "kernel $(uname -r), $(nproc) CPUs"
+echo "kernel $(uname -r), $(nproc) CPUs, niceness $(ps -o ni= -p $$ | tr -d ' ')"
 
 # warm up nginx and the page cache; not measured
 run_wrk "$TMP/wrk.warmup.out" || die "wrk failed against nginx: $(tail -n 5 "$TMP/wrk.warmup.out" | tr '\n' ' ')"
@@ -430,11 +440,11 @@ echo
 base_rps=$(stat_median "${RPS[untraced]}")
 base_p99=$(stat_median "${P99[untraced]}")
 declare -A MED_LOSS
-fmt='%-36s %10s %17s %8s %8s %10s %10s\n'
-printf "$fmt" "configuration" "req/s" "(min..max)" "loss" "paired" "p99" "added p99"
+fmt='%-36s %8s %17s %8s %8s %9s %10s %7s\n'
+printf "$fmt" "configuration" "req/s" "(min..max)" "loss" "paired" "p99" "added p99" "errors"
 for cfg in "${CONFIGS[@]}"; do
 	if [ -z "${RPS[$cfg]:-}" ]; then
-		printf "$fmt" "${LABEL[$cfg]}" "n/a" "" "n/a" "n/a" "n/a" "n/a"
+		printf "$fmt" "${LABEL[$cfg]}" "n/a" "" "n/a" "n/a" "n/a" "n/a" "n/a"
 		continue
 	fi
 	rps=$(stat_median "${RPS[$cfg]}")
@@ -442,22 +452,23 @@ for cfg in "${CONFIGS[@]}"; do
 	awk -v label="${LABEL[$cfg]}" -v rps="$rps" -v lo="$(stat_min "${RPS[$cfg]}")" \
 		-v hi="$(stat_max "${RPS[$cfg]}")" -v loss="${MED_LOSS[$cfg]}" \
 		-v paired="$(stat_median "${LOSS[$cfg]:-}")" -v p99="$(stat_median "${P99[$cfg]}")" \
-		-v base="$base_p99" -v self="$cfg" -v fmt="$fmt" 'BEGIN {
+		-v base="$base_p99" -v self="$cfg" -v fmt="$fmt" -v errs="${ERRS[$cfg]:-0}" 'BEGIN {
 		range = sprintf("(%.0f..%.0f)", lo, hi)
 		if (self == "untraced")
 			printf fmt, label, sprintf("%.0f", rps), range, "-", "-",
-				sprintf("%.2fms", p99 / 1000), "-"
+				sprintf("%.2fms", p99 / 1000), "-", errs
 		else
 			printf fmt, label, sprintf("%.0f", rps), range, sprintf("%.2f%%", loss),
 				sprintf("%.2f%%", paired), sprintf("%.2fms", p99 / 1000),
-				sprintf("%+.0fus", p99 - base)
+				sprintf("%+.0fus", p99 - base), errs
 	}'
 done
 for cfg in "${CONFIGS[@]}"; do
 	[ -n "${SKIP[$cfg]:-}" ] && echo "  ${LABEL[$cfg]}: skipped: ${SKIP[$cfg]}"
 done
 echo "  (medians over $ROUNDS rounds; loss = 1 - median/untraced median; paired = median of"
-echo "   each round's loss against that round's untraced run; p99 = wrk's, median over rounds)"
+echo "   each round's loss against that round's untraced run; p99 = wrk's, median over rounds;"
+echo "   errors = wrk's socket errors over all rounds, mostly timeouts: no answer within 2s)"
 echo
 
 # --- slatrace's request count against wrk's -------------------------------

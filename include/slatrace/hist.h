@@ -6,8 +6,8 @@
  * two is split into 32 equal sub-buckets. A bucket's width is at most 1/32 of
  * its lower bound, so reporting its midpoint is within 1/64 (1.6%) of any
  * value that fell in it. Values are nanoseconds; the top bucket holds
- * everything from 2^43 ns (~2.4 h) up, so 1 us .. 1 h is covered with that
- * precision. 1280 buckets, 10 KiB per histogram.
+ * everything from 63 * 2^38 ns (~4.8 h) up, so 1 us .. 1 h is covered with
+ * that precision. 1280 buckets, 10 KiB per histogram.
  *
  * slt_hist_slot() is compiled into the BPF programs and into the unit tests,
  * so the tests check the exact code the kernel runs.

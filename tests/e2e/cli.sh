@@ -301,9 +301,12 @@ t_version_prints_one_line() {
 		[ "$(wc -l <"$TMP/out")" = 1 ] && grep -qE '^slatrace [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out" ||
 			{ fail "slatrace $args printed: $(head -c 200 "$TMP/out")"; return; }
 	done
-	# the report carries the same version
-	grep -qF "\"$(awk '{print $2}' "$TMP/out")\"" "$ROOT/user/report/json.c" ||
-		{ fail "the JSON report's tool.version differs from --version"; return; }
+	# the report carries the same version (needs root to make a report)
+	if [ "$(id -u)" = 0 ]; then
+		timeout 30 "$SLATRACE" trace --syscalls --json "$TMP/v.json" -- true >/dev/null 2>&1
+		[ "$(jq -r .tool.version "$TMP/v.json" 2>/dev/null)" = "$(awk '{print $2}' "$TMP/out")" ] ||
+			{ fail "the JSON report's tool.version differs from --version"; return; }
+	fi
 	pass "$(cat "$TMP/out")"
 }
 

@@ -6,7 +6,7 @@
 
 #include <getopt.h>
 
-#define SLT_VERSION "0.1.0"
+#include "core/version.h"
 
 int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -25,6 +25,9 @@ int cmd_getopt_tables(const struct opt_help *opts, struct option **longopts, cha
 		      int shortlen);
 /* "unknown option", "missing argument" in one line, for getopt's '?' */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* one line for getopt's '?': an unknown long or short option, or a long
+ * option given a value it does not take; returns SLT_EXIT_USAGE */
+int cmd_bad_option(const char *cmd, int argc, char **argv, const struct opt_help *opts);
 /* 0 when root or CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN); else prints the
  * one-line reason and returns SLT_EXIT_FAIL */
 int cmd_need_privileges(const char *cmd);

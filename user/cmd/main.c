@@ -99,6 +99,26 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	return SLT_EXIT_USAGE;
 }
 
+int cmd_bad_option(const char *cmd, int argc, char **argv, const struct opt_help *opts)
+{
+	const char *arg = optind - 1 < argc ? argv[optind - 1] : "";
+
+	/* getopt leaves optopt at the option's value when a long option got a
+	 * value it does not take, at the letter for an unknown short option,
+	 * and at 0 for an unknown long option */
+	if (optopt) {
+		for (const struct opt_help *o = opts; o->opt.name; o++) {
+			if (o->opt.val == optopt && o->opt.has_arg == no_argument &&
+			    !strncmp(arg, "--", 2) && strchr(arg, '='))
+				return cmd_usage_error(cmd, "option '--%s' takes no value",
+						       o->opt.name);
+		}
+		if (optopt < 256)
+			return cmd_usage_error(cmd, "unknown option '-%c'", optopt);
+	}
+	return cmd_usage_error(cmd, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
+}
+
 int cmd_need_privileges(const char *cmd)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -259,14 +259,7 @@ int cmd_trace(int argc, char **argv)
 			rc = cmd_usage_error("trace", "option '%s' needs a value", argv[optind - 1]);
 			goto cleanup;
 		case '?':
-			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				rc = cmd_usage_error("trace", "option '%.*s' takes no value",
-						     (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
-						     argv[optind - 1]);
-			else if (!strncmp(argv[optind - 1], "--", 2) || !optopt || optopt > 255)
-				rc = cmd_usage_error("trace", "unknown option '%s'", argv[optind - 1]);
-			else
-				rc = cmd_usage_error("trace", "unknown option '-%c'", optopt);
+			rc = cmd_bad_option("trace", argc, argv, opts);
 			goto cleanup;
 		default:
 			if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
@@ -351,10 +344,14 @@ int cmd_trace(int argc, char **argv)
 	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target, fams);
 
 	last_interval = sess.start_mono_ns;
+	/* saturate: a duration of 2^64-1 ns means "as long as it takes" */
 	if (duration_ns)
-		end_at = sess.start_mono_ns + duration_ns;
+		end_at = duration_ns > UINT64_MAX - sess.start_mono_ns ? UINT64_MAX
+								       : sess.start_mono_ns + duration_ns;
 	if (interval_ns)
-		next_interval = sess.start_mono_ns + interval_ns;
+		next_interval = interval_ns > UINT64_MAX - sess.start_mono_ns
+					? UINT64_MAX
+					: sess.start_mono_ns + interval_ns;
 	while (!stop_requested) {
 		uint64_t now = slt_now_ns(), wake = now + 200000000ull;
 
@@ -379,7 +376,9 @@ int cmd_trace(int argc, char **argv)
 			model_free(prev);
 			prev = model_clone(m);
 			last_interval = now;
-			next_interval += interval_ns;
+			next_interval = interval_ns > UINT64_MAX - next_interval
+						? UINT64_MAX
+						: next_interval + interval_ns;
 		}
 		if (end_at && end_at < wake)
 			wake = end_at;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "core/log.h"
 #include "report/report.h"
+#include "core/version.h"
 
 const double slt_report_pcts[5] = { 50, 90, 99, 99.9, 100 };
 const char *const slt_report_pct_names[5] = { "p50", "p90", "p99", "p99_9", "max" };
@@ -125,7 +126,7 @@ struct json_object *report_json(const struct model *m)
 	add_str(root, "schema", SLT_REPORT_SCHEMA);
 	o = json_object_new_object();
 	add_str(o, "name", "slatrace");
-	add_str(o, "version", "0.1.0");
+	add_str(o, "version", SLT_VERSION);
 	json_object_object_add(root, "tool", o);
 	add_str(root, "host", r->host);
 	add_str(root, "kernel", r->kernel);
