@@ -58,6 +58,14 @@ static __always_inline void slt_drop(__u32 stage)
 		__sync_fetch_and_add(n, 1);
 }
 
+/* submit flags: wake the reader only when a good part of the ring is full */
+static __always_inline __u64 slt_rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SLT_RINGBUF_WAKE_BYTES
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int slt_target_match_tgid(__u32 tgid)
 {
 	if (targ_mode == SLT_TARGET_ALL)

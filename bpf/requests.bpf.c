@@ -227,7 +227,7 @@ static __always_inline void finalize(struct conn *c, __u32 tgid, __u32 fd, __u32
 	struct slt_req_event *e;
 	if (c->state == ST_IDLE)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&events, SLT_REQ_EVENT_HEAD + ((targ_capture_bytes + 7) & ~7u), 0);
 	if (!e) {
 		slt_drop(SLT_DROP_RINGBUF);
 		goto reset;
@@ -258,9 +258,10 @@ static __always_inline void finalize(struct conn *c, __u32 tgid, __u32 fd, __u32
 			bpf_probe_read_kernel_str(e->unix_path, sizeof(e->unix_path),
 						  &a->name[0].sun_path);
 	}
-	bpf_probe_read_kernel(e->req, SLT_REQ_CAP_MAX, c->req);
+	if ((targ_capture_bytes + 7) & ~7u)
+		bpf_probe_read_kernel(e->req, (targ_capture_bytes + 7) & ~7u, c->req);
 	bpf_probe_read_kernel(e->resp, SLT_RESP_CAP, c->resp);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, slt_rb_flags());
 reset:
 	c->state = ST_IDLE;
 	c->flags = 0;

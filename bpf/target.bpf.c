@@ -31,7 +31,7 @@ static __always_inline void emit_proc(__u32 kind, __u32 pid, __u32 ppid, __s32 c
 	e->exit_code = code;
 	e->__pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, slt_rb_flags());
 }
 
 SEC("tp_btf/sched_process_fork")

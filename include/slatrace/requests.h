@@ -40,8 +40,12 @@ struct slt_req_event {
 	__u16 lport;		/* local port, host order (0 for unix) */
 	char comm[SLT_COMM_LEN];
 	char unix_path[SLT_UNIX_PATH_MAX];
-	__u8 req[SLT_REQ_CAP_MAX];
 	__u8 resp[SLT_RESP_CAP];
+	/* last: a record is only as long as the capture asked for, rounded up
+	 * to 8 bytes (--capture-bytes); userspace reads req_cap bytes */
+	__u8 req[SLT_REQ_CAP_MAX];
 };
+
+#define SLT_REQ_EVENT_HEAD (sizeof(struct slt_req_event) - SLT_REQ_CAP_MAX)
 
 #endif

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#define PROG "echo_server"
+#define PROG	"echo_server"
 #define MSG_MAX (64 * 1024)
 
 static unsigned long turns;
@@ -96,7 +96,7 @@ static void *conn_thread(void *arg)
 
 static int listen_inet(const char *spec, char *name, size_t name_len)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(a);
 	const char *colon = strrchr(spec, ':');
 	char host[INET_ADDRSTRLEN];
@@ -126,7 +126,7 @@ static int listen_inet(const char *spec, char *name, size_t name_len)
 
 static int listen_unix(const char *path, char *name, size_t name_len)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct stat st;
 	int fd;
 
@@ -180,8 +180,8 @@ int main(int argc, char **argv)
 	printf("listening %s\n", name);
 	fflush(stdout);
 
-	pfds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-	pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+	pfds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	for (;;) {
 		pthread_t tid;
 		int fd;

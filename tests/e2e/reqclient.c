@@ -30,22 +30,23 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#define PROG "reqclient"
+#define PROG	"reqclient"
 #define RAW_MAX (1024 * 1024)
 
 static void fail(const char *what)
 {
-	fprintf(stderr, PROG ": error: %s: %s\n", what, errno ? strerror(errno) : "unexpected data");
+	fprintf(stderr, PROG ": error: %s: %s\n", what,
+		errno ? strerror(errno) : "unexpected data");
 	exit(1);
 }
 
 static int dial(const char *addr)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = {.tv_sec = 5};
 	int fd;
 
 	if (!strncmp(addr, "unix:", 5)) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 
 		if (strlen(addr + 5) >= sizeof(a.sun_path))
 			fail("unix path too long");
@@ -54,7 +55,7 @@ static int dial(const char *addr)
 		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
 			fail("cannot connect");
 	} else {
-		struct sockaddr_in a = { .sin_family = AF_INET };
+		struct sockaddr_in a = {.sin_family = AF_INET};
 		const char *colon = strrchr(addr, ':');
 		char host[INET_ADDRSTRLEN];
 

@@ -353,7 +353,7 @@ int cmd_trace(int argc, char **argv)
 					? UINT64_MAX
 					: sess.start_mono_ns + interval_ns;
 	while (!stop_requested) {
-		uint64_t now = slt_now_ns(), wake = now + 200000000ull;
+		uint64_t now = slt_now_ns(), wake = now + 100000000ull;
 
 		if (end_at && now >= end_at)
 			break;

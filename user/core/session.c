@@ -357,6 +357,10 @@ int session_poll(struct session *s, int timeout_ms)
 
 	s->poll_deadline = slt_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	n = ring_buffer__poll(s->rb, timeout_ms);
+	/* records submitted without a wakeup are not announced by epoll:
+	 * drain whatever is there each time round */
+	if (n >= 0 || n == -EINTR || n == -ETIME)
+		n = ring_buffer__consume(s->rb);
 	return n == -EINTR || n == -ETIME ? 0 : n;
 }
 

@@ -22,6 +22,7 @@ _Static_assert(sizeof(struct slt_req_event) ==
 		       16 + 6 * 8 + 5 * 4 + 2 * 2 + SLT_COMM_LEN + SLT_UNIX_PATH_MAX +
 			       SLT_REQ_CAP_MAX + SLT_RESP_CAP,
 	       "ABI");
+_Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 
 #define MAX_PIPELINED 64
 
@@ -30,6 +31,7 @@ struct requests_state {
 	struct model *model;
 	int capture_query;
 	uint64_t in_flight_at_end;
+	struct slt_req_event *scratch;
 };
 
 static void requests_close(void *state)
@@ -39,6 +41,7 @@ static void requests_close(void *state)
 	if (!st)
 		return;
 	requests_bpf__destroy(st->skel);
+	free(st->scratch);
 	free(st);
 }
 
@@ -139,11 +142,16 @@ static int on_event(void *ctx, const void *data, unsigned long len)
 {
 	struct requests_state *st = ctx;
 
-	if (len < sizeof(struct slt_req_event)) {
+	const struct slt_req_event *e = data;
+
+	/* records end after the bytes captured: copy into a full-size one */
+	if (len < SLT_REQ_EVENT_HEAD || len > sizeof(struct slt_req_event) ||
+	    e->req_cap > len - SLT_REQ_EVENT_HEAD) {
 		st->model->lost[SLT_LOSS_UNDECODABLE]++;
 		return 0;
 	}
-	return decode(st, data) == -ENOMEM ? -ENOMEM : 0;
+	memcpy(st->scratch, data, len);
+	return decode(st, st->scratch) == -ENOMEM ? -ENOMEM : 0;
 }
 
 static int kernel_has_sk_data_ready(void)
@@ -202,6 +210,11 @@ static int requests_open(struct session *s, void **state)
 	if (!st)
 		return -ENOMEM;
 	st->model = s->model;
+	st->scratch = calloc(1, sizeof(*st->scratch));
+	if (!st->scratch) {
+		free(st);
+		return -ENOMEM;
+	}
 	st->capture_query = s->opts.capture_query;
 	st->skel = requests_bpf__open();
 	if (!st->skel) {
