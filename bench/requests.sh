@@ -84,6 +84,9 @@ BPFTRACE=$(command -v bpftrace 2>/dev/null || true)
 TMP=$(mktemp -d /tmp/slatrace-bench.XXXXXX) || die "cannot create a temporary directory"
 # nginx's worker drops root (to nobody) and must reach its files
 chmod 755 "$TMP"
+# a copy, so that a rebuild during the run cannot mix two builds in the medians
+SLATRACE=$TMP/slatrace
+cp -p "$BUILD/slatrace" "$SLATRACE" || die "cannot copy '$BUILD/slatrace' to '$TMP'"
 NGINX_PID=	# the timeout(1) wrapping nginx's master
 TRACER_PID=	# the timeout(1) wrapping the running tracer
 DRAIN_PID=	# the cat draining its output after it attached
@@ -272,7 +275,7 @@ declare -A LABEL=(
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
 )
-declare -A RPS P99 LOSS HWM_KB SKIP ERRS
+declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI
 COUNT_LINES=()
 
 [ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
@@ -296,7 +299,7 @@ tracer_setup() {
 	POLL=
 	case $1 in
 	slatrace)
-		CMD=("$BUILD/slatrace" trace --requests -c nginx --json "$TMP/slatrace.$2.json")
+		CMD=("$SLATRACE" trace --requests -c nginx --json "$TMP/slatrace.$2.json")
 		READY='^slatrace: tracing' ;;
 	bpftrace)
 		CMD=("$BPFTRACE" "$PEER_BT")
@@ -372,18 +375,27 @@ slatrace_count() {
 		.labels.port == $port) | .count] | add // 0), .lost.total] | @tsv' "$1" 2>/dev/null
 }
 
+# IRQ-work interrupts so far, all CPUs: a BPF ring buffer's wakeup of its
+# reader is one, a self-IPI that costs a VM exit on a virtual machine
+irq_work_count() {
+	awk '$1 == "IWI:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' \
+		/proc/interrupts 2>/dev/null
+}
+
 # one measured run of CONFIG in ROUND
 measure() {
-	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost
+	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost iwi
 
 	if [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
 		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
 		return 0
 	fi
+	iwi=$(irq_work_count)
 	if ! run_wrk "$TMP/wrk.$cfg.$r.out"; then
 		stop_tracer
 		die "wrk failed while '$cfg' was tracing: $(tail -n 5 "$TMP/wrk.$cfg.$r.out" | tr '\n' ' ')"
 	fi
+	IWI[$cfg]+="$(awk -v a="$iwi" -v b="$(irq_work_count)" -v n="$WRK_REQS" 'BEGIN { print n ? (b - a) / n : 0 }') "
 	RPS[$cfg]+="$WRK_RPS "
 	P99[$cfg]+="$WRK_P99_US "
 	ERRS[$cfg]=$((${ERRS[$cfg]:-0} + WRK_ERRS))
@@ -395,7 +407,7 @@ measure() {
 	((rc != 0)) && echo "warning: '$cfg' exited with status $rc after SIGINT" >&2
 	if [ "$cfg" = slatrace ]; then
 		read -r n lost <<<"$(slatrace_count "$TMP/slatrace.$r.json")"
-		COUNT_LINES+=("$r ${n:-?} $WRK_REQS ${lost:-?}")
+		COUNT_LINES+=("$r ${n:--1} $WRK_REQS ${lost:--1} $WRK_ERRS")
 	fi
 }
 
@@ -414,6 +426,7 @@ start_nginx || exit 1
 echo "slatrace bench: nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') (1 worker, 1 KiB static file, access_log off) on 127.0.0.1:$PORT"
 echo "load: wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS rounds, configurations rotated every round"
 echo "kernel $(uname -r), $(nproc) CPUs, niceness $(ps -o ni= -p $$ | tr -d ' ')"
+echo "slatrace: a copy of $BUILD/slatrace built $(date -r "$SLATRACE" '+%F %T'), sha256 $(sha256sum "$SLATRACE" | cut -c1-12)"
 
 # warm up nginx and the page cache; not measured
 run_wrk "$TMP/wrk.warmup.out" || die "wrk failed against nginx: $(tail -n 5 "$TMP/wrk.warmup.out" | tr '\n' ' ')"
@@ -440,11 +453,11 @@ echo
 base_rps=$(stat_median "${RPS[untraced]}")
 base_p99=$(stat_median "${P99[untraced]}")
 declare -A MED_LOSS
-fmt='%-36s %8s %17s %8s %8s %9s %10s %7s\n'
-printf "$fmt" "configuration" "req/s" "(min..max)" "loss" "paired" "p99" "added p99" "errors"
+fmt='%-36s %8s %17s %8s %8s %9s %10s %7s %8s\n'
+printf "$fmt" "configuration" "req/s" "(min..max)" "loss" "paired" "p99" "added p99" "errors" "IWI/req"
 for cfg in "${CONFIGS[@]}"; do
 	if [ -z "${RPS[$cfg]:-}" ]; then
-		printf "$fmt" "${LABEL[$cfg]}" "n/a" "" "n/a" "n/a" "n/a" "n/a" "n/a"
+		printf "$fmt" "${LABEL[$cfg]}" "n/a" "" "n/a" "n/a" "n/a" "n/a" "n/a" "n/a"
 		continue
 	fi
 	rps=$(stat_median "${RPS[$cfg]}")
@@ -452,15 +465,17 @@ for cfg in "${CONFIGS[@]}"; do
 	awk -v label="${LABEL[$cfg]}" -v rps="$rps" -v lo="$(stat_min "${RPS[$cfg]}")" \
 		-v hi="$(stat_max "${RPS[$cfg]}")" -v loss="${MED_LOSS[$cfg]}" \
 		-v paired="$(stat_median "${LOSS[$cfg]:-}")" -v p99="$(stat_median "${P99[$cfg]}")" \
-		-v base="$base_p99" -v self="$cfg" -v fmt="$fmt" -v errs="${ERRS[$cfg]:-0}" 'BEGIN {
+		-v base="$base_p99" -v self="$cfg" -v fmt="$fmt" -v errs="${ERRS[$cfg]:-0}" \
+		-v iwi="$(stat_median "${IWI[$cfg]:-}")" 'BEGIN {
+		iwi = sprintf("%.2f", iwi)
 		range = sprintf("(%.0f..%.0f)", lo, hi)
 		if (self == "untraced")
 			printf fmt, label, sprintf("%.0f", rps), range, "-", "-",
-				sprintf("%.2fms", p99 / 1000), "-", errs
+				sprintf("%.2fms", p99 / 1000), "-", errs, iwi
 		else
 			printf fmt, label, sprintf("%.0f", rps), range, sprintf("%.2f%%", loss),
 				sprintf("%.2f%%", paired), sprintf("%.2fms", p99 / 1000),
-				sprintf("%+.0fus", p99 - base), errs
+				sprintf("%+.0fus", p99 - base), errs, iwi
 	}'
 done
 for cfg in "${CONFIGS[@]}"; do
@@ -468,17 +483,25 @@ for cfg in "${CONFIGS[@]}"; do
 done
 echo "  (medians over $ROUNDS rounds; loss = 1 - median/untraced median; paired = median of"
 echo "   each round's loss against that round's untraced run; p99 = wrk's, median over rounds;"
-echo "   errors = wrk's socket errors over all rounds, mostly timeouts: no answer within 2s)"
+echo "   errors = wrk's socket errors over all rounds, mostly timeouts: no answer within 2s;"
+echo "   IWI/req = IRQ-work interrupts (/proc/interrupts) per request, median: ring-buffer wakeups)"
 echo
 
 # --- slatrace's request count against wrk's -------------------------------
 
 if ((${#COUNT_LINES[@]})); then
-	read -r r n w lost <<<"${COUNT_LINES[0]}"
-	echo "request count, round $((r + 1)): slatrace $n, wrk $w (difference $((n - w)), allowed 0..$CONNS in flight at wrk's end); slatrace lost $lost records"
-	awk -v c="$CONNS" '{ d = $2 - $3; if (d < 0 || d > c) bad++; if (d < 0) d = -d; if (d > m) m = d }
-		END { printf "  over all %d slatrace rounds: largest difference %d, %d outside 0..%d\n", NR, m, bad, c }' \
-		< <(printf '%s\n' "${COUNT_LINES[@]}")
+	# the first round wrk had no socket errors in, if any
+	line=${COUNT_LINES[0]}
+	for l in "${COUNT_LINES[@]}"; do
+		[ "${l##* }" = 0 ] && { line=$l; break; }
+	done
+	read -r r n w lost e <<<"$line"
+	echo "request count, round $((r + 1)): slatrace $n, wrk $w (difference $((n - w)); 0..$CONNS expected:"
+	echo "  requests in flight when wrk stops are answered but not counted by wrk); slatrace lost $lost records, wrk had $e socket errors"
+	awk -v c="$CONNS" '{ d = $2 - $3; if (d < 0 || d > c) { bad++; if ($5 > 0) werr++ }
+		if (d < 0) d = -d; if (d > m) m = d; lost += $4 }
+		END { printf "  over all %d slatrace rounds: largest difference %d, %d outside 0..%d (%d of them with wrk socket errors), %d records lost\n",
+			NR, m, bad, c, werr, lost }' < <(printf '%s\n' "${COUNT_LINES[@]}")
 	echo
 fi
 

@@ -10,6 +10,7 @@
 
 int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Print an option table as usage text, so --help cannot drift from the
  * parser: each option's help comes from the same array getopt_long reads. */

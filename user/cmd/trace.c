@@ -17,6 +17,9 @@
 #include "probes/probe.h"
 #include "report/report.h"
 #include "slatrace/requests.h"
+#include "report/sla.h"
+#include "core/hook.h"
+#include <json-c/json.h>
 
 #define MAX_FAMILIES 16
 
@@ -27,6 +30,11 @@ enum {
 	OPT_CAPTURE_BYTES,
 	OPT_CAPTURE_QUERY,
 	OPT_PORT,
+	OPT_SLA,
+	OPT_SLA_FILE,
+	OPT_WINDOW,
+	OPT_ON_BREACH,
+	OPT_BREACH_TIMEOUT,
 	OPT_FAMILY, /* --<family>: one per probe table entry, in order */
 };
 
@@ -51,6 +59,16 @@ static const struct opt_help base_opts[] = {
 	  "requests: bytes of each request kept for parsing (default 256, max 512)" },
 	{ { "capture-query", no_argument, NULL, OPT_CAPTURE_QUERY }, 0, NULL,
 	  "requests: keep the ?query part of HTTP paths (default: removed)" },
+	{ { "sla", required_argument, NULL, OPT_SLA }, 0, "'[SEL:] METRIC OP BOUND'",
+	  "an objective, e.g. 'GET /api/*: p99 < 200ms', 'availability >= 99.9%' (repeatable)" },
+	{ { "sla-file", required_argument, NULL, OPT_SLA_FILE }, 0, "FILE",
+	  "objectives from a JSON file (docs/sla.md)" },
+	{ { "window", required_argument, NULL, OPT_WINDOW }, 0, "DURATION",
+	  "also judge objectives over windows of DURATION (default 10s with --sla)" },
+	{ { "on-breach", required_argument, NULL, OPT_ON_BREACH }, 0, "CMD",
+	  "run CMD (sh -c) once per breach, the breach as JSON on stdin and in SLATRACE_*" },
+	{ { "breach-timeout", required_argument, NULL, OPT_BREACH_TIMEOUT }, 0, "DURATION",
+	  "kill a breach hook still running after DURATION (default 10s)" },
 	{ { "verbose", no_argument, NULL, 'v' }, 'v', NULL, "show libbpf's messages" },
 	{ { "help", no_argument, NULL, 'h' }, 'h', NULL, "show this help" },
 	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
@@ -108,7 +126,10 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "  slatrace trace -- ls -R /usr\n"
 		   "  slatrace trace -p 1234 -d 30s --json before.json\n"
 		   "  slatrace trace -c nginx -i 1s\n\n"
-		   "exit status: 0 ok, 1 the kernel or environment refused, 2 usage error\n");
+		   "  slatrace trace -p 1234 --sla 'GET /api/*: p99 < 200ms' --sla 'availability >= 99.9%%'\n"
+		   "      --window 10s --on-breach 'logger -t slo' -d 5m\n\n"
+		   "exit status: 0 ok (every objective passed), 1 the kernel or environment refused,\n"
+		   "2 usage error, 3 an objective failed or had no data\n");
 }
 
 static void fill_meta(struct run_meta *r, const struct target_spec *t, const char *fams)
@@ -135,6 +156,86 @@ static void explain_missing(const struct probe_ops *p)
 				  p->name, res[i].what, res[i].detail);
 }
 
+/* SLA objectives judged over the run and over fixed windows, and the hook
+ * run once per breach episode */
+struct sla_run {
+	struct sla_set set;
+	struct sla_tracker *tracker;
+	struct hooks *hooks;
+	const char *on_breach;
+	uint64_t window_ns, breach_timeout_ns;
+	uint64_t next_window;		/* CLOCK_MONOTONIC */
+	uint64_t window_start_real;	/* CLOCK_REALTIME, for hooks and JSON */
+	uint64_t window_start_mono;
+	struct model *window_prev;	/* the model at the window's start */
+	struct sla_result *results;	/* the whole run's */
+};
+
+static void sla_run_free(struct sla_run *r)
+{
+	sla_tracker_free(r->tracker);
+	hooks_free(r->hooks);
+	model_free(r->window_prev);
+	free(r->results);
+	sla_set_clear(&r->set);
+}
+
+static void run_breach_hooks(struct sla_run *r, struct sla_breach *b, int n)
+{
+	char env[SLA_ENV_N][SLA_ENV_LEN];
+
+	for (int i = 0; i < n; i++) {
+		struct json_object *j = sla_breach_json(&b[i]);
+		int nenv = sla_breach_env(&b[i], env, SLA_ENV_N);
+		const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+		char v[64];
+
+		fprintf(stderr, "slatrace: breach: %s: %s in the window just ended\n", b[i].obj->text,
+			sla_fmt_value(b[i].obj, b[i].result.value, v, sizeof(v)));
+		if (r->hooks) {
+			int err = hooks_run(r->hooks, text, env, nenv);
+
+			if (err)
+				slt_warn("cannot run the breach hook: %s", strerror(-err));
+		}
+		json_object_put(j);
+	}
+}
+
+/* close the window that ends now: judge it, fire hooks on new breaches */
+static int sla_run_window(struct sla_run *r, struct model *m, uint64_t now_mono)
+{
+	struct sla_breach *b;
+	struct model *d;
+	uint64_t now_real = slt_realtime_ns();
+	int n;
+
+	d = model_delta(m, r->window_prev);
+	b = calloc(r->set.n ? r->set.n : 1, sizeof(*b));
+	if (!d || !b) {
+		model_free(d);
+		free(b);
+		return -ENOMEM;
+	}
+	d->meta.duration_ns = now_mono - r->window_start_mono;
+	n = sla_tracker_window(r->tracker, d, r->window_start_real, now_real, b, r->set.n);
+	run_breach_hooks(r, b, n);
+	free(b);
+	model_free(d);
+	model_free(r->window_prev);
+	r->window_prev = model_clone(m);
+	r->window_start_real = now_real;
+	r->window_start_mono = now_mono;
+	return r->window_prev ? 0 : -ENOMEM;
+}
+
+static void print_sla_section(FILE *f, void *ctx)
+{
+	struct sla_run *r = ctx;
+
+	print_sla_plain(f, &r->set, r->results, r->tracker);
+}
+
 static int drain_all(const struct probe_ops **fam, void **state, int nfam, struct model *m)
 {
 	for (int i = 0; i < nfam; i++) {
@@ -159,6 +260,9 @@ int cmd_trace(int argc, char **argv)
 	struct session_opts sopts = { .capture_bytes = 256 };
 	int session_opened = 0, usage_fault = 0;
 	struct model *m = NULL, *prev = NULL;
+	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
+	char slaerr[SLA_ERR_MAX];
+	int window_given = 0;
 	struct option *longopts = NULL;
 	struct opt_help *opts = NULL;
 	const char *json_path = NULL;
@@ -241,6 +345,43 @@ int cmd_trace(int argc, char **argv)
 		case OPT_CAPTURE_QUERY:
 			sopts.capture_query = 1;
 			break;
+		case OPT_SLA:
+			if (sla_set_add_expr(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+				fprintf(stderr, "error: %s\n", slaerr);
+				rc = SLT_EXIT_USAGE;
+				goto cleanup;
+			}
+			break;
+		case OPT_SLA_FILE:
+			if (sla_load_file(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+				fprintf(stderr, "error: %s\n", slaerr);
+				rc = SLT_EXIT_USAGE;
+				goto cleanup;
+			}
+			break;
+		case OPT_WINDOW:
+			if (slt_parse_duration(optarg, &sla.window_ns) || sla.window_ns < 100000000) {
+				rc = cmd_usage_error("trace",
+						     "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
+						     optarg);
+				goto cleanup;
+			}
+			window_given = 1;
+			break;
+		case OPT_ON_BREACH:
+			if (!*optarg) {
+				rc = cmd_usage_error("trace", "empty --on-breach command");
+				goto cleanup;
+			}
+			sla.on_breach = optarg;
+			break;
+		case OPT_BREACH_TIMEOUT:
+			if (slt_parse_duration(optarg, &sla.breach_timeout_ns) ||
+			    !sla.breach_timeout_ns) {
+				rc = cmd_usage_error("trace", "invalid --breach-timeout '%s'", optarg);
+				goto cleanup;
+			}
+			break;
 		case OPT_TOP:
 			if (slt_parse_u64(optarg, 0, 100000, &v)) {
 				rc = cmd_usage_error("trace", "invalid --top '%s'", optarg);
@@ -295,6 +436,23 @@ int cmd_trace(int argc, char **argv)
 			 strlen(fams) ? "," : "", slt_probes[i]->name);
 	}
 
+	if (!sla.set.n && (window_given || sla.on_breach)) {
+		rc = cmd_usage_error("trace", "%s needs objectives (--sla or --sla-file)",
+				     window_given ? "--window" : "--on-breach");
+		goto cleanup;
+	}
+	if (sla.set.n) {
+		if (!window_given)
+			sla.window_ns = 10000000000ull;
+		sla.tracker = sla_tracker_new(&sla.set);
+		sla.results = calloc(sla.set.n, sizeof(*sla.results));
+		if (sla.on_breach)
+			sla.hooks = hooks_new(sla.on_breach, sla.breach_timeout_ns);
+		if (!sla.tracker || !sla.results || (sla.on_breach && !sla.hooks)) {
+			slt_error("out of memory");
+			goto cleanup;
+		}
+	}
 	/* everything the user can get wrong is checked before tracing */
 	if (json_path && report_json_check_path(json_path)) {
 		rc = SLT_EXIT_USAGE;
@@ -352,6 +510,14 @@ int cmd_trace(int argc, char **argv)
 		next_interval = interval_ns > UINT64_MAX - sess.start_mono_ns
 					? UINT64_MAX
 					: sess.start_mono_ns + interval_ns;
+	if (sla.set.n) {
+		sla.window_start_mono = sess.start_mono_ns;
+		sla.window_start_real = m->meta.start_realtime_ns;
+		sla.next_window = sess.start_mono_ns + sla.window_ns;
+		sla.window_prev = model_clone(m);
+		if (!sla.window_prev)
+			goto cleanup;
+	}
 	while (!stop_requested) {
 		uint64_t now = slt_now_ns(), wake = now + 100000000ull;
 
@@ -359,6 +525,17 @@ int cmd_trace(int argc, char **argv)
 			break;
 		if (session_cmd_done(&sess))
 			break;
+		if (sla.hooks)
+			hooks_reap(sla.hooks);
+		if (sla.set.n && now >= sla.next_window) {
+			if (drain_all(fam, state, nfam, m))
+				goto cleanup;
+			if (sla_run_window(&sla, m, now))
+				goto cleanup;
+			sla.next_window += sla.window_ns;
+		}
+		if (sla.set.n && sla.next_window < wake)
+			wake = sla.next_window;
 		if (next_interval && now >= next_interval) {
 			struct model *d;
 			struct text_opts io = { .top = 10, .interval = 1 };
@@ -403,13 +580,44 @@ int cmd_trace(int argc, char **argv)
 	m->meta.duration_ns = slt_now_ns() - sess.start_mono_ns;
 	session_cmd_done(&sess);
 
+	if (sla.set.n) {
+		uint64_t now = slt_now_ns();
+
+		/* the last, partial window counts when it holds anything */
+		if (now > sla.window_start_mono + sla.window_ns / 10 && sla_run_window(&sla, m, now))
+			goto cleanup;
+		sla_evaluate_all(&sla.set, m, sla.results);
+		for (int i = 0; i < sla.set.n; i++)
+			if (sla.results[i].status == SLA_NO_DATA)
+				slt_warn("objective '%s' matched no data: reported as NO DATA, which "
+					 "is not a pass",
+					 sla.set.obj[i].text);
+		if (sla.hooks) {
+			const struct hook_stats *hs;
+
+			hooks_wait_all(sla.hooks);
+			hs = hooks_stats(sla.hooks);
+			model_stat_add(m, "breach_hooks_run", hs->started);
+			model_stat_add(m, "breach_hooks_failed", hs->failed);
+			model_stat_add(m, "breach_hooks_killed", hs->killed);
+		}
+	}
 	{
 		struct text_opts to = { .top = (int)top, .hist_top = 3 };
 
+		if (sla.set.n) {
+			to.after_header = print_sla_section;
+			to.ctx = &sla;
+		}
 		print_report_plain(stdout, m, &to);
 	}
 	rc = SLT_EXIT_OK;
-	if (json_path && report_json_write(m, json_path))
+	if (sla.set.n && sla_verdict(&sla.set, sla.results) != SLA_PASS)
+		rc = SLT_EXIT_SLA;
+	if (json_path &&
+	    report_json_write_with(m, "sla",
+				   sla.set.n ? sla_json(&sla.set, sla.results, sla.tracker) : NULL,
+				   json_path))
 		rc = SLT_EXIT_FAIL;
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
@@ -422,6 +630,9 @@ cleanup:
 			fam[i]->close(state[i]);
 	if (session_opened)
 		session_close(&sess);
+	if (sla.hooks)
+		hooks_wait_all(sla.hooks);
+	sla_run_free(&sla);
 	model_free(prev);
 	model_free(m);
 	free(longopts);

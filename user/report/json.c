@@ -220,12 +220,22 @@ int report_json_check_path(const char *path)
 
 int report_json_write(const struct model *m, const char *path)
 {
+	return report_json_write_with(m, NULL, NULL, path);
+}
+
+int report_json_write_with(const struct model *m, const char *key, struct json_object *extra,
+			   const char *path)
+{
 	struct json_object *root = report_json(m);
 	char tmp[PATH_MAX];
 	const char *text;
 	size_t len, off = 0;
 	int fd = -1, err;
 
+	if (key && extra)
+		json_object_object_add(root, key, extra);
+	else
+		json_object_put(extra);
 	err = temp_path(path, tmp, sizeof(tmp));
 	if (err)
 		goto cleanup;

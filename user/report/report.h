@@ -14,6 +14,9 @@ struct text_opts {
 	int top;	 /* rows in the table, 0 = all */
 	int hist_top;	 /* series that get a histogram */
 	int interval;	 /* an interval report: shorter header */
+	/* printed right after the header, before every table (the SLA section) */
+	void (*after_header)(FILE *f, void *ctx);
+	void *ctx;
 };
 
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o);
@@ -27,6 +30,9 @@ int report_json_check_path(const char *path);
 /* Write atomically: temp file in the same directory, fsync, rename. An
  * existing file is only ever replaced by a complete one. 0 or -errno. */
 int report_json_write(const struct model *m, const char *path);
+/* the same, with extra top-level members (the "sla" object); takes them */
+int report_json_write_with(const struct model *m, const char *key, struct json_object *extra,
+			   const char *path);
 /* the percentiles every report shows, in order */
 extern const double slt_report_pcts[5];
 extern const char *const slt_report_pct_names[5];

@@ -253,6 +253,8 @@ static int family_ran(const struct model *m, const char *name)
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o)
 {
 	print_header(f, m, o);
+	if (o->after_header)
+		o->after_header(f, o->ctx);
 	print_stats(f, m);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		if (family_ran(m, sections[i].family) ||

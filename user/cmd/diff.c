@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* slatrace diff BEFORE.json AFTER.json: what got faster or slower between two
+ * runs, decided by statistical tests on the histograms, and regression gates
+ * (--fail-on) for CI and deploys. Needs no privileges. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "cmd/cmd.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "report/diff.h"
+#include "report/load.h"
+
+enum {
+	OPT_JSON = 256,
+	OPT_FAIL_ON,
+	OPT_ALPHA,
+	OPT_MIN_EFFECT,
+	OPT_TOP,
+};
+
+static const struct opt_help opts[] = {
+	{ { "json", no_argument, NULL, OPT_JSON }, 0, NULL,
+	  "print the comparison as JSON (schema slatrace.diff/1) instead of text" },
+	{ { "fail-on", required_argument, NULL, OPT_FAIL_ON }, 0, "'METRIC +/-AMOUNT'",
+	  "exit 3 when a series changed by more than this, and its verdict agrees "
+	  "(p99 +10%, p50 +5ms, mean +5%, max +1s, error_rate +1%, count -20%); repeatable" },
+	{ { "alpha", required_argument, NULL, OPT_ALPHA }, 0, "A",
+	  "chance of flagging anything between equivalent runs (default 0.01)" },
+	{ { "min-effect", required_argument, NULL, OPT_MIN_EFFECT }, 0, "PCT",
+	  "smallest change worth a verdict, in percent (default 5)" },
+	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
+	  "unchanged series shown in the text table (default 20, 0 = all)" },
+	{ { "help", no_argument, NULL, 'h' }, 'h', NULL, "show this help" },
+	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: slatrace diff BEFORE.json AFTER.json [options]\n\n"
+		   "Compare two JSON reports of slatrace trace. For every series in both: the\n"
+		   "change in count, rate, error rate and p50/p90/p99/p99.9, and a verdict,\n"
+		   "slower, faster or unchanged. A verdict needs both a statistical test on the\n"
+		   "two histograms (Mann-Whitney U on the whole distribution, a quantile test\n"
+		   "on the slowest 1%%, Holm-corrected across series) and a change of at least\n"
+		   "--min-effect, so noise and trivial shifts in huge samples are not flagged.\n"
+		   "Series that appeared or vanished are listed; SLA verdicts are shown side\n"
+		   "by side when both reports have them.\n\n"
+		   "options:\n");
+	cmd_print_options(f, opts);
+	fprintf(f, "\n--fail-on: latency gates (pN, mean, max) fire only on a 'slower' verdict\n"
+		   "(a '-' bound: 'faster'); error_rate is in percentage points and needs a\n"
+		   "significant change of the error rate; count is taken as it is.\n\n"
+		   "examples:\n"
+		   "  slatrace diff before.json after.json\n"
+		   "  slatrace diff before.json after.json --fail-on 'p99 +10%%' --fail-on 'error_rate +1%%'\n"
+		   "  slatrace diff before.json after.json --json | jq '.series[] | select(.verdict != \"unchanged\")'\n\n"
+		   "exit status: 0 ok, 1 runtime failure, 2 usage error or unreadable report,\n"
+		   "3 a --fail-on gate failed\n");
+}
+
+/* a plain decimal number in [lo, hi] */
+static int parse_number(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	if (!strchr("0123456789.", s[0]))
+		return -EINVAL;
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end || !isfinite(*v) || *v < lo || *v > hi ? -EINVAL : 0;
+}
+
+static int load_exit(int err)
+{
+	/* a report that cannot be read is the user's to fix, unless memory or
+	 * the disk failed */
+	return err == -ENOMEM || err == -EIO ? SLT_EXIT_FAIL : SLT_EXIT_USAGE;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct model *before = NULL, *after = NULL;
+	struct json_object *sla_b = NULL, *sla_a = NULL, *root = NULL;
+	struct diff_opts o = { .alpha = 0.01, .min_effect = 0.05 };
+	struct diff *d = NULL;
+	struct option *longopts = NULL;
+	char shortopts[32], msg[512];
+	int c, err, rc = SLT_EXIT_FAIL, as_json = 0;
+	uint64_t top = 20;
+	double v;
+
+	d = calloc(1, sizeof(*d));
+	if (!d || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
+		slt_error("out of memory");
+		goto cleanup;
+	}
+	optind = 1;
+	opterr = 0;
+	/* options may follow the two files: no '+' here */
+	memmove(shortopts, shortopts + 1, strlen(shortopts));
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			as_json = 1;
+			break;
+		case OPT_FAIL_ON:
+			if (d->ngates == SLT_DIFF_MAX_GATES) {
+				rc = cmd_usage_error("diff", "too many --fail-on (at most %d)",
+						     SLT_DIFF_MAX_GATES);
+				goto cleanup;
+			}
+			if (diff_parse_gate(optarg, &d->gates[d->ngates], msg, sizeof(msg))) {
+				rc = cmd_usage_error("diff", "invalid --fail-on '%s': %s", optarg, msg);
+				goto cleanup;
+			}
+			d->ngates++;
+			break;
+		case OPT_ALPHA:
+			if (parse_number(optarg, 0, 0.5, &o.alpha) || o.alpha <= 0) {
+				rc = cmd_usage_error("diff", "invalid --alpha '%s' (0 < alpha <= 0.5)",
+						     optarg);
+				goto cleanup;
+			}
+			break;
+		case OPT_MIN_EFFECT: {
+			char buf[32];
+			size_t n = strlen(optarg);
+
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			if (n && n < sizeof(buf) && buf[n - 1] == '%')
+				buf[n - 1] = '\0';
+			if (n >= sizeof(buf) || parse_number(buf, 0, 1000, &v)) {
+				rc = cmd_usage_error("diff",
+						     "invalid --min-effect '%s' (a percent, 0 to 1000)",
+						     optarg);
+				goto cleanup;
+			}
+			o.min_effect = v / 100;
+			break;
+		}
+		case OPT_TOP:
+			if (slt_parse_u64(optarg, 0, 1000000, &top)) {
+				rc = cmd_usage_error("diff", "invalid --top '%s'", optarg);
+				goto cleanup;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			rc = fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+			goto cleanup;
+		case ':':
+			rc = cmd_usage_error("diff", "option '%s' needs a value", argv[optind - 1]);
+			goto cleanup;
+		default:
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				rc = cmd_usage_error("diff", "option '%.*s' takes no value",
+						     (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
+						     argv[optind - 1]);
+			else if (!strncmp(argv[optind - 1], "--", 2) || !optopt || optopt > 255)
+				rc = cmd_usage_error("diff", "unknown option '%s'", argv[optind - 1]);
+			else
+				rc = cmd_usage_error("diff", "unknown option '-%c'", optopt);
+			goto cleanup;
+		}
+	}
+	if (argc - optind < 2) {
+		rc = cmd_usage_error("diff", "give two reports: BEFORE.json AFTER.json");
+		goto cleanup;
+	}
+	if (argc - optind > 2) {
+		rc = cmd_usage_error("diff", "unexpected argument '%s'", argv[optind + 2]);
+		goto cleanup;
+	}
+
+	err = report_load_file(argv[optind], &before, &sla_b, msg, sizeof(msg));
+	if (!err)
+		err = report_load_file(argv[optind + 1], &after, &sla_a, msg, sizeof(msg));
+	if (err) {
+		slt_error("%s", msg);
+		rc = load_exit(err);
+		goto cleanup;
+	}
+	d->b_name = argv[optind];
+	d->a_name = argv[optind + 1];
+	d->sla_b = sla_b;
+	d->sla_a = sla_a;
+	if (diff_run(d, before, after, &o)) {
+		slt_error("out of memory");
+		goto cleanup;
+	}
+	if (as_json) {
+		root = diff_json(d);
+		fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
+		      stdout);
+		fputc('\n', stdout);
+	} else {
+		print_diff_plain(stdout, d, (int)top);
+	}
+	rc = diff_gates_failed(d) ? SLT_EXIT_SLA : SLT_EXIT_OK;
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			slt_error("cannot write the comparison: %s", strerror(errno));
+		rc = SLT_EXIT_FAIL;
+	}
+cleanup:
+	json_object_put(root);
+	json_object_put(sla_b);
+	json_object_put(sla_a);
+	diff_free(d);
+	free(d);
+	model_free(before);
+	model_free(after);
+	free(longopts);
+	return rc;
+}

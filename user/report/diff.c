@@ -1,0 +1,1200 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Before/after comparison: which series got slower or faster, and is it
+ * more than noise.
+ *
+ * What the data is. A series is a histogram on the one log-linear layout
+ * (slatrace/hist.h), identical in both runs: each latency is known only up
+ * to its bucket, so values are ordered but heavily tied, and latency is
+ * skewed with long tails. That rules out t-tests (they assume normality,
+ * and one 30 s outlier moves a mean), and fits a chi-square or G-test badly:
+ * those say that the shapes differ, not which way, and need sparse buckets
+ * pooled, which on a log histogram is most of them.
+ *
+ * 1. The bulk: a two-sample Mann-Whitney U (Wilcoxon rank-sum) test. It asks
+ *    whether a request taken at random from after is slower than one from
+ *    before more often than the reverse, which is what "slower" means. It
+ *    uses only the order of values, so buckets merely create ties; ties get
+ *    midranks and the variance its tie correction, which makes it the exact
+ *    rank test for ordered categories, in one pass over the buckets. With
+ *    at least 10 samples a side (below that, no verdict) the normal
+ *    approximation with a continuity correction is close, and conservative
+ *    for small samples.
+ * 2. The tail: U is a location test, and a change confined to the slowest
+ *    1% hardly moves it, yet that is what p99 objectives and 'p99 +10%'
+ *    gates are about. Mood's quantile test at the pooled 99th percentile:
+ *    split both samples above the bucket that holds the pooled p99; under
+ *    "no change" the number of after-side values above the split is
+ *    hypergeometric (exact sum for small counts, normal beyond).
+ *
+ * Every p-value of a comparison enters one Holm step-down correction, so the
+ * chance that anything at all is flagged between two equivalent runs stays
+ * under alpha however many series the reports hold (Holm needs no
+ * independence and is never less powerful than Bonferroni).
+ *
+ * Significance is not importance: with 10^6 samples U detects a 0.2% shift,
+ * and two runs of the same build differ systematically by a little (CPU
+ * frequency, caches, neighbours), which no test inside one run can see. So a
+ * verdict also needs a practical effect of at least min_effect: for the bulk,
+ * the Hodges-Lehmann estimate of the ratio after/before (the median of all
+ * pairwise ratios, the estimator that belongs to U); for the tail, the
+ * change in p99. A bucket is 1/32 of a power of two wide, so nothing under
+ * about 3% is resolved anyway.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "core/parse.h"
+#include "report/diff.h"
+#include "report/report.h"
+
+#define TAIL_PCT 99.0
+/* up to this many values above the split, the hypergeometric tail is summed */
+#define TAIL_EXACT_MAX 20000
+
+/* ------------------------------------------------------------------ tests */
+
+void diff_mann_whitney(const struct hist *b, const struct hist *a, struct diff_mwu *r)
+{
+	long double n1 = 0, n2 = 0, below = 0, u = 0, ties = 0, n, mean, var, d;
+
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
+		n1 += b->slots[i];
+		n2 += a->slots[i];
+	}
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
+		long double bi = b->slots[i], ai = a->slots[i], t = ai + bi;
+
+		if (t == 0)
+			continue;
+		/* after-values in bucket i beat every before-value below it and
+		 * tie with the ones in it */
+		u += ai * (below + bi / 2);
+		ties += t * t * t - t;
+		below += bi;
+	}
+	memset(r, 0, sizeof(*r));
+	r->n_before = (uint64_t)n1;
+	r->n_after = (uint64_t)n2;
+	r->u = (double)u;
+	r->p = 1;
+	if (n1 == 0 || n2 == 0)
+		return;
+	r->prob_slower = (double)(u / (n1 * n2));
+	n = n1 + n2;
+	mean = n1 * n2 / 2;
+	var = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)));
+	d = u - mean;
+	if (var <= 0 || fabsl(d) <= 0.5L)
+		return;
+	r->z = (double)((d > 0 ? d - 0.5L : d + 0.5L) / sqrtl(var));
+	r->p = erfc(fabs(r->z) / M_SQRT2);
+}
+
+static long double log_choose(long double n, long double k)
+{
+	return lgammal(n + 1) - lgammal(k + 1) - lgammal(n - k + 1);
+}
+
+/* two-sided p of x successes when drawing n2 of N holding K successes */
+static double hypergeom_p(uint64_t N, uint64_t K, uint64_t n2, uint64_t x)
+{
+	uint64_t lo = n2 > N - K ? n2 - (N - K) : 0, hi = K < n2 ? K : n2;
+	long double le = 0, ge = 0, base;
+
+	if (K <= TAIL_EXACT_MAX) {
+		base = log_choose(N, n2);
+		for (uint64_t k = lo; k <= hi; k++) {
+			long double pk = expl(log_choose(K, k) + log_choose(N - K, n2 - k) - base);
+
+			if (k <= x)
+				le += pk;
+			if (k >= x)
+				ge += pk;
+		}
+	} else {
+		long double mean = (long double)K * n2 / N,
+			    var = (long double)K * n2 * (N - K) * (N - n2) /
+				  ((long double)N * N * (N - 1));
+		long double sd = sqrtl(var);
+
+		if (sd <= 0)
+			return 1;
+		/* continuity-corrected normal tails */
+		le = 0.5L * erfcl(-((long double)x + 0.5L - mean) / (sd * sqrtl(2)));
+		ge = 0.5L * erfcl(((long double)x - 0.5L - mean) / (sd * sqrtl(2)));
+	}
+	le = le < ge ? le : ge;
+	return le * 2 < 1 ? (double)(le * 2) : 1.0;
+}
+
+void diff_tail_test(const struct hist *b, const struct hist *a, struct diff_tail *r)
+{
+	uint64_t n1 = 0, n2 = 0, n, rank, seen = 0;
+	unsigned k;
+
+	memset(r, 0, sizeof(*r));
+	r->p = 1;
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
+		n1 += b->slots[i];
+		n2 += a->slots[i];
+	}
+	n = n1 + n2;
+	if (!n1 || !n2)
+		return;
+	rank = (uint64_t)ceil(TAIL_PCT / 100.0 * (double)n - 1e-9);
+	for (k = 0; k < SLT_HIST_NBUCKETS - 1; k++) {
+		seen += a->slots[k] + b->slots[k];
+		if (seen >= rank)
+			break;
+	}
+	r->threshold_ns = slt_hist_slot_hi(k);
+	for (unsigned i = k + 1; i < SLT_HIST_NBUCKETS; i++) {
+		r->k_before += b->slots[i];
+		r->k_after += a->slots[i];
+	}
+	if (!r->k_before && !r->k_after)
+		return;
+	r->tested = 1;
+	r->p = hypergeom_p(n, r->k_before + r->k_after, n2, r->k_after);
+}
+
+struct wbin {
+	double l;	/* log of the bucket's value */
+	double w;
+};
+
+/* a bucket's value: its midpoint, as percentiles report it; the same on
+ * both sides, so a pair in one bucket has a ratio of exactly 1 */
+static double bucket_log(unsigned i)
+{
+	uint64_t lo = slt_hist_slot_lo(i);
+	double v = i == SLT_HIST_NBUCKETS - 1 ? (double)lo
+					      : (double)lo + (double)(slt_hist_slot_hi(i) - 1 - lo) / 2;
+
+	return log(v > 0.5 ? v : 0.5);
+}
+
+static int nonempty(const struct hist *h, struct wbin *v, double *total)
+{
+	int n = 0;
+
+	*total = 0;
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
+		if (!h->slots[i])
+			continue;
+		v[n].l = bucket_log(i);
+		v[n].w = (double)h->slots[i];
+		*total += v[n].w;
+		n++;
+	}
+	return n;
+}
+
+/* weight of the pairs (b, a) with log a - log b <= d; b and a ascending */
+static long double pairs_le(const struct wbin *b, int nb, const struct wbin *a, int na, double d)
+{
+	long double c = 0, acum = 0;
+	int j = 0;
+
+	for (int i = 0; i < nb; i++) {
+		while (j < na && a[j].l <= b[i].l + d)
+			acum += a[j++].w;
+		c += (long double)b[i].w * acum;
+	}
+	return c;
+}
+
+double diff_hl_shift(const struct hist *before, const struct hist *after)
+{
+	static __thread struct wbin b[SLT_HIST_NBUCKETS], a[SLT_HIST_NBUCKETS];
+	double wb, wa, lo, hi, ends[2];
+	long double half;
+	int nb = nonempty(before, b, &wb), na = nonempty(after, a, &wa);
+
+	if (!nb || !na)
+		return 0;
+	half = (long double)wb * wa / 2;
+	/* the weighted median of the pairwise differences: the first d where
+	 * the pairs at or below it reach half, and the first where they pass
+	 * it; their midpoint when the median falls between two values */
+	for (int strict = 0; strict < 2; strict++) {
+		lo = a[0].l - b[nb - 1].l - 1;
+		hi = a[na - 1].l - b[0].l + 1;
+		for (int it = 0; it < 100 && hi - lo > 1e-12; it++) {
+			double mid = lo + (hi - lo) / 2;
+			long double c = pairs_le(b, nb, a, na, mid);
+
+			if (strict ? c > half : c >= half)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		ends[strict] = hi;
+	}
+	return expm1((ends[0] + ends[1]) / 2);
+}
+
+void diff_holm(const double *p, int n, double *adj)
+{
+	int *idx = n > 0 ? malloc((size_t)n * sizeof(*idx)) : NULL;
+	double run = 0;
+
+	if (!idx) {
+		/* no room to sort: Bonferroni, which Holm only ever improves on */
+		for (int i = 0; i < n; i++)
+			adj[i] = p[i] * n < 1 ? p[i] * n : 1;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int j = i;
+
+		/* insertion sort by p: a report has hundreds of series, not millions */
+		while (j > 0 && p[idx[j - 1]] > p[i]) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = i;
+	}
+	for (int r = 0; r < n; r++) {
+		double v = p[idx[r]] * (n - r);
+
+		if (v > 1)
+			v = 1;
+		if (v > run)
+			run = v;
+		adj[idx[r]] = run;
+	}
+	free(idx);
+}
+
+/* two-proportion z-test, pooled, continuity-corrected; two-sided p */
+static double proportion_p(uint64_t e1, uint64_t n1, uint64_t e2, uint64_t n2)
+{
+	double p, se, d;
+
+	if (!n1 || !n2)
+		return 1;
+	p = (double)(e1 + e2) / (double)(n1 + n2);
+	se = sqrt(p * (1 - p) * (1.0 / n1 + 1.0 / n2));
+	d = fabs((double)e2 / n2 - (double)e1 / n1) - 0.5 * (1.0 / n1 + 1.0 / n2);
+	if (se <= 0 || d <= 0)
+		return 1;
+	return erfc(d / se / M_SQRT2);
+}
+
+/* -------------------------------------------------------------- comparing */
+
+static uint64_t s_count(const struct series *s)
+{
+	return s->hist.count + s->failed;
+}
+
+static double s_error_rate(const struct series *s)
+{
+	return s_count(s) ? (double)s->errors / (double)s_count(s) : 0;
+}
+
+static double rel_change(double b, double a)
+{
+	if (b == 0)
+		return a == 0 ? 0 : INFINITY;
+	return (a - b) / b;
+}
+
+static int by_key(const void *x, const void *y)
+{
+	const struct series *a = *(const struct series *const *)x, *b = *(const struct series *const *)y;
+	int c = strcmp(a->family, b->family);
+
+	return c ? c : strcmp(a->name, b->name);
+}
+
+static const struct series **sorted_series(const struct model *m)
+{
+	const struct series **v = malloc((size_t)(m->nseries ? m->nseries : 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (int i = 0; i < m->nseries; i++)
+		v[i] = m->series[i];
+	qsort(v, (size_t)m->nseries, sizeof(*v), by_key);
+	return v;
+}
+
+static int verdict_rank(enum diff_verdict v)
+{
+	return v == DIFF_SLOWER ? 0 : v == DIFF_FASTER ? 1 : 2;
+}
+
+static int by_impact(const void *x, const void *y)
+{
+	const struct series_diff *a = x, *b = y;
+	int c = verdict_rank(a->verdict) - verdict_rank(b->verdict);
+
+	if (c)
+		return c;
+	if (a->impact_ns != b->impact_ns)
+		return a->impact_ns < b->impact_ns ? 1 : -1;
+	return by_key(&a->b, &b->b);
+}
+
+static void judge(struct series_diff *sd, const struct diff_opts *o)
+{
+	double eff = o->min_effect;
+	int body_sig = sd->p_adj < o->alpha, tail_sig = sd->tail.tested && sd->tail_p_adj < o->alpha;
+	double fb = sd->tail.k_before / (double)sd->mwu.n_before,
+	       fa = sd->tail.k_after / (double)sd->mwu.n_after;
+	int body_up = body_sig && sd->mwu.z > 0 && sd->shift >= eff;
+	int body_down = body_sig && sd->mwu.z < 0 && sd->shift <= -eff;
+	int tail_up = tail_sig && fa > fb && sd->p99_change >= eff;
+	int tail_down = tail_sig && fa < fb && sd->p99_change <= -eff;
+	char tail[64];
+
+	snprintf(tail, sizeof(tail), "p99 %+.1f%%, %.2f%% vs %.2f%% in the tail", sd->p99_change * 100,
+		 fa * 100, fb * 100);
+	sd->verdict = DIFF_UNCHANGED;
+	/* a slower tail is a regression even under a faster bulk */
+	if (body_up || tail_up) {
+		sd->verdict = DIFF_SLOWER;
+		if (body_up)
+			snprintf(sd->why, sizeof(sd->why), "typical %+.1f%% (p %.1e)%s",
+				 sd->shift * 100, sd->p_adj, tail_up ? ", tail too" : "");
+		else
+			snprintf(sd->why, sizeof(sd->why), "tail: %s (p %.1e)", tail, sd->tail_p_adj);
+	} else if (body_down || tail_down) {
+		sd->verdict = DIFF_FASTER;
+		if (body_down)
+			snprintf(sd->why, sizeof(sd->why), "typical %+.1f%% (p %.1e)%s",
+				 sd->shift * 100, sd->p_adj, tail_down ? ", tail too" : "");
+		else
+			snprintf(sd->why, sizeof(sd->why), "tail: %s (p %.1e)", tail, sd->tail_p_adj);
+	} else if (body_sig || tail_sig) {
+		snprintf(sd->why, sizeof(sd->why),
+			 "significant but under %.0f%%: typical %+.1f%%, p99 %+.1f%%", eff * 100,
+			 sd->shift * 100, sd->p99_change * 100);
+	} else {
+		snprintf(sd->why, sizeof(sd->why), "no significant change (p %.2g)",
+			 sd->p_adj < sd->tail_p_adj ? sd->p_adj : sd->tail_p_adj);
+	}
+}
+
+static void warn(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(struct diff *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nwarnings >= (int)(sizeof(d->warnings) / sizeof(d->warnings[0])))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->warnings[d->nwarnings++], sizeof(d->warnings[0]), fmt, ap);
+	va_end(ap);
+}
+
+static double gate_value(const struct diff_gate *g, const struct series *s)
+{
+	switch (g->metric) {
+	case DIFF_M_PCT:
+		return (double)hist_percentile(&s->hist, g->pct);
+	case DIFF_M_MEAN:
+		return hist_mean(&s->hist);
+	case DIFF_M_MAX:
+		return (double)s->hist.max;
+	case DIFF_M_ERROR_RATE:
+		return s_error_rate(s);
+	case DIFF_M_COUNT:
+		return (double)s_count(s);
+	}
+	return 0;
+}
+
+/* the change a gate measures: percent (error rate: points), ns or count */
+static double gate_change(const struct diff_gate *g, const struct series_diff *sd)
+{
+	double b = gate_value(g, sd->b), a = gate_value(g, sd->a);
+
+	if (!g->relative)
+		return a - b;
+	if (g->metric == DIFF_M_ERROR_RATE)
+		return (a - b) * 100;
+	return rel_change(b, a) * 100;
+}
+
+static int gate_fires(const struct diff *d, const struct diff_gate *g, const struct series_diff *sd)
+{
+	double c = gate_change(g, sd);
+	int beyond = g->sign > 0 ? c > g->bound : c < -g->bound;
+
+	if (!beyond)
+		return 0;
+	switch (g->metric) {
+	case DIFF_M_COUNT:
+		/* a count is not a sample of anything: taken as it is */
+		return 1;
+	case DIFF_M_ERROR_RATE:
+		return sd->err_p_adj < d->opts.alpha;
+	default:
+		return sd->verdict == (g->sign > 0 ? DIFF_SLOWER : DIFF_FASTER);
+	}
+}
+
+static void families_warning(struct diff *d)
+{
+	const struct run_meta *b = &d->b->meta, *a = &d->a->meta;
+
+	if (strcmp(b->host, a->host))
+		warn(d, "the reports come from different hosts: '%.100s' (before) and '%.100s' (after)",
+		     b->host, a->host);
+	if (strcmp(b->families, a->families))
+		warn(d, "the runs traced different probe families: '%.100s' (before), '%.100s' (after)",
+		     b->families, a->families);
+	if (model_lost_total(d->b) || model_lost_total(d->a))
+		warn(d, "events were lost (%llu before, %llu after): counts may be short by as many",
+		     (unsigned long long)model_lost_total(d->b),
+		     (unsigned long long)model_lost_total(d->a));
+}
+
+int diff_run(struct diff *d, const struct model *before, const struct model *after,
+	     const struct diff_opts *o)
+{
+	const struct series **vb = NULL, **va = NULL;
+	double *p = NULL, *adj = NULL;
+	int i = 0, j = 0, np = 0, err = -ENOMEM, nb = before->nseries, na = after->nseries;
+
+	d->b = before;
+	d->a = after;
+	d->opts = *o;
+	vb = sorted_series(before);
+	va = sorted_series(after);
+	d->v = calloc((size_t)(nb < na ? nb : na) + 1, sizeof(*d->v));
+	d->appeared = calloc((size_t)na + 1, sizeof(*d->appeared));
+	d->vanished = calloc((size_t)nb + 1, sizeof(*d->vanished));
+	p = calloc(2 * (size_t)(nb + 1), sizeof(*p));
+	adj = calloc(2 * (size_t)(nb + 1), sizeof(*adj));
+	if (!vb || !va || !d->v || !d->appeared || !d->vanished || !p || !adj)
+		goto cleanup;
+
+	while (i < nb || j < na) {
+		int c = i == nb ? 1 : j == na ? -1 : by_key(&vb[i], &va[j]);
+
+		if (c < 0) {
+			d->vanished[d->nvanished++] = vb[i++];
+		} else if (c > 0) {
+			d->appeared[d->nappeared++] = va[j++];
+		} else {
+			struct series_diff *sd = &d->v[d->n++];
+
+			sd->b = vb[i++];
+			sd->a = va[j++];
+		}
+	}
+
+	/* the latency tests, then one Holm correction over all of them */
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+		const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
+
+		diff_mann_whitney(hb, ha, &sd->mwu);
+		sd->p_adj = sd->tail_p_adj = 1;
+		sd->p99_change = rel_change((double)hist_percentile(hb, TAIL_PCT),
+					    (double)hist_percentile(ha, TAIL_PCT));
+		if (sd->mwu.n_before < SLT_DIFF_MIN_SAMPLES || sd->mwu.n_after < SLT_DIFF_MIN_SAMPLES)
+			continue;
+		sd->tested = 1;
+		sd->shift = diff_hl_shift(hb, ha);
+		diff_tail_test(hb, ha, &sd->tail);
+		p[np++] = sd->mwu.p;
+		if (sd->tail.tested)
+			p[np++] = sd->tail.p;
+	}
+	d->ntests = np;
+	diff_holm(p, np, adj);
+	np = 0;
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+
+		if (!sd->tested)
+			continue;
+		sd->p_adj = adj[np++];
+		if (sd->tail.tested)
+			sd->tail_p_adj = adj[np++];
+	}
+
+	/* error rates: a family of their own, used by 'error_rate' gates */
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+
+		p[k] = sd->err_p = proportion_p(sd->b->errors, s_count(sd->b), sd->a->errors,
+						s_count(sd->a));
+	}
+	diff_holm(p, d->n, adj);
+	for (int k = 0; k < d->n; k++)
+		d->v[k].err_p_adj = adj[k];
+
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+
+		if (sd->tested)
+			judge(sd, o);
+		else
+			snprintf(sd->why, sizeof(sd->why), "too few samples to tell (%llu before, %llu after)",
+				 (unsigned long long)sd->mwu.n_before,
+				 (unsigned long long)sd->mwu.n_after);
+		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
+				(double)s_count(sd->a);
+	}
+	qsort(d->v, (size_t)d->n, sizeof(*d->v), by_impact);
+
+	for (int g = 0; g < d->ngates; g++) {
+		d->gates[g].nfailed = 0;
+		for (int k = 0; k < d->n; k++) {
+			if (gate_fires(d, &d->gates[g], &d->v[k])) {
+				d->v[k].gates_failed |= 1u << g;
+				d->gates[g].nfailed++;
+			}
+		}
+	}
+	families_warning(d);
+	err = 0;
+cleanup:
+	free(vb);
+	free(va);
+	free(p);
+	free(adj);
+	return err;
+}
+
+void diff_free(struct diff *d)
+{
+	if (!d)
+		return;
+	free(d->v);
+	free(d->appeared);
+	free(d->vanished);
+	d->v = NULL;
+	d->appeared = d->vanished = NULL;
+	d->n = d->nappeared = d->nvanished = 0;
+}
+
+int diff_gates_failed(const struct diff *d)
+{
+	int n = 0;
+
+	for (int g = 0; g < d->ngates; g++)
+		n += d->gates[g].nfailed;
+	return n;
+}
+
+/* ----------------------------------------------------------------- gates */
+
+static int gate_err(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int gate_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* a decimal number with nothing after it, finite and >= 0 */
+static int strict_double(const char *s, size_t len, double *v)
+{
+	char buf[32], *end;
+
+	if (!len || len >= sizeof(buf) || !strchr("0123456789.", s[0]))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*v = strtod(buf, &end);
+	if (errno || *end || !isfinite(*v) || *v < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int diff_parse_gate(const char *s, struct diff_gate *g, char *err, size_t errlen)
+{
+	const char *p = s, *m, *val;
+	size_t mlen, vlen;
+	int latency;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->expr, sizeof(g->expr), "%s", s);
+	if (strlen(s) >= sizeof(g->expr))
+		return gate_err(err, errlen, "too long");
+	while (*p == ' ')
+		p++;
+	m = p;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.')
+		p++;
+	mlen = (size_t)(p - m);
+	if (!mlen)
+		return gate_err(err, errlen, "no metric (pN, mean, max, error_rate or count)");
+	if (mlen == 4 && !strncmp(m, "mean", 4)) {
+		g->metric = DIFF_M_MEAN;
+	} else if (mlen == 3 && !strncmp(m, "max", 3)) {
+		g->metric = DIFF_M_MAX;
+	} else if (mlen == 10 && !strncmp(m, "error_rate", 10)) {
+		g->metric = DIFF_M_ERROR_RATE;
+	} else if (mlen == 5 && !strncmp(m, "count", 5)) {
+		g->metric = DIFF_M_COUNT;
+	} else if (m[0] == 'p' && mlen > 1) {
+		char num[16];
+		size_t k;
+
+		/* p99_9 as the report names it, p99.9 as people write it */
+		if (mlen - 1 >= sizeof(num))
+			return gate_err(err, errlen, "unknown metric '%.*s'", (int)mlen, m);
+		for (k = 0; k < mlen - 1; k++)
+			num[k] = m[k + 1] == '_' ? '.' : m[k + 1];
+		if (strict_double(num, mlen - 1, &g->pct) || g->pct <= 0 || g->pct > 100)
+			return gate_err(err, errlen,
+					"unknown metric '%.*s' (a percentile is p0.1 .. p100)",
+					(int)mlen, m);
+		g->metric = DIFF_M_PCT;
+	} else {
+		return gate_err(err, errlen,
+				"unknown metric '%.*s' (pN, mean, max, error_rate or count)", (int)mlen,
+				m);
+	}
+	while (*p == ' ')
+		p++;
+	if (*p != '+' && *p != '-')
+		return gate_err(err, errlen,
+				"the change needs a direction: '+' for a rise, '-' for a fall "
+				"(example: 'p99 +10%%')");
+	g->sign = *p++ == '+' ? 1 : -1;
+	while (*p == ' ')
+		p++;
+	val = p;
+	vlen = strlen(val);
+	while (vlen && val[vlen - 1] == ' ')
+		vlen--;
+	if (!vlen)
+		return gate_err(err, errlen, "no amount after the sign (example: 'p99 +10%%')");
+	latency = g->metric == DIFF_M_PCT || g->metric == DIFF_M_MEAN || g->metric == DIFF_M_MAX;
+	if (val[vlen - 1] == '%') {
+		g->relative = 1;
+		if (strict_double(val, vlen - 1, &g->bound))
+			return gate_err(err, errlen, "invalid percent '%.*s'", (int)vlen, val);
+		return 0;
+	}
+	if (g->metric == DIFF_M_ERROR_RATE)
+		return gate_err(err, errlen,
+				"an error rate changes by percentage points: write '+1%%'");
+	if (g->metric == DIFF_M_COUNT) {
+		uint64_t n;
+		char num[32];
+
+		if (vlen >= sizeof(num))
+			return gate_err(err, errlen, "invalid count '%.*s'", (int)vlen, val);
+		memcpy(num, val, vlen);
+		num[vlen] = '\0';
+		if (slt_parse_u64(num, 0, UINT64_MAX, &n))
+			return gate_err(err, errlen, "invalid count '%s' (a number or a percent)", num);
+		g->bound = (double)n;
+		return 0;
+	}
+	if (latency) {
+		char dur[32];
+		uint64_t ns;
+
+		if (vlen >= sizeof(dur))
+			return gate_err(err, errlen, "invalid duration '%.*s'", (int)vlen, val);
+		memcpy(dur, val, vlen);
+		dur[vlen] = '\0';
+		/* a bare number would be seconds: too easy to misread here */
+		if (!strpbrk(dur, "smhun") || slt_parse_duration(dur, &ns))
+			return gate_err(err, errlen,
+					"invalid amount '%s' (a percent like 10%% or a duration "
+					"like 5ms)",
+					dur);
+		g->bound = (double)ns;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- printing */
+
+static const char *verdict_name(enum diff_verdict v)
+{
+	return v == DIFF_SLOWER ? "slower" : v == DIFF_FASTER ? "faster" : "unchanged";
+}
+
+static const char *fmt_ns(double ns, char *buf, size_t len)
+{
+	return slt_fmt_duration(ns > 0 ? (uint64_t)llround(ns) : 0, buf, len);
+}
+
+static const char *fmt_pct(double b, double a, char *buf, size_t len)
+{
+	double c = rel_change(b, a);
+
+	if (isinf(c))
+		snprintf(buf, len, "new");
+	else
+		snprintf(buf, len, "%+.1f%%", c * 100);
+	return buf;
+}
+
+/* "10.09ms -> 12.11ms +20.0%" */
+static const char *fmt_lat(uint64_t b, uint64_t a, char *buf, size_t len)
+{
+	char x[24], y[24], z[24];
+
+	snprintf(buf, len, "%s -> %s %s", slt_fmt_duration(b, x, sizeof(x)),
+		 slt_fmt_duration(a, y, sizeof(y)), fmt_pct((double)b, (double)a, z, sizeof(z)));
+	return buf;
+}
+
+static void fmt_when(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	if (!ns) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+static void print_side(FILE *f, const char *label, const char *name, const struct model *m)
+{
+	char when[40];
+
+	fmt_when(m->meta.start_realtime_ns, when, sizeof(when));
+	fprintf(f, "  %-7s %s: host %s, %s, %.2fs, %s\n", label, name, m->meta.host, when,
+		m->meta.duration_ns / 1e9, m->meta.families[0] ? m->meta.families : "-");
+}
+
+static double rate(const struct model *m, const struct series *s)
+{
+	return m->meta.duration_ns ? (double)s_count(s) / (m->meta.duration_ns / 1e9) : 0;
+}
+
+static void print_row(FILE *f, const struct diff *d, const struct series_diff *sd)
+{
+	char typ[16], p50[48], p99[48], cnt[48], err[32], x[16];
+	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
+
+	(void)d;
+	if (sd->tested)
+		snprintf(typ, sizeof(typ), "%+.1f%%", sd->shift * 100);
+	else
+		snprintf(typ, sizeof(typ), "-");
+	fmt_lat(hist_percentile(hb, 50), hist_percentile(ha, 50), p50, sizeof(p50));
+	fmt_lat(hist_percentile(hb, 99), hist_percentile(ha, 99), p99, sizeof(p99));
+	snprintf(cnt, sizeof(cnt), "%llu %s", (unsigned long long)s_count(sd->a),
+		 fmt_pct((double)s_count(sd->b), (double)s_count(sd->a), x, sizeof(x)));
+	snprintf(err, sizeof(err), "%.2f->%.2f", s_error_rate(sd->b) * 100,
+		 s_error_rate(sd->a) * 100);
+	fprintf(f, "%-9s %8s  %-28s %-28s %-16s %-12s %s %s\n", verdict_name(sd->verdict), typ, p50,
+		p99, cnt, err, sd->b->family, sd->b->name);
+}
+
+static void print_details(FILE *f, const struct diff *d, const struct series_diff *sd)
+{
+	char buf[64], x[24], y[24];
+	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
+
+	fprintf(f, "%s  %s %s: %s\n", verdict_name(sd->verdict), sd->b->family, sd->b->name,
+		sd->why);
+	fprintf(f, "    test      typical %+.1f%% (Hodges-Lehmann), P(after slower) %.3f, p %.2g "
+		   "(Holm %.2g)",
+		sd->shift * 100, sd->mwu.prob_slower, sd->mwu.p, sd->p_adj);
+	if (sd->tail.tested)
+		fprintf(f, "; tail above %s: %llu of %llu -> %llu of %llu, p %.2g (Holm %.2g)",
+			slt_fmt_duration(sd->tail.threshold_ns, x, sizeof(x)),
+			(unsigned long long)sd->tail.k_before, (unsigned long long)sd->mwu.n_before,
+			(unsigned long long)sd->tail.k_after, (unsigned long long)sd->mwu.n_after,
+			sd->tail.p, sd->tail_p_adj);
+	fprintf(f, "\n    count     %llu -> %llu %s, rate %.1f/s -> %.1f/s, errors %.2f%% -> %.2f%%\n",
+		(unsigned long long)s_count(sd->b), (unsigned long long)s_count(sd->a),
+		fmt_pct((double)s_count(sd->b), (double)s_count(sd->a), x, sizeof(x)),
+		rate(d->b, sd->b), rate(d->a, sd->a), s_error_rate(sd->b) * 100,
+		s_error_rate(sd->a) * 100);
+	fprintf(f, "    latency  ");
+	for (int i = 0; i < 5; i++)
+		fprintf(f, " %s %s%s", slt_report_pct_names[i],
+			fmt_lat(hist_percentile(hb, slt_report_pcts[i]),
+				hist_percentile(ha, slt_report_pcts[i]), buf, sizeof(buf)),
+			i < 4 ? "," : "");
+	fprintf(f, ", mean %s -> %s\n", fmt_ns(hist_mean(hb), x, sizeof(x)),
+		fmt_ns(hist_mean(ha), y, sizeof(y)));
+}
+
+static void print_lonely(FILE *f, const char *title, const struct series *const *v, int n)
+{
+	char x[24], y[24];
+
+	if (!n)
+		return;
+	fprintf(f, "\n%s (%d):\n", title, n);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %s %s: count %llu, p50 %s, p99 %s\n", v[i]->family, v[i]->name,
+			(unsigned long long)s_count(v[i]),
+			slt_fmt_duration(hist_percentile(&v[i]->hist, 50), x, sizeof(x)),
+			slt_fmt_duration(hist_percentile(&v[i]->hist, 99), y, sizeof(y)));
+}
+
+/* --- SLA verdicts, read from each report's "sla" object as written --- */
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
+		       ? v
+		       : NULL;
+}
+
+static const char *first_str(struct json_object *o, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		struct json_object *v = jget(o, *keys);
+
+		if (v && json_object_is_type(v, json_type_string))
+			return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+/* an objective's or the whole section's outcome: PASS, FAIL, NO DATA */
+static const char *sla_outcome(struct json_object *o)
+{
+	static const char *const keys[] = { "verdict", "status", "result", NULL };
+	struct json_object *v = jget(o, "pass");
+	const char *s;
+
+	if (!v)
+		v = jget(o, "passed");
+	if (!v)
+		v = jget(o, "ok");
+	if (v && json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "PASS" : "FAIL";
+	s = first_str(o, keys);
+	return s ? s : "?";
+}
+
+static const char *sla_objective_name(struct json_object *o)
+{
+	static const char *const keys[] = { "objective", "expr", "expression", "text", "name", NULL };
+
+	return first_str(o, keys);
+}
+
+static struct json_object *sla_objectives(struct json_object *sla)
+{
+	struct json_object *v = jget(sla, "objectives");
+
+	return v && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+static struct json_object *sla_find(struct json_object *arr, const char *name)
+{
+	for (size_t i = 0, n = arr ? json_object_array_length(arr) : 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		const char *k = sla_objective_name(o);
+
+		if (k && !strcmp(k, name))
+			return o;
+	}
+	return NULL;
+}
+
+/* calls cb for every objective in either report, before's order first */
+static void sla_walk(const struct diff *d,
+		     void (*cb)(const char *name, struct json_object *b, struct json_object *a,
+				void *ctx),
+		     void *ctx)
+{
+	struct json_object *ob = sla_objectives(d->sla_b), *oa = sla_objectives(d->sla_a);
+
+	for (size_t i = 0, n = ob ? json_object_array_length(ob) : 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(ob, i);
+		const char *k = sla_objective_name(o);
+
+		if (k)
+			cb(k, o, sla_find(oa, k), ctx);
+	}
+	for (size_t i = 0, n = oa ? json_object_array_length(oa) : 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(oa, i);
+		const char *k = sla_objective_name(o);
+
+		if (k && !sla_find(ob, k))
+			cb(k, NULL, o, ctx);
+	}
+}
+
+static void sla_print_cb(const char *name, struct json_object *b, struct json_object *a, void *ctx)
+{
+	fprintf(ctx, "  %-10s %-10s %s\n", b ? sla_outcome(b) : "-", a ? sla_outcome(a) : "-", name);
+}
+
+static void print_sla(FILE *f, const struct diff *d)
+{
+	if (!d->sla_b || !d->sla_a)
+		return;
+	fprintf(f, "\nSLA: %s -> %s\n  %-10s %-10s %s\n", sla_outcome(d->sla_b), sla_outcome(d->sla_a),
+		"BEFORE", "AFTER", "OBJECTIVE");
+	sla_walk(d, sla_print_cb, f);
+}
+
+static void print_gates(FILE *f, const struct diff *d)
+{
+	for (int g = 0; g < d->ngates; g++) {
+		const struct diff_gate *gt = &d->gates[g];
+		int shown = 0;
+
+		fprintf(f, "%s--fail-on '%s': %s", g ? "" : "\n", gt->expr,
+			gt->nfailed ? "FAILED" : "passed");
+		for (int k = 0; k < d->n; k++) {
+			const struct series_diff *sd = &d->v[k];
+			double c;
+
+			if (!(sd->gates_failed & (1u << g)))
+				continue;
+			c = gate_change(gt, sd);
+			if (shown++ == 5) {
+				fprintf(f, " and %d more", gt->nfailed - 5);
+				break;
+			}
+			fprintf(f, "%s %s %s (", shown > 1 ? "," : ":", sd->b->family, sd->b->name);
+			if (gt->relative && isinf(c))
+				fprintf(f, "new");
+			else if (gt->relative)
+				fprintf(f, "%+.1f%s", c,
+					gt->metric == DIFF_M_ERROR_RATE ? " points" : "%");
+			else if (gt->metric == DIFF_M_COUNT)
+				fprintf(f, "%+.0f", c);
+			else
+				fprintf(f, "%s%.3fms", c < 0 ? "-" : "+", fabs(c) / 1e6);
+			fprintf(f, ", %s)", verdict_name(sd->verdict));
+		}
+		fputc('\n', f);
+	}
+}
+
+void print_diff_plain(FILE *f, const struct diff *d, int top)
+{
+	int counts[3] = { 0 }, shown = 0;
+
+	for (int k = 0; k < d->n; k++)
+		counts[verdict_rank(d->v[k].verdict)]++;
+	fprintf(f, "slatrace diff\n");
+	print_side(f, "before", d->b_name, d->b);
+	print_side(f, "after", d->a_name, d->a);
+	for (int w = 0; w < d->nwarnings; w++)
+		fprintf(f, "warning: %s\n", d->warnings[w]);
+	fprintf(f, "\n%d slower, %d faster, %d unchanged; %d appeared, %d vanished\n", counts[0],
+		counts[1], counts[2], d->nappeared, d->nvanished);
+	fprintf(f, "(Mann-Whitney U on the buckets and a p99 tail test, Holm-corrected over %d tests "
+		   "to alpha %g; changes under %g%% are not flagged)\n",
+		d->ntests, d->opts.alpha, d->opts.min_effect * 100);
+	if (d->n) {
+		fprintf(f, "\n%-9s %8s  %-28s %-28s %-16s %-12s %s\n", "VERDICT", "TYPICAL", "P50",
+			"P99", "COUNT", "ERR% B->A", "SERIES");
+		for (int k = 0; k < d->n; k++) {
+			if (d->v[k].verdict == DIFF_UNCHANGED && top && shown >= top) {
+				fprintf(f, "... and %d more unchanged (--top 0 shows all)\n", d->n - k);
+				break;
+			}
+			print_row(f, d, &d->v[k]);
+			shown++;
+		}
+	}
+	if (counts[0] + counts[1])
+		fputc('\n', f);
+	for (int k = 0; k < d->n && d->v[k].verdict != DIFF_UNCHANGED; k++)
+		print_details(f, d, &d->v[k]);
+	print_lonely(f, "appeared in after", d->appeared, d->nappeared);
+	print_lonely(f, "vanished from after", d->vanished, d->nvanished);
+	print_sla(f, d);
+	print_gates(f, d);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void jadd(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static struct json_object *jnum(double v)
+{
+	/* JSON has no infinity: a change from nothing is null */
+	return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static struct json_object *pair_u64(uint64_t b, uint64_t a)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "before", json_object_new_uint64(b));
+	jadd(o, "after", json_object_new_uint64(a));
+	jadd(o, "change", json_object_new_int64((int64_t)(a - b)));
+	jadd(o, "change_pct", jnum(rel_change((double)b, (double)a) * 100));
+	return o;
+}
+
+static struct json_object *pair_double(double b, double a, int pct)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "before", json_object_new_double(b));
+	jadd(o, "after", json_object_new_double(a));
+	jadd(o, "change", json_object_new_double(a - b));
+	if (pct)
+		jadd(o, "change_pct", jnum(rel_change(b, a) * 100));
+	return o;
+}
+
+static struct json_object *series_ref(const struct series *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "family", json_object_new_string(s->family));
+	jadd(o, "name", json_object_new_string(s->name));
+	return o;
+}
+
+static struct json_object *series_diff_json(const struct diff *d, const struct series_diff *sd)
+{
+	struct json_object *o = series_ref(sd->b), *lat = json_object_new_object(), *t, *g;
+	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
+
+	jadd(o, "verdict", json_object_new_string(verdict_name(sd->verdict)));
+	jadd(o, "why", json_object_new_string(sd->why));
+	jadd(o, "impact_ns", json_object_new_double(sd->impact_ns));
+	jadd(o, "count", pair_u64(s_count(sd->b), s_count(sd->a)));
+	jadd(o, "rate_per_s", pair_double(rate(d->b, sd->b), rate(d->a, sd->a), 1));
+	t = pair_double(s_error_rate(sd->b), s_error_rate(sd->a), 0);
+	jadd(t, "p", json_object_new_double(sd->err_p));
+	jadd(t, "p_adjusted", json_object_new_double(sd->err_p_adj));
+	jadd(o, "error_rate", t);
+	for (int i = 0; i < 5; i++)
+		jadd(lat, slt_report_pct_names[i],
+		     pair_u64(hist_percentile(hb, slt_report_pcts[i]),
+			      hist_percentile(ha, slt_report_pcts[i])));
+	jadd(o, "latency_ns", lat);
+	jadd(o, "mean_ns", pair_double(hist_mean(hb), hist_mean(ha), 1));
+	t = json_object_new_object();
+	jadd(t, "tested", json_object_new_boolean(sd->tested));
+	jadd(t, "typical_change_pct", json_object_new_double(sd->shift * 100));
+	jadd(t, "prob_slower", json_object_new_double(sd->mwu.prob_slower));
+	jadd(t, "u", json_object_new_double(sd->mwu.u));
+	jadd(t, "z", json_object_new_double(sd->mwu.z));
+	jadd(t, "p", json_object_new_double(sd->mwu.p));
+	jadd(t, "p_adjusted", json_object_new_double(sd->p_adj));
+	if (sd->tail.tested) {
+		struct json_object *tl = json_object_new_object();
+
+		jadd(tl, "threshold_ns", json_object_new_uint64(sd->tail.threshold_ns));
+		jadd(tl, "before", json_object_new_uint64(sd->tail.k_before));
+		jadd(tl, "after", json_object_new_uint64(sd->tail.k_after));
+		jadd(tl, "p", json_object_new_double(sd->tail.p));
+		jadd(tl, "p_adjusted", json_object_new_double(sd->tail_p_adj));
+		jadd(t, "tail", tl);
+	}
+	jadd(o, "test", t);
+	g = json_object_new_array();
+	for (int i = 0; i < d->ngates; i++)
+		if (sd->gates_failed & (1u << i))
+			json_object_array_add(g, json_object_new_string(d->gates[i].expr));
+	jadd(o, "failed_gates", g);
+	return o;
+}
+
+static struct json_object *side_json(const char *name, const struct model *m)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "file", json_object_new_string(name));
+	jadd(o, "host", json_object_new_string(m->meta.host));
+	jadd(o, "kernel", json_object_new_string(m->meta.kernel));
+	jadd(o, "target", json_object_new_string(m->meta.target));
+	jadd(o, "start_unix_ns", json_object_new_uint64(m->meta.start_realtime_ns));
+	jadd(o, "duration_s", json_object_new_double(m->meta.duration_ns / 1e9));
+	return o;
+}
+
+static struct json_object *lonely_json(const struct series *const *v, int n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = series_ref(v[i]);
+
+		jadd(o, "count", json_object_new_uint64(s_count(v[i])));
+		jadd(o, "p50_ns", json_object_new_uint64(hist_percentile(&v[i]->hist, 50)));
+		jadd(o, "p99_ns", json_object_new_uint64(hist_percentile(&v[i]->hist, 99)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void sla_json_cb(const char *name, struct json_object *b, struct json_object *a, void *ctx)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "objective", json_object_new_string(name));
+	jadd(o, "before", b ? json_object_new_string(sla_outcome(b)) : NULL);
+	jadd(o, "after", a ? json_object_new_string(sla_outcome(a)) : NULL);
+	json_object_array_add(ctx, o);
+}
+
+struct json_object *diff_json(const struct diff *d)
+{
+	struct json_object *root = json_object_new_object(), *o, *arr;
+
+	jadd(root, "schema", json_object_new_string(SLT_DIFF_SCHEMA));
+	jadd(root, "before", side_json(d->b_name, d->b));
+	jadd(root, "after", side_json(d->a_name, d->a));
+	arr = json_object_new_array();
+	for (int w = 0; w < d->nwarnings; w++)
+		json_object_array_add(arr, json_object_new_string(d->warnings[w]));
+	jadd(root, "warnings", arr);
+	o = json_object_new_object();
+	jadd(o, "bulk", json_object_new_string("mann-whitney-u"));
+	jadd(o, "tail", json_object_new_string("mood-quantile-p99"));
+	jadd(o, "correction", json_object_new_string("holm"));
+	jadd(o, "alpha", json_object_new_double(d->opts.alpha));
+	jadd(o, "min_effect_pct", json_object_new_double(d->opts.min_effect * 100));
+	jadd(o, "tests", json_object_new_int(d->ntests));
+	jadd(root, "test", o);
+	arr = json_object_new_array();
+	for (int k = 0; k < d->n; k++)
+		json_object_array_add(arr, series_diff_json(d, &d->v[k]));
+	jadd(root, "series", arr);
+	jadd(root, "appeared", lonely_json(d->appeared, d->nappeared));
+	jadd(root, "vanished", lonely_json(d->vanished, d->nvanished));
+	if (d->sla_b && d->sla_a) {
+		o = json_object_new_object();
+		jadd(o, "before", json_object_new_string(sla_outcome(d->sla_b)));
+		jadd(o, "after", json_object_new_string(sla_outcome(d->sla_a)));
+		arr = json_object_new_array();
+		sla_walk(d, sla_json_cb, arr);
+		jadd(o, "objectives", arr);
+		jadd(root, "sla", o);
+	}
+	arr = json_object_new_array();
+	for (int g = 0; g < d->ngates; g++) {
+		o = json_object_new_object();
+		jadd(o, "expr", json_object_new_string(d->gates[g].expr));
+		jadd(o, "failed", json_object_new_int(d->gates[g].nfailed));
+		json_object_array_add(arr, o);
+	}
+	jadd(root, "gates", arr);
+	jadd(root, "regression", json_object_new_boolean(diff_gates_failed(d) > 0));
+	return root;
+}
