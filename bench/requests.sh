@@ -5,8 +5,10 @@
 # nginx (one worker process, a small static file, access_log off, sendfile
 # on as in Debian's stock config) on 127.0.0.1, driven by wrk at saturation,
 # untraced, traced by `slatrace trace --requests -c nginx`, by the bpftrace
-# peer script nginx-reqlat.bt (run from ../shared/peers, never copied), and
-# by libbpf-tools' `syscount -L`.
+# peer script nginx-reqlat.bt (run from ../shared/peers, never copied),
+# by libbpf-tools' `syscount -L`, and by empty programs on the two hooks
+# slatrace's requests family uses (bench/floor: the price of hooking every
+# syscall of every task at all, which no work in the programs goes below).
 #
 # Method: every tracer is started and has said it is attached before wrk
 # starts, and is stopped with SIGINT and waited for after wrk ends. Each
@@ -237,7 +239,7 @@ start_nginx() {
 
 # --- the load --------------------------------------------------------------
 
-WRK_REQS= WRK_RPS= WRK_P99_US= WRK_ERRS=
+WRK_REQS='' WRK_RPS='' WRK_P99_US='' WRK_ERRS=''
 
 # run_wrk OUT: one run at saturation; req/s, p99 (us), the request count and
 # socket errors (timeouts: no response within wrk's 2s) into WRK_RPS,
@@ -245,7 +247,7 @@ WRK_REQS= WRK_RPS= WRK_P99_US= WRK_ERRS=
 run_wrk() {
 	local out=$1 v
 
-	WRK_REQS= WRK_RPS= WRK_P99_US= WRK_ERRS=
+	WRK_REQS='' WRK_RPS='' WRK_P99_US='' WRK_ERRS=''
 	timeout -k 5 "$WRK_LIMIT_S" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
 		"http://127.0.0.1:$PORT/index.html" >"$out" 2>&1 || return 1
 	v=$(awk '
@@ -268,19 +270,22 @@ run_wrk() {
 
 # --- tracers -----------------------------------------------------------------
 
-CONFIGS=(untraced slatrace bpftrace syscount)
+CONFIGS=(untraced slatrace bpftrace syscount floor)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[slatrace]="slatrace trace --requests -c nginx"
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
+	[floor]="floor: empty tp_btf sys_enter+exit"
 )
-declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI
+declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI CPU_NS
 COUNT_LINES=()
 
 [ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
 [ -r "$PEER_BT" ] || SKIP[bpftrace]="the peer script '$PEER_BT' is missing"
 [ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
+[ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/floor.bpf.o" ] ||
+	SKIP[floor]="'$BUILD/bench/floor' is not built: run 'make bench'"
 
 # bpftrace prints "Attaching N probes..." before it attaches anything, and
 # the peer script has no BEGIN to print from once it has: count the tracer's
@@ -309,6 +314,9 @@ tracer_setup() {
 		# its banner goes to a block-buffered stdout when piped
 		CMD=(stdbuf -oL "$SYSCOUNT" -L)
 		READY='^Tracing syscalls' ;;
+	floor)
+		CMD=("$BUILD/bench/floor" "$BUILD/bench/floor.bpf.o")
+		READY='^floor: attached' ;;
 	esac
 }
 
@@ -382,13 +390,22 @@ irq_work_count() {
 		/proc/interrupts 2>/dev/null
 }
 
+# ns a process has been on a CPU so far, all its threads (schedstat)
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # one measured run of CONFIG in ROUND
 measure() {
-	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost iwi
+	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost iwi pid c0
 
 	if [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
 		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
 		return 0
+	fi
+	if [ "$cfg" != untraced ]; then
+		pid=$(tracer_child)
+		c0=$(cpu_ns "$pid")
 	fi
 	iwi=$(irq_work_count)
 	if ! run_wrk "$TMP/wrk.$cfg.$r.out"; then
@@ -401,6 +418,7 @@ measure() {
 	ERRS[$cfg]=$((${ERRS[$cfg]:-0} + WRK_ERRS))
 	ROUND_RPS[$cfg]=$WRK_RPS
 	[ "$cfg" = untraced ] && return 0
+	CPU_NS[$cfg]+="$(awk -v a="$c0" -v b="$(cpu_ns "$pid")" -v n="$WRK_REQS" 'BEGIN { print n ? (b - a) / n : 0 }') "
 	record_memory "$cfg"
 	stop_tracer
 	rc=$?
@@ -507,6 +525,14 @@ fi
 
 # --- the BPF programs' own cost: one more slatrace round, bpf_stats on -------
 
+# prog_stats IDS: "id name run_time_ns run_cnt" of the handle_* programs
+# among IDS (a JSON array of program ids)
+prog_stats() {
+	timeout 10 bpftool prog show --json 2>/dev/null | jq -r --argjson ids "$1" '
+		.[] | select(.id as $i | $ids | index($i)) | select(.name | startswith("handle_")) |
+		"\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
 STATS_LINES=
 stats_round() {
 	local log="$TMP/slatrace.stats.log" pid ids before after old
@@ -520,23 +546,19 @@ stats_round() {
 	# our slatrace's programs, not another one's: the prog ids it holds fds of
 	ids=$(grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u |
 		jq -sc .)
-	prog_stats() {
-		timeout 10 bpftool prog show --json 2>/dev/null | jq -r --argjson ids "${ids:-[]}" '
-			.[] | select(.id as $i | $ids | index($i)) | select(.name | startswith("handle_")) |
-			"\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
-	}
-	before=$(prog_stats)
+	before=$(prog_stats "${ids:-[]}")
 	run_wrk "$TMP/wrk.stats.out" || { stop_tracer; return 1; }
-	after=$(prog_stats)
+	after=$(prog_stats "${ids:-[]}")
 	record_memory slatrace
 	stop_tracer
 	restore_stats
-	STATS_LINES=$(awk -v reqs="$WRK_REQS" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
+	STATS_LINES=$(awk -v reqs="$WRK_REQS" -v budget="$(awk -v n="$(nproc)" -v r="$base_rps" 'BEGIN { print n * 1e9 / r }')" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
 		{ dt = $3 - t[$1]; dc = $4 - c[$1]
 		  printf "  %-24s %12d runs %8.1f ns/run %8.2f runs/request %8.0f ns/request\n",
 			$2, dc, dc ? dt / dc : 0, reqs ? dc / reqs : 0, reqs ? dt / reqs : 0
 		  tot += dt }
-		END { printf "  %-24s %12s %21s %23s %8.0f ns/request\n", "all", "", "", "", reqs ? tot / reqs : 0 }' \
+		END { printf "  %-24s %12s %21s %23s %8.0f ns/request\n", "all", "", "", "", reqs ? tot / reqs : 0
+		      printf "  (%.1f%% of the untraced CPU budget per request, %.1f us)\n", reqs ? 100 * tot / reqs / budget : 0, budget / 1000 }' \
 		<(echo "$before") <(echo "$after"))
 	STATS_RPS=$WRK_RPS
 }
@@ -553,11 +575,14 @@ else
 fi
 echo
 
-echo "memory while tracing (VmHWM, max over the rounds):"
+echo "the tracer process itself (VmHWM: max over the rounds; CPU: its on-CPU time during the load"
+echo "per request, median; the untraced budget is $(nproc) CPUs / the untraced median req/s):"
 for cfg in slatrace bpftrace syscount; do
 	[ -n "${HWM_KB[$cfg]:-}" ] || continue
 	awk -v what="${LABEL[$cfg]}" -v hwm="$(stat_max "${HWM_KB[$cfg]}")" \
-		'BEGIN { printf "  %-36s %7.1f MiB\n", what, hwm / 1024 }'
+		-v cpu="$(stat_median "${CPU_NS[$cfg]:-}")" -v budget="$(awk -v n="$(nproc)" -v r="$base_rps" 'BEGIN { print n * 1e9 / r }')" \
+		'BEGIN { printf "  %-36s VmHWM %6.1f MiB   CPU %6.2f us/request (%4.1f%% of the budget)\n",
+			what, hwm / 1024, cpu / 1000, 100 * cpu / budget }'
 done
 echo
 

@@ -405,6 +405,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	__u64 key, nr, now;
 	int is_read = 0;
 
+	/* the cheap tests first: most syscalls on a host are not socket I/O
+	 * of the target, and a task-storage lookup costs more than both */
+	if (!relevant(BPF_CORE_READ(regs, orig_ax)) || !slt_target_match())
+		return 0;
 	a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (!a || a->nr == ~0ULL)
 		return 0;
