@@ -55,7 +55,17 @@ void hist_delta(struct hist *d, const struct hist *now, const struct hist *befor
 		d->count += d->slots[i];
 	}
 	d->sum = now->sum > before->sum ? now->sum - before->sum : 0;
-	d->max = d->count ? now->max : 0;
+	/* the kernel keeps no per-interval max: the run's, unless it lies
+	 * beyond this interval's top bucket, whose upper edge then bounds it */
+	d->max = 0;
+	for (int i = SLT_HIST_NBUCKETS - 1; i >= 0 && d->count; i--) {
+		if (d->slots[i]) {
+			uint64_t hi = slt_hist_slot_hi(i);
+
+			d->max = now->max < hi ? now->max : hi - 1;
+			break;
+		}
+	}
 }
 
 uint64_t hist_percentile(const struct hist *h, double p)

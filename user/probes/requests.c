@@ -285,10 +285,8 @@ static int requests_finish(void *state, struct model *m)
 
 	if (!e)
 		return -ENOMEM;
-	bpf_link__destroy(st->skel->links.handle_sys_enter);
-	bpf_link__destroy(st->skel->links.handle_sys_exit);
-	st->skel->links.handle_sys_enter = NULL;
-	st->skel->links.handle_sys_exit = NULL;
+	/* no more changes under our feet while we walk the map */
+	requests_bpf__detach(st->skel);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
