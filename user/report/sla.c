@@ -53,7 +53,7 @@ static int fail_at(struct perr *pe, size_t off, const char *what, const char *to
 }
 
 static int fail_msg(char *buf, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail_msg(char *buf, size_t len, int err, const char *fmt, ...)
 {
@@ -186,8 +186,9 @@ static const struct {
 
 static const char *const op_names[] = { "<", "<=", ">", ">=" };
 
-#define METRIC_HINT "known metrics: pN (p50, p99.9), mean, max, error_rate, availability, " \
-		    "throughput, count"
+#define METRIC_HINT                                                                                \
+	"known metrics: pN (p50, p99.9), mean, max, error_rate, availability, "                    \
+	"throughput, count"
 
 /* whether the word reads as a metric, to tell "runq p99 < 2ms" from junk */
 static int looks_like_metric(const char *s, size_t b, size_t e)
@@ -350,20 +351,27 @@ static int parse_bound(struct perr *pe, const char *s, size_t b, size_t e, struc
 	case SLA_UNIT_PER_S:
 		if (parse_rate(t, len, &o->bound))
 			return fail_at(pe, b, "bad bound", t, len,
-				       kind ? "throughput takes a rate, e.g. 100/s or 100rps" : NULL);
+				       kind ? "throughput takes a rate, e.g. 100/s or 100rps"
+					    : NULL);
 		o->bound_int = 0;
 		break;
 	case SLA_UNIT_COUNT:
 		for (size_t i = 0; i < len; i++)
 			if (!is_digit(t[i]))
 				return fail_at(pe, b, "bad bound", t, len,
-					       kind ? "count takes a whole number, e.g. 1000" : NULL);
+					       kind ? "count takes a whole number, e.g. 1000"
+						    : NULL);
 		if (parse_fixed6(t, len, 12, &v))
 			return fail_at(pe, b, "bad bound", t, len, "out of range");
 		o->bound_int = v / PCT_SCALE;
 		o->bound = (double)o->bound_int;
 		break;
 	}
+	/* an objective that cannot pass is a typo, not an SLA */
+	if (o->op == SLA_OP_LT && o->bound == 0)
+		return fail_at(pe, b, "bad bound", t, len, "nothing is below 0");
+	if (o->op == SLA_OP_GT && o->unit == SLA_UNIT_RATIO && o->bound_int == SLA_PCT_ONE)
+		return fail_at(pe, b, "bad bound", t, len, "nothing is above 100%");
 	memcpy(o->bound_text, t, len);
 	o->bound_text[len] = '\0';
 	return 0;
@@ -382,7 +390,8 @@ static int set_route(struct perr *pe, const char *s, size_t b, size_t e, struct 
 {
 	for (size_t i = b; i < e; i++)
 		if (is_space(s[i]))
-			return fail_at(pe, b, "bad route", s + b, e - b, "a route glob has no spaces");
+			return fail_at(pe, b, "bad route", s + b, e - b,
+				       "a route glob has no spaces");
 	if (s[b] != '/')
 		return fail_at(pe, b, "bad route", s + b, e - b,
 			       "a route glob starts with '/', e.g. /api/*");
@@ -424,8 +433,9 @@ static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 	}
 	if (span_is(s, b, we, "process") || span_is(s, b, we, "class")) {
 		if (r == e)
-			return fail_at(pe, we, s[b] == 'p' ? "missing process name after 'process'"
-							   : "missing class glob after 'class'",
+			return fail_at(pe, we,
+				       s[b] == 'p' ? "missing process name after 'process'"
+						   : "missing class glob after 'class'",
 				       NULL, 0, NULL);
 		o->sel = s[b] == 'p' ? SLA_SEL_PROCESS : SLA_SEL_CLASS;
 		snprintf(o->family, sizeof(o->family), "request");
@@ -449,7 +459,8 @@ static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 			if (!is_lower(s[i]) && !is_digit(s[i]) && s[i] != '_')
 				return fail_at(pe, b, "bad selector", s + b, we - b, NULL);
 		if (we - b >= sizeof(o->family))
-			return fail_at(pe, b, "bad selector", s + b, we - b, "family name too long");
+			return fail_at(pe, b, "bad selector", s + b, we - b,
+				       "family name too long");
 		/* the report's family list says "syscalls"; series say "syscall" */
 		if (span_is(s, b, we, "syscalls") || span_is(s, b, we, "requests"))
 			we--;
@@ -558,8 +569,8 @@ static int parse_expr(const char *expr, const char *prefix, struct sla_objective
 			;
 		for (ne = nb; ne < e && !is_space(expr[ne]) && !strchr("<>=!", expr[ne]); ne++)
 			;
-		if (!looks_like_metric(expr, b, we)) {
-			/* a bare family word: "runq p99 < 2ms" */
+		if (!looks_like_metric(expr, b, we) && ne > nb) {
+			/* a bare family word: "runq p99 < 2ms"; else a selector without ':' */
 			if (!is_lower(expr[b]) || !looks_like_metric(expr, nb, ne))
 				return fail_at(&pe, b, "unknown metric", expr + b, we - b,
 					       "a selector ends with ':', e.g. 'GET /api/*: p99 < "
@@ -668,11 +679,10 @@ static int get_str(struct json_object *v, const char *key, const char *prefix, c
 	if (json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
 		if ((size_t)json_object_get_string_len(v) != strlen(s))
-			return fail_msg(err, errlen, -EINVAL, "%s: NUL character in \"%s\"",
-					prefix, key);
-	} else if (!strcmp(key, "bound") &&
-		   (json_object_is_type(v, json_type_int) ||
-		    json_object_is_type(v, json_type_double))) {
+			return fail_msg(err, errlen, -EINVAL, "%s: NUL character in \"%s\"", prefix,
+					key);
+	} else if (!strcmp(key, "bound") && (json_object_is_type(v, json_type_int) ||
+					     json_object_is_type(v, json_type_double))) {
 		/* the number as written: 1000 for a count; "200" still wants a unit */
 		s = json_object_get_string(v);
 	} else {
@@ -681,10 +691,20 @@ static int get_str(struct json_object *v, const char *key, const char *prefix, c
 	}
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return fail_msg(err, errlen, -EINVAL,
-					"%s: control character in \"%s\"", prefix, key);
+			return fail_msg(err, errlen, -EINVAL, "%s: control character in \"%s\"",
+					prefix, key);
 	*out = s;
 	return 0;
+}
+
+/* a key from the file, fit to quote in a one-line message */
+static const char *key_text(const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", key);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
 }
 
 static int parse_field(const char *prefix, const char *key, const char *val,
@@ -750,15 +770,16 @@ static int parse_objective(struct json_object *jo, int idx, const char *file,
 		return fail_msg(err, errlen, -EINVAL, "%s: must be an object", prefix);
 	json_object_object_foreach(jo, key, v)
 	{
+		char kbuf[65];
 		size_t k = 0;
 
 		while (k < 6 && strcmp(key, keys[k]))
 			k++;
 		if (k == 6)
 			return fail_msg(err, errlen, -EINVAL,
-					"%s: unknown key '%.64s' (known: name, expr, selector, "
+					"%s: unknown key '%s' (known: name, expr, selector, "
 					"metric, op, bound)",
-					prefix, key);
+					prefix, key_text(key, kbuf, sizeof(kbuf)));
 		rc = get_str(v, keys[k], prefix, &val[k], err, errlen);
 		if (rc)
 			return rc;
@@ -845,8 +866,8 @@ int sla_parse_json_text(struct sla_set *set, const char *text, size_t len, const
 		while (b < len && strchr(" \t\r\n", text[b]))
 			b++;
 		if (b == len) {
-			rc = fail_msg(err, errlen, -EINVAL, "%s: empty (want {\"objectives\": [...]})",
-				      file);
+			rc = fail_msg(err, errlen, -EINVAL,
+				      "%s: empty (want {\"objectives\": [...]})", file);
 			goto cleanup;
 		}
 		if (je == json_tokener_continue)
@@ -865,17 +886,19 @@ int sla_parse_json_text(struct sla_set *set, const char *text, size_t len, const
 	}
 	json_object_object_foreach(root, key, val)
 	{
+		char kbuf[65];
+
 		if (strcmp(key, "objectives")) {
 			rc = fail_msg(err, errlen, -EINVAL,
-				      "%s: unknown key '%.64s' (known: objectives)", file, key);
+				      "%s: unknown key '%s' (known: objectives)", file,
+				      key_text(key, kbuf, sizeof(kbuf)));
 			goto cleanup;
 		}
 		arr = val;
 	}
-	if (!arr || !json_object_is_type(arr, json_type_array) ||
-	    !json_object_array_length(arr)) {
-		rc = fail_msg(err, errlen, -EINVAL,
-			      "%s: \"objectives\" must be a non-empty array", file);
+	if (!arr || !json_object_is_type(arr, json_type_array) || !json_object_array_length(arr)) {
+		rc = fail_msg(err, errlen, -EINVAL, "%s: \"objectives\" must be a non-empty array",
+			      file);
 		goto cleanup;
 	}
 	if (json_object_array_length(arr) > (size_t)(SLA_MAX_OBJECTIVES - set->n)) {
@@ -1126,7 +1149,8 @@ static void eval(const struct sla_objective *o, const struct model *m, uint64_t 
 	 * per-window max): bring it within the window's highest bucket.
 	 */
 	top = top_slot(&h);
-	if (top >= 0 && top < (int)SLT_HIST_NBUCKETS - 1 && h.max >= slt_hist_slot_hi((uint32_t)top))
+	if (top >= 0 && top < (int)SLT_HIST_NBUCKETS - 1 &&
+	    h.max >= slt_hist_slot_hi((uint32_t)top))
 		h.max = slt_hist_slot_hi((uint32_t)top) - 1;
 	r->status = SLA_NO_DATA;
 	if (!r->matched)
@@ -1444,9 +1468,9 @@ int sla_breach_env(const struct sla_breach *b, char vars[][SLA_ENV_LEN], int max
 	const struct sla_objective *o = b->obj;
 	char v[SLA_ENV_N][SLA_EXPR_MAX];
 	static const char *const names[SLA_ENV_N] = {
-		"OBJECTIVE", "NAME",	"METRIC",	"OP",	     "VALUE",
-		"VALUE_TEXT", "BOUND", "BOUND_TEXT", "UNIT",	     "COUNT",
-		"BURN_RATE", "WINDOW_START", "WINDOW_END", "EPISODE",
+		"OBJECTIVE",  "NAME",	      "METRIC",	    "OP",      "VALUE",
+		"VALUE_TEXT", "BOUND",	      "BOUND_TEXT", "UNIT",    "COUNT",
+		"BURN_RATE",  "WINDOW_START", "WINDOW_END", "EPISODE",
 	};
 	int n = 0;
 
@@ -1468,7 +1492,8 @@ int sla_breach_env(const struct sla_breach *b, char vars[][SLA_ENV_LEN], int max
 	snprintf(v[12], sizeof(v[12]), "%llu", (unsigned long long)b->window_end_ns);
 	snprintf(v[13], sizeof(v[13]), "%llu", (unsigned long long)b->episode);
 	for (; n < SLA_ENV_N && n < max; n++)
-		snprintf(vars[n], SLA_ENV_LEN, "SLATRACE_%s=%.*s", names[n], SLA_EXPR_MAX - 1, v[n]);
+		snprintf(vars[n], SLA_ENV_LEN, "SLATRACE_%s=%.*s", names[n], SLA_EXPR_MAX - 1,
+			 v[n]);
 	return n;
 }
 
