@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 			v[k] = now_ns() - t;
 		}
 		report(v, n, n);
+		free(v);
 	} else if (!strcmp(argv[i], "enoent")) {
 		long n = arg(argv, i + 1, argc), bad = 0;
 		unsigned long long *v = calloc(n ? n : 1, sizeof(*v));
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
 				bad++;
 		}
 		report(v, n, n - bad);
+		free(v);
 	} else if (!strcmp(argv[i], "getppid")) {
 		long n = arg(argv, i + 1, argc);
 
