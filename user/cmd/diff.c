@@ -23,16 +23,25 @@ enum {
 };
 
 static const struct opt_help opts[] = {
-	{ { "json", no_argument, NULL, OPT_JSON }, 0, NULL,
+	{ { "json", no_argument, NULL, OPT_JSON },
+	  0,
+	  NULL,
 	  "print the comparison as JSON (schema slatrace.diff/1) instead of text" },
-	{ { "fail-on", required_argument, NULL, OPT_FAIL_ON }, 0, "'METRIC +/-AMOUNT'",
-	  "exit 3 when a series changed by more than this, and its verdict agrees "
-	  "(p99 +10%, p50 +5ms, mean +5%, max +1s, error_rate +1%, count -20%); repeatable" },
-	{ { "alpha", required_argument, NULL, OPT_ALPHA }, 0, "A",
+	{ { "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	  0,
+	  "EXPR",
+	  "exit 3 if a series changed beyond EXPR ('p99 +10%'), verdict agreeing; repeatable" },
+	{ { "alpha", required_argument, NULL, OPT_ALPHA },
+	  0,
+	  "A",
 	  "chance of flagging anything between equivalent runs (default 0.01)" },
-	{ { "min-effect", required_argument, NULL, OPT_MIN_EFFECT }, 0, "PCT",
+	{ { "min-effect", required_argument, NULL, OPT_MIN_EFFECT },
+	  0,
+	  "PCT",
 	  "smallest change worth a verdict, in percent (default 5)" },
-	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
+	{ { "top", required_argument, NULL, OPT_TOP },
+	  0,
+	  "N",
 	  "unchanged series shown in the text table (default 20, 0 = all)" },
 	{ { "help", no_argument, NULL, 'h' }, 'h', NULL, "show this help" },
 	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
@@ -44,20 +53,25 @@ static void usage(FILE *f)
 		   "Compare two JSON reports of slatrace trace. For every series in both: the\n"
 		   "change in count, rate, error rate and p50/p90/p99/p99.9, and a verdict,\n"
 		   "slower, faster or unchanged. A verdict needs both a statistical test on the\n"
-		   "two histograms (Mann-Whitney U on the whole distribution, a quantile test\n"
-		   "on the slowest 1%%, Holm-corrected across series) and a change of at least\n"
-		   "--min-effect, so noise and trivial shifts in huge samples are not flagged.\n"
-		   "Series that appeared or vanished are listed; SLA verdicts are shown side\n"
-		   "by side when both reports have them.\n\n"
+		   "two histograms (Mann-Whitney U, a rank test: the buckets are ordered and the\n"
+		   "same in both runs, so they only make ties; Holm-corrected across series)\n"
+		   "and a typical request (Hodges-Lehmann) that moved by --min-effect or more,\n"
+		   "so neither noise nor a trivial shift in a huge sample is flagged. Series\n"
+		   "that appeared or vanished are listed; SLA verdicts are shown side by side\n"
+		   "when both reports have them.\n\n"
 		   "options:\n");
 	cmd_print_options(f, opts);
-	fprintf(f, "\n--fail-on: latency gates (pN, mean, max) fire only on a 'slower' verdict\n"
-		   "(a '-' bound: 'faster'); error_rate is in percentage points and needs a\n"
-		   "significant change of the error rate; count is taken as it is.\n\n"
+	fprintf(f, "\nEXPR is METRIC +AMOUNT or METRIC -AMOUNT: METRIC is pN (p50, p99.9), mean,\n"
+		   "max, error_rate or count; AMOUNT a percent (error_rate: percentage points)\n"
+		   "or a duration (5ms) or a count. Latency gates fire only on a 'slower'\n"
+		   "verdict ('faster' for a '-'), error_rate ones only on a significant change\n"
+		   "of the error rate; a count is taken as it is.\n\n"
 		   "examples:\n"
 		   "  slatrace diff before.json after.json\n"
-		   "  slatrace diff before.json after.json --fail-on 'p99 +10%%' --fail-on 'error_rate +1%%'\n"
-		   "  slatrace diff before.json after.json --json | jq '.series[] | select(.verdict != \"unchanged\")'\n\n"
+		   "  slatrace diff before.json after.json --fail-on 'p99 +10%%' --fail-on "
+		   "'error_rate +1%%'\n"
+		   "  slatrace diff before.json after.json --json | jq '.series[] | "
+		   "select(.verdict != \"unchanged\")'\n\n"
 		   "exit status: 0 ok, 1 runtime failure, 2 usage error or unreadable report,\n"
 		   "3 a --fail-on gate failed\n");
 }
@@ -114,15 +128,16 @@ int cmd_diff(int argc, char **argv)
 				goto cleanup;
 			}
 			if (diff_parse_gate(optarg, &d->gates[d->ngates], msg, sizeof(msg))) {
-				rc = cmd_usage_error("diff", "invalid --fail-on '%s': %s", optarg, msg);
+				rc = cmd_usage_error("diff", "invalid --fail-on '%s': %s", optarg,
+						     msg);
 				goto cleanup;
 			}
 			d->ngates++;
 			break;
 		case OPT_ALPHA:
 			if (parse_number(optarg, 0, 0.5, &o.alpha) || o.alpha <= 0) {
-				rc = cmd_usage_error("diff", "invalid --alpha '%s' (0 < alpha <= 0.5)",
-						     optarg);
+				rc = cmd_usage_error(
+				    "diff", "invalid --alpha '%s' (0 < alpha <= 0.5)", optarg);
 				goto cleanup;
 			}
 			break;
@@ -134,9 +149,9 @@ int cmd_diff(int argc, char **argv)
 			if (n && n < sizeof(buf) && buf[n - 1] == '%')
 				buf[n - 1] = '\0';
 			if (n >= sizeof(buf) || parse_number(buf, 0, 1000, &v)) {
-				rc = cmd_usage_error("diff",
-						     "invalid --min-effect '%s' (a percent, 0 to 1000)",
-						     optarg);
+				rc = cmd_usage_error(
+				    "diff", "invalid --min-effect '%s' (a percent, 0 to 1000)",
+				    optarg);
 				goto cleanup;
 			}
 			o.min_effect = v / 100;
@@ -157,11 +172,13 @@ int cmd_diff(int argc, char **argv)
 			goto cleanup;
 		default:
 			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				rc = cmd_usage_error("diff", "option '%.*s' takes no value",
-						     (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
-						     argv[optind - 1]);
+				rc = cmd_usage_error(
+				    "diff", "option '%.*s' takes no value",
+				    (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
+				    argv[optind - 1]);
 			else if (!strncmp(argv[optind - 1], "--", 2) || !optopt || optopt > 255)
-				rc = cmd_usage_error("diff", "unknown option '%s'", argv[optind - 1]);
+				rc = cmd_usage_error("diff", "unknown option '%s'",
+						     argv[optind - 1]);
 			else
 				rc = cmd_usage_error("diff", "unknown option '-%c'", optopt);
 			goto cleanup;
@@ -195,7 +212,7 @@ int cmd_diff(int argc, char **argv)
 	if (as_json) {
 		root = diff_json(d);
 		fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_NOSLASHESCAPE),
+							       JSON_C_TO_STRING_NOSLASHESCAPE),
 		      stdout);
 		fputc('\n', stdout);
 	} else {

@@ -23,7 +23,7 @@ static const struct cmd cmds[] = {
 	{ "trace", cmd_trace, NEEDS_BPF,
 	  "trace a process, a command, a cgroup or the whole host and report latency" },
 	{ "check", cmd_check, 0, "tell whether this host can run slatrace, and why not" },
-	{ "diff", cmd_diff, 0, "compare two JSON reports: what got slower or faster, and is it noise" },
+	{ "diff", cmd_diff, 0, "compare two JSON reports: what got slower or faster" },
 };
 
 static void usage(FILE *f)

@@ -19,7 +19,7 @@ struct json_object;
 #define SLT_DIFF_SCHEMA "slatrace.diff/1"
 /* fewer latency samples on either side than this: no verdict */
 #define SLT_DIFF_MIN_SAMPLES 10
-#define SLT_DIFF_MAX_GATES 16
+#define SLT_DIFF_MAX_GATES   16
 
 enum diff_verdict {
 	DIFF_UNCHANGED,
@@ -32,44 +32,32 @@ enum diff_verdict {
  * continuity correction. */
 struct diff_mwu {
 	uint64_t n_before, n_after;
-	double u;		/* pairs (b, a) with a > b, plus half the ties */
-	double z;		/* > 0: after tends to be slower */
-	double p;		/* two-sided */
-	double prob_slower;	/* u / (n_before * n_after) */
-};
-
-/* The tail: how many of each side lie above the bucket holding the pooled
- * 99th percentile; under "no change" the after-side count is
- * hypergeometric (Mood's quantile test). */
-struct diff_tail {
-	uint64_t threshold_ns;	/* values >= this are in the tail */
-	uint64_t k_before, k_after;
-	double p;		/* two-sided; 1 when no value is above the bucket */
-	int tested;
+	double u;	    /* pairs (b, a) with a > b, plus half the ties */
+	double z;	    /* > 0: after tends to be slower */
+	double p;	    /* two-sided */
+	double prob_slower; /* u / (n_before * n_after) */
 };
 
 struct series_diff {
-	const struct series *b, *a;	/* before, after */
+	const struct series *b, *a; /* before, after */
 	struct diff_mwu mwu;
-	struct diff_tail tail;
-	double shift;		/* Hodges-Lehmann ratio after/before, minus 1 */
-	double p99_change;	/* relative */
-	double p_adj, tail_p_adj;	/* Holm-adjusted across every test of the run */
-	double err_p, err_p_adj;	/* error rates, two-proportion z-test, Holm */
-	int tested;		/* enough samples on both sides */
+	double shift;		 /* Hodges-Lehmann ratio after/before, minus 1 */
+	double p_adj;		 /* Holm-adjusted across every series compared */
+	double err_p, err_p_adj; /* error rates, two-proportion z-test, Holm */
+	int tested;		 /* enough samples on both sides */
 	enum diff_verdict verdict;
-	char why[96];		/* the reason, for people */
-	double impact_ns;	/* |mean after - mean before| * count after */
-	unsigned gates_failed;	/* bit g: --fail-on number g fired on this series */
+	char why[96];	       /* the reason, for people */
+	double impact_ns;      /* |mean after - mean before| * count after */
+	unsigned gates_failed; /* bit g: --fail-on number g fired on this series */
 };
 
 struct diff_opts {
-	double alpha;		/* family-wise error rate, default 0.01 */
-	double min_effect;	/* smallest change that matters, fraction (0.05) */
+	double alpha;	   /* family-wise error rate, default 0.01 */
+	double min_effect; /* smallest change that matters, fraction (0.05) */
 };
 
 enum diff_metric {
-	DIFF_M_PCT,		/* pN */
+	DIFF_M_PCT, /* pN */
 	DIFF_M_MEAN,
 	DIFF_M_MAX,
 	DIFF_M_ERROR_RATE,
@@ -80,22 +68,22 @@ enum diff_metric {
 struct diff_gate {
 	char expr[64];
 	enum diff_metric metric;
-	double pct;		/* DIFF_M_PCT: the percentile */
-	int sign;		/* +1: an increase beyond bound fails; -1: a decrease */
-	int relative;		/* bound is a percent (error_rate: percentage points) */
-	double bound;		/* percent, ns or count; > 0 */
-	int nfailed;		/* series that failed it */
+	double pct;   /* DIFF_M_PCT: the percentile */
+	int sign;     /* +1: an increase beyond bound fails; -1: a decrease */
+	int relative; /* bound is a percent (error_rate: percentage points) */
+	double bound; /* percent, ns or count; > 0 */
+	int nfailed;  /* series that failed it */
 };
 
 struct diff {
 	const struct model *b, *a;
 	const char *b_name, *a_name;
 	struct diff_opts opts;
-	struct series_diff *v;	/* in both; sorted: slower, faster, unchanged; by impact */
+	struct series_diff *v; /* in both; sorted: slower, faster, unchanged; by impact */
 	int n;
 	const struct series **appeared, **vanished;
 	int nappeared, nvanished;
-	int ntests;		/* hypotheses in the Holm family */
+	int ntests; /* hypotheses in the Holm family */
 	char warnings[4][256];
 	int nwarnings;
 	struct diff_gate gates[SLT_DIFF_MAX_GATES];
@@ -105,7 +93,6 @@ struct diff {
 
 /* the statistics, on their own for tests */
 void diff_mann_whitney(const struct hist *before, const struct hist *after, struct diff_mwu *r);
-void diff_tail_test(const struct hist *before, const struct hist *after, struct diff_tail *r);
 /* Hodges-Lehmann: the median over all pairs of log(after / before), as a
  * ratio minus 1; 0 when either side is empty */
 double diff_hl_shift(const struct hist *before, const struct hist *after);

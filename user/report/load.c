@@ -14,14 +14,14 @@
 #include "report/report.h"
 
 struct ld {
-	const char *name;	/* the file, for messages */
+	const char *name; /* the file, for messages */
 	char *err;
 	size_t errlen;
-	char where[200];	/* "series 3 ('GET /x'): " while reading a series */
+	char where[200]; /* "series 3 ('GET /x'): " while reading a series */
 };
 
 static int ld_fail(struct ld *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int ld_fail(struct ld *c, int code, const char *fmt, ...)
 {
@@ -50,6 +50,18 @@ static int bad(struct ld *c, const char *fmt, ...)
 	return ld_fail(c, -EINVAL, "invalid report '%s': %s%s", c->name, c->where, why);
 }
 
+/* text from the report, fit for a one-line message: control bytes shown as
+ * '?', at most len - 1 bytes */
+static const char *clean(const char *in, char *out, size_t len)
+{
+	size_t i = 0;
+
+	for (; in[i] && i + 1 < len; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
+	out[i] = '\0';
+	return out;
+}
+
 /* 1-based line and column of byte off, as an editor shows them */
 static void line_col(const char *text, size_t off, int *line, int *col)
 {
@@ -76,8 +88,7 @@ static struct json_object *field(struct json_object *o, const char *key)
  * error. json-c keeps integers above INT64_MAX as unsigned, and
  * json_object_get_int64() clamps them to INT64_MAX, so a negative value is
  * exactly one whose int64 reading is negative. */
-static int get_u64(struct ld *c, struct json_object *o, const char *key, int required,
-		   uint64_t *v)
+static int get_u64(struct ld *c, struct json_object *o, const char *key, int required, uint64_t *v)
 {
 	struct json_object *f = field(o, key);
 
@@ -158,8 +169,9 @@ static int read_buckets(struct ld *c, struct json_object *arr, const char *key, 
 		}
 		slot = slt_hist_slot(v[0]);
 		if (slt_hist_slot_lo(slot) != v[0] || slt_hist_slot_hi(slot) != v[1])
-			return bad(c, "\"%s\"[%zu] [%llu, %llu) is not a bucket of the histogram layout",
-				   key, i, (unsigned long long)v[0], (unsigned long long)v[1]);
+			return bad(
+			    c, "\"%s\"[%zu] [%llu, %llu) is not a bucket of the histogram layout",
+			    key, i, (unsigned long long)v[0], (unsigned long long)v[1]);
 		if ((int64_t)slot <= prev)
 			return bad(c, "\"%s\"[%zu] is out of order or repeated", key, i);
 		prev = slot;
@@ -193,17 +205,22 @@ static int read_part(struct ld *c, struct json_object *s, const char *pcts, cons
 		return err;
 	if (p && get_u64(c, p, "max", 0, &h->max) < 0)
 		return -EINVAL;
+	if (!h->count)
+		h->max = 0;
 	return 0;
 }
 
 static int read_counters(struct ld *c, struct json_object *o, const char *key, struct series *s)
 {
+	char tmp[64];
+
 	json_object_object_foreach(o, k, v)
 	{
 		int64_t n = json_object_get_int64(v);
 
 		if (!json_object_is_type(v, json_type_int) || n < 0)
-			return bad(c, "\"%s\".\"%s\" must be an integer >= 0", key, k);
+			return bad(c, "\"%s\".\"%s\" must be an integer >= 0", key,
+				   clean(k, tmp, sizeof(tmp)));
 		if (series_set_counter(s, k, json_object_get_uint64(v)))
 			return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name,
 				       strerror(ENOMEM));
@@ -216,6 +233,7 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	char family[sizeof(((struct series *)0)->family)], name[sizeof(((struct series *)0)->name)];
 	struct json_object *labels, *lat, *buckets, *counters;
 	uint64_t count, failed = 0, sum;
+	char tmp[120];
 	struct series *s;
 	int n0, err;
 
@@ -227,7 +245,8 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 		return err;
 	if (!*family || !*name)
 		return bad(c, "empty \"family\" or \"name\"");
-	snprintf(c->where, sizeof(c->where), "series %zu ('%.120s'): ", idx + 1, name);
+	snprintf(c->where, sizeof(c->where), "series %zu ('%s'): ", idx + 1,
+		 clean(name, tmp, sizeof(tmp)));
 	n0 = m->nseries;
 	s = model_series(m, family, name);
 	if (!s)
@@ -241,18 +260,23 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 		json_object_object_foreach(labels, k, v)
 		{
 			if (!json_object_is_type(v, json_type_string))
-				return bad(c, "label \"%s\" must be a string", k);
+				return bad(c, "label \"%s\" must be a string",
+					   clean(k, tmp, sizeof(tmp)));
 			/* more labels than the model holds: keep the first ones, as
 			 * a newer writer's additions are not ours to judge */
 			if (series_set_label(s, k, json_object_get_string(v)) == -E2BIG)
 				break;
 		}
 	}
-	if ((err = get_u64(c, o, "count", 1, &count)) || (err = get_u64(c, o, "errors", 1, &s->errors)) ||
+	if ((err = get_u64(c, o, "count", 1, &count)) ||
+	    (err = get_u64(c, o, "errors", 1, &s->errors)) ||
 	    get_u64(c, o, "failed", 0, &failed) < 0 || (err = get_u64(c, o, "total_ns", 1, &sum)))
 		return err ? err : -EINVAL;
 	if (s->errors > count || failed > count)
 		return bad(c, "more errors or failures than calls");
+	/* a syscall always returns: the writer has no "failed" for them */
+	if (failed && !strcmp(family, "syscall"))
+		return bad(c, "a syscall series cannot have \"failed\" calls");
 	if ((err = get_obj(c, o, "latency_ns", &lat)))
 		return err;
 	if (!lat)
@@ -264,6 +288,8 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 		return err;
 	if (get_u64(c, lat, "max", s->hist.count > 0, &s->hist.max) < 0)
 		return -EINVAL;
+	if (!s->hist.count)
+		s->hist.max = 0; /* an empty histogram has no max to report */
 	/* "count" includes requests that ended without a response, which have
 	 * no latency and so no bucket */
 	if (s->hist.count + failed != count || s->hist.count > count)
@@ -287,6 +313,7 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 {
 	struct run_meta *r = &m->meta;
 	struct json_object *o, *fams;
+	char tmp[64];
 	double d;
 	int err;
 
@@ -319,9 +346,9 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 			if (!json_object_is_type(f, json_type_string))
 				return bad(c, "\"families\" must be an array of strings");
 			if (len < sizeof(r->families))
-				len += (size_t)snprintf(r->families + len, sizeof(r->families) - len,
-							"%s%s", i ? "," : "",
-							json_object_get_string(f));
+				len += (size_t)snprintf(r->families + len,
+							sizeof(r->families) - len, "%s%s",
+							i ? "," : "", json_object_get_string(f));
 		}
 	}
 
@@ -360,9 +387,11 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 		json_object_object_foreach(o, k, v)
 		{
 			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-				return bad(c, "\"counters\".\"%s\" must be an integer >= 0", k);
+				return bad(c, "\"counters\".\"%s\" must be an integer >= 0",
+					   clean(k, tmp, sizeof(tmp)));
 			if (model_stat(m, k))
-				return bad(c, "\"counters\".\"%s\" appears twice", k);
+				return bad(c, "\"counters\".\"%s\" appears twice",
+					   clean(k, tmp, sizeof(tmp)));
 			if (model_stat_add(m, k, json_object_get_uint64(v)))
 				return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name,
 					       strerror(ENOMEM));
@@ -376,6 +405,7 @@ static int read_report(struct ld *c, struct json_object *root, struct model *m,
 {
 	struct json_object *schema, *series, *o;
 	const char *sv;
+	char tmp[100];
 	int err;
 
 	if (!json_object_is_type(root, json_type_object))
@@ -386,8 +416,8 @@ static int read_report(struct ld *c, struct json_object *root, struct model *m,
 		return ld_fail(c, -EINVAL, "'%s' is not a slatrace report: no \"schema\"", c->name);
 	sv = json_object_get_string(schema);
 	if (strcmp(sv, SLT_REPORT_SCHEMA))
-		return ld_fail(c, -EINVAL, "'%s' has schema '%.100s'; this slatrace reads '%s'",
-			       c->name, sv, SLT_REPORT_SCHEMA);
+		return ld_fail(c, -EINVAL, "'%s' has schema '%s'; this slatrace reads '%s'",
+			       c->name, clean(sv, tmp, sizeof(tmp)), SLT_REPORT_SCHEMA);
 	if ((err = read_meta(c, m, root)))
 		return err;
 	series = field(root, "series");
@@ -449,20 +479,27 @@ int report_load_buf(const char *text, size_t len, const char *name, struct model
 		rc = ld_fail(&c, -ENOMEM, "cannot read '%s': %s", name, strerror(ENOMEM));
 		goto cleanup;
 	}
+#ifdef JSON_TOKENER_ALLOW_TRAILING_CHARS
+	/* strict, but let us name what follows the report ourselves */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+#else
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+#endif
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	if (!root && jerr == json_tokener_continue) {
 		/* a bare number is only complete once something follows it */
 		root = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-		if (!root && jerr == json_tokener_continue) {
+		/* everything before the end was well-formed: whatever the
+		 * tokener says about the end, the input stopped too early */
+		if (!root) {
 			line_col(text, len, &line, &col);
-			rc = ld_fail(&c, -EINVAL,
-				     "'%s' is truncated: the JSON ends at line %d, column %d before "
-				     "the report does",
-				     name, line, col);
+			rc =
+			    ld_fail(&c, -EINVAL,
+				    "'%s' is truncated: the JSON ends at line %d, column %d before "
+				    "the report does",
+				    name, line, col);
 			goto cleanup;
 		}
 		end = len;
@@ -477,8 +514,9 @@ int report_load_buf(const char *text, size_t len, const char *name, struct model
 		;
 	if (k < len) {
 		line_col(text, k, &line, &col);
-		rc = ld_fail(&c, -EINVAL, "'%s' is not JSON: more data after the report at line %d, "
-				      "column %d",
+		rc = ld_fail(&c, -EINVAL,
+			     "'%s' is not JSON: more data after the report at line %d, "
+			     "column %d",
 			     name, line, col);
 		goto cleanup;
 	}

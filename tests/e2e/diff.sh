@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of `slatrace diff` on real traced runs: demo-server with
+# injected per-route delays, a bounded load from demo-load (which counts its
+# own requests), `slatrace trace --requests --json` on the server. The truth
+# is the injected delay: a route whose delay changed by 20% must be flagged
+# slower and the route beside it, unchanged, must not; pairs of identical
+# runs must flag nothing (the false-positive count is printed). Also the
+# --fail-on exit status, and refusals of files that are not comparable. Runs
+# need root; the refusals do not.
+#
+# /fast sleeps 1 ms rather than nothing: this is about the diff's verdicts,
+# and a route that costs only tens of microseconds measures the machine
+# (CPU frequency, the load generator and tracer sharing the CPUs, other
+# jobs) more than the route, which varies between identical runs by far
+# more than 5%.
+. "$(dirname "$0")/lib.sh"
+
+DEMO=$ROOT/$BUILD/tools/demo-server
+LOAD=$ROOT/$BUILD/tools/demo-load
+RUNS=$TMP/runs
+PAIRS=${DIFF_PAIRS:-20}
+PORT=""
+
+_bg=()
+trap 'kill_bg; rm -rf "$TMP"' EXIT
+
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID SECONDS: wait at most SECONDS for a background child, then SIGKILL
+reap() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+kill_bg() {
+	local p
+	for p in "${_bg[@]}"; do
+		alive "$p" && kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_bg=()
+}
+
+have_tools() {
+	local t
+	for t in "$SLATRACE" "$DEMO" "$LOAD"; do
+		[ -x "$t" ] || { skip "$t is not built (make all)"; return 1; }
+	done
+	command -v jq >/dev/null || { skip "jq is not installed"; return 1; }
+	return 0
+}
+
+# traced_run OUT SLOW_MS: demo-server (/fast 1 ms, /slow SLOW_MS) on $PORT
+# (a free one the first time, then the same one, so that the series, whose
+# names hold the port, match between runs) under ~1 s of load: /fast on one
+# connection, /slow on four; `slatrace trace --requests` writes OUT. Returns
+# non-zero with the reason in $why.
+why=""
+traced_run() {
+	local out=$1 slow=$2 srv lp trace_pid load_pid n_fast n_slow
+	srv=$TMP/srv.out
+	# a previous run's "listening" and "tracing" lines must not answer for this one
+	rm -f "$srv" "$srv.err" "$TMP/trace.out" "$TMP/trace.err"
+	"$DEMO" --listen "127.0.0.1:${PORT:-0}" --delay /fast=1 --delay "/slow=$slow" \
+		>"$srv" 2>"$srv.err" &
+	lp=$!
+	_bg+=("$lp")
+	if ! wait_for "$srv" '^listening ' 5; then
+		why="demo-server did not start: $(head -c 200 "$srv.err")"
+		kill_bg
+		return 1
+	fi
+	PORT=$(awk '/^listening /{ n = split($2, a, ":"); print a[n]; exit }' "$srv")
+	"$SLATRACE" trace --requests -p "$lp" --json "$out" >"$TMP/trace.out" 2>"$TMP/trace.err" &
+	trace_pid=$!
+	_bg+=("$trace_pid")
+	if ! wait_for "$TMP/trace.err" '^slatrace: tracing' 15; then
+		why="slatrace did not start: $(head -c 300 "$TMP/trace.err")"
+		kill_bg
+		return 1
+	fi
+	"$LOAD" --connect "127.0.0.1:$PORT" --requests 800 --connections 1 --mix /fast=1 \
+		>"$TMP/load-fast.out" 2>&1 &
+	load_pid=$!
+	"$LOAD" --connect "127.0.0.1:$PORT" --requests 400 --connections 4 --mix /slow=1 \
+		>"$TMP/load-slow.out" 2>&1
+	wait "$load_pid"
+	kill -INT "$trace_pid"
+	reap "$trace_pid" 15
+	kill -TERM "$lp"
+	reap "$lp" 10
+	_bg=()
+	if [ ! -s "$out" ]; then
+		why="no report: $(tail -c 300 "$TMP/trace.err")"
+		return 1
+	fi
+	# the load generator's own counts: the run measured what was sent
+	n_fast=$(jq '[.series[] | select(.labels.route == "/fast") | .count] | add // 0' "$out")
+	n_slow=$(jq '[.series[] | select(.labels.route == "/slow") | .count] | add // 0' "$out")
+	if [ "$n_fast" != 800 ] || [ "$n_slow" != 400 ]; then
+		why="the report counts /fast $n_fast and /slow $n_slow requests, demo-load sent 800 and 400: $(tail -n 2 "$TMP/load-fast.out" "$TMP/load-slow.out" | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+# ensure_runs: base (10 ms), same (10 ms) and slower (12 ms), once
+ensure_runs() {
+	mkdir -p "$RUNS"
+	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] && return 0
+	traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
+		traced_run "$RUNS/same.json" 10
+}
+
+# verdict DIFF.json ROUTE: the verdict of the request series of that route
+verdict() {
+	jq -r --arg r "$2" '[.series[] | select(.family == "request" and (.name | endswith(" " + $r)))] |
+		if length == 1 then .[0].verdict else "series-count-" + (length | tostring) end' "$1"
+}
+
+t_changed_route_flagged_slower() {
+	need_root || return
+	have_tools || return
+	ensure_runs || { fail "$why"; return; }
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --json >"$TMP/d.json" 2>"$TMP/d.err"
+	local rc=$? slow fast others why2
+	[ $rc = 0 ] || { fail "diff exited $rc: $(cat "$TMP/d.err")"; return; }
+	slow=$(verdict "$TMP/d.json" /slow)
+	fast=$(verdict "$TMP/d.json" /fast)
+	others=$(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/d.json")
+	why2=$(jq -r '.series[] | "\(.name): \(.verdict) (\(.why))"' "$TMP/d.json" | tr '\n' ';')
+	if [ "$slow" != slower ]; then
+		fail "/slow (10 ms -> 12 ms) is '$slow', want slower: $why2"
+	elif [ "$fast" != unchanged ]; then
+		fail "/fast (1 ms both times) is '$fast', want unchanged: $why2"
+	elif [ "$others" != 1 ]; then
+		fail "$others series flagged, want only /slow: $why2"
+	elif [ "$(jq '(.appeared | length) + (.vanished | length)' "$TMP/d.json")" != 0 ]; then
+		fail "series appeared or vanished between runs on one port"
+	else
+		pass "$(jq -r '.series[] | select(.verdict == "slower") |
+			"/slow typical \(.test.typical_change_pct * 10 | round / 10)%, p \(.test.p_adjusted)"' \
+			"$TMP/d.json")"
+	fi
+}
+
+t_fail_on_exit_status() {
+	need_root || return
+	have_tools || return
+	ensure_runs || { fail "$why"; return; }
+	local rc want p99chg
+	# the independent figure: the reports' own p99 of /slow
+	p99chg=$(jq -n --slurpfile b "$RUNS/base.json" --slurpfile a "$RUNS/slower.json" '
+		def p99(r): [r[0].series[] | select(.labels.route == "/slow")][0].latency_ns.p99;
+		(p99($a) - p99($b)) / p99($b) * 100 | floor')
+	want=0
+	[ "$p99chg" -gt 10 ] && want=3
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p99 +10%' \
+		>"$TMP/g.out" 2>"$TMP/g.err"
+	rc=$?
+	[ $rc = $want ] || { fail "p99 +10% on the slower pair (p99 ${p99chg}%): exit $rc, want $want"; return; }
+	grep -q "^--fail-on 'p99 +10%': $([ $want = 3 ] && echo FAILED || echo passed)" "$TMP/g.out" ||
+		{ fail "the text does not report the gate: $(tail -3 "$TMP/g.out")"; return; }
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p50 +10%' >/dev/null 2>&1
+	rc=$?
+	[ $rc = 3 ] || { fail "p50 +10% on the slower pair (+20%): exit $rc, want 3"; return; }
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p50 +30%' >/dev/null 2>&1
+	rc=$?
+	[ $rc = 0 ] || { fail "p50 +30% on the slower pair (+20%): exit $rc, want 0"; return; }
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/same.json" --fail-on 'p99 +10%' \
+		--fail-on 'p50 +0%' >/dev/null 2>&1
+	rc=$?
+	[ $rc = 0 ] || { fail "gates on the unchanged pair: exit $rc, want 0"; return; }
+	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/same.json" --fail-on 'p99 10%' \
+		>"$TMP/g.out" 2>"$TMP/g.err"
+	rc=$?
+	if [ $rc != 2 ] || [ "$(wc -l <"$TMP/g.err")" != 1 ] || [ -s "$TMP/g.out" ] ||
+		! grep -q "^error: invalid --fail-on 'p99 10%': .*direction" "$TMP/g.err"; then
+		fail "a gate without a sign: exit $rc, stderr $(head -c 300 "$TMP/g.err")"
+		return
+	fi
+	pass "slower pair: p99 ${p99chg}% -> exit $want, p50 +10% -> 3; unchanged pair -> 0"
+}
+
+t_no_change_no_flags_over_20_pairs() {
+	need_root || return
+	have_tools || return
+	local i fp=0 u_only=0 flagged="" t0=$SECONDS a b
+	mkdir -p "$RUNS"
+	for ((i = 1; i <= PAIRS; i++)); do
+		a=$RUNS/nc-$i-a.json
+		b=$RUNS/nc-$i-b.json
+		traced_run "$a" 10 && traced_run "$b" 10 || { fail "pair $i: $why"; return; }
+		"$SLATRACE" diff "$a" "$b" --json >"$TMP/nc.json" 2>"$TMP/nc.err" ||
+			{ fail "pair $i: diff failed: $(cat "$TMP/nc.err")"; return; }
+		fp=$((fp + $(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/nc.json")))
+		# what the rank test alone, with no effect floor, would have flagged
+		u_only=$((u_only + $(jq '[.series[] | select(.test.p_adjusted < 0.01)] | length' \
+			"$TMP/nc.json")))
+		flagged+=$(jq -r --arg i "$i" '.series[] | select(.verdict != "unchanged") |
+			" pair \($i): \(.name) \(.verdict) (\(.why));"' "$TMP/nc.json")
+		rm -f "$a" "$b"
+	done
+	echo "      false positives: $fp of $((2 * PAIRS)) series in $PAIRS identical pairs" \
+		"(Mann-Whitney alone, without the 5% effect floor: $u_only); $((SECONDS - t0))s"
+	if [ "$fp" -le 1 ]; then
+		pass "$fp false positives in $PAIRS pairs${flagged:+:$flagged}"
+	else
+		fail "$fp false positives in $PAIRS pairs:$flagged"
+	fi
+}
+
+# a minimal report, made by hand: no root needed
+mini_report() {
+	jq -n --arg schema "$2" --arg host "$3" '{schema: $schema, host: $host, duration_s: 1,
+		series: [{family: "syscall", name: "read", count: 20, errors: 0, total_ns: 20000,
+			latency_ns: {max: 1000}, buckets: [[992, 1008, 20]]}]}' >"$1"
+}
+
+# one_error CODE WORD ARGS...: `slatrace diff ARGS` exits CODE with one
+# "error: " line naming WORD and nothing on stdout
+one_error() {
+	local code=$1 word=$2 rc
+	shift 2
+	"$SLATRACE" diff "$@" >"$TMP/e.out" 2>"$TMP/e.err"
+	rc=$?
+	if [ $rc != "$code" ] || [ -s "$TMP/e.out" ] || [ "$(wc -l <"$TMP/e.err")" != 1 ] ||
+		! grep -q '^error: ' "$TMP/e.err" || ! grep -qF -- "$word" "$TMP/e.err"; then
+		fail "diff $*: exit $rc (want $code), stderr '$(head -c 300 "$TMP/e.err")', want one line naming '$word'"
+		return 1
+	fi
+}
+
+t_schema_mismatch_refused() {
+	[ -x "$SLATRACE" ] || { skip "$SLATRACE is not built"; return; }
+	command -v jq >/dev/null || { skip "jq is not installed"; return; }
+	local r1=$TMP/r1.json r2=$TMP/r2.json other=$TMP/v2.json host2=$TMP/h2.json rc
+	mini_report "$r1" slatrace.report/1 web-1
+	mini_report "$r2" slatrace.report/1 web-1
+	mini_report "$other" slatrace.report/2 web-1
+	mini_report "$host2" slatrace.report/1 web-2
+	one_error 2 "has schema 'slatrace.report/2'; this slatrace reads 'slatrace.report/1'" \
+		"$r1" "$other" || return
+	one_error 2 "has schema 'slatrace.report/2'" "$other" "$r1" || return
+	one_error 2 "cannot open '$TMP/none.json': No such file or directory" \
+		"$r1" "$TMP/none.json" || return
+	printf '{\n  "schema": "slatrace.report/1",\n  "host": web\n}\n' >"$TMP/bad.json"
+	one_error 2 "is not JSON: " "$r1" "$TMP/bad.json" || return
+	grep -q 'at line 3, column' "$TMP/e.err" || { fail "no line and column: $(cat "$TMP/e.err")"; return; }
+	head -c 100 "$r1" >"$TMP/cut.json"
+	one_error 2 "cut.json' is truncated" "$r1" "$TMP/cut.json" || return
+	one_error 2 "give two reports" "$r1" || return
+	# different hosts: compared, with a warning in the output itself
+	"$SLATRACE" diff "$r1" "$host2" >"$TMP/h.out" 2>"$TMP/h.err"
+	rc=$?
+	if [ $rc != 0 ] || ! grep -q "^warning: the reports come from different hosts: 'web-1' (before) and 'web-2' (after)" "$TMP/h.out"; then
+		fail "different hosts: exit $rc, output: $(head -c 400 "$TMP/h.out") $(cat "$TMP/h.err")"
+		return
+	fi
+	"$SLATRACE" diff "$r1" "$host2" --json | jq -e '.warnings | length == 1' >/dev/null ||
+		{ fail "different hosts: no warning in the JSON"; return; }
+	pass
+}
+
+run_tests

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Fuzz target for the JSON report reader (user/report/load.c), the diff it
+ * feeds (user/report/diff.c) and the --fail-on expression parser. For every
+ * input it checks what callers rely on:
+ *  - the reader accepts or refuses: a refusal leaves no model and says why
+ *    in one printable line; an accepted model is consistent (every
+ *    histogram's count is the sum of its buckets, failures within counts);
+ *  - an accepted model written back with report_json() reads back to the
+ *    same series, bucket for bucket;
+ *  - diff of a model with itself finds nothing, and diff against a fixed
+ *    report runs and prints (text and JSON) whatever the numbers are;
+ *  - the start of the input, as a --fail-on expression, parses to a sane
+ *    gate or is refused with one line.
+ * Out-of-bounds reads are left to ASan: each input lives in its own
+ * allocation of exactly its size, with no NUL after it.
+ *
+ * Two ways to run it:
+ *   libFuzzer:  clang -DSLT_LIBFUZZER -fsanitize=fuzzer,address,undefined ...
+ *   standalone: report_fuzz [--seconds N] [--seed N] [--runs N] [FILE...]
+ * Standalone, it is a deterministic mutation fuzzer with its own PRNG and a
+ * seed corpus of real reports, growing its pool with inputs whose results
+ * look new. The same seed gives the same inputs; FILE arguments are
+ * replayed once each instead. libFuzzer's -max_total_time=N, -seed=N and
+ * -runs=N are accepted too.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/model.h"
+#include "report/diff.h"
+#include "report/load.h"
+#include "report/report.h"
+
+static const uint8_t *cur_data;
+static size_t cur_size;
+static uint64_t signature;
+static struct model *fixed; /* a real report to diff against */
+static FILE *sink;
+
+static void fuzz_fail(const char *what, int line)
+{
+	fprintf(stderr, "report_fuzz: invariant broken at %s:%d: %s\ninput (%zu bytes): \"",
+		__FILE__, line, what, cur_size);
+	for (size_t i = 0; i < cur_size; i++)
+		fprintf(stderr,
+			(cur_data[i] >= 0x20 && cur_data[i] < 0x7f && cur_data[i] != '"' &&
+			 cur_data[i] != '\\')
+			    ? "%c"
+			    : "\\x%02x",
+			cur_data[i]);
+	fprintf(stderr, "\"\n");
+	abort();
+}
+
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fuzz_fail(#cond, __LINE__);                                                \
+	} while (0)
+
+/* a message: NUL-terminated inside its buffer, non-empty, one printable line */
+static void check_message(const char *msg, size_t cap)
+{
+	const char *z = memchr(msg, '\0', cap);
+
+	FUZZ_CHECK(z != NULL && z > msg);
+	for (const char *p = msg; p < z; p++)
+		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
+static uint64_t slot_sum(const struct hist *h)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++)
+		n += h->slots[i];
+	return n;
+}
+
+static void check_model(const struct model *m)
+{
+	for (int i = 0; i < m->nseries; i++) {
+		const struct series *s = m->series[i];
+
+		FUZZ_CHECK(memchr(s->family, '\0', sizeof(s->family)) && s->family[0]);
+		FUZZ_CHECK(memchr(s->name, '\0', sizeof(s->name)) && s->name[0]);
+		FUZZ_CHECK(s->nlabels >= 0 && s->nlabels <= SLT_MAX_LABELS);
+		FUZZ_CHECK(slot_sum(&s->hist) == s->hist.count);
+		FUZZ_CHECK(s->hist.count + s->failed >= s->hist.count);
+		FUZZ_CHECK(s->errors <= s->hist.count + s->failed);
+		if (s->queue)
+			FUZZ_CHECK(slot_sum(s->queue) == s->queue->count);
+		if (s->service)
+			FUZZ_CHECK(slot_sum(s->service) == s->service->count);
+	}
+}
+
+static int same_hist(const struct hist *a, const struct hist *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return a->count == b->count && a->max == b->max &&
+	       !memcmp(a->slots, b->slots, sizeof(a->slots));
+}
+
+static void check_round_trip(const struct model *m)
+{
+	struct json_object *o = report_json(m);
+	const char *text = json_object_to_json_string(o);
+	struct model *back = NULL;
+	char err[512];
+	int rc;
+
+	rc = report_load_buf(text, strlen(text), "again.json", &back, NULL, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "report_fuzz: written back, refused: %s\n", err);
+		FUZZ_CHECK(rc == 0);
+	}
+	FUZZ_CHECK(back->nseries == m->nseries);
+	FUZZ_CHECK(!strcmp(back->meta.host, m->meta.host));
+	for (int i = 0; i < m->nseries; i++) {
+		const struct series *s = m->series[i];
+		const struct series *t = model_series(back, s->family, s->name);
+
+		FUZZ_CHECK(t && back->nseries == m->nseries);
+		FUZZ_CHECK(same_hist(&s->hist, &t->hist) && s->hist.sum == t->hist.sum);
+		FUZZ_CHECK(same_hist(s->queue, t->queue) && same_hist(s->service, t->service));
+		FUZZ_CHECK(s->errors == t->errors && s->failed == t->failed);
+		FUZZ_CHECK(s->ncounters == t->ncounters && s->nlabels == t->nlabels);
+		for (int k = 0; k < s->ncounters; k++)
+			FUZZ_CHECK(series_counter(t, s->counters[k].name) == s->counters[k].value);
+	}
+	model_free(back);
+	json_object_put(o);
+}
+
+static void show(struct diff *d)
+{
+	struct json_object *o = diff_json(d);
+
+	FUZZ_CHECK(o != NULL);
+	fputs(json_object_to_json_string(o), sink);
+	json_object_put(o);
+	print_diff_plain(sink, d, 0);
+}
+
+static void check_diff(struct model *m, struct json_object *sla)
+{
+	struct diff d = { 0 };
+	struct diff_opts o = { .alpha = 0.01, .min_effect = 0.05 };
+	char err[128];
+
+	FUZZ_CHECK(diff_parse_gate("p99 +10%", &d.gates[0], err, sizeof(err)) == 0);
+	d.ngates = 1;
+	d.b_name = d.a_name = "fuzz.json";
+	d.sla_b = d.sla_a = sla;
+	FUZZ_CHECK(diff_run(&d, m, m, &o) == 0);
+	FUZZ_CHECK(d.n == m->nseries && !d.nappeared && !d.nvanished);
+	for (int i = 0; i < d.n; i++) {
+		FUZZ_CHECK(d.v[i].verdict == DIFF_UNCHANGED);
+		FUZZ_CHECK(d.v[i].shift == 0);
+		FUZZ_CHECK(d.v[i].p_adj >= 0 && d.v[i].p_adj <= 1);
+	}
+	FUZZ_CHECK(diff_gates_failed(&d) == 0);
+	show(&d);
+	diff_free(&d);
+
+	memset(&d, 0, sizeof(d));
+	d.b_name = d.a_name = "fuzz.json";
+	FUZZ_CHECK(diff_run(&d, fixed, m, &o) == 0);
+	FUZZ_CHECK(d.n + d.nvanished == fixed->nseries && d.n + d.nappeared == m->nseries);
+	for (int i = 0; i < d.n; i++) {
+		const struct series_diff *sd = &d.v[i];
+
+		FUZZ_CHECK(sd->mwu.p >= 0 && sd->mwu.p <= 1 && !isnan(sd->mwu.z));
+		FUZZ_CHECK(sd->p_adj >= sd->mwu.p && sd->p_adj <= 1);
+		FUZZ_CHECK(sd->mwu.prob_slower >= 0 && sd->mwu.prob_slower <= 1);
+		FUZZ_CHECK(!isnan(sd->shift) && sd->shift > -1);
+		signature = signature * 3 + sd->verdict;
+	}
+	show(&d);
+	diff_free(&d);
+}
+
+/* the input's first line as a --fail-on expression */
+static void check_gate(const uint8_t *data, size_t size)
+{
+	char expr[80], err[256];
+	struct diff_gate g;
+	size_t n = 0;
+	int rc;
+
+	while (n < size && n < sizeof(expr) - 1 && data[n] && data[n] != '\n')
+		n++;
+	memcpy(expr, data, n);
+	expr[n] = '\0';
+	memset(err, 0xa5, sizeof(err));
+	rc = diff_parse_gate(expr, &g, err, sizeof(err));
+	FUZZ_CHECK(rc == 0 || rc == -EINVAL);
+	if (rc) {
+		check_message(err, sizeof(err));
+		signature = signature * 7 + 1;
+		return;
+	}
+	FUZZ_CHECK(g.sign == 1 || g.sign == -1);
+	FUZZ_CHECK(isfinite(g.bound) && g.bound >= 0);
+	FUZZ_CHECK(g.metric <= DIFF_M_COUNT);
+	FUZZ_CHECK(g.metric != DIFF_M_PCT || (g.pct > 0 && g.pct <= 100));
+	FUZZ_CHECK(g.metric != DIFF_M_ERROR_RATE || g.relative);
+	signature = signature * 7 + 2 + g.metric;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_object *sla = (struct json_object *)1;
+	struct model *m = (struct model *)1;
+	char err[512];
+	int rc;
+
+	cur_data = data;
+	cur_size = size;
+	signature = 0;
+	memset(err, 0xa5, sizeof(err));
+	rc = report_load_buf((const char *)data, size, "fuzz.json", &m, &sla, err, sizeof(err));
+	FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	if (rc) {
+		FUZZ_CHECK(m == NULL && sla == NULL);
+		check_message(err, sizeof(err));
+		/* the kind of refusal: the message without its numbers and
+		 * without what it quotes from the input */
+		for (const char *p = err, *q; *p; p++) {
+			if (*p == '\'' && (q = strchr(p + 1, '\''))) {
+				p = q;
+				continue;
+			}
+			if (*p < '0' || *p > '9')
+				signature = signature * 31 + (uint8_t)*p;
+		}
+	} else {
+		FUZZ_CHECK(m != NULL);
+		check_model(m);
+		check_round_trip(m);
+		check_diff(m, sla);
+		signature = signature * 131 + (uint64_t)m->nseries * 4 + (sla != NULL) * 2 + 1;
+		for (int i = 0; i < m->nseries; i++) {
+			const struct series *s = m->series[i];
+
+			signature = signature * 17 + (uint64_t)s->nlabels * 4 +
+				    (uint64_t)(s->ncounters > 0) * 2 + !!s->queue +
+				    !!s->failed * 8 +
+				    (uint64_t)(64 - __builtin_clzll(s->hist.count | 1)) * 16;
+		}
+		json_object_put(sla);
+		model_free(m);
+	}
+	check_gate(data, size);
+	return 0;
+}
+
+/* the fixed side of the diffs: built once, as a real run would have it */
+static struct model *make_fixed(void)
+{
+	struct model *m = model_new();
+	struct series *s;
+
+	if (!m)
+		return NULL;
+	snprintf(m->meta.host, sizeof(m->meta.host), "fixed");
+	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls,requests");
+	m->meta.duration_ns = 2000000000ull;
+	s = model_series(m, "syscall", "read");
+	if (s) {
+		for (uint64_t v = 1; v < 3000000; v = v * 2 + 3)
+			hist_add_n(&s->hist, v, 40);
+		s->errors = 3;
+	}
+	s = model_series(m, "request", "demo :80 GET /slow");
+	if (s) {
+		hist_add_n(&s->hist, 10100000, 500);
+		hist_add_n(&s->hist, 10400000, 100);
+		s->failed = 2;
+	}
+	return m;
+}
+
+static void __attribute__((constructor)) fuzz_init(void)
+{
+	fixed = make_fixed();
+	sink = fopen("/dev/null", "w");
+	if (!fixed || !sink) {
+		fprintf(stderr, "report_fuzz: cannot set up\n");
+		exit(1);
+	}
+}
+
+#ifndef SLT_LIBFUZZER
+
+#include <time.h>
+#include "core/log.h"
+#include "core/parse.h"
+
+#define MAX_INPUT 32768
+#define POOL_MAX  512
+#define SIG_SLOTS 8192
+
+struct input {
+	uint8_t *data;
+	size_t len;
+};
+
+static struct input pool[POOL_MAX];
+static int npool, nseeds;
+static uint64_t sigs[SIG_SLOTS];
+static int nsigs;
+static uint64_t rng;
+
+/* splitmix64: small, fast, and the same everywhere */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static size_t below(size_t n)
+{
+	return n ? (size_t)(rnd() % n) : 0;
+}
+
+static const char *const seeds[] = {
+	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[]}",
+	"{\"schema\":\"slatrace.report/"
+	"1\",\"host\":\"h\",\"duration_s\":2.5,\"families\":[\"syscalls\"],"
+	"\"lost\":{\"map_full\":3,\"total\":3},\"counters\":{\"unparsed_payloads\":1},"
+	"\"command\":{\"pid\":12,\"exited\":true,\"signal\":9},\"processes\":{\"forked\":1},"
+	"\"series\":[{\"family\":\"syscall\",\"name\":\"openat\",\"labels\":{\"syscall\":"
+	"\"openat\"},"
+	"\"count\":12,\"errors\":2,\"error_breakdown\":{\"ENOENT\":2},\"total_ns\":50000,"
+	"\"latency_ns\":{\"p50\":3000,\"max\":9000},\"buckets\":[[2944,3008,10],[8960,9216,2]]}],"
+	"\"sla\":{\"passed\":true,\"verdict\":\"pass\",\"objectives\":[{\"name\":\"open\","
+	"\"objective\":\"syscall openat: p99 < 1ms\",\"unit\":\"ns\",\"status\":\"pass\","
+	"\"passed\":true,\"value\":9000}]}}",
+	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[{\"family\":"
+	"\"request\",\"name\":\"x :80 GET /\",\"count\":3,\"errors\":1,\"failed\":1,\"status\":{"
+	"\"200\":2,\"reset\":1},\"total_ns\":2000,\"latency_ns\":{\"max\":1500},\"buckets\":[[496,"
+	"504,1],[1472,1504,1]],\"queue_ns\":{\"max\":7},\"queue_buckets\":[[7,8,2]],\"service_ns\":"
+	"{\"max\":1400},\"service_buckets\":[[480,488,1],[1376,1408,1]]}]}",
+	"p99 +10%",
+	"p99.9 -250us",
+	"error_rate +1%",
+	"count -20%",
+};
+
+static const char *const tokens[] = {
+	"{",
+	"}",
+	"[",
+	"]",
+	",",
+	":",
+	"\"",
+	"\"schema\":\"slatrace.report/1\",",
+	"\"schema\":\"slatrace.report/2\",",
+	"\"series\":",
+	"\"buckets\":",
+	"\"count\":",
+	"\"failed\":",
+	"\"latency_ns\":{\"max\":0}",
+	"\"queue_buckets\":[]",
+	"[0,1,1]",
+	"[31,32,5]",
+	"[32,33,1]",
+	"[8796093022208,18446744073709551615,1]",
+	"[1024,1056,18446744073709551615]",
+	"{\"family\":\"syscall\",\"name\":\"read\",\"count\":1,\"errors\":0,\"total_ns\":1,"
+	"\"latency_ns\":{\"max\":1},\"buckets\":[[1,2,1]]}",
+	"18446744073709551615",
+	"18446744073709551616",
+	"9223372036854775808",
+	"-1",
+	"-0",
+	"0.5",
+	"1e400",
+	"1e9",
+	"null",
+	"true",
+	"\"\\u0000\"",
+	"\"\\n\\u001b[31m\"",
+	"\"\\ud800\"",
+	"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+	"\xff",
+	" ",
+	"\n",
+	"p50 +",
+	"%",
+	"ms",
+};
+
+static void pool_add(const uint8_t *data, size_t len)
+{
+	struct input *in;
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, data, len);
+	if (npool < POOL_MAX) {
+		in = &pool[npool++];
+	} else {
+		/* seeds stay; a random grown entry makes room */
+		in = &pool[nseeds + (int)below((size_t)(POOL_MAX - nseeds))];
+		free(in->data);
+	}
+	in->data = copy;
+	in->len = len;
+}
+
+static int sig_new(uint64_t s)
+{
+	size_t i = (size_t)(s % SIG_SLOTS);
+
+	s |= 1; /* 0 marks an empty slot */
+	if (nsigs >= SIG_SLOTS * 3 / 4)
+		return 0;
+	for (; sigs[i]; i = (i + 1) % SIG_SLOTS)
+		if (sigs[i] == s)
+			return 0;
+	sigs[i] = s;
+	nsigs++;
+	return 1;
+}
+
+static void run_one(const uint8_t *data, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy) {
+		slt_error("cannot allocate %zu bytes: %s", len, strerror(errno));
+		exit(SLT_EXIT_FAIL);
+	}
+	memcpy(copy, data, len);
+	LLVMFuzzerTestOneInput(copy, len);
+	free(copy);
+}
+
+static void buf_insert(uint8_t *b, size_t *len, size_t pos, const uint8_t *src, size_t n)
+{
+	if (n > MAX_INPUT - *len)
+		n = MAX_INPUT - *len;
+	memmove(b + pos + n, b + pos, *len - pos);
+	memcpy(b + pos, src, n);
+	*len += n;
+}
+
+static void buf_erase(uint8_t *b, size_t *len, size_t pos, size_t n)
+{
+	if (n > *len - pos)
+		n = *len - pos;
+	memmove(b + pos, b + pos + n, *len - pos - n);
+	*len -= n;
+}
+
+static void mutate(uint8_t *b, size_t *len)
+{
+	static const uint8_t interesting[] = { 0,   0xff, '{', '}', '[', ']', '"',  ',',  ':',
+					       '0', '9',  '-', '.', 'e', ' ', '\\', '\n', 'u' };
+	static const char *const nums[] = { "18446744073709551615",
+					    "9223372036854775807",
+					    "4294967296",
+					    "0",
+					    "-1",
+					    "1.5",
+					    "1e308",
+					    "32",
+					    "31",
+					    "1024",
+					    "1056",
+					    "100000000000000000000" };
+	static uint8_t tmp[MAX_INPUT];
+	size_t pos = below(*len + 1), n, i;
+	const struct input *other;
+	const char *tok;
+
+	switch (below(12)) {
+	case 0: /* bit flip */
+		if (*len)
+			b[below(*len)] ^= (uint8_t)(1u << below(8));
+		break;
+	case 1: /* interesting byte */
+		if (*len)
+			b[below(*len)] = interesting[below(sizeof(interesting))];
+		break;
+	case 2: /* a range deleted */
+		buf_erase(b, len, pos, 1 + below(32));
+		break;
+	case 3: /* a range duplicated elsewhere: repeated series, buckets, keys */
+		if (!*len)
+			break;
+		i = below(*len);
+		n = 1 + below(*len - i);
+		memcpy(tmp, b + i, n);
+		buf_insert(b, len, below(*len + 1), tmp, n);
+		break;
+	case 4: /* splice: our head, another input's tail */
+		other = &pool[below((size_t)npool)];
+		i = below(other->len + 1);
+		*len = pos;
+		buf_insert(b, len, pos, other->data + i, other->len - i);
+		break;
+	case 5: /* truncation, as a full disk or a copy cut short does */
+		*len = pos;
+		break;
+	case 6:
+	case 7: /* a token of the format */
+		tok = tokens[below(sizeof(tokens) / sizeof(tokens[0]))];
+		buf_insert(b, len, pos, (const uint8_t *)tok, strlen(tok));
+		break;
+	case 8:
+	case 9: { /* a number replaced */
+		size_t s = pos;
+
+		while (s < *len && (b[s] < '0' || b[s] > '9'))
+			s++;
+		if (s == *len)
+			break;
+		for (i = s; i < *len && b[i] >= '0' && b[i] <= '9'; i++)
+			;
+		buf_erase(b, len, s, i - s);
+		tok = nums[below(sizeof(nums) / sizeof(nums[0]))];
+		buf_insert(b, len, s, (const uint8_t *)tok, strlen(tok));
+		break;
+	}
+	case 10: { /* a number nudged by one: bucket edges, counts that no longer add up */
+		size_t s = pos;
+
+		while (s < *len && (b[s] < '0' || b[s] > '9'))
+			s++;
+		for (i = s; i < *len && b[i] >= '0' && b[i] <= '9'; i++)
+			;
+		if (i > s)
+			b[i - 1] = b[i - 1] == '9' ? '8' : (uint8_t)(b[i - 1] + 1);
+		break;
+	}
+	default: /* a printable byte */
+		if (*len)
+			b[below(*len)] = (uint8_t)(0x20 + below(0x5f));
+		break;
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int replay(const char *file)
+{
+	static uint8_t data[1 << 22];
+	FILE *f = fopen(file, "rb");
+	size_t len;
+
+	if (!f) {
+		slt_error("cannot open '%s': %s", file, strerror(errno));
+		return -1;
+	}
+	len = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	run_one(data, len);
+	printf("report_fuzz: '%s' (%zu bytes) ok\n", file, len);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: report_fuzz [--seconds N] [--seed N] [--runs N] [FILE...]\n"
+		   "  --seconds N  fuzz for N seconds (default 10; also -max_total_time=N)\n"
+		   "  --seed N     PRNG seed (default 1; also -seed=N)\n"
+		   "  --runs N     stop after N mutated inputs, whatever the time (also -runs=N)\n"
+		   "  FILE...      run these inputs once each instead of fuzzing\n");
+}
+
+/* "--name N", "--name=N" or libFuzzer's "-alias=N": 1 when arg is this option */
+static int num_opt(int argc, char **argv, int *i, const char *name, const char *alias, uint64_t max,
+		   uint64_t *v)
+{
+	size_t nl = strlen(name), al = strlen(alias);
+	const char *a = argv[*i], *val;
+
+	if (!strcmp(a, name)) {
+		if (*i + 1 >= argc) {
+			slt_error("option '%s' needs a value", name);
+			usage(stderr);
+			exit(SLT_EXIT_USAGE);
+		}
+		val = argv[++*i];
+	} else if (!strncmp(a, name, nl) && a[nl] == '=') {
+		val = a + nl + 1;
+	} else if (!strncmp(a, alias, al) && a[al] == '=') {
+		val = a + al + 1;
+	} else {
+		return 0;
+	}
+	if (slt_parse_u64(val, 0, max, v)) {
+		slt_error("invalid value '%s' for '%s'", val, name);
+		usage(stderr);
+		exit(SLT_EXIT_USAGE);
+	}
+	return 1;
+}
+
+/* a real report of a synthetic run, as report_json() writes it */
+static void add_written_seed(int pretty)
+{
+	struct model *m = make_fixed();
+	struct series *s;
+	struct json_object *o;
+	const char *text;
+
+	if (!m)
+		return;
+	s = model_series(m, "request", "demo :80 GET /slow");
+	if (s && series_queue(s) && series_service(s)) {
+		hist_add_n(s->queue, 20000, 600);
+		hist_add_n(s->service, 10080000, 600);
+		series_set_label(s, "route", "/slow");
+		series_set_counter(s, "200", 600);
+		series_set_counter(s, "reset", 2);
+	}
+	model_stat_add(m, "pipelined_requests", 4);
+	o = report_json(m);
+	text = json_object_to_json_string_ext(o, pretty ? JSON_C_TO_STRING_PRETTY
+							: JSON_C_TO_STRING_PLAIN);
+	if (strlen(text) <= MAX_INPUT)
+		pool_add((const uint8_t *)text, strlen(text));
+	json_object_put(o);
+	model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[MAX_INPUT];
+	uint64_t seconds = 10, seed = 1, runs = 0, execs = 0, bytes = 0;
+	int nfiles = 0, err = 0;
+	double start, end;
+	size_t len;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return SLT_EXIT_OK;
+		}
+		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365,
+			    &seconds) ||
+		    num_opt(argc, argv, &i, "--seed", "-seed", UINT64_MAX, &seed) ||
+		    num_opt(argc, argv, &i, "--runs", "-runs", UINT64_MAX, &runs))
+			continue;
+		if (argv[i][0] == '-') {
+			slt_error("unknown option '%s'", argv[i]);
+			usage(stderr);
+			return SLT_EXIT_USAGE;
+		}
+		nfiles++;
+	}
+	if (nfiles) {
+		for (int i = 1; i < argc; i++) {
+			if (argv[i][0] == '-') {
+				i += !strchr(argv[i], '=') && i + 1 < argc;
+				continue;
+			}
+			err |= replay(argv[i]);
+		}
+		return err ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+	}
+
+	rng = seed;
+	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+		pool_add((const uint8_t *)seeds[s], strlen(seeds[s]));
+	add_written_seed(0);
+	add_written_seed(1);
+	nseeds = npool;
+	/* every seed, and a spread of its prefixes: files end anywhere */
+	for (int s = 0; s < nseeds; s++) {
+		size_t step = pool[s].len / 200 + 1;
+
+		for (len = 0; len <= pool[s].len; len += step) {
+			run_one(pool[s].data, len);
+			sig_new(signature);
+			execs++;
+		}
+		run_one(pool[s].data, pool[s].len);
+	}
+
+	start = now_s();
+	end = start + (double)seconds;
+	for (uint64_t r = 0; !runs || r < runs; r++) {
+		const struct input *in = &pool[below((size_t)npool)];
+		int stack = 1 + (int)below(4);
+
+		if (!(r & 15) && now_s() >= end && !runs)
+			break;
+		len = in->len;
+		memcpy(buf, in->data, len);
+		while (stack--)
+			mutate(buf, &len);
+		run_one(buf, len);
+		execs++;
+		bytes += len;
+		if (sig_new(signature))
+			pool_add(buf, len);
+	}
+	printf("report_fuzz: %llu executions in %.1fs (seed %llu, mean input %llu bytes, pool %d, "
+	       "%d result signatures)\n",
+	       (unsigned long long)execs, now_s() - start, (unsigned long long)seed,
+	       (unsigned long long)(bytes / (execs ? execs : 1)), npool, nsigs);
+	for (int i = 0; i < npool; i++)
+		free(pool[i].data);
+	model_free(fixed);
+	fclose(sink);
+	return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+}
+
+#endif /* SLT_LIBFUZZER */

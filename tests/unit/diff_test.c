@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* slatrace diff's statistics and verdicts (report/diff.c) on synthetic
+ * histograms: the Mann-Whitney p-value against a hand computation, the
+ * Hodges-Lehmann shift, Holm's adjustment, the verdicts (a 20% shift of one
+ * series is slower, its unshifted neighbours unchanged, a huge sample's
+ * 1% shift unchanged), calibration under "no change", and the gates. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <json-c/json.h>
+#include "harness.h"
+#include "core/model.h"
+#include "report/diff.h"
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double unif(void)
+{
+	return ((double)(rnd() >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* n latencies, log-normal around median_ns: latency's usual shape */
+static void sample(struct hist *h, uint64_t n, double median_ns, double sigma)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
+
+		hist_add(h, (uint64_t)(median_ns * exp(sigma * z)));
+	}
+}
+
+/* two runs of three request classes and two syscalls; /slow's latency is
+ * multiplied by slow_factor in the second */
+static void two_runs(struct model **b, struct model **a, double slow_factor, uint64_t seed)
+{
+	static const struct {
+		const char *family, *name;
+		double median, sigma;
+		uint64_t n;
+	} classes[] = {
+		{ "request", "demo :80 GET /fast", 60e3, 0.4, 5000 },
+		{ "request", "demo :80 GET /slow", 10e6, 0.05, 800 },
+		{ "request", "demo :80 GET /users/{id}", 250e3, 0.8, 3000 },
+		{ "syscall", "read", 2e3, 1.0, 20000 },
+		{ "syscall", "epoll_wait", 1e6, 2.0, 2000 },
+	};
+	struct model *m[2] = { model_new(), model_new() };
+
+	rng = seed;
+	for (int r = 0; r < 2; r++) {
+		if (!m[r])
+			continue;
+		snprintf(m[r]->meta.host, sizeof(m[r]->meta.host), "testhost");
+		m[r]->meta.duration_ns = 10000000000ull;
+		for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+			struct series *s = model_series(m[r], classes[i].family, classes[i].name);
+			double f = r == 1 && strstr(classes[i].name, "/slow") ? slow_factor : 1;
+
+			if (s)
+				sample(&s->hist, classes[i].n, classes[i].median * f,
+				       classes[i].sigma);
+		}
+	}
+	*b = m[0];
+	*a = m[1];
+}
+
+static const struct series_diff *find(const struct diff *d, const char *name)
+{
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].b->name, name))
+			return &d->v[i];
+	return NULL;
+}
+
+static const struct diff_opts defaults = { .alpha = 0.01, .min_effect = 0.05 };
+
+/*
+ * before {1, 2, 2, 3}, after {2, 3, 3, 4, 5}: values under 32 ns have a
+ * bucket each, so this is the textbook case with ties.
+ *   U (after over before, ties 1/2): y=2: 1 + 2*0.5 = 2; y=3 (twice):
+ *   2 * (1 + 2 + 0.5) = 7; y=4: 4; y=5: 4; U = 17, E[U] = 4*5/2 = 10.
+ *   Ties: value 2 three times, value 3 three times: sum(t^3 - t) = 48.
+ *   Var = n1 n2 / 12 * (N + 1 - 48 / (N (N - 1))) = 20/12 * (10 - 48/72)
+ *       = 15.5556
+ *   z = (17 - 10 - 0.5) / sqrt(15.5556) = 1.64805
+ *   p = erfc(z / sqrt 2) = 0.099342
+ */
+TEST(mann_whitney_p_matches_a_hand_computation)
+{
+	static const uint64_t x[] = { 1, 2, 2, 3 }, y[] = { 2, 3, 3, 4, 5 };
+	struct hist b = { 0 }, a = { 0 };
+	struct diff_mwu r;
+
+	for (size_t i = 0; i < 4; i++)
+		hist_add(&b, x[i]);
+	for (size_t i = 0; i < 5; i++)
+		hist_add(&a, y[i]);
+	diff_mann_whitney(&b, &a, &r);
+	CHECK_EQ_U64(r.n_before, 4);
+	CHECK_EQ_U64(r.n_after, 5);
+	CHECK_MSG(r.u == 17.0, "U = %g, want 17", r.u);
+	CHECK_MSG(fabs(r.z - 1.64805) < 1e-5, "z = %.6f, want 1.64805", r.z);
+	CHECK_MSG(fabs(r.p - 0.099342) < 1e-6, "p = %.7f, want 0.099342", r.p);
+	CHECK_MSG(fabs(r.prob_slower - 17.0 / 20) < 1e-12, "P = %g", r.prob_slower);
+	/* the same data the other way round: the same p, the opposite sign */
+	diff_mann_whitney(&a, &b, &r);
+	CHECK_MSG(r.u == 3.0 && fabs(r.z + 1.64805) < 1e-5 && fabs(r.p - 0.099342) < 1e-6,
+		  "reversed: U %g z %g p %g", r.u, r.z, r.p);
+}
+
+TEST(mann_whitney_gives_no_evidence_when_everything_ties)
+{
+	struct hist b = { 0 }, a = { 0 };
+	struct diff_mwu r;
+
+	hist_add_n(&b, 5000, 1000000);
+	hist_add_n(&a, 5001, 3000000); /* the same bucket */
+	diff_mann_whitney(&b, &a, &r);
+	CHECK(r.p == 1.0 && r.z == 0);
+	hist_reset(&a);
+	diff_mann_whitney(&b, &a, &r);
+	CHECK(r.p == 1.0 && r.n_after == 0);
+}
+
+TEST(hodges_lehmann_is_the_ratio_of_shifted_buckets)
+{
+	struct hist b = { 0 }, a = { 0 };
+	double s;
+
+	/* one bucket each: the ratio of their midpoints, exactly */
+	hist_add_n(&b, 1000000, 50);
+	hist_add_n(&a, 1200000, 70);
+	s = diff_hl_shift(&b, &a);
+	CHECK_MSG(fabs(s - (1196031.5 / 1007615.5 - 1)) < 1e-9, "shift %.6f", s);
+	CHECK_MSG(diff_hl_shift(&b, &b) == 0.0, "identical: %g", diff_hl_shift(&b, &b));
+	hist_reset(&a);
+	CHECK(diff_hl_shift(&b, &a) == 0.0);
+	/* a sampled 20% shift is estimated within a bucket's width */
+	rng = 7;
+	hist_reset(&b);
+	sample(&b, 4000, 1e6, 0.5);
+	hist_reset(&a);
+	sample(&a, 4000, 1.2e6, 0.5);
+	s = diff_hl_shift(&b, &a);
+	CHECK_MSG(fabs(s - 0.2) < 0.04, "shift %.4f, want 0.20", s);
+}
+
+TEST(holm_adjusts_step_down)
+{
+	static const double p[] = { 0.01, 0.04, 0.03, 0.005 };
+	/* sorted: .005*4 = .02, .01*3 = .03, .03*2 = .06, .04*1 = .04 -> .06 */
+	static const double want[] = { 0.03, 0.06, 0.06, 0.02 };
+	double adj[4];
+
+	diff_holm(p, 4, adj);
+	for (int i = 0; i < 4; i++)
+		CHECK_MSG(fabs(adj[i] - want[i]) < 1e-12, "adj[%d] = %g, want %g", i, adj[i],
+			  want[i]);
+	diff_holm(p, 0, adj);
+}
+
+TEST(diff_of_identical_models_is_unchanged)
+{
+	struct model *b, *a;
+	struct diff d = { 0 };
+
+	two_runs(&b, &a, 1.0, 1);
+	CHECK(b && a);
+	CHECK_EQ_INT(diff_run(&d, b, b, &defaults), 0);
+	CHECK_EQ_INT(d.n, 5);
+	CHECK_EQ_INT(d.ntests, 5);
+	for (int i = 0; i < d.n; i++) {
+		CHECK_MSG(d.v[i].verdict == DIFF_UNCHANGED && d.v[i].mwu.p == 1.0 &&
+			      d.v[i].shift == 0.0,
+			  "%s: verdict %d p %g", d.v[i].b->name, d.v[i].verdict, d.v[i].mwu.p);
+	}
+	CHECK_EQ_INT(d.nappeared + d.nvanished + d.nwarnings, 0);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(diff_flags_a_20_percent_shift_of_one_series_only)
+{
+	struct diff d = { 0 };
+	struct model *b, *a;
+	const struct series_diff *sd;
+
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		two_runs(&b, &a, 1.2, seed);
+		CHECK(b && a);
+		CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+		sd = find(&d, "demo :80 GET /slow");
+		CHECK(sd);
+		CHECK_MSG(sd->verdict == DIFF_SLOWER, "seed %llu: /slow not slower: %s",
+			  (unsigned long long)seed, sd->why);
+		CHECK_MSG(fabs(sd->shift - 0.2) < 0.04, "shift %.3f", sd->shift);
+		/* sorted first: the only verdict other than unchanged */
+		CHECK(d.v[0].b == sd->b);
+		for (int i = 0; i < d.n; i++)
+			CHECK_MSG(&d.v[i] == sd || d.v[i].verdict == DIFF_UNCHANGED,
+				  "seed %llu: %s flagged: %s", (unsigned long long)seed,
+				  d.v[i].b->name, d.v[i].why);
+		diff_free(&d);
+		model_free(b);
+		model_free(a);
+	}
+	two_runs(&b, &a, 1 / 1.2, 3);
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	CHECK(find(&d, "demo :80 GET /slow")->verdict == DIFF_FASTER);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+/* many samples make a 1% shift significant; it is still not a verdict */
+TEST(diff_ignores_a_significant_but_small_shift)
+{
+	struct model *b = model_new(), *a = model_new();
+	struct series *sb, *sa;
+	struct diff d = { 0 };
+
+	CHECK(b && a);
+	sb = model_series(b, "syscall", "read");
+	sa = model_series(a, "syscall", "read");
+	CHECK(sb && sa);
+	rng = 11;
+	sample(&sb->hist, 400000, 1e6, 0.3);
+	sample(&sa->hist, 400000, 1.01e6, 0.3);
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	CHECK_MSG(d.v[0].p_adj < 1e-6, "p %g: a 1%% shift of 400000 samples is significant",
+		  d.v[0].p_adj);
+	CHECK_MSG(d.v[0].verdict == DIFF_UNCHANGED, "%s", d.v[0].why);
+	CHECK(strstr(d.v[0].why, "significant"));
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+/* Under "no change" a valid test's p-values are uniform: on 400 pairs of
+ * samples of one distribution, binned, p < 0.05 in about 5% of them. The
+ * tie correction is what keeps this true of bucketed data. */
+TEST(mann_whitney_is_calibrated_on_binned_data)
+{
+	struct hist b, a;
+	struct diff_mwu r;
+	int below05 = 0, below01 = 0;
+
+	rng = 99;
+	for (int i = 0; i < 400; i++) {
+		hist_reset(&b);
+		hist_reset(&a);
+		/* 40 us +- a few buckets: heavy ties */
+		sample(&b, 300, 40000, 0.05);
+		sample(&a, 300, 40000, 0.05);
+		diff_mann_whitney(&b, &a, &r);
+		below05 += r.p < 0.05;
+		below01 += r.p < 0.01;
+	}
+	/* binomial(400, 0.05): mean 20, sd 4.4 */
+	CHECK_MSG(below05 >= 8 && below05 <= 34, "%d of 400 below 0.05", below05);
+	CHECK_MSG(below01 <= 11, "%d of 400 below 0.01", below01);
+}
+
+TEST(diff_needs_enough_samples_for_a_verdict)
+{
+	struct model *b = model_new(), *a = model_new();
+	struct series *sb, *sa;
+	struct diff d = { 0 };
+
+	CHECK(b && a);
+	sb = model_series(b, "syscall", "read");
+	sa = model_series(a, "syscall", "read");
+	CHECK(sb && sa);
+	hist_add_n(&sb->hist, 1000, SLT_DIFF_MIN_SAMPLES - 1);
+	hist_add_n(&sa->hist, 100000, 50);
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	CHECK(!d.v[0].tested && d.v[0].verdict == DIFF_UNCHANGED);
+	CHECK_MSG(strstr(d.v[0].why, "too few samples"), "%s", d.v[0].why);
+	CHECK_EQ_INT(d.ntests, 0);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(diff_lists_appeared_and_vanished_series_and_warns_of_hosts)
+{
+	struct model *b = model_new(), *a = model_new();
+	struct diff d = { 0 };
+
+	CHECK(b && a);
+	snprintf(b->meta.host, sizeof(b->meta.host), "web-1");
+	snprintf(a->meta.host, sizeof(a->meta.host), "web-2");
+	CHECK(model_series(b, "syscall", "read") && model_series(b, "syscall", "gone"));
+	CHECK(model_series(a, "syscall", "read") && model_series(a, "syscall", "new") &&
+	      model_series(a, "request", "read"));
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	CHECK_EQ_INT(d.n, 1);
+	CHECK_EQ_INT(d.nappeared, 2);
+	CHECK_EQ_INT(d.nvanished, 1);
+	CHECK_STR(d.vanished[0]->name, "gone");
+	CHECK_EQ_INT(d.nwarnings, 1);
+	CHECK_MSG(strstr(d.warnings[0], "different hosts: 'web-1' (before) and 'web-2' (after)"),
+		  "%s", d.warnings[0]);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(gate_expressions_parse_or_say_why_not)
+{
+	static const struct {
+		const char *expr, *err;
+		enum diff_metric metric;
+		double pct, bound;
+		int sign, relative;
+	} cases[] = {
+		{ "p99 +10%", NULL, DIFF_M_PCT, 99, 10, 1, 1 },
+		{ "p99.9 +5ms", NULL, DIFF_M_PCT, 99.9, 5e6, 1, 0 },
+		{ "p99_9+2.5%", NULL, DIFF_M_PCT, 99.9, 2.5, 1, 1 },
+		{ "  p50 - 250us ", NULL, DIFF_M_PCT, 50, 250e3, -1, 0 },
+		{ "mean +0%", NULL, DIFF_M_MEAN, 0, 0, 1, 1 },
+		{ "max +1s", NULL, DIFF_M_MAX, 0, 1e9, 1, 0 },
+		{ "error_rate +1%", NULL, DIFF_M_ERROR_RATE, 0, 1, 1, 1 },
+		{ "count -20%", NULL, DIFF_M_COUNT, 0, 20, -1, 1 },
+		{ "count -1000", NULL, DIFF_M_COUNT, 0, 1000, -1, 0 },
+		{ "", "no metric", 0, 0, 0, 0, 0 },
+		{ "p99 10%", "needs a direction", 0, 0, 0, 0, 0 },
+		{ "p99 +", "no amount", 0, 0, 0, 0, 0 },
+		{ "p99 +10", "invalid amount '10'", 0, 0, 0, 0, 0 },
+		{ "p99 +10x%", "invalid percent", 0, 0, 0, 0, 0 },
+		{ "p99 +-10%", "invalid percent", 0, 0, 0, 0, 0 },
+		{ "p0 +1%", "a percentile is", 0, 0, 0, 0, 0 },
+		{ "p101 +1%", "a percentile is", 0, 0, 0, 0, 0 },
+		{ "latency +1%", "unknown metric 'latency'", 0, 0, 0, 0, 0 },
+		{ "error_rate +0.01", "percentage points", 0, 0, 0, 0, 0 },
+		{ "count +1.5", "invalid count", 0, 0, 0, 0, 0 },
+		{ "p99 +5 ms", "invalid amount", 0, 0, 0, 0, 0 },
+	};
+	struct diff_gate g;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = diff_parse_gate(cases[i].expr, &g, err, sizeof(err));
+
+		if (cases[i].err) {
+			CHECK_MSG(rc == -EINVAL, "'%s' accepted", cases[i].expr);
+			CHECK_MSG(strstr(err, cases[i].err), "'%s': '%s' does not say '%s'",
+				  cases[i].expr, err, cases[i].err);
+			continue;
+		}
+		CHECK_MSG(rc == 0, "'%s' refused: %s", cases[i].expr, err);
+		CHECK_MSG(g.metric == cases[i].metric && g.sign == cases[i].sign &&
+			      g.relative == cases[i].relative &&
+			      fabs(g.bound - cases[i].bound) < 1e-9 &&
+			      fabs(g.pct - cases[i].pct) < 1e-9,
+			  "'%s': metric %d sign %d rel %d bound %g pct %g", cases[i].expr, g.metric,
+			  g.sign, g.relative, g.bound, g.pct);
+	}
+}
+
+static int gates_on(struct model *b, struct model *a, const char *const *exprs, int n,
+		    int *failed_each)
+{
+	struct diff d = { 0 };
+	char err[256];
+	int total;
+
+	for (int i = 0; i < n; i++)
+		if (diff_parse_gate(exprs[i], &d.gates[d.ngates++], err, sizeof(err)))
+			return -1;
+	if (diff_run(&d, b, a, &defaults))
+		return -1;
+	for (int i = 0; i < n; i++)
+		failed_each[i] = d.gates[i].nfailed;
+	total = diff_gates_failed(&d);
+	diff_free(&d);
+	return total;
+}
+
+TEST(gates_fire_only_beyond_the_bound_and_with_the_verdict)
+{
+	static const char *const exprs[] = {
+		"p99 +10%", /* /slow: p99 +20%, slower: fires */
+		"p50 +30%", /* not that much */
+		"p50 +1ms", /* /slow's p50 rose by 2 ms: fires */
+		"p50 -10%", /* nothing got faster */
+		"p50 +0%",  /* any slower verdict */
+	};
+	struct model *b, *a;
+	int each[5];
+
+	two_runs(&b, &a, 1.2, 5);
+	CHECK(b && a);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 5, each), 3);
+	CHECK_EQ_INT(each[0], 1);
+	CHECK_EQ_INT(each[1], 0);
+	CHECK_EQ_INT(each[2], 1);
+	CHECK_EQ_INT(each[3], 0);
+	CHECK_EQ_INT(each[4], 1);
+	model_free(b);
+	model_free(a);
+	/* no change: whatever p99 does by chance, no verdict, no failure */
+	two_runs(&b, &a, 1.0, 5);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 5, each), 0);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(error_rate_and_count_gates)
+{
+	static const char *const exprs[] = { "error_rate +1%", "error_rate +5%", "count -20%",
+					     "count +10" };
+	struct model *b, *a;
+	struct series *s;
+	int each[4];
+
+	two_runs(&b, &a, 1.0, 8);
+	CHECK(b && a);
+	/* /fast: 0.1% errors -> 3%, significant on 5000 requests */
+	s = model_series(b, "request", "demo :80 GET /fast");
+	s->errors = 5;
+	s = model_series(a, "request", "demo :80 GET /fast");
+	s->errors = 150;
+	/* read: 20000 -> 15000 calls */
+	s = model_series(a, "syscall", "read");
+	hist_reset(&s->hist);
+	sample(&s->hist, 15000, 2e3, 1.0);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 4, each), 2);
+	CHECK_EQ_INT(each[0], 1);
+	CHECK_EQ_INT(each[1], 0);
+	CHECK_EQ_INT(each[2], 1);
+	CHECK_EQ_INT(each[3], 0);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(diff_json_has_the_schema_verdicts_and_gates)
+{
+	struct model *b, *a;
+	struct diff d = { 0 };
+	struct json_object *o, *v, *s0;
+	char err[128];
+
+	two_runs(&b, &a, 1.2, 2);
+	CHECK(b && a);
+	CHECK_EQ_INT(diff_parse_gate("p99 +10%", &d.gates[0], err, sizeof(err)), 0);
+	d.ngates = 1;
+	d.b_name = "b.json";
+	d.a_name = "a.json";
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	o = diff_json(&d);
+	CHECK(json_object_object_get_ex(o, "schema", &v));
+	CHECK_STR(json_object_get_string(v), SLT_DIFF_SCHEMA);
+	CHECK(json_object_object_get_ex(o, "series", &v) && json_object_array_length(v) == 5);
+	s0 = json_object_array_get_idx(v, 0);
+	CHECK(json_object_object_get_ex(s0, "verdict", &v));
+	CHECK_STR(json_object_get_string(v), "slower");
+	CHECK(json_object_object_get_ex(s0, "name", &v));
+	CHECK_STR(json_object_get_string(v), "demo :80 GET /slow");
+	CHECK(json_object_object_get_ex(s0, "failed_gates", &v) &&
+	      json_object_array_length(v) == 1);
+	CHECK(json_object_object_get_ex(o, "regression", &v) && json_object_get_boolean(v));
+	CHECK(!json_object_object_get_ex(o, "sla", &v));
+	json_object_put(o);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+/* the text at a glance: the verdict leads, flagged series first, then the
+ * details, then SLA verdicts side by side and the gates */
+TEST(diff_text_puts_verdicts_first_and_sla_side_by_side)
+{
+	const char *sla_b =
+	    "{\"passed\":true,\"verdict\":\"pass\",\"objectives\":["
+	    "{\"name\":\"slow p99\",\"objective\":\"GET /slow: p99 < 11ms\","
+	    "\"unit\":\"ns\",\"status\":\"pass\",\"passed\":true,\"value\":10400000},"
+	    "{\"name\":\"gone\",\"status\":\"no_data\",\"passed\":false,\"value\":null}]}";
+	const char *sla_a =
+	    "{\"passed\":false,\"verdict\":\"fail\",\"objectives\":["
+	    "{\"name\":\"slow p99\",\"objective\":\"GET /slow: p99 < 11ms\","
+	    "\"unit\":\"ns\",\"status\":\"fail\",\"passed\":false,\"value\":12500000},"
+	    "{\"name\":\"errors\",\"unit\":\"ratio\",\"status\":\"pass\",\"value\":0.001}]}";
+	struct model *b, *a;
+	struct diff d = { 0 };
+	struct json_object *jb = json_tokener_parse(sla_b), *ja = json_tokener_parse(sla_a), *o, *v;
+	char *text = NULL, err[64];
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(jb && ja);
+	two_runs(&b, &a, 1.2, 4);
+	CHECK(b && a);
+	CHECK_EQ_INT(diff_parse_gate("p99 +10%", &d.gates[0], err, sizeof(err)), 0);
+	d.ngates = 1;
+	d.b_name = "before.json";
+	d.a_name = "after.json";
+	d.sla_b = jb;
+	d.sla_a = ja;
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	f = open_memstream(&text, &len);
+	CHECK(f);
+	print_diff_plain(f, &d, 2);
+	fclose(f);
+	CHECK_MSG(strstr(text, "\n1 slower, 0 faster, 4 unchanged; 0 appeared, 0 vanished\n"), "%s",
+		  text);
+	/* the table: the slower series first, the verdict in the first column */
+	CHECK_MSG(strstr(text, "SERIES\nslower "), "%s", text);
+	CHECK_MSG(strstr(text, "... and 2 more unchanged (--top 0 shows all)"), "%s", text);
+	CHECK_MSG(strstr(text, "\nslower  request demo :80 GET /slow\n    typical request +"), "%s",
+		  text);
+	CHECK_MSG(strstr(text, "\nSLA: pass -> fail\n"), "%s", text);
+	CHECK_MSG(strstr(text, "  PASS 10.40ms         FAIL 12.50ms         slow p99\n"), "%s",
+		  text);
+	CHECK_MSG(strstr(text, "  NO DATA              -                    gone\n"), "%s", text);
+	CHECK_MSG(strstr(text, "  -                    PASS 0.100%          errors\n"), "%s", text);
+	CHECK_MSG(strstr(text, "--fail-on 'p99 +10%': FAILED: request demo :80 GET /slow (+"), "%s",
+		  text);
+	o = diff_json(&d);
+	CHECK(json_object_object_get_ex(o, "sla", &v));
+	CHECK(json_object_object_get_ex(v, "objectives", &v) && json_object_array_length(v) == 3);
+	json_object_put(o);
+	free(text);
+	json_object_put(jb);
+	json_object_put(ja);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
