@@ -23,6 +23,7 @@ const volatile __u32 targ_self_tgid = 0;
 const volatile __u32 targ_npids = 0;
 const volatile __u32 targ_pids[SLT_MAX_PIDLIST] = {};
 const volatile __u64 targ_comm[SLT_COMM_LEN / 8] = {};
+const volatile __u64 targ_rb_wake_bytes = SLT_RINGBUF_BYTES / 8;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,7 +41,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, SLT_RINGBUF_BYTES);
+	__uint(max_entries, SLT_RINGBUF_MIN); /* resized by userspace */
 } events SEC(".maps");
 
 struct {
@@ -61,7 +62,7 @@ static __always_inline void slt_drop(__u32 stage)
 /* submit flags: wake the reader only when a good part of the ring is full */
 static __always_inline __u64 slt_rb_flags(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SLT_RINGBUF_WAKE_BYTES
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_rb_wake_bytes
 		       ? BPF_RB_FORCE_WAKEUP
 		       : BPF_RB_NO_WAKEUP;
 }

@@ -11,11 +11,13 @@
 #define SLT_COMM_LEN 16
 #define SLT_MAX_PIDLIST 8	/* -p lists up to this size are compared inline */
 #define SLT_MAX_TARGETS 65536	/* tgids in the follow/large-list hash */
-#define SLT_RINGBUF_BYTES (8u << 20)
-/* records are submitted without waking the reader until this much is
- * pending (the reader polls at least every 100 ms anyway): one wakeup per
- * record would cost more than the record */
-#define SLT_RINGBUF_WAKE_BYTES (1u << 20)
+/* The ring buffer is sized for the families that run (probe_ops.ringbuf_bytes;
+ * its pages are mapped twice, so it counts double in slatrace's RSS). Records
+ * are submitted without waking the reader until an eighth of it is pending:
+ * the reader polls at least every 100 ms anyway, and one wakeup per record
+ * would cost more than the record. */
+#define SLT_RINGBUF_MIN (64u << 10)
+#define SLT_RINGBUF_BYTES (4u << 20)
 
 /* targ_mode: how the kernel decides whether the current task is traced */
 #define SLT_TARGET_ALL 0	/* every process */

@@ -432,6 +432,8 @@ int cmd_trace(int argc, char **argv)
 		if (any_want ? !want[i] : !slt_probes[i]->default_on)
 			continue;
 		fam[nfam++] = slt_probes[i];
+		if (slt_probes[i]->ringbuf_bytes > sopts.ringbuf_bytes)
+			sopts.ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
 		snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s",
 			 strlen(fams) ? "," : "", slt_probes[i]->name);
 	}

@@ -196,6 +196,8 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		s->opts = *o;
 	else
 		s->opts.capture_bytes = 256;
+	if (s->opts.ringbuf_bytes < SLT_RINGBUF_MIN)
+		s->opts.ringbuf_bytes = SLT_RINGBUF_MIN;
 	s->cgroup_fd = -1;
 	s->cmd_gate = -1;
 	s->cmd_errpipe = -1;
@@ -240,6 +242,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		goto fail;
 	}
 	SESSION_SET_TARGET_RODATA(s->tskel, s);
+	bpf_map__set_max_entries(s->tskel->maps.events, s->opts.ringbuf_bytes);
 	/* following children is only needed for -- CMD */
 	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_fork, !!t->cmd);
 	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_exit, !!t->cmd);

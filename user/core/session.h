@@ -31,6 +31,7 @@ struct session_opts {
 	int capture_set;		/* capture_bytes was given (0 is allowed) */
 	int capture_query;		/* --capture-query: keep ?query in routes */
 	uint16_t port;			/* --port: only this local port */
+	uint32_t ringbuf_bytes;		/* a power of two >= SLT_RINGBUF_MIN */
 };
 
 #define SLT_MAX_HANDLERS 8
@@ -73,6 +74,7 @@ struct session {
 			(skel)->rodata->targ_pids[_i] = (s)->pids[_i];                 \
 		for (unsigned _i = 0; _i < SLT_COMM_LEN / 8; _i++)                     \
 			(skel)->rodata->targ_comm[_i] = (s)->comm[_i];                 \
+		(skel)->rodata->targ_rb_wake_bytes = (s)->opts.ringbuf_bytes / 8;      \
 	} while (0)
 
 uint64_t slt_now_ns(void);	 /* CLOCK_MONOTONIC, the BPF clock */

@@ -16,6 +16,7 @@ struct probe_ops {
 	const char *summary;	/* one line for --help and check */
 	unsigned needs;		/* SLT_FEAT_* mask the family cannot run without */
 	int default_on;		/* part of the default set (cheap enough to leave on) */
+	unsigned ringbuf_bytes;	/* ring buffer it needs (power of two), 0: none */
 	/* open the skeleton, configure target and sizes, share the session's
 	 * maps, load; *state is the family's own */
 	int (*open)(struct session *s, void **state);

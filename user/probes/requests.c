@@ -339,6 +339,7 @@ const struct probe_ops requests_probe = {
 		   "any other protocol per port), split into queue and service time",
 	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_TASK_STORAGE | SLT_FEAT_RINGBUF,
 	.default_on = 1,
+	.ringbuf_bytes = SLT_RINGBUF_BYTES,
 	.open = requests_open,
 	.attach = requests_attach,
 	.drain = requests_drain,
