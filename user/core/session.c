@@ -15,7 +15,36 @@
 #include "core/log.h"
 #include "target.skel.h"
 
-static const char *const shared_maps[] = { "targets", "target_cgroup", "events", "drops" };
+/* The maps every family shares (bpf/common.bpf.h), created here directly:
+ * no BPF object (and its BTF parsing) is loaded for them. */
+enum { MAP_TARGETS, MAP_TARGET_CGROUP, MAP_EVENTS, MAP_DROPS, NSHARED };
+static const char *const shared_maps[NSHARED] = { "targets", "target_cgroup", "events",
+						  "drops" };
+
+static int create_shared_maps(struct session *s)
+{
+	struct {
+		enum bpf_map_type type;
+		__u32 key, value, entries;
+	} spec[NSHARED] = {
+		[MAP_TARGETS] = { BPF_MAP_TYPE_HASH, 4, 1, SLT_MAX_TARGETS },
+		[MAP_TARGET_CGROUP] = { BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1 },
+		[MAP_EVENTS] = { BPF_MAP_TYPE_RINGBUF, 0, 0, s->opts.ringbuf_bytes },
+		[MAP_DROPS] = { BPF_MAP_TYPE_ARRAY, 4, 8, SLT_DROP_KERNEL_MAX },
+	};
+
+	for (int i = 0; i < NSHARED; i++) {
+		s->map_fd[i] = bpf_map_create(spec[i].type, shared_maps[i], spec[i].key,
+					      spec[i].value, spec[i].entries, NULL);
+		if (s->map_fd[i] < 0) {
+			int err = -errno;
+
+			slt_error("cannot create map '%s': %s", shared_maps[i], slt_strerror(err));
+			return err;
+		}
+	}
+	return 0;
+}
 
 uint64_t slt_now_ns(void)
 {
@@ -201,6 +230,8 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	s->cgroup_fd = -1;
 	s->cmd_gate = -1;
 	s->cmd_errpipe = -1;
+	for (int i = 0; i < NSHARED; i++)
+		s->map_fd[i] = -1;
 	s->model = m;
 	s->self_tgid = getpid();
 	*usage = 0;
@@ -235,25 +266,30 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		s->mode = SLT_TARGET_ALL;
 	}
 
-	s->tskel = target_bpf__open();
-	if (!s->tskel) {
-		err = -errno;
-		slt_error("cannot open the target BPF object: %s", slt_strerror(err));
+	err = create_shared_maps(s);
+	if (err)
 		goto fail;
-	}
-	SESSION_SET_TARGET_RODATA(s->tskel, s);
-	bpf_map__set_max_entries(s->tskel->maps.events, s->opts.ringbuf_bytes);
-	/* following children is only needed for -- CMD */
-	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_fork, !!t->cmd);
-	bpf_program__set_autoload(s->tskel->progs.handle_sched_process_exit, !!t->cmd);
-	err = target_bpf__load(s->tskel);
-	if (err) {
-		slt_error("cannot load the target BPF object: %s", slt_strerror(err));
-		goto fail;
+	if (t->cmd) {
+		/* following children: the fork/exit programs */
+		s->tskel = target_bpf__open();
+		if (!s->tskel) {
+			err = -errno;
+			slt_error("cannot open the target BPF object: %s", slt_strerror(err));
+			goto fail;
+		}
+		SESSION_SET_TARGET_RODATA(s->tskel, s);
+		err = session_share_maps(s, s->tskel->obj);
+		if (err)
+			goto fail;
+		err = target_bpf__load(s->tskel);
+		if (err) {
+			slt_error("cannot load the target BPF object: %s", slt_strerror(err));
+			goto fail;
+		}
 	}
 	if (s->mode == SLT_TARGET_PIDMAP && !t->cmd) {
 		for (int i = 0; i < t->npids; i++) {
-			err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.targets), &t->pids[i],
+			err = bpf_map_update_elem(s->map_fd[MAP_TARGETS], &t->pids[i],
 						  &one, BPF_ANY);
 			if (err) {
 				err = -errno;
@@ -266,7 +302,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	if (s->mode == SLT_TARGET_CGROUP) {
 		__u32 zero = 0;
 
-		err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.target_cgroup), &zero,
+		err = bpf_map_update_elem(s->map_fd[MAP_TARGET_CGROUP], &zero,
 					  &s->cgroup_fd, BPF_ANY);
 		if (err) {
 			err = -errno;
@@ -274,7 +310,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 			goto fail;
 		}
 	}
-	s->rb = ring_buffer__new(bpf_map__fd(s->tskel->maps.events), handle_event, s, NULL);
+	s->rb = ring_buffer__new(s->map_fd[MAP_EVENTS], handle_event, s, NULL);
 	if (!s->rb) {
 		err = -errno;
 		slt_error("cannot open the ring buffer: %s", slt_strerror(err));
@@ -286,7 +322,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 			slt_error("cannot start '%s': %s", t->cmd[0], strerror(-err));
 			goto fail;
 		}
-		err = bpf_map_update_elem(bpf_map__fd(s->tskel->maps.targets), &s->cmd_pid, &one,
+		err = bpf_map_update_elem(s->map_fd[MAP_TARGETS], &s->cmd_pid, &one,
 					  BPF_ANY);
 		if (err) {
 			err = -errno;
@@ -306,12 +342,11 @@ int session_share_maps(struct session *s, struct bpf_object *obj)
 {
 	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_maps[i]);
-		struct bpf_map *own = bpf_object__find_map_by_name(s->tskel->obj, shared_maps[i]);
 		int err;
 
-		if (!m || !own)
+		if (!m)
 			continue;
-		err = bpf_map__reuse_fd(m, bpf_map__fd(own));
+		err = bpf_map__reuse_fd(m, s->map_fd[i]);
 		if (err) {
 			slt_error("cannot share map '%s': %s", shared_maps[i], slt_strerror(err));
 			return err;
@@ -324,8 +359,7 @@ int session_start(struct session *s)
 {
 	int err;
 
-	if (s->tskel->progs.handle_sched_process_fork &&
-	    bpf_program__autoload(s->tskel->progs.handle_sched_process_fork)) {
+	if (s->tskel) {
 		err = target_bpf__attach(s->tskel);
 		if (err) {
 			slt_error("cannot attach the process-tracking programs: %s",
@@ -369,7 +403,7 @@ int session_poll(struct session *s, int timeout_ms)
 
 void session_read_losses(struct session *s)
 {
-	int fd = bpf_map__fd(s->tskel->maps.drops);
+	int fd = s->map_fd[MAP_DROPS];
 
 	for (__u32 i = 0; i < SLT_DROP_KERNEL_MAX; i++) {
 		__u64 v = 0;
@@ -422,6 +456,11 @@ void session_close(struct session *s)
 	s->rb = NULL;
 	target_bpf__destroy(s->tskel);
 	s->tskel = NULL;
+	for (int i = 0; i < NSHARED; i++) {
+		if (s->map_fd[i] >= 0)
+			close(s->map_fd[i]);
+		s->map_fd[i] = -1;
+	}
 	if (s->cgroup_fd >= 0)
 		close(s->cgroup_fd);
 	s->cgroup_fd = -1;

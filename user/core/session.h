@@ -51,7 +51,8 @@ struct session {
 	uint32_t pids[SLT_MAX_PIDLIST];
 	uint64_t comm[SLT_COMM_LEN / 8];
 
-	struct target_bpf *tskel;
+	struct target_bpf *tskel;	/* only to follow -- CMD's children */
+	int map_fd[4];			/* the shared maps (session.c) */
 	struct ring_buffer *rb;
 	int cgroup_fd;
 	pid_t cmd_pid;			/* started, waiting on cmd_gate */
