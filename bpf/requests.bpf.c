@@ -495,15 +495,15 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	if (!relevant(id))
 		return 0;
-	return on_sys_enter(id, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-			    BPF_CORE_READ(regs, dx));
+	/* regs is a trusted BTF pointer here: plain loads, no helper call */
+	return on_sys_enter(id, regs->di, regs->si, regs->dx);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* the number first: a task-storage lookup costs more */
-	if (!relevant(BPF_CORE_READ(regs, orig_ax)))
+	if (!relevant(regs->orig_ax))
 		return 0;
 	return on_sys_exit(ret);
 }
