@@ -5,10 +5,12 @@
 
 extern const struct probe_ops syscalls_probe;
 extern const struct probe_ops requests_probe;
+extern const struct probe_ops tcp_probe;
 
 const struct probe_ops *const slt_probes[] = {
 	&syscalls_probe,
 	&requests_probe,
+	&tcp_probe,
 	NULL,
 };
 

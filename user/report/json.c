@@ -93,8 +93,11 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	errs = json_object_new_object();
 	for (int i = 0; i < s->ncounters; i++)
 		add_u64(errs, s->counters[i].name, s->counters[i].value);
-	/* syscalls break errors down by errno; requests by status and failure */
-	json_object_object_add(o, strcmp(s->family, "syscall") ? "status" : "error_breakdown",
+	/* syscalls break errors down by errno; requests by status and failure;
+	 * tcp series carry counts (bytes, retransmits, limits) */
+	json_object_object_add(o, !strcmp(s->family, "syscall") ? "error_breakdown"
+				  : !strcmp(s->family, "tcp")	 ? "counts"
+								 : "status",
 			       errs);
 	if (strcmp(s->family, "syscall"))
 		add_u64(o, "failed", s->failed);

@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * TCP family: the target's connections, from the TCP and socket
+ * tracepoints. What it measures, per connection: connect latency (SYN sent
+ * to ESTABLISHED) and why a connect failed (sk_err: refused, timed out,
+ * unreachable); for accepted connections, the time they waited in the
+ * accept queue and the queue's length against its backlog; smoothed-RTT
+ * samples; retransmitted segments by state; resets sent and received;
+ * lifetime, bytes in and out, and, at close, the kernel's own send-time
+ * accounting (tcp_sock chrono_stat: busy, rwnd-limited, sndbuf-limited), from
+ * which userspace names what limited the connection's sending.
+ *
+ * Which connections: a connect() by a targeted task (CLOSE -> SYN_SENT runs
+ * in its context), a child of a listening port of the target (LISTEN in the
+ * target's context registers the port, in its net namespace), and sockets
+ * the target held before the run (an iter/task_file pass at attach). After
+ * that, softirq-context events find the connection by its struct sock
+ * address in tcp_socks. A connection is reported when it reaches CLOSE and
+ * its entry deleted when the socket is destroyed (an abortive close sends
+ * its reset in between), so the map holds existing sockets only.
+ *
+ * Hooks (all tp_btf): sock/inet_sock_set_state, tcp/tcp_probe,
+ * tcp/tcp_retransmit_skb, tcp/tcp_retransmit_synack, tcp/tcp_send_reset,
+ * tcp/tcp_receive_reset, tcp/tcp_destroy_sock, sock/sock_exceed_buf_limit,
+ * sock/sock_rcvqueue_full, raw_syscalls/sys_exit (accept and accept4 only),
+ * and two iter/task_file programs run by userspace (seed at the start,
+ * flush at the end).
+ * Cost: every syscall exit on the host: a compare of the syscall number;
+ * every received segment on the host (tcp_probe) and every state change:
+ * one hash lookup (for the target's connections, and a jiffies compare); the
+ * target's connections: one record at connect/accept, one at close, and an
+ * RTT sample at most every targ_rtt_sample_ns (rounded up to jiffies).
+ * Socket fields are loaded directly through a bpf_rdonly_cast() view, not
+ * one bpf_probe_read_kernel() call each.
+ * Needs: BTF, tp_btf, ring buffer, the bpf_rdonly_cast kfunc (6.2+);
+ * task_file iterators for connections older than the run; CONFIG_HZ from
+ * kconfig for rates. Syscall numbers are x86_64's.
+ */
+#include "common.bpf.h"
+#include "slatrace/tcp.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SLT_NR_ACCEPT  43
+#define SLT_NR_ACCEPT4 288
+
+#define SLT_AF_INET	 2
+#define SLT_AF_INET6	 10
+#define SLT_IPPROTO_TCP	 6
+#define SLT_SOCK_STREAM	 1
+#define SLT_ECONNABORTED 103
+
+/* include/net/tcp_states.h */
+#define SLT_TCP_ESTABLISHED 1
+#define SLT_TCP_SYN_SENT    2
+#define SLT_TCP_SYN_RECV    3
+#define SLT_TCP_FIN_WAIT1   4
+#define SLT_TCP_FIN_WAIT2   5
+#define SLT_TCP_CLOSE	    7
+#define SLT_TCP_CLOSE_WAIT  8
+#define SLT_TCP_LAST_ACK    9
+#define SLT_TCP_LISTEN	    10
+#define SLT_TCP_CLOSING	    11
+
+#define ROLE_CLIENT   0
+#define ROLE_SERVER   1
+#define ROLE_LISTENER 2
+#define ROLE_UNKNOWN  3 /* seeded: a server if its port turns out to be listened on */
+
+/* conn flags of our own, above the record's SLT_TCP_F_* */
+#define CF_FIN_SENT (1u << 16) /* we passed FIN_WAIT1 or LAST_ACK: our FIN is queued */
+#define CF_FIN_IN0  (1u << 17) /* the peer's FIN was in the baseline already */
+#define CF_FIN_OUT0 (1u << 18) /* our acked FIN was in the baseline already */
+/* reported at CLOSE, kept until the socket is destroyed: an abortive close
+ * sends its reset after the state change (tcp_disconnect, __tcp_close) */
+#define CF_CLOSED      (1u << 19)
+#define CF_RECORD_MASK 0xffffu
+
+const volatile __u64 targ_rtt_sample_ns = 10000000;
+
+extern unsigned int CONFIG_HZ __kconfig __weak;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+struct conn {
+	__u64 start_ns;	  /* connect(): the SYN; others: when tracking began */
+	__u64 est_ns;	  /* ESTABLISHED, or the start of the run (0: not yet) */
+	__u64 rtt_next_j; /* next RTT sample due, in jiffies (cheaper than a clock read) */
+	__u64 bytes_in0;  /* baselines at est_ns: the run's share only */
+	__u64 bytes_out0;
+	__u32 est_j;
+	__u32 chrono0[SLT_TCP_CHRONO_MAX];
+	__u32 retrans[SLT_TCP_RS_MAX];
+	__u32 retrans_seen; /* tcp_sock total_retrans already attributed */
+	__u32 rs_bucket;    /* state of the last retransmit, for the next delta */
+	__u32 rst_sent;
+	__u32 rst_recv;
+	__u32 buf_limit;
+	__u32 rcvq_full;
+	__u32 tgid;
+	__u32 flags;
+	__u32 role;
+	/* who the peer is, kept: the kernel clears the local port
+	 * (inet_put_port) before the CLOSE tracepoint runs */
+	__u16 family;
+	__u16 rport;
+	struct slt_tcp_port_key pk;
+	__u8 raddr[16];
+	char comm[SLT_COMM_LEN];
+};
+
+/* preallocated: a delete is a free-list push, half the cost of a free */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLT_TCP_MAX_SOCKS);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct conn);
+} tcp_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLT_TCP_MAX_PORTS);
+	__type(key, struct slt_tcp_port_key);
+	__type(value, struct slt_tcp_port);
+} tcp_ports SEC(".maps");
+
+/* processes the seed/flush iterators look at (not used for "all") */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLT_TCP_MAX_SEED_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} seed_pids SEC(".maps");
+
+/* A read-only view of a socket the verifier lets us load from directly,
+ * whatever the pointer's origin (a tracepoint argument, or a value read out
+ * of a file table). The struct sock is the tcp_sock's first member. */
+static __always_inline const struct tcp_sock *tcp_view(const void *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+#define SK(tp, f)  ((tp)->inet_conn.icsk_inet.sk.f)
+#define SKC(tp, f) ((tp)->inet_conn.icsk_inet.sk.__sk_common.f)
+
+static __always_inline __u32 jiffies32(void)
+{
+	return (__u32)bpf_jiffies64();
+}
+
+/* targ_rtt_sample_ns in jiffies, rounded up (3 when CONFIG_HZ is unknown) */
+static __always_inline __u64 rtt_interval_j(void)
+{
+	__u64 hz = CONFIG_HZ, j;
+
+	if (!hz)
+		return 3;
+	j = (targ_rtt_sample_ns * hz + 999999999) / 1000000000;
+	return j ? j : 1;
+}
+
+static __always_inline int is_tcp(const struct tcp_sock *tp)
+{
+	__u16 family = SKC(tp, skc_family);
+
+	if (family != SLT_AF_INET && family != SLT_AF_INET6)
+		return 0;
+	return SK(tp, sk_protocol) == SLT_IPPROTO_TCP && SK(tp, sk_type) == SLT_SOCK_STREAM;
+}
+
+static __always_inline void port_key_of(const struct tcp_sock *tp, struct slt_tcp_port_key *k)
+{
+	k->netns = SKC(tp, skc_net.net)->ns.inum;
+	k->port = SKC(tp, skc_num);
+	k->__pad = 0;
+}
+
+/* bytes_received and bytes_acked count the FIN's sequence number too
+ * (tcp_rcv_nxt_update, tcp_snd_una_update): is there one in them? */
+static __always_inline int fin_in(const struct tcp_sock *tp)
+{
+	unsigned long flags = SKC(tp, skc_flags);
+
+	return (flags >> bpf_core_enum_value(enum sock_flags, SOCK_DONE)) & 1;
+}
+
+static __always_inline int fin_out(const struct tcp_sock *tp, __u32 cflags)
+{
+	__u32 state = SKC(tp, skc_state);
+
+	if (!(cflags & CF_FIN_SENT) && state != SLT_TCP_FIN_WAIT1 && state != SLT_TCP_FIN_WAIT2 &&
+	    state != SLT_TCP_CLOSING && state != SLT_TCP_LAST_ACK)
+		return 0;
+	return tp->snd_una == tp->write_seq;
+}
+
+/* send-time accounting now, in jiffies, the running period included (as
+ * tcp_get_info_chrono_stats() computes it) */
+static __always_inline void chrono_now(const struct tcp_sock *tp, __u32 now_j,
+				       __u32 out[SLT_TCP_CHRONO_MAX])
+{
+	__u32 type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
+	__u32 start = tp->chrono_start;
+
+	out[0] = tp->chrono_stat[0];
+	out[1] = tp->chrono_stat[1];
+	out[2] = tp->chrono_stat[2];
+	if (type == 1)
+		out[0] += now_j - start;
+	else if (type == 2)
+		out[1] += now_j - start;
+	else if (type == 3)
+		out[2] += now_j - start;
+}
+
+static __always_inline __u32 rs_bucket_of(__u32 state)
+{
+	switch (state) {
+	case SLT_TCP_SYN_SENT:
+		return SLT_TCP_RS_SYN;
+	case SLT_TCP_ESTABLISHED:
+		return SLT_TCP_RS_EST;
+	case SLT_TCP_FIN_WAIT1:
+	case SLT_TCP_CLOSE_WAIT:
+	case SLT_TCP_LAST_ACK:
+	case SLT_TCP_CLOSING:
+		return SLT_TCP_RS_CLOSING;
+	}
+	return SLT_TCP_RS_OTHER;
+}
+
+/* The kernel adds a retransmit to total_retrans after the tracepoint, and
+ * counts segments, not skbs: attribute what it added since the last look to
+ * the state that retransmit was sent in. */
+static __always_inline void retrans_settle(const struct tcp_sock *tp, struct conn *c)
+{
+	__u32 t = tp->total_retrans;
+	__u32 b = c->rs_bucket;
+
+	if (b < SLT_TCP_RS_MAX)
+		c->retrans[b] += t - c->retrans_seen;
+	c->retrans_seen = t;
+}
+
+/* the connection's baselines, taken when it becomes ours to measure */
+static __always_inline void conn_mark_established(const struct tcp_sock *tp, struct conn *c,
+						  __u64 now)
+{
+	__u32 now_j = jiffies32();
+
+	c->est_ns = now;
+	c->est_j = now_j;
+	c->rtt_next_j = bpf_jiffies64() + rtt_interval_j();
+	c->bytes_in0 = tp->bytes_received;
+	c->bytes_out0 = tp->bytes_acked;
+	chrono_now(tp, now_j, c->chrono0);
+	c->flags |= SLT_TCP_F_ESTABLISHED;
+	if (fin_in(tp))
+		c->flags |= CF_FIN_IN0;
+	if (fin_out(tp, c->flags))
+		c->flags |= CF_FIN_OUT0;
+	if (!c->pk.port) /* a connect()'s port is picked after SYN_SENT */
+		port_key_of(tp, &c->pk);
+}
+
+static __always_inline struct conn *conn_new(const struct tcp_sock *tp, __u64 key, struct conn *c,
+					     __u64 flags)
+{
+	long err;
+
+	c->retrans_seen = tp->total_retrans;
+	port_key_of(tp, &c->pk);
+	c->family = SKC(tp, skc_family);
+	c->rport = __builtin_bswap16(SKC(tp, skc_dport));
+	if (c->family == SLT_AF_INET6)
+		__builtin_memcpy(c->raddr, SKC(tp, skc_v6_daddr.in6_u.u6_addr8), 16);
+	else
+		*(__u32 *)c->raddr = SKC(tp, skc_daddr);
+	err = bpf_map_update_elem(&tcp_socks, &key, c, flags);
+	if (err) {
+		if (err != -17 /* EEXIST */)
+			slt_drop(SLT_DROP_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tcp_socks, &key);
+}
+
+static __always_inline struct slt_tcp_event *event_new(const struct conn *c, __u32 what)
+{
+	struct slt_tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 flags = c->flags & CF_RECORD_MASK;
+
+	if (!e) {
+		slt_drop(SLT_DROP_RINGBUF);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.kind = SLT_EV_TCP;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->what = what;
+	e->tgid = c->tgid;
+	e->hz = CONFIG_HZ;
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	e->family = c->family;
+	e->lport = c->pk.port;
+	e->rport = c->rport;
+	__builtin_memcpy(e->raddr, c->raddr, sizeof(e->raddr));
+	if (c->role == ROLE_SERVER)
+		flags |= SLT_TCP_F_SERVER;
+	else if (c->role == ROLE_UNKNOWN && bpf_map_lookup_elem(&tcp_ports, &c->pk))
+		flags |= SLT_TCP_F_SERVER;
+	e->flags = flags;
+	return e;
+}
+
+/* the connection's record at close (or at the end of the run) */
+static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, __u32 extra)
+{
+	struct slt_tcp_event *e;
+	__u32 now_j, cur[SLT_TCP_CHRONO_MAX];
+
+	retrans_settle(tp, c);
+	e = event_new(c, SLT_TCP_REC_CLOSE);
+	if (!e)
+		return;
+	e->flags |= extra;
+	if (c->est_ns) {
+		now_j = jiffies32();
+		e->lat_ns = e->hdr.ts_ns - c->est_ns;
+		e->life_j = now_j - c->est_j;
+		e->bytes_in = tp->bytes_received - c->bytes_in0;
+		e->bytes_out = tp->bytes_acked - c->bytes_out0;
+		if (fin_in(tp) && !(c->flags & CF_FIN_IN0) && e->bytes_in)
+			e->bytes_in--;
+		if (fin_out(tp, c->flags) && !(c->flags & CF_FIN_OUT0) && e->bytes_out)
+			e->bytes_out--;
+		chrono_now(tp, now_j, cur);
+		for (int i = 0; i < SLT_TCP_CHRONO_MAX; i++)
+			e->chrono_j[i] = cur[i] - c->chrono0[i];
+	}
+	for (int i = 0; i < SLT_TCP_RS_MAX; i++)
+		e->retrans[i] = c->retrans[i];
+	e->srtt_us = tp->srtt_us >> 3;
+	e->rst_sent = c->rst_sent;
+	e->rst_recv = c->rst_recv;
+	e->buf_limit = c->buf_limit;
+	e->rcvq_full = c->rcvq_full;
+	bpf_ringbuf_submit(e, slt_rb_flags());
+}
+
+static __always_inline void emit_connect(const struct tcp_sock *tp, struct conn *c, __u64 now,
+					 __u32 err)
+{
+	struct slt_tcp_event *e;
+
+	retrans_settle(tp, c);
+	e = event_new(c, SLT_TCP_REC_CONNECT);
+	if (!e)
+		return;
+	e->lat_ns = now - c->start_ns;
+	e->err = err;
+	for (int i = 0; i < SLT_TCP_RS_MAX; i++)
+		e->retrans[i] = c->retrans[i];
+	bpf_ringbuf_submit(e, slt_rb_flags());
+}
+
+static __always_inline void conn_forget(__u64 key, struct conn *c)
+{
+	if (c->role == ROLE_LISTENER) {
+		struct slt_tcp_port *p = bpf_map_lookup_elem(&tcp_ports, &c->pk);
+
+		if (p && p->nsocks)
+			__sync_fetch_and_add(&p->nsocks, -1);
+	}
+	bpf_map_delete_elem(&tcp_socks, &key);
+}
+
+/* A listening socket of the target: its port's children become ours. */
+static __always_inline void listener_add(const struct tcp_sock *tp, __u64 key, __u32 tgid,
+					 const char *comm)
+{
+	struct slt_tcp_port *p, np = {};
+	struct conn c = {};
+
+	c.role = ROLE_LISTENER;
+	c.tgid = tgid;
+	__builtin_memcpy(c.comm, comm, SLT_COMM_LEN);
+	if (!conn_new(tp, key, &c, BPF_NOEXIST))
+		return;
+	p = bpf_map_lookup_elem(&tcp_ports, &c.pk);
+	if (p) {
+		__sync_fetch_and_add(&p->nsocks, 1);
+		p->tgid = tgid;
+		__builtin_memcpy(p->comm, comm, SLT_COMM_LEN);
+		return;
+	}
+	np.nsocks = 1;
+	np.tgid = tgid;
+	__builtin_memcpy(np.comm, comm, SLT_COMM_LEN);
+	if (bpf_map_update_elem(&tcp_ports, &c.pk, &np, BPF_NOEXIST)) {
+		p = bpf_map_lookup_elem(&tcp_ports, &c.pk);
+		if (p)
+			__sync_fetch_and_add(&p->nsocks, 1);
+		else
+			slt_drop(SLT_DROP_MAP_FULL);
+	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk, now;
+	const struct tcp_sock *tp;
+	struct slt_tcp_port_key k;
+	struct slt_tcp_port *p;
+	struct conn *c, nc = {};
+	char comm[SLT_COMM_LEN];
+
+	c = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (c && (c->flags & CF_CLOSED)) {
+		/* reported already; a connect() again on the same socket is a
+		 * new connection */
+		if (newstate == SLT_TCP_CLOSE)
+			return 0;
+		bpf_map_delete_elem(&tcp_socks, &key);
+		c = NULL;
+	}
+	if (c) {
+		if (c->role == ROLE_LISTENER) {
+			if (newstate == SLT_TCP_CLOSE)
+				conn_forget(key, c);
+			return 0;
+		}
+		if (newstate == SLT_TCP_FIN_WAIT1 || newstate == SLT_TCP_LAST_ACK)
+			c->flags |= CF_FIN_SENT;
+		if (newstate != SLT_TCP_ESTABLISHED && newstate != SLT_TCP_CLOSE)
+			return 0;
+		tp = tcp_view(sk);
+		now = bpf_ktime_get_ns();
+		if (newstate == SLT_TCP_ESTABLISHED) {
+			if (c->est_ns)
+				return 0;
+			conn_mark_established(tp, c, now);
+			if (c->role == ROLE_CLIENT && c->start_ns)
+				emit_connect(tp, c, now, 0);
+			return 0;
+		}
+		if (c->est_ns) {
+			emit_close(tp, c, 0);
+		} else if (c->role == ROLE_CLIENT) {
+			/* a connect that never got through: tcp_done_with_error()
+			 * stored why in sk_err before the state change */
+			__u32 err = SK(tp, sk_err);
+
+			emit_connect(tp, c, now, err ? err : SLT_ECONNABORTED);
+		}
+		c->flags |= CF_CLOSED;
+		return 0;
+	}
+
+	switch (newstate) {
+	case SLT_TCP_SYN_SENT:
+		/* connect(): the caller's context */
+		if (oldstate != SLT_TCP_CLOSE || !slt_target_match())
+			return 0;
+		tp = tcp_view(sk);
+		if (!is_tcp(tp))
+			return 0;
+		nc.role = ROLE_CLIENT;
+		nc.start_ns = bpf_ktime_get_ns();
+		nc.tgid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(nc.comm, sizeof(nc.comm));
+		conn_new(tp, key, &nc, BPF_ANY);
+		return 0;
+	case SLT_TCP_ESTABLISHED:
+		/* a child of a listener: softirq, found by its port */
+		if (oldstate != SLT_TCP_SYN_RECV)
+			return 0;
+		tp = tcp_view(sk);
+		port_key_of(tp, &k);
+		p = bpf_map_lookup_elem(&tcp_ports, &k);
+		if (!p || !p->nsocks)
+			return 0;
+		nc.role = ROLE_SERVER;
+		nc.tgid = p->tgid;
+		__builtin_memcpy(nc.comm, p->comm, SLT_COMM_LEN);
+		now = bpf_ktime_get_ns();
+		nc.start_ns = now;
+		c = conn_new(tp, key, &nc, BPF_NOEXIST);
+		if (c)
+			conn_mark_established(tp, c, now);
+		return 0;
+	case SLT_TCP_LISTEN:
+		/* listen(): the caller's context */
+		if (!slt_target_match())
+			return 0;
+		tp = tcp_view(sk);
+		if (!is_tcp(tp))
+			return 0;
+		bpf_get_current_comm(comm, sizeof(comm));
+		listener_add(tp, key, bpf_get_current_pid_tgid() >> 32, comm);
+		return 0;
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(handle_tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)sk, now;
+	struct slt_tcp_event *e;
+	struct conn *c;
+
+	c = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (!c || !c->est_ns)
+		return 0;
+	now = bpf_jiffies64();
+	if (now < c->rtt_next_j)
+		return 0;
+	c->rtt_next_j = now + rtt_interval_j();
+	e = event_new(c, SLT_TCP_REC_RTT);
+	if (!e)
+		return 0;
+	e->srtt_us = tcp_view(sk)->srtt_us >> 3;
+	e->lat_ns = (__u64)e->srtt_us * 1000;
+	bpf_ringbuf_submit(e, slt_rb_flags());
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
+	const struct tcp_sock *tp;
+
+	if (!c)
+		return 0;
+	tp = tcp_view(sk);
+	retrans_settle(tp, c);
+	c->rs_bucket = rs_bucket_of(SKC(tp, skc_state));
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(handle_retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct slt_tcp_port_key k;
+	struct slt_tcp_port *p;
+
+	port_key_of(tcp_view(sk), &k);
+	p = bpf_map_lookup_elem(&tcp_ports, &k);
+	if (p)
+		__sync_fetch_and_add(&p->synack_retrans, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u64 key = (__u64)sk;
+	struct slt_tcp_event *e;
+	struct conn *c;
+
+	if (!sk)
+		return 0;
+	c = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (!c)
+		return 0;
+	if (!(c->flags & CF_CLOSED)) {
+		c->rst_sent++;
+		return 0;
+	}
+	/* the abortive close of a connection reported a moment ago */
+	e = event_new(c, SLT_TCP_REC_RESET);
+	if (!e)
+		return 0;
+	e->rst_sent = 1;
+	bpf_ringbuf_submit(e, slt_rb_flags());
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
+
+	if (c)
+		c->rst_recv++;
+	return 0;
+}
+
+SEC("tp_btf/sock_exceed_buf_limit")
+int BPF_PROG(handle_exceed_buf_limit, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
+
+	if (c)
+		c->buf_limit++;
+	return 0;
+}
+
+SEC("tp_btf/sock_rcvqueue_full")
+int BPF_PROG(handle_rcvqueue_full, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
+
+	if (c)
+		c->rcvq_full++;
+	return 0;
+}
+
+/* the end of every tracked socket: the entry goes (and a connection that
+ * somehow skipped CLOSE is reported) */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(handle_destroy_sock, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
+
+	if (!c)
+		return 0;
+	if (c->role != ROLE_LISTENER && c->est_ns && !(c->flags & CF_CLOSED))
+		emit_close(tcp_view(sk), c, 0);
+	conn_forget(key, c);
+	return 0;
+}
+
+/* the socket behind a file, or NULL */
+static __always_inline const struct tcp_sock *file_sock(const struct file *f)
+{
+	const struct socket *sock;
+
+	if (!f)
+		return NULL;
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	if ((f->f_inode->i_mode & 0170000) != 0140000 /* S_IFSOCK */)
+		return NULL;
+	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	return sock->sk ? tcp_view(sock->sk) : NULL;
+}
+
+/* the current task's socket at fd (the fd array is indexed: one probe read) */
+static __always_inline const struct tcp_sock *fd_sock(__u32 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]))
+		return NULL;
+	return file_sock(f);
+}
+
+/* accept()/accept4() by the target: the wait in the accept queue ends */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	const struct tcp_sock *child, *listener;
+	struct slt_tcp_event *e;
+	struct conn *c, nc = {};
+	__u64 key, lkey, now;
+	long nr;
+
+	if (ret < 0)
+		return 0;
+	nr = regs->orig_ax;
+	if (nr != SLT_NR_ACCEPT && nr != SLT_NR_ACCEPT4)
+		return 0;
+	if (!slt_target_match())
+		return 0;
+	child = fd_sock((__u32)ret);
+	if (!child)
+		return 0;
+	now = bpf_ktime_get_ns();
+	key = (__u64)child;
+	c = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (!c) {
+		/* its handshake finished before we knew the port (or on
+		 * another CPU a moment ago): track it from here */
+		if (!is_tcp(child))
+			return 0;
+		nc.role = ROLE_SERVER;
+		nc.start_ns = now;
+		nc.flags = SLT_TCP_F_WAIT_UNKNOWN;
+		c = conn_new(child, key, &nc, BPF_NOEXIST);
+		if (!c)
+			return 0;
+		conn_mark_established(child, c, now);
+	}
+	if (c->role != ROLE_SERVER || (c->flags & (SLT_TCP_F_ACCEPTED | CF_CLOSED)))
+		return 0;
+	c->flags |= SLT_TCP_F_ACCEPTED;
+	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	listener = fd_sock((__u32)regs->di);
+	if (listener) {
+		/* a listener the target did not open itself (inherited, passed):
+		 * its next children are timed from their handshake */
+		lkey = (__u64)listener;
+		if (!bpf_map_lookup_elem(&tcp_socks, &lkey))
+			listener_add(listener, lkey, c->tgid, c->comm);
+	}
+	e = event_new(c, SLT_TCP_REC_ACCEPT);
+	if (!e)
+		return 0;
+	e->lat_ns = now > c->est_ns ? now - c->est_ns : 0;
+	if (listener) {
+		e->queue_len = SK(listener, sk_ack_backlog) + 1;
+		e->backlog = SK(listener, sk_max_ack_backlog);
+	}
+	bpf_ringbuf_submit(e, slt_rb_flags());
+	return 0;
+}
+
+static __always_inline int seed_match(__u32 tgid)
+{
+	if (targ_mode == SLT_TARGET_ALL)
+		return tgid != targ_self_tgid;
+	return bpf_map_lookup_elem(&seed_pids, &tgid) != NULL;
+}
+
+/* Run once at attach: the target's listeners and connections from before
+ * the run. Their figures start now: lifetime, bytes and send times are
+ * measured from here (SLT_TCP_F_PREEXISTING). */
+SEC("iter/task_file")
+int seed_socks(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct tcp_sock *tp;
+	struct conn nc = {}, *c;
+	__u32 tgid, state;
+	__u64 key;
+
+	if (!task || !ctx->file)
+		return 0;
+	tgid = task->tgid;
+	if (!seed_match(tgid))
+		return 0;
+	tp = file_sock(ctx->file);
+	if (!tp || !is_tcp(tp))
+		return 0;
+	key = (__u64)tp;
+	state = SKC(tp, skc_state);
+	if (state == SLT_TCP_LISTEN) {
+		listener_add(tp, key, tgid, task->comm);
+		return 0;
+	}
+	if (state == SLT_TCP_CLOSE || state == SLT_TCP_SYN_RECV)
+		return 0;
+	nc.role = ROLE_UNKNOWN;
+	nc.tgid = tgid;
+	nc.flags = SLT_TCP_F_PREEXISTING;
+	__builtin_memcpy(nc.comm, task->comm, SLT_COMM_LEN);
+	nc.start_ns = bpf_ktime_get_ns();
+	c = conn_new(tp, key, &nc, BPF_NOEXIST);
+	if (c && state != SLT_TCP_SYN_SENT)
+		conn_mark_established(tp, c, nc.start_ns);
+	return 0;
+}
+
+/* Run once at the end, after the tracepoints are detached: a record for
+ * every connection the target still holds. */
+SEC("iter/task_file")
+int flush_socks(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct tcp_sock *tp;
+	struct conn *c;
+	__u64 key;
+
+	if (!task || !ctx->file)
+		return 0;
+	if (!seed_match(task->tgid))
+		return 0;
+	tp = file_sock(ctx->file);
+	if (!tp)
+		return 0;
+	key = (__u64)tp;
+	c = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (!c || c->role == ROLE_LISTENER)
+		return 0;
+	if (c->est_ns && !(c->flags & CF_CLOSED))
+		emit_close(tp, c, SLT_TCP_F_OPEN_AT_END);
+	bpf_map_delete_elem(&tcp_socks, &key);
+	return 0;
+}

@@ -1,0 +1,654 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of the tcp family: two hosts made of network namespaces
+# joined by a veth pair (10.77.0.1 and .2, fd77::1 and ::2, only inside the
+# namespaces this file creates), a tbf shaper and a tc BPF classifier of our
+# own for bandwidth and loss, and tcpload, which counts and times for itself.
+# Every figure slatrace gives is held against an independent one: the shaper's
+# configured rate, the classifier's own drop count, `ss -ti`, the kernel's
+# netstat counters, and the workload's own counts. Needs root, ip, tc, ss,
+# clang and bpftool; everything is removed on exit.
+. "$(dirname "$0")/lib.sh"
+
+TCPLOAD=$ROOT/$BUILD/tests/tcpload
+CLASSIFIER_SRC=$ROOT/tests/e2e/drop_every_nth.bpf.c
+NSA=slt-tcp-$$-a
+NSB=slt-tcp-$$-b
+VA=sltt$$a
+VB=sltt$$b
+A4=10.77.0.1
+B4=10.77.0.2
+B6=fd77::2
+
+# Every process started in the background goes into _bg, so a failing test
+# (or the end of the file) can kill what it left behind, by PID.
+_bg=()
+trap 'kill_bg; net_down; rm -rf "$TMP"' EXIT
+
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID SECONDS: wait at most SECONDS, SIGKILL after; returns its status
+reap() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+kill_bg() {
+	local p
+	for p in "${_bg[@]}"; do
+		alive "$p" && kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_bg=()
+}
+
+bail() {
+	kill_bg
+	net_down
+	fail "$*"
+}
+
+# net_up [TBF-RATE [TBF-LATENCY]]: two fresh hosts; the A->B direction
+# shaped by tbf when a rate is given. MTU 9000, so headers are under 1% of
+# the bytes on the wire.
+net_up() {
+	net_down
+	ip netns add "$NSA" && ip netns add "$NSB" &&
+		ip link add "$VA" type veth peer name "$VB" &&
+		ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
+		ip -n "$NSA" addr add "$A4/24" dev "$VA" &&
+		ip -n "$NSB" addr add "$B4/24" dev "$VB" &&
+		ip -n "$NSA" addr add fd77::1/64 dev "$VA" nodad &&
+		ip -n "$NSB" addr add "$B6/64" dev "$VB" nodad &&
+		ip -n "$NSA" link set "$VA" mtu 9000 up && ip -n "$NSB" link set "$VB" mtu 9000 up &&
+		ip -n "$NSA" link set lo up && ip -n "$NSB" link set lo up || return 1
+	[ -z "${1:-}" ] ||
+		ip netns exec "$NSA" tc qdisc add dev "$VA" root tbf rate "$1" burst 64kb \
+			latency "${2:-50ms}"
+}
+
+net_down() {
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	true
+}
+
+# in_ns NS OUT ARGS...: tcpload ARGS in namespace NS, stdout to OUT; sets BG_PID
+in_ns() {
+	local ns=$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$TCPLOAD" "$@" >"$out" 2>"$out.err" &
+	BG_PID=$!
+	_bg+=("$BG_PID")
+}
+
+# server NS OUT ARGS...: a tcpload server, waited for; sets SRV_PID
+server() {
+	local ns=$1 out=$2
+	shift 2
+	in_ns "$ns" "$out" server "$@"
+	SRV_PID=$BG_PID
+	wait_for "$out" '^listening ' 5
+}
+
+# gated NS OUT ARGS...: a tcpload client held at its gate; sets CL_PID
+gated() {
+	local ns=$1 out=$2
+	shift 2
+	in_ns "$ns" "$out" --gate "$@"
+	CL_PID=$BG_PID
+	wait_for "$out" '^ready ' 5 && [ "$(awk '/^ready /{ print $2 }' "$out")" = "$CL_PID" ]
+}
+
+start_trace() {
+	local out=$1 err=$2
+	shift 2
+	"$SLATRACE" trace --tcp "$@" >"$out" 2>"$err" &
+	TR_PID=$!
+	_bg+=("$TR_PID")
+	wait_for "$err" '^slatrace: tracing' 15
+}
+
+stop_trace() {
+	kill -INT "$TR_PID" 2>/dev/null
+	reap "$TR_PID" 20
+}
+
+# ts FILE METRIC ENDPOINT JQ: a field of the one tcp series of that metric
+# and endpoint ("10.77.0.2:5001", "[fd77::2]:5001" or ":5001")
+ts() {
+	jq -r --arg m "$2" --arg e "$3" "[.series[] | select(.family==\"tcp\" and
+		.labels.metric==\$m and ((.labels.remote // (\":\" + .labels.port))==\$e))] |
+		if length == 1 then .[0] | $4 else \"series-count-\" + (length | tostring) end" "$1"
+}
+
+# tsc FILE METRIC ENDPOINT COUNTER: a count of that series, 0 when absent
+tsc() { ts "$1" "$2" "$3" ".counts.$4 // 0"; }
+
+# run-wide counter
+counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
+
+pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.1f", (v - t) * 100 / t }'; }
+
+# entries in slatrace's tcp_socks map (found through slatrace's own fds)
+map_entries() {
+	local id ids
+	ids=$(grep -h '^map_id:' /proc/"$TR_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u)
+	for id in $ids; do
+		if bpftool map show id "$id" 2>/dev/null | grep -q 'name tcp_socks '; then
+			bpftool map dump id "$id" -j 2>/dev/null | jq length
+			return
+		fi
+	done
+	echo none
+}
+
+need_all() {
+	need_root || return 1
+	local c
+	for c in jq ip tc ss clang bpftool; do
+		command -v "$c" >/dev/null || {
+			skip "needs $c"
+			return 1
+		}
+	done
+	if [ ! -x "$SLATRACE" ] || [ ! -x "$TCPLOAD" ]; then
+		fail "$SLATRACE or $TCPLOAD was not built (make && make $BUILD/tests/tcpload)"
+		return 1
+	fi
+	net_up || {
+		skip "cannot create network namespaces and a veth pair here"
+		return 1
+	}
+}
+
+# classifier NAME EVERY SYN_PORT: build the drop classifier, put it on B's
+# ingress; its counts are read with classifier_count
+classifier() {
+	clang -O2 -g -target bpf -DEVERY="$2" -DSYN_PORT="$3" \
+		-I/usr/include/"$(uname -m)"-linux-gnu -c "$CLASSIFIER_SRC" -o "$TMP/$1.o" ||
+		return 1
+	ip netns exec "$NSB" tc qdisc add dev "$VB" clsact &&
+		ip netns exec "$NSB" tc filter add dev "$VB" ingress bpf da obj "$TMP/$1.o" sec tc
+}
+
+# classifier_count INDEX: 1 packets dropped, 2 segments dropped, 3 SYNs dropped
+classifier_count() {
+	local id
+	id=$(ip netns exec "$NSB" tc filter show dev "$VB" ingress | grep -o 'id [0-9]*' | head -1 |
+		awk '{ print $2 }')
+	id=$(bpftool prog show id "$id" -j 2>/dev/null | jq -r '.map_ids[0]')
+	# a number with BTF, little-endian hex bytes without
+	bpftool map lookup id "$id" key "$1" 0 0 0 -j 2>/dev/null |
+		jq -r '.value | if type == "array" then reverse | map(ltrimstr("0x")) | join("")
+			| "0x" + . else tostring end' | xargs printf '%d\n'
+}
+
+# ---- bandwidth and RTT: one transfer through a 50 Mbit/s tbf, two verdicts ----
+
+BULK_RATE=50000000
+
+bulk_scenario() {
+	local d=$TMP/bulk i
+	[ -e "$d/ran" ] && return "$(cat "$d/ran")"
+	mkdir -p "$d"
+	echo 1 >"$d/ran"
+	net_up 50mbit 100ms || return 1
+	server "$NSB" "$d/sink" "$B4:5001" || return 1
+	local sink=$SRV_PID
+	server "$NSB" "$d/echo" "$B4:5002" --echo || return 1
+	gated "$NSA" "$d/snd" send "$B4:5001" --bytes 40000000 || return 1
+	local snd=$CL_PID
+	gated "$NSA" "$d/rr" rr "$B4:5002" --count 100 --interval-ms 5 || return 1
+	local rr=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$snd,$rr" --json "$d/r.json" || return 1
+	# the unloaded RTT first, then the bulk transfer with ss sampling it
+	kill -USR1 "$rr"
+	reap "$rr" 20
+	kill -USR1 "$snd"
+	# one sampler inside the namespace: ss back to back while it runs
+	ip netns exec "$NSA" bash -c 'for ((i = 0; i < 3000; i++)); do
+		ss -tinH state established dport = :5001; sleep 0.005; done' >"$d/ss.raw" 2>/dev/null &
+	local sampler=$!
+	_bg+=("$sampler")
+	reap "$snd" 60
+	kill "$sampler" 2>/dev/null
+	grep -oP '\brtt:\K[0-9.]+' "$d/ss.raw" >"$d/ss"
+	grep -q '^sent=40000000' "$d/snd" || return 1
+	stop_trace || return 1
+	kill -TERM "$sink"
+	wait_for "$d/sink" '^accepted=' 5
+	kill_bg
+	net_down
+	echo 0 >"$d/ran"
+}
+
+t_tbf_bulk_is_network_limited_at_the_shaped_rate() {
+	need_all || return
+	local d=$TMP/bulk f lim rate rcv share
+	bulk_scenario || { bail "the bulk transfer did not run: $(cat "$d/err" "$d"/*.err 2>/dev/null | head -c 600)"; return; }
+	f=$d/r.json
+	lim=$(tsc "$f" conn "$B4:5001" limited_network)
+	rate=$(tsc "$f" conn "$B4:5001" send_rate_bps)
+	share=$(ts "$f" conn "$B4:5001" '.counts.network_limited_us * 100 / (.counts.network_limited_us + .counts.receiver_limited_us + .counts.sndbuf_limited_us + .counts.application_limited_us) | floor')
+	rcv=$(awk '/^accepted=/{ for (i = 1; i <= NF; i++) if ($i ~ /^rate_bps=/) { sub("rate_bps=", "", $i); print $i } }' "$d/sink")
+	[ "$lim" = 1 ] || { fail "verdict: limited_network=$lim, want the one connection; $(ts "$f" conn "$B4:5001" .counts)"; return; }
+	within "$rate" "$BULK_RATE" 5 0 || { fail "send rate $rate bit/s, tbf rate $BULK_RATE"; return; }
+	pass "network-limited ${share}% of its life; send rate $rate bit/s: $(pct_err "$rate" "$BULK_RATE")% vs tbf 50 Mbit/s, $(pct_err "$rate" "$rcv")% vs the receiver's own $rcv"
+}
+
+t_rtt_rises_behind_the_tbf_queue_and_matches_ss() {
+	need_all || return
+	local d=$TMP/bulk f p50 idle n ssp50
+	bulk_scenario || { bail "the bulk transfer did not run"; return; }
+	f=$d/r.json
+	p50=$(ts "$f" srtt "$B4:5001" .latency_ns.p50)
+	idle=$(ts "$f" srtt "$B4:5002" .latency_ns.p50)
+	n=$(wc -l <"$d/ss")
+	[ "$n" -ge 20 ] || { fail "only $n ss samples"; return; }
+	ssp50=$(sort -g "$d/ss" | awk '{ v[NR] = $1 } END { r = int(NR * 0.5 + 0.999999); print int(v[r] * 1000000) }')
+	[ "$idle" -gt 0 ] && [ "$p50" -gt $((idle * 10)) ] ||
+		{ fail "srtt p50 under load $p50 ns, unloaded $idle ns: no rise"; return; }
+	within "$p50" "$ssp50" 10 0 || { fail "srtt p50 $p50 ns, ss -ti p50 $ssp50 ns ($n samples)"; return; }
+	pass "unloaded p50 ${idle} ns, behind tbf $p50 ns; $(pct_err "$p50" "$ssp50")% vs ss -ti p50 $ssp50 ns ($n samples)"
+}
+
+# ---- what limited sending ----
+
+t_slow_writer_is_application_limited() {
+	need_all || return
+	local d=$TMP/sw f rc
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5003" || { bail "server did not start"; return; }
+	gated "$NSA" "$d/snd" send "$B4:5003" --bytes 400000 --write-size 4000 --write-delay 10 ||
+		{ bail "sender did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$CL_PID"
+	reap "$CL_PID" 30
+	grep -q '^sent=400000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$(tsc "$f" conn "$B4:5003" limited_application)" = 1 ] ||
+		{ fail "verdict: $(ts "$f" conn "$B4:5003" .counts)"; return; }
+	[ "$(tsc "$f" conn "$B4:5003" bytes_out)" = 400000 ] ||
+		{ fail "bytes_out $(tsc "$f" conn "$B4:5003" bytes_out), the writer wrote 400000"; return; }
+	pass "application-limited; bytes out 400000 exactly"
+}
+
+t_slow_reader_is_receiver_limited() {
+	need_all || return
+	local d=$TMP/sr f rc
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5004" --rcvbuf 65536 --read-size 16384 --read-delay 10 ||
+		{ bail "server did not start"; return; }
+	gated "$NSA" "$d/snd" send "$B4:5004" --bytes 3000000 ||
+		{ bail "sender did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$CL_PID"
+	reap "$CL_PID" 60
+	grep -q '^sent=3000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$(tsc "$f" conn "$B4:5004" limited_receiver)" = 1 ] ||
+		{ fail "verdict: $(ts "$f" conn "$B4:5004" .counts)"; return; }
+	pass "receiver-limited ($(ts "$f" conn "$B4:5004" '.counts.receiver_limited_us / 1000 | floor') ms of $(ts "$f" conn "$B4:5004" '.latency_ns.max / 1000000 | floor') ms)"
+}
+
+# ---- loss ----
+
+t_retransmits_match_the_classifiers_drops() {
+	need_all || return
+	local d=$TMP/loss f rc segs pkts rt
+	mkdir -p "$d"
+	net_up 100mbit 20ms || { bail "cannot shape the link"; return; }
+	# one segment per packet, so "every Nth packet" is every Nth segment
+	ip -n "$NSA" link set "$VA" gso_max_segs 1 || { bail "cannot limit GSO on the link"; return; }
+	classifier loss 25 0 || { bail "cannot build or attach the drop classifier"; return; }
+	server "$NSB" "$d/srv" "$B4:5005" || { bail "server did not start"; return; }
+	gated "$NSA" "$d/snd" send "$B4:5005" --bytes 20000000 ||
+		{ bail "sender did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$CL_PID"
+	reap "$CL_PID" 60
+	grep -q '^sent=20000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
+	stop_trace
+	rc=$?
+	segs=$(classifier_count 2)
+	pkts=$(classifier_count 1)
+	kill_bg
+	net_down
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	rt=$(tsc "$f" conn "$B4:5005" retrans)
+	[ -n "$segs" ] && [ "$segs" -gt 20 ] || { fail "the classifier dropped only '$segs' segments"; return; }
+	within "$rt" "$segs" 10 0 || { fail "retransmitted segments $rt, classifier dropped $segs ($pkts packets)"; return; }
+	pass "retransmits $rt, classifier drops $segs segments in $pkts packets: $(pct_err "$rt" "$segs")%"
+}
+
+# ---- connects ----
+
+t_refused_and_successful_connects_are_counted_exactly() {
+	need_all || return
+	local d=$TMP/conn f rc ok ref tok tref
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5006" || { bail "server did not start"; return; }
+	gated "$NSA" "$d/ok" connects "$B4:5006" --count 300 --send 100 ||
+		{ bail "client did not get ready"; return; }
+	local c1=$CL_PID
+	gated "$NSA" "$d/ref" connects "$B4:5007" --count 200 ||
+		{ bail "client did not get ready"; return; }
+	local c2=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$c1,$c2" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$c1" "$c2"
+	reap "$c1" 30
+	reap "$c2" 30
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	tok=$(kv ok "$(cat "$d/ok")")
+	tref=$(kv refused "$(cat "$d/ref")")
+	ok=$(tsc "$f" connect "$B4:5006" established)
+	ref=$(tsc "$f" connect "$B4:5007" refused)
+	[ "$tok" = 300 ] && [ "$tref" = 200 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
+	[ "$ok" = 300 ] || { fail "established $ok, tcpload connected 300"; return; }
+	[ "$ref" = 200 ] || { fail "refused $ref, tcpload was refused 200 times"; return; }
+	[ "$(tsc "$f" connect "$B4:5006" refused)" = 0 ] && [ "$(tsc "$f" connect "$B4:5007" established)" = 0 ] ||
+		{ fail "outcomes crossed: $(ts "$f" connect "$B4:5006" .counts) $(ts "$f" connect "$B4:5007" .counts)"; return; }
+	[ "$(tsc "$f" conn "$B4:5006" bytes_out)" = 30000 ] ||
+		{ fail "bytes_out $(tsc "$f" conn "$B4:5006" bytes_out), tcpload sent 30000"; return; }
+	pass "300 established, 200 refused; connect p50 $(ts "$f" connect "$B4:5006" .latency_ns.p50) ns"
+}
+
+t_connects_to_a_silent_port_time_out() {
+	need_all || return
+	local d=$TMP/tmo f rc n syn p pids=()
+	mkdir -p "$d"
+	classifier syn 1000000 5008 || { bail "cannot build or attach the SYN-dropping classifier"; return; }
+	server "$NSB" "$d/srv" "$B4:5008" || { bail "server did not start"; return; }
+	for i in 1 2 3; do
+		gated "$NSA" "$d/c$i" connects "$B4:5008" --count 1 --syncnt 1 ||
+			{ bail "client did not get ready"; return; }
+		pids+=("$CL_PID")
+	done
+	start_trace "$d/out" "$d/err" -p "$(IFS=,; echo "${pids[*]}")" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "${pids[@]}"
+	for p in "${pids[@]}"; do reap "$p" 20; done
+	stop_trace
+	rc=$?
+	n=$(classifier_count 3)
+	kill_bg
+	net_down
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$(cat "$d"/c? | grep -c 'timedout=1')" = 3 ] || { fail "tcpload: $(cat "$d"/c?)"; return; }
+	[ "$(tsc "$f" connect "$B4:5008" timed_out)" = 3 ] ||
+		{ fail "timed out: $(ts "$f" connect "$B4:5008" .counts), tcpload timed out 3"; return; }
+	syn=$(tsc "$f" connect "$B4:5008" syn_retrans)
+	[ "$syn" = $((n - 3)) ] || { fail "SYN retransmits $syn, classifier dropped $n SYNs for 3 connects"; return; }
+	pass "3 timed out; $syn SYN retransmits, classifier dropped $n SYNs"
+}
+
+t_resets_are_counted_at_both_ends() {
+	need_all || return
+	local d=$TMP/rst f rc sent recv tsrv tcl
+	mkdir -p "$d"
+	gated "$NSB" "$d/srv" server "$B4:5015" --abort || { bail "server did not get ready"; return; }
+	local srv=$CL_PID
+	gated "$NSA" "$d/cl" connects "$B4:5015" --count 50 --parallel 5 --send 100 ||
+		{ bail "client did not get ready"; return; }
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$srv,$cl" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$srv"
+	wait_for "$d/srv" '^listening ' 5 || { bail "server did not listen"; return; }
+	kill -USR1 "$cl"
+	reap "$cl" 30
+	kill -TERM "$srv"
+	wait_for "$d/srv" '^accepted=' 5
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	tsrv=$(kv accepted "$(grep '^accepted=' "$d/srv")")
+	tcl=$(kv reset "$(cat "$d/cl")")
+	sent=$(tsc "$f" conn :5015 resets_sent)
+	recv=$(tsc "$f" conn "$B4:5015" resets_received)
+	[ "$tsrv" = 50 ] && [ "$tcl" = 50 ] || { fail "tcpload: server aborted $tsrv, client saw $tcl resets"; return; }
+	[ "$sent" = 50 ] && [ "$recv" = 50 ] ||
+		{ fail "resets sent $sent (server aborted 50), received $recv (client saw 50)"; return; }
+	pass "50 aborts: 50 resets sent by the server, 50 received by the client, as both counted"
+}
+
+# ---- accept side ----
+
+# accept_run NAME DELAY_MS: 20 stamped connections held while a server that
+# sleeps DELAY_MS before each accept() serves them; result in $TMP/NAME
+accept_run() {
+	local d=$TMP/$1 rc
+	mkdir -p "$d"
+	net_up || return 1
+	gated "$NSB" "$d/srv" server "$B4:5009" --backlog 64 --accept-delay "$2" || return 1
+	local srv=$CL_PID
+	gated "$NSA" "$d/cl" connects "$B4:5009" --count 20 --parallel 20 --stamp || return 1
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$srv" --json "$d/r.json" || return 1
+	kill -USR1 "$srv"
+	wait_for "$d/srv" '^listening ' 5 || return 1
+	kill -USR1 "$cl"
+	reap "$cl" 30
+	grep -q '^ok=20 ' "$d/cl" || return 1
+	stop_trace
+	rc=$?
+	kill -TERM "$srv"
+	reap "$srv" 5
+	kill_bg
+	return $rc
+}
+
+t_accept_wait_grows_when_the_server_sleeps_before_accept() {
+	need_all || return
+	local f0 f1 w0 w1 t1 qmax
+	accept_run acc0 0 || { bail "the prompt server run failed: $(head -c 400 "$TMP/acc0/err")"; return; }
+	accept_run acc1 40 || { bail "the sleepy server run failed: $(head -c 400 "$TMP/acc1/err")"; return; }
+	f0=$TMP/acc0/r.json
+	f1=$TMP/acc1/r.json
+	[ "$(tsc "$f1" accept :5009 accepted)" = 20 ] ||
+		{ fail "accepted $(tsc "$f1" accept :5009 accepted), the server took 20"; return; }
+	w0=$(ts "$f0" accept :5009 .latency_ns.p50)
+	w1=$(ts "$f1" accept :5009 .latency_ns.p50)
+	t1=$(kv wait_p50_ns "$(grep '^accepted=' "$TMP/acc1/srv")")
+	qmax=$(tsc "$f1" accept :5009 queue_len_max)
+	[ "$w1" -gt $((w0 * 10)) ] && [ "$w1" -gt 100000000 ] ||
+		{ fail "accept wait p50 $w0 ns prompt, $w1 ns with 40 ms sleeps: no growth"; return; }
+	within "$w1" "$t1" 5 1000000 ||
+		{ fail "accept wait p50 $w1 ns, the server's own $t1 ns"; return; }
+	[ "$(tsc "$f1" accept :5009 backlog)" = 64 ] && [ "$qmax" -ge 10 ] ||
+		{ fail "queue max $qmax (want >= 10 of the 20), backlog $(tsc "$f1" accept :5009 backlog) (want 64)"; return; }
+	pass "p50 $w0 ns prompt, $w1 ns sleepy ($(pct_err "$w1" "$t1")% vs the server's own); queue max $qmax of backlog 64"
+}
+
+t_listen_overflows_match_the_kernels_netstat() {
+	need_all || return
+	local d=$TMP/ovf f rc before after got want
+	mkdir -p "$d"
+	gated "$NSB" "$d/srv" server "$B4:5010" --backlog 1 --accept-delay 300 ||
+		{ bail "server did not get ready"; return; }
+	local srv=$CL_PID
+	gated "$NSA" "$d/cl" connects "$B4:5010" --count 5 --parallel 5 --stamp ||
+		{ bail "client did not get ready"; return; }
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$srv" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	before=$(ip netns exec "$NSB" awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat)
+	kill -USR1 "$srv"
+	wait_for "$d/srv" '^listening ' 5
+	kill -USR1 "$cl"
+	reap "$cl" 40
+	after=$(ip netns exec "$NSB" awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat)
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	got=$(counter "$f" tcp_listen_overflows)
+	want=$((after - before))
+	[ "$want" -gt 0 ] || { fail "the test made no overflow (netstat $before -> $after)"; return; }
+	[ "$got" = "$want" ] || { fail "listen overflows $got, the namespace's netstat moved by $want"; return; }
+	grep -q "ListenOverflows" "$d/out" || { fail "the text report does not name the source"; return; }
+	pass "$got overflows, as netstat; queue full seen at $(tsc "$f" accept :5010 queue_full) accepts"
+}
+
+# ---- edge cases ----
+
+t_connection_from_before_tracing_counts_the_run_only() {
+	need_all || return
+	local d=$TMP/pre f rc
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5011" || { bail "server did not start"; return; }
+	in_ns "$NSA" "$d/snd" send "$B4:5011" --bytes 3000000 --hold
+	local snd=$BG_PID
+	wait_for "$d/snd" '^connected' 5 || { bail "sender did not connect"; return; }
+	start_trace "$d/out" "$d/err" -p "$snd" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$snd"
+	reap "$snd" 30
+	grep -q '^sent=3000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$(tsc "$f" conn "$B4:5011" preexisting)" = 1 ] && [ "$(tsc "$f" conn "$B4:5011" closed)" = 1 ] ||
+		{ fail "$(ts "$f" conn "$B4:5011" .counts)"; return; }
+	[ "$(tsc "$f" conn "$B4:5011" bytes_out)" = 3000000 ] ||
+		{ fail "bytes_out $(tsc "$f" conn "$B4:5011" bytes_out), sent in the run 3000000"; return; }
+	[ "$(ts "$f" connect "$B4:5011" .count)" = series-count-0 ] ||
+		{ fail "a connect was reported for a connection made before the run"; return; }
+	pass "seen as open before the run; 3000000 bytes out, as sent"
+}
+
+t_ipv6_connections_are_counted() {
+	need_all || return
+	local d=$TMP/v6 f rc
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "[$B6]:5012" || { bail "server did not start: $(cat "$d/srv.err")"; return; }
+	gated "$NSA" "$d/cl" connects "[$B6]:5012" --count 100 --send 1000 ||
+		{ bail "client did not get ready"; return; }
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$cl,$SRV_PID" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$cl"
+	reap "$cl" 30
+	sleep 0.3
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$(tsc "$f" connect "[$B6]:5012" established)" = 100 ] ||
+		{ fail "established $(tsc "$f" connect "[$B6]:5012" established), tcpload: $(cat "$d/cl")"; return; }
+	[ "$(tsc "$f" conn "[$B6]:5012" bytes_out)" = 100000 ] ||
+		{ fail "client bytes_out $(tsc "$f" conn "[$B6]:5012" bytes_out), sent 100000"; return; }
+	[ "$(tsc "$f" accept :5012 accepted)" = 100 ] && [ "$(tsc "$f" conn :5012 bytes_in)" = 100000 ] ||
+		{ fail "server side: $(ts "$f" accept :5012 .counts) $(ts "$f" conn :5012 .counts)"; return; }
+	pass "100 connections over IPv6, both ends; 100000 bytes each way as sent"
+}
+
+t_target_exiting_midrun_leaves_nothing_behind() {
+	need_all || return
+	local d=$TMP/exit f rc est left
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5013" || { bail "server did not start"; return; }
+	# 10 connections the client holds open until the server closes them,
+	# which it does not: the client is killed with them open
+	gated "$NSA" "$d/cl" connects "$B4:5013" --count 10 --parallel 10 --send 100 --hold ||
+		{ bail "client did not get ready"; return; }
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$cl" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$cl"
+	wait_for "$d/cl" '^holding' 5 || { bail "client did not connect: $(cat "$d/cl.err")"; return; }
+	est=$(ip netns exec "$NSA" ss -tnH state established dport = :5013 | wc -l)
+	{
+		kill -KILL "$cl"
+		wait "$cl"
+	} 2>/dev/null
+	sleep 0.5
+	left=$(map_entries)
+	alive "$TR_PID" || { bail "slatrace died with its target"; return; }
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$est" = 10 ] || { fail "ss saw $est established connections, want 10"; return; }
+	[ "$(tsc "$f" connect "$B4:5013" established)" = 10 ] && [ "$(tsc "$f" conn "$B4:5013" closed)" = 10 ] ||
+		{ fail "$(ts "$f" connect "$B4:5013" .counts) $(ts "$f" conn "$B4:5013" .counts)"; return; }
+	[ "$left" = 0 ] || { fail "tcp_socks holds $left entries after the target died"; return; }
+	pass "10 connections closed by the exit, reported; map empty after ($(tsc "$f" conn "$B4:5013" resets_sent) resets sent)"
+}
+
+t_thousands_of_short_connections_leave_no_map_entries() {
+	need_all || return
+	local d=$TMP/many f rc base mid left n=5000
+	mkdir -p "$d"
+	gated "$NSB" "$d/srv" server "$B4:5014" || { bail "server did not get ready"; return; }
+	local srv=$CL_PID
+	gated "$NSA" "$d/cl" connects "$B4:5014" --count "$n" --send 100 ||
+		{ bail "client did not get ready"; return; }
+	local cl=$CL_PID
+	start_trace "$d/out" "$d/err" -p "$srv,$cl" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	base=$(map_entries)
+	kill -USR1 "$srv"
+	wait_for "$d/srv" '^listening ' 5 || { bail "server did not listen"; return; }
+	mid=$(map_entries)
+	kill -USR1 "$cl"
+	reap "$cl" 60
+	grep -q "^ok=$n " "$d/cl" || { bail "client failed: $(cat "$d/cl")"; return; }
+	sleep 0.5
+	left=$(map_entries)
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	[ "$base" = 0 ] && [ "$mid" = 1 ] && [ "$left" = 1 ] ||
+		{ fail "tcp_socks entries: $base before, $mid with the listener, $left after $n connections (want 0, 1, 1)"; return; }
+	[ "$(tsc "$f" connect "$B4:5014" established)" = "$n" ] &&
+		[ "$(tsc "$f" accept :5014 accepted)" = "$n" ] &&
+		[ "$(tsc "$f" conn :5014 closed)" = "$n" ] && [ "$(tsc "$f" conn "$B4:5014" closed)" = "$n" ] ||
+		{ fail "$(ts "$f" connect "$B4:5014" .counts) $(ts "$f" accept :5014 .counts)"; return; }
+	[ "$(jq -r '.lost.total' "$f")" = 0 ] || { fail "lost: $(jq -c .lost "$f")"; return; }
+	pass "$n connections both ends, each counted once; map back to the listener alone"
+}
+
+# TCP_ONLY=word runs the tests whose names contain it
+if [ -n "${TCP_ONLY:-}" ]; then
+	for _f in $(declare -F | awk '{ print $3 }' | grep '^t_'); do
+		[[ $_f == *"$TCP_ONLY"* ]] || unset -f "$_f"
+	done
+fi
+run_tests
