@@ -101,6 +101,37 @@ static __always_inline int slt_target_match(void)
 	return slt_target_match_tgid(bpf_get_current_pid_tgid() >> 32);
 }
 
+#define SLT_S_IFMT 0170000
+#define SLT_S_IFSOCK 0140000
+
+/* The socket behind a file, or NULL (CO-RE reads: any kernel with BTF). */
+static __always_inline struct sock *slt_file_sock(const struct file *f)
+{
+	struct socket *sock;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & SLT_S_IFMT) != SLT_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The current task's socket at fd, or NULL: one probe read into the fd
+ * array. */
+static __always_inline struct sock *slt_fd_sock(__u32 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds, *f = NULL;
+	struct fdtable *fdt;
+
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return slt_file_sock(f);
+}
+
 /* Record v into a histogram shared by all CPUs. */
 static __always_inline void slt_hist_record(struct slt_hist *h, __u64 v)
 {

@@ -46,8 +46,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SLT_NR_RECVMMSG 299
 #define SLT_NR_SENDMMSG 307
 
-#define SLT_S_IFMT 0170000
-#define SLT_S_IFSOCK 0140000
 #define SLT_SOCK_STREAM 1
 #define SLT_AF_UNIX 1
 #define SLT_AF_INET 2
@@ -153,31 +151,10 @@ static __always_inline int relevant(long nr)
 	return 0;
 }
 
-static __always_inline struct sock *fd_sock(__u32 fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds, *f = NULL;
-	struct fdtable *fdt;
-	struct socket *sock;
-	umode_t mode;
-
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & SLT_S_IFMT) != SLT_S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
-}
-
 /* Start tracking (tgid, fd) if it is a stream socket we care about. */
 static __always_inline struct conn *conn_new(__u64 key, __u32 fd, __u32 role, int accepted)
 {
-	struct sock *sk = fd_sock(fd);
+	struct sock *sk = slt_fd_sock(fd);
 	__u32 zero = 0;
 	__u8 one = 1;
 	struct conn *c;

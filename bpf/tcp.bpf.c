@@ -629,32 +629,19 @@ int BPF_PROG(handle_destroy_sock, struct sock *sk)
 	return 0;
 }
 
-/* the socket behind a file, or NULL */
+/* the socket behind a file, or the current task's fd, as a tcp_sock view */
 static __always_inline const struct tcp_sock *file_sock(const struct file *f)
 {
-	const struct socket *sock;
+	struct sock *sk = slt_file_sock(f);
 
-	if (!f)
-		return NULL;
-	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
-	if ((f->f_inode->i_mode & 0170000) != 0140000 /* S_IFSOCK */)
-		return NULL;
-	sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
-	return sock->sk ? tcp_view(sock->sk) : NULL;
+	return sk ? tcp_view(sk) : NULL;
 }
 
-/* the current task's socket at fd (the fd array is indexed: one probe read) */
 static __always_inline const struct tcp_sock *fd_sock(__u32 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *f = NULL;
+	struct sock *sk = slt_fd_sock(fd);
 
-	if (!fdt || fd >= fdt->max_fds)
-		return NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]))
-		return NULL;
-	return file_sock(f);
+	return sk ? tcp_view(sk) : NULL;
 }
 
 /* accept()/accept4() by the target: the wait in the accept queue ends */
