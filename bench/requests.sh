@@ -49,18 +49,15 @@ PEER_BT=${PEER_BT:-../shared/peers/nginx-reqlat.bt}
 NICE=${NICE:--10}
 NGINX=/usr/sbin/nginx
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
-STOP_TIMEOUT_S=15	# a tracer that has not exited that long after SIGINT is killed
+STOP_TIMEOUT_S=15	# nginx, when it has not exited that long after SIGTERM, is killed
+KILL_AFTER_S=5		# so is a tracer that long after SIGINT
 TRACER_LIMIT_S=$((DURATION + 120))	# hard bound on any tracer's life (timeout(1))
 WRK_LIMIT_S=$((DURATION + 30))
 GOAL_LOSS_PCT=3
 GOAL_RSS_MIB=32
 
 cd "$(dirname "$0")/.." || exit 1
-
-die() {
-	echo "error: $*" >&2
-	exit 1
-}
+. bench/lib.bash
 
 [ "$(id -u)" = 0 ] || die "cannot run the requests benchmark: it needs root"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "invalid ROUNDS '$ROUNDS': expected a positive integer"
@@ -90,39 +87,15 @@ chmod 755 "$TMP"
 SLATRACE=$TMP/slatrace
 cp -p "$BUILD/slatrace" "$SLATRACE" || die "cannot copy '$BUILD/slatrace' to '$TMP'"
 NGINX_PID=	# the timeout(1) wrapping nginx's master
-TRACER_PID=	# the timeout(1) wrapping the running tracer
-DRAIN_PID=	# the cat draining its output after it attached
 STATS_OLD=	# kernel.bpf_stats_enabled before we set it
 
-now_us() {
-	local t=$EPOCHREALTIME
-	echo $((10#${t//[.,]/}))
-}
-
-# SIGINT the running tracer (timeout forwards it) and wait, bounded.
 stop_tracer() {
-	local child i rc=0
+	local rc
 
 	[ -n "$TRACER_PID" ] || return 0
-	child=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
-	child=${child%% *}
-	kill -INT "$TRACER_PID" 2>/dev/null
-	for ((i = 0; i < STOP_TIMEOUT_S * 20; i++)); do
-		kill -0 "$TRACER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$TRACER_PID" 2>/dev/null; then
-		echo "warning: tracer pid ${child:-?} ignored SIGINT for ${STOP_TIMEOUT_S}s: killing it" >&2
-		[ -n "$child" ] && kill -KILL "$child" 2>/dev/null
-		kill -KILL "$TRACER_PID" 2>/dev/null
-	fi
-	wait "$TRACER_PID" 2>/dev/null
+	tracer_stop
 	rc=$?
-	TRACER_PID=
-	if [ -n "$DRAIN_PID" ]; then
-		wait "$DRAIN_PID" 2>/dev/null
-		DRAIN_PID=
-	fi
+	((rc == 128 + 9)) && echo "warning: the tracer ignored SIGINT for ${KILL_AFTER_S}s and was killed" >&2
 	return $rc
 }
 
@@ -320,44 +293,16 @@ tracer_setup() {
 	esac
 }
 
-# the tracer's own pid (under timeout/stdbuf, which exec or fork it)
-tracer_child() {
-	local c
-
-	c=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
-	echo "${c%% *}"
-}
-
 # start_tracer CONFIG ROUND LOG: start it, return once it is attached
 start_tracer() {
-	local cfg=$1 log=$3 fifo="$TMP/out" line fd deadline want n pid
+	local want n pid
 
-	tracer_setup "$cfg" "$2"
-	rm -f "$fifo"
-	mkfifo "$fifo" || return 1
-	deadline=$(($(now_us) + READY_TIMEOUT_S * 1000000))
-	timeout -s INT -k 5 "$TRACER_LIMIT_S" "${CMD[@]}" >"$fifo" 2>&1 &
-	TRACER_PID=$!
-	exec {fd}<"$fifo"
-	while :; do
-		if read -r -t 1 line <&"$fd"; then
-			echo "$line" >>"$log"
-			[[ $line =~ $READY ]] && break
-		elif (($? <= 128)) || (($(now_us) > deadline)); then
-			# end of output (the tracer exited) or never attached
-			exec {fd}<&-
-			stop_tracer
-			return 1
-		fi
-	done
-	# keep draining: a tracer blocked on a full pipe would never exit
-	cat <&"$fd" >>"$log" &
-	DRAIN_PID=$!
-	exec {fd}<&-
+	tracer_setup "$1" "$2"
+	tracer_start "$3" || return 1
 	[ -n "$POLL" ] || return 0
-	[[ $line =~ ([0-9]+) ]] && want=$((BASH_REMATCH[1] - BT_SPECIAL))
+	[[ $READY_LINE =~ ([0-9]+) ]] && want=$((BASH_REMATCH[1] - BT_SPECIAL))
 	pid=$(tracer_child)
-	while (($(now_us) < deadline)); do
+	while (($(now_us) < TRACER_DEADLINE_US)); do
 		n=$(perf_links "${pid:-0}")
 		[ -n "$n" ] && ((n >= want)) && return 0
 		kill -0 "$TRACER_PID" 2>/dev/null || break
@@ -428,12 +373,6 @@ measure() {
 		COUNT_LINES+=("$r ${n:--1} $WRK_REQS ${lost:--1} $WRK_ERRS")
 	fi
 }
-
-# --- statistics ----------------------------------------------------------------
-
-stat_median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[n++] = $1 } END { if (n) print (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
-stat_min() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 < m) m = $1 } END { if (n) print m }'; }
-stat_max() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 > m) m = $1 } END { if (n) print m }'; }
 
 # --- run -------------------------------------------------------------------------
 

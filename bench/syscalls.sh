@@ -33,11 +33,7 @@ TRACER_LIMIT_S=240	# hard bound on any tracer's life (timeout(1))
 RUN_TIMEOUT_S=60	# one loop run (1M getppid under bpftrace takes ~1s)
 
 cd "$(dirname "$0")/.." || exit 1
-
-die() {
-	echo "error: $*" >&2
-	exit 1
-}
+. bench/lib.bash
 
 [ "$(id -u)" = 0 ] || die "cannot run the syscalls benchmark: it needs root"
 for f in "$BUILD/slatrace" "$BUILD/bench/getppid_loop" "$BUILD/bench/floor" \
@@ -68,37 +64,21 @@ END { clear(@entered); }'
 TMP=$(mktemp -d /tmp/slatrace-bench.XXXXXX) || die "cannot create a temporary directory"
 LOOP_PID=
 SLEEP_PID=
-TRACER_PID=	# the timeout(1) wrapping the running tracer
-TRACER_CFG=	# and its configuration
-DRAIN_PID=	# the cat draining its output after it attached
+TRACER_CFG=	# the running tracer's configuration
 
-now_us() {
-	local t=$EPOCHREALTIME
-	echo $((10#${t//[.,]/}))
-}
-
-# SIGINT the running tracer and wait for it. timeout(1) forwards the signal
-# and, once it has forwarded one, SIGKILLs the tracer KILL_AFTER_S later: the
-# wait is bounded without polling, so the stop time measured is exact.
+# stop the running tracer, recording how long it took to exit
 stop_tracer() {
-	local rc t0
+	local rc
 
 	[ -n "$TRACER_PID" ] || return 0
-	t0=$(now_us)
-	kill -INT "$TRACER_PID" 2>/dev/null
-	wait "$TRACER_PID" 2>/dev/null
+	tracer_stop
 	rc=$?
 	if [ -n "$TRACER_CFG" ]; then
-		STOP_US[$TRACER_CFG]+="$(($(now_us) - t0)) "
+		STOP_US[$TRACER_CFG]+="$T_STOP_US "
 		((rc == 128 + 9)) &&
 			echo "warning: '$TRACER_CFG' ignored SIGINT for ${KILL_AFTER_S}s and was killed" >&2
 	fi
-	TRACER_PID=
 	TRACER_CFG=
-	if [ -n "$DRAIN_PID" ]; then
-		wait "$DRAIN_PID" 2>/dev/null
-		DRAIN_PID=
-	fi
 	return $rc
 }
 
@@ -181,49 +161,14 @@ tracer_setup() {
 
 # start_tracer CONFIG LOG: start it, return once it says it is attached
 start_tracer() {
-	local cfg=$1 log=$2 fifo="$TMP/out" t0 t line fd deadline
+	local cfg=$1
 
 	tracer_setup "$cfg"
-	rm -f "$fifo"
-	mkfifo "$fifo" || return 1
-	t0=$(now_us)
-	timeout -s INT -k "$KILL_AFTER_S" "$TRACER_LIMIT_S" "${CMD[@]}" >"$fifo" 2>&1 &
-	TRACER_PID=$!
+	tracer_start "$2" || return 1
 	TRACER_CFG=$cfg
-	exec {fd}<"$fifo"
-	deadline=$((t0 + READY_TIMEOUT_S * 1000000))
-	while :; do
-		if read -r -t 1 line <&"$fd"; then
-			t=$(now_us)
-			echo "$line" >>"$log"
-			if [ -n "$MARK" ] && [[ $line =~ $MARK ]]; then
-				MARK_US[$cfg]+="$((t - t0)) "
-			fi
-			if [[ $line =~ $READY ]]; then
-				ATTACH_US[$cfg]+="$((t - t0)) "
-				break
-			fi
-		elif (($? <= 128)) || (($(now_us) > deadline)); then
-			# end of output (the tracer exited) or never attached
-			exec {fd}<&-
-			TRACER_CFG=
-			stop_tracer
-			return 1
-		fi
-	done
-	# keep draining: a tracer blocked on a full pipe would never exit
-	cat <&"$fd" >>"$log" &
-	DRAIN_PID=$!
-	exec {fd}<&-
+	ATTACH_US[$cfg]+="$T_READY_US "
+	[ -n "$T_MARK_US" ] && MARK_US[$cfg]+="$T_MARK_US "
 	return 0
-}
-
-# the tracer's own pid (under timeout/stdbuf, which exec or fork it)
-tracer_child() {
-	local c
-
-	c=$(cat "/proc/$TRACER_PID/task/$TRACER_PID/children" 2>/dev/null)
-	echo "${c%% *}"
 }
 
 record_memory() {
@@ -268,9 +213,6 @@ measure() {
 # --- statistics ----------------------------------------------------------------
 
 # min / median / count of whitespace-separated numbers
-stat_min() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 < m) m = $1 } END { if (n) print m }'; }
-stat_median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[n++] = $1 } END { if (n) print (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
-stat_max() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 > m) m = $1 } END { if (n) print m }'; }
 stat_count() { wc -w <<<"$1" | tr -d ' '; }
 
 # --- run -------------------------------------------------------------------------

@@ -48,6 +48,7 @@ GOAL_LOSS_PCT=3
 NICE=${NICE:--10}
 
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.bash
 ROOT=$(pwd)
 TCPLOAD=$ROOT/$BUILD/tests/tcpload
 SLATRACE=$ROOT/$BUILD/slatrace
@@ -55,11 +56,6 @@ NSA=slt-tcpb-$$-a
 NSB=slt-tcpb-$$-b
 VA=sltb$$a
 VB=sltb$$b
-
-die() {
-	echo "error: $*" >&2
-	exit 1
-}
 
 [ "$(id -u)" = 0 ] || die "cannot run the tcp benchmark: it needs root"
 for c in ip jq bpftool; do

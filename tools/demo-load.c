@@ -46,6 +46,8 @@
 #define MAX_WEIGHT    1000000UL
 #define BUF_SIZE      65536
 
+#include "demo-common.h"
+
 struct route {
 	char path[MAX_ROUTE_LEN];
 	unsigned long weight;
@@ -94,60 +96,12 @@ struct client {
 	char buf[BUF_SIZE];
 };
 
-static void error_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": error: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-#define usage_error(...)                                                                           \
-	do {                                                                                       \
-		error_msg(__VA_ARGS__);                                                            \
-		exit(2);                                                                           \
-	} while (0)
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* strict: decimal digits only, no sign, no junk, within [min, max] */
-static int parse_ulong(const char *s, size_t len, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!len)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v > (ULONG_MAX - (unsigned long)(s[i] - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-static unsigned long opt_ulong(const char *opt, const char *s, unsigned long min, unsigned long max)
-{
-	unsigned long v;
-
-	if (parse_ulong(s, strlen(s), min, max, &v))
-		usage_error("invalid value for '--%s': '%s' (expected an integer in %lu..%lu)", opt,
-			    s, min, max);
-	return v;
 }
 
 /*
@@ -157,11 +111,7 @@ static unsigned long opt_ulong(const char *opt, const char *s, unsigned long min
  */
 static int parse_addr(const char *s)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	bool v6 = s[0] == '[';
-	const char *colon, *h = s;
-	unsigned long port;
-	size_t hlen;
+	int err;
 
 	memset(&peer, 0, sizeof(peer));
 	if (!strncmp(s, "unix:", 5) || s[0] == '/') {
@@ -176,46 +126,9 @@ static int parse_addr(const char *s)
 		snprintf(host_hdr, sizeof(host_hdr), "localhost");
 		return 0;
 	}
-	if (v6) {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		colon = rb + 1;
-		h = s + 1;
-		hlen = rb - h;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = colon - s;
-	}
-	if (!hlen || hlen >= sizeof(host) ||
-	    parse_ulong(colon + 1, strlen(colon + 1), 1, 65535, &port))
-		return -EINVAL;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&peer;
-
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
-		if (!IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
-			return -EPERM;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		peer_len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&peer;
-
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
-		if ((ntohl(a->sin_addr.s_addr) >> 24) != 127)
-			return -EPERM;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		peer_len = sizeof(*a);
-	}
+	err = parse_inet(s, 1, &peer, &peer_len);
+	if (err)
+		return err;
 	snprintf(host_hdr, sizeof(host_hdr), "%s", s);
 	return 0;
 }
@@ -608,13 +521,6 @@ static void report(uint64_t elapsed_ns, unsigned long *answered, unsigned long *
 	free(lat);
 }
 
-struct opt {
-	const char *name;
-	const char *arg;
-	int val;
-	const char *help;
-};
-
 static const struct opt opts[] = {
     {"connect", "ADDR", 'c', "127.0.0.0/8:PORT, [::1]:PORT, unix:PATH or /PATH (required)"},
     {"requests", "N", 'n', "requests to send, exactly (default 1000)"},
@@ -631,24 +537,7 @@ static const struct opt opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " --connect ADDR [options]\n");
-	for (size_t i = 0; i < NR_OPTS; i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-22s %s\n", left, opts[i].help);
-	}
-}
-
-static void bad_option(const char *arg)
-{
-	/* getopt_long's optopt is the option's val for a long option missing its value */
-	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
-		usage_error("option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
-	if (optopt && !strncmp(arg, "--", 2))
-		usage_error("option '%s' needs a value", arg);
-	usage_error("unknown option '%s' (see --help)", arg);
+	opts_usage(f, " --connect ADDR [options]", opts, NR_OPTS, 22);
 }
 
 static void parse_args(int argc, char **argv)
@@ -656,10 +545,7 @@ static void parse_args(int argc, char **argv)
 	struct option long_opts[NR_OPTS + 1];
 	int c, err;
 
-	for (size_t i = 0; i < NR_OPTS; i++)
-		long_opts[i] = (struct option){
-		    opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, opts[i].val};
-	memset(&long_opts[NR_OPTS], 0, sizeof(long_opts[NR_OPTS]));
+	opts_long(long_opts, opts, NR_OPTS);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {

@@ -60,6 +60,8 @@
 #define MAX_MS	   3600000UL
 #define LINGER_MS  2000
 
+#include "demo-common.h"
+
 enum route { R_FAST, R_SLOW, R_TAIL, R_ERROR, R_DISK, R_LOCK, R_USERS, R_BIG, R_OTHER, R_NR };
 
 /* also the names --delay takes */
@@ -127,53 +129,6 @@ struct worker {
 	int epfd;
 };
 
-static void error_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": error: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-#define usage_error(...)                                                                           \
-	do {                                                                                       \
-		error_msg(__VA_ARGS__);                                                            \
-		exit(2);                                                                           \
-	} while (0)
-
-/* strict: decimal digits only, no sign, no junk, within [min, max] */
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		if (v > (ULONG_MAX - (unsigned long)(*p - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-static unsigned long opt_ulong(const char *opt, const char *s, unsigned long min, unsigned long max)
-{
-	unsigned long v;
-
-	if (parse_ulong(s, min, max, &v))
-		usage_error("invalid value for '--%s': '%s' (expected an integer in %lu..%lu)", opt,
-			    s, min, max);
-	return v;
-}
-
 static void set_delay(const char *spec)
 {
 	const char *eq = strchr(spec, '=');
@@ -183,7 +138,7 @@ static void set_delay(const char *spec)
 	for (int r = 0; r < R_NR; r++) {
 		if (strlen(route_names[r]) == (size_t)(eq - spec) &&
 		    !strncmp(spec, route_names[r], eq - spec)) {
-			if (parse_ulong(eq + 1, 0, MAX_MS, &cfg.delay_ms[r]))
+			if (parse_ulong(eq + 1, strlen(eq + 1), 0, MAX_MS, &cfg.delay_ms[r]))
 				usage_error("invalid value for '--delay': '%s' (expected ROUTE=MS, "
 					    "MS in 0..%lu)",
 					    spec, MAX_MS);
@@ -191,61 +146,6 @@ static void set_delay(const char *spec)
 		}
 	}
 	usage_error("unknown route in '--delay': '%.*s'", (int)(eq - spec), spec);
-}
-
-/*
- * "127.0.0.1:8080" or "[::1]:8080". Only loopback addresses: /disk writes
- * files and the routes sleep on request, not something to offer a network.
- */
-static int parse_inet(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	bool v6 = s[0] == '[';
-	const char *colon;
-	unsigned long port;
-	size_t hlen;
-
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		colon = rb + 1;
-		hlen = rb - s - 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = colon - s;
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || parse_ulong(colon + 1, 0, 65535, &port))
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
-		if (!IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
-			return -EPERM;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
-		if ((ntohl(a->sin_addr.s_addr) >> 24) != 127)
-			return -EPERM;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		*len = sizeof(*a);
-	}
-	return 0;
 }
 
 static void sleep_ms(unsigned long ms)
@@ -640,7 +540,7 @@ static int parse_head(struct conn *c, struct request *rq, unsigned long long *bo
 		if (!strcasecmp(line, "Content-Length")) {
 			unsigned long v;
 
-			if (parse_ulong(val, 0, 1UL << 40, &v) || (have_len && v != *body_len)) {
+			if (parse_ulong(val, strlen(val), 0, 1UL << 40, &v) || (have_len && v != *body_len)) {
 				rq->status = 400;
 				break;
 			}
@@ -897,13 +797,6 @@ static int write_stats_file(const char *path)
 	return err;
 }
 
-struct opt {
-	const char *name;
-	const char *arg;
-	int val;
-	const char *help;
-};
-
 static const struct opt opts[] = {
     {"listen", "ADDR:PORT", 'l',
      "loopback address to listen on (default 127.0.0.1:8080, [::1]:PORT for IPv6; port 0 picks a "
@@ -927,24 +820,7 @@ static const struct opt opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " [options]\n");
-	for (size_t i = 0; i < NR_OPTS; i++) {
-		char left[40];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-24s %s\n", left, opts[i].help);
-	}
-}
-
-static void bad_option(const char *arg)
-{
-	/* getopt_long's optopt is the option's val for a long option missing its value */
-	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
-		usage_error("option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
-	if (optopt && !strncmp(arg, "--", 2))
-		usage_error("option '%s' needs a value", arg);
-	usage_error("unknown option '%s' (see --help)", arg);
+	opts_usage(f, " [options]", opts, NR_OPTS, 24);
 }
 
 static void parse_args(int argc, char **argv)
@@ -953,10 +829,7 @@ static void parse_args(int argc, char **argv)
 	bool have_listen = false;
 	int c;
 
-	for (size_t i = 0; i < NR_OPTS; i++)
-		long_opts[i] = (struct option){
-		    opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, opts[i].val};
-	memset(&long_opts[NR_OPTS], 0, sizeof(long_opts[NR_OPTS]));
+	opts_long(long_opts, opts, NR_OPTS);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -1008,7 +881,7 @@ static void parse_args(int argc, char **argv)
 	if (!cfg.unix_path) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int err = parse_inet(cfg.listen, &ss, &len);
+		int err = parse_inet(cfg.listen, 0, &ss, &len);
 
 		if (err == -EPERM)
 			usage_error("refusing to listen on '%s': not a loopback address",
@@ -1050,7 +923,7 @@ static int open_listener(char *name, size_t name_len)
 			unlink(cfg.unix_path);
 		snprintf(name, name_len, "unix:%s", cfg.unix_path);
 	} else {
-		parse_inet(cfg.listen, &ss, &len);
+		parse_inet(cfg.listen, 0, &ss, &len);
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

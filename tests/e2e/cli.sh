@@ -319,18 +319,18 @@ t_huge_duration_and_interval_do_not_wrap() {
 	local victim
 	sleep 60 &
 	victim=$!
+	_bg+=("$victim")
 	rc=0
 	timeout 2 "$SLATRACE" trace -p "$victim" -d 18446744073709551615ns \
 		>"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
 	if [ "$rc" != 124 ] && ! refused 2 18446744073709551615ns >/dev/null; then
-		kill "$victim"
-		fail "-d 18446744073709551615ns: exit $rc after $(grep -c . "$TMP/out") lines, want it to run on (or a usage error)"
+		bail "-d 18446744073709551615ns: exit $rc after $(grep -c . "$TMP/out") lines, want it to run on (or a usage error)"
 		return
 	fi
 	rc=0
 	timeout 10 "$SLATRACE" trace -p "$victim" -d 1s -i 18446744073709551615ns \
 		>"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
-	kill "$victim"
+	kill_bg
 	if [ "$rc" = 0 ] && grep -q '^--- interval' "$TMP/out"; then
 		fail "-i 18446744073709551615ns printed $(grep -c '^--- interval' "$TMP/out") interval reports in 1s"
 		return

@@ -22,34 +22,6 @@ RUNS=$TMP/runs
 PAIRS=${DIFF_PAIRS:-20}
 PORT=""
 
-_bg=()
-trap 'kill_bg; rm -rf "$TMP"' EXIT
-
-alive() {
-	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID SECONDS: wait at most SECONDS for a background child, then SIGKILL
-reap() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || break
-		sleep 0.1
-	done
-	alive "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-kill_bg() {
-	local p
-	for p in "${_bg[@]}"; do
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	_bg=()
-}
-
 have_tools() {
 	local t
 	for t in "$SLATRACE" "$DEMO" "$LOAD"; do
@@ -66,24 +38,18 @@ have_tools() {
 # non-zero with the reason in $why.
 why=""
 traced_run() {
-	local out=$1 slow=$2 srv lp trace_pid load_pid n_fast n_slow
+	local out=$1 slow=$2 srv load_pid n_fast n_slow
 	srv=$TMP/srv.out
 	# a previous run's "listening" and "tracing" lines must not answer for this one
 	rm -f "$srv" "$srv.err" "$TMP/trace.out" "$TMP/trace.err"
-	"$DEMO" --listen "127.0.0.1:${PORT:-0}" --delay /fast=1 --delay "/slow=$slow" \
-		>"$srv" 2>"$srv.err" &
-	lp=$!
-	_bg+=("$lp")
-	if ! wait_for "$srv" '^listening ' 5; then
+	if ! start_listener "$srv" "$DEMO" --listen "127.0.0.1:${PORT:-0}" --delay /fast=1 \
+		--delay "/slow=$slow"; then
 		why="demo-server did not start: $(head -c 200 "$srv.err")"
 		kill_bg
 		return 1
 	fi
-	PORT=$(awk '/^listening /{ n = split($2, a, ":"); print a[n]; exit }' "$srv")
-	"$SLATRACE" trace --requests -p "$lp" --json "$out" >"$TMP/trace.out" 2>"$TMP/trace.err" &
-	trace_pid=$!
-	_bg+=("$trace_pid")
-	if ! wait_for "$TMP/trace.err" '^slatrace: tracing' 15; then
+	PORT=${SRV_ADDR##*:}
+	if ! start_trace "$TMP/trace.out" "$TMP/trace.err" --requests -p "$SRV_PID" --json "$out"; then
 		why="slatrace did not start: $(head -c 300 "$TMP/trace.err")"
 		kill_bg
 		return 1
@@ -94,10 +60,9 @@ traced_run() {
 	"$LOAD" --connect "127.0.0.1:$PORT" --requests 400 --connections 4 --mix /slow=1 \
 		>"$TMP/load-slow.out" 2>&1
 	wait "$load_pid"
-	kill -INT "$trace_pid"
-	reap "$trace_pid" 15
-	kill -TERM "$lp"
-	reap "$lp" 10
+	stop_trace
+	kill -TERM "$SRV_PID"
+	reap "$SRV_PID" 10
 	_bg=()
 	if [ ! -s "$out" ]; then
 		why="no report: $(tail -c 300 "$TMP/trace.err")"

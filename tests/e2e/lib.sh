@@ -9,7 +9,12 @@ SLATRACE=${SLATRACE:-$ROOT/$BUILD/slatrace}
 SYSLOAD=$ROOT/$BUILD/tests/sysload
 RESULTS=${RESULTS:-/dev/null}
 TMP=$(mktemp -d /tmp/slatrace-e2e.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+
+# Every process started in the background goes into _bg, so a failing test
+# (or the end of the file) can kill what it left behind, by PID. A file that
+# has more to undo sets its own trap, and calls kill_bg from it.
+_bg=()
+trap 'kill_bg; rm -rf "$TMP"' EXIT
 
 _cur=""
 _done=0
@@ -45,6 +50,78 @@ wait_for() {
 	done
 	return 1
 }
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# reap PID SECONDS: wait for a background child at most SECONDS, SIGKILL it
+# after that; returns its exit status (137 when it had to be killed)
+reap() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# kill_bg: SIGKILL and reap every process in _bg
+kill_bg() {
+	local p
+	for p in "${_bg[@]}"; do
+		# a stopped process still dies of SIGKILL; SIGCONT is for tidiness
+		alive "$p" && kill -KILL "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_bg=()
+}
+
+# bail MESSAGE: fail the test and clean up its background processes
+bail() {
+	kill_bg
+	fail "$*"
+}
+
+# start_listener OUT CMD ARGS...: start a server that prints "listening
+# ADDR" (stdout to OUT, stderr to OUT.err) and wait for it; sets SRV_PID and
+# SRV_ADDR
+start_listener() {
+	local out=$1
+	shift
+	"$@" >"$out" 2>"$out.err" &
+	SRV_PID=$!
+	_bg+=("$SRV_PID")
+	wait_for "$out" '^listening ' 5 || return 1
+	SRV_ADDR=$(awk '/^listening /{ print $2; exit }' "$out")
+}
+
+# start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
+# says it is tracing; sets TR_PID
+start_trace() {
+	local out=$1 err=$2
+	shift 2
+	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
+	TR_PID=$!
+	_bg+=("$TR_PID")
+	wait_for "$err" '^slatrace: tracing' 15
+}
+
+# stop_trace [SECONDS]: SIGINT slatrace, wait at most SECONDS (15); returns
+# its exit status
+stop_trace() {
+	kill -INT "$TR_PID" 2>/dev/null
+	reap "$TR_PID" "${1:-15}"
+}
+
+# pct_err VALUE TRUTH [DECIMALS]: signed relative error in % (2 decimals)
+pct_err() { awk -v v="$1" -v t="$2" -v d="${3:-2}" 'BEGIN { printf "%+." d "f", (v - t) * 100 / t }'; }
+
+# counter FILE NAME: a run-wide counter, 0 when absent
+counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
 
 run_tests() {
 	local f

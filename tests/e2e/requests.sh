@@ -12,57 +12,6 @@ DEMO=$ROOT/$BUILD/tools/demo-server
 ECHO_SRV=$ROOT/$BUILD/tests/echo_server
 REQCLIENT=$ROOT/$BUILD/tests/reqclient
 
-# Every process started in the background goes into _bg, so a failing test
-# (or the end of the file) can kill what it left behind, by PID.
-_bg=()
-trap 'kill_bg; rm -rf "$TMP"' EXIT
-
-# alive PID: the process exists and is not a zombie
-alive() {
-	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID SECONDS: wait for a background child at most SECONDS, SIGKILL it
-# after that; returns its exit status (137 when it had to be killed)
-reap() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || break
-		sleep 0.1
-	done
-	alive "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-kill_bg() {
-	local p
-	for p in "${_bg[@]}"; do
-		# a stopped process still dies of SIGKILL; SIGCONT is for tidiness
-		alive "$p" && kill -KILL "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	_bg=()
-}
-
-# bail MESSAGE: fail the test and clean up its background processes
-bail() {
-	kill_bg
-	fail "$*"
-}
-
-# start_listener OUT CMD ARGS...: start a server that prints "listening
-# ADDR" (stdout to OUT) and wait for it; sets SRV_PID and SRV_ADDR
-start_listener() {
-	local out=$1
-	shift
-	"$@" >"$out" 2>"$out.err" &
-	SRV_PID=$!
-	_bg+=("$SRV_PID")
-	wait_for "$out" '^listening ' 5 || return 1
-	SRV_ADDR=$(awk '/^listening /{ print $2; exit }' "$out")
-}
-
 # start_demo OUT ARGS...: demo-server on a free loopback port; sets SRV_PID,
 # SRV_ADDR and SRV_PORT
 start_demo() {
@@ -79,23 +28,6 @@ stop_server() {
 	reap "$1" 10 && grep -q '^total=\|^turns=' "$2"
 }
 
-# start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
-# says it is tracing; sets TR_PID
-start_trace() {
-	local out=$1 err=$2
-	shift 2
-	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
-	TR_PID=$!
-	_bg+=("$TR_PID")
-	wait_for "$err" '^slatrace: tracing' 15
-}
-
-# stop_trace: SIGINT slatrace, wait (bounded); returns its exit status
-stop_trace() {
-	kill -INT "$TR_PID" 2>/dev/null
-	reap "$TR_PID" 15
-}
-
 # srv_count OUT ROUTE [STATUS]: what demo-server says it answered on ROUTE
 # (its own route names: /users/:id, other), all statuses or one
 srv_count() {
@@ -110,9 +42,6 @@ rq() {
 	jq -r --arg r "$2" "[.series[] | select(.family==\"request\" and .labels.route==\$r)] |
 		if length == 1 then .[0] | $3 else \"series-count-\" + (length | tostring) end" "$1"
 }
-
-# counter FILE NAME: a run-wide counter, 0 when absent
-counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
 
 # lost_note FILE: for a failure message, what slatrace says it lost (the
 # counts may be short by that much), if anything
@@ -155,9 +84,6 @@ need_wrk() {
 	skip "needs wrk (apt-get install wrk)"
 	return 1
 }
-
-# pct_err VALUE TRUTH: signed relative error in %
-pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.2f", (v - t) * 100 / t }'; }
 
 # abs_le A B N: |A - B| <= N
 abs_le() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= n) }'; }

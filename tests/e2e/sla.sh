@@ -5,47 +5,32 @@
 . "$(dirname "$0")/lib.sh"
 
 DEMO=$ROOT/$BUILD/tools/demo-server
-server=""
-tracer=""
 
 start_server() {
-	"$DEMO" --listen 127.0.0.1:0 --slow-ms 20 >"$TMP/server.out" 2>&1 &
-	server=$!
-	wait_for "$TMP/server.out" '^listening' 5 || return 1
-	addr=$(sed -n 's/^listening //p' "$TMP/server.out")
+	start_listener "$TMP/server.out" "$DEMO" --listen 127.0.0.1:0 --slow-ms 20 || return 1
+	addr=$SRV_ADDR
 }
 
-stop_all() {
-	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null
-	[ -n "$server" ] && kill "$server" 2>/dev/null
-	wait 2>/dev/null
-	tracer=""
-	server=""
-}
-
-# trace the server with the given options in the background
+# trace the server with the given options in the background; sets TR_PID
 start_tracer() {
-	"$SLATRACE" trace --requests -p "$server" "$@" >"$TMP/report.txt" 2>"$TMP/trace.err" &
-	tracer=$!
-	wait_for "$TMP/trace.err" 'slatrace: tracing' 10
+	start_trace "$TMP/report.txt" "$TMP/trace.err" --requests -p "$SRV_PID" "$@"
 }
 
 load() { timeout 20 wrk -t1 -c2 -d"$2" "http://$addr$1" >/dev/null 2>&1; }
 
 t_latency_objective_pass_and_fail_exit_codes() {
 	need_root || return
-	start_server || { fail "demo server did not start"; stop_all; return; }
+	start_server || { bail "demo server did not start"; return; }
 	local rc_pass rc_fail
 	start_tracer --sla 'GET /slow: p50 < 22ms' -d 3s --json "$TMP/pass.json" ||
-		{ fail "slatrace did not start: $(cat "$TMP/trace.err")"; stop_all; return; }
+		{ bail "slatrace did not start: $(cat "$TMP/trace.err")"; return; }
 	load /slow 2s
-	wait "$tracer"; rc_pass=$?
+	reap "$TR_PID" 30; rc_pass=$?
 	start_tracer --sla 'GET /slow: p50 < 18ms' -d 3s --json "$TMP/fail.json" ||
-		{ fail "slatrace did not start"; stop_all; return; }
+		{ bail "slatrace did not start"; return; }
 	load /slow 2s
-	wait "$tracer"; rc_fail=$?
-	tracer=""
-	stop_all
+	reap "$TR_PID" 30; rc_fail=$?
+	kill_bg
 	[ "$rc_pass" = 0 ] || { fail "bound above the 20 ms delay: exit $rc_pass, want 0 (p50 $(jq -r '.sla.objectives[0].value' "$TMP/pass.json") ns)"; return; }
 	[ "$rc_fail" = 3 ] || { fail "bound below the 20 ms delay: exit $rc_fail, want 3"; return; }
 	[ "$(jq -r '.sla.objectives[0].status' "$TMP/pass.json")" = pass ] &&
@@ -58,19 +43,17 @@ t_latency_objective_pass_and_fail_exit_codes() {
 
 t_breach_hook_fires_once_per_episode() {
 	need_root || return
-	start_server || { fail "demo server did not start"; stop_all; return; }
+	start_server || { bail "demo server did not start"; return; }
 	# every request must finish within 10 ms: /slow (20 ms) breaks it,
 	# /fast keeps it; slow, fast, slow = two breach episodes
 	start_tracer --sla '/*: p99 < 10ms' --window 500ms \
 		--on-breach "echo \$SLATRACE_EPISODE >>$TMP/hook.log; cat >>$TMP/hook.json" ||
-		{ fail "slatrace did not start"; stop_all; return; }
+		{ bail "slatrace did not start"; return; }
 	load /slow 2s
 	load /fast 2s
 	load /slow 2s
-	kill -INT "$tracer"
-	wait "$tracer"
-	tracer=""
-	stop_all
+	stop_trace
+	kill_bg
 	local runs
 	runs=$(wc -l <"$TMP/hook.log" 2>/dev/null || echo 0)
 	[ "$runs" = 2 ] || { fail "hook ran $runs times for 2 breach episodes"; return; }
@@ -81,17 +64,16 @@ t_breach_hook_fires_once_per_episode() {
 
 t_hanging_hook_killed_at_timeout() {
 	need_root || return
-	start_server || { fail "demo server did not start"; stop_all; return; }
+	start_server || { bail "demo server did not start"; return; }
 	local t0 t1 rc
 	t0=$(date +%s)
 	start_tracer --sla '/*: p99 < 5ms' --window 500ms -d 3s --json "$TMP/hang.json" \
 		--on-breach "sleep 300 # slatrace-hang-$$" --breach-timeout 1s ||
-		{ fail "slatrace did not start"; stop_all; return; }
+		{ bail "slatrace did not start"; return; }
 	load /slow 2s
-	wait "$tracer"; rc=$?
-	tracer=""
+	reap "$TR_PID" 30; rc=$?
 	t1=$(date +%s)
-	stop_all
+	kill_bg
 	[ "$rc" = 3 ] || { fail "exit $rc, want 3"; return; }
 	[ $((t1 - t0)) -le 10 ] || { fail "the run took $((t1 - t0)) s: the hang blocked it"; return; }
 	pgrep -f "slatrace-hang-$$" >/dev/null && { fail "the hung hook is still running"; pkill -f "slatrace-hang-$$"; return; }
@@ -102,14 +84,13 @@ t_hanging_hook_killed_at_timeout() {
 
 t_objective_with_no_data_is_not_a_pass() {
 	need_root || return
-	start_server || { fail "demo server did not start"; stop_all; return; }
+	start_server || { bail "demo server did not start"; return; }
 	local rc
 	start_tracer --sla 'port 1: p99 < 1s' -d 1s --json "$TMP/nodata.json" ||
-		{ fail "slatrace did not start"; stop_all; return; }
+		{ bail "slatrace did not start"; return; }
 	load /fast 1s
-	wait "$tracer"; rc=$?
-	tracer=""
-	stop_all
+	reap "$TR_PID" 30; rc=$?
+	kill_bg
 	[ "$rc" = 3 ] || { fail "exit $rc, want 3"; return; }
 	grep -q "matched no data" "$TMP/trace.err" || { fail "no warning"; return; }
 	[ "$(jq -r '.sla.objectives[0].status' "$TMP/nodata.json")" = no_data ] ||
@@ -139,4 +120,3 @@ t_bad_objectives_rejected_before_tracing() {
 }
 
 run_tests
-stop_all

@@ -5,44 +5,6 @@
 # slatrace's JSON figures against the helper's. Needs root.
 . "$(dirname "$0")/lib.sh"
 
-# Every process started in the background goes into _bg, so a failing test
-# (or the end of the file) can kill what it left behind, by PID.
-_bg=()
-trap 'kill_bg; rm -rf "$TMP"' EXIT
-
-# alive PID: the process exists and is not a zombie
-alive() {
-	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID SECONDS: wait for a background child at most SECONDS, SIGKILL it
-# after that; returns its exit status (137 when it had to be killed)
-reap() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || break
-		sleep 0.1
-	done
-	alive "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-kill_bg() {
-	local p
-	for p in "${_bg[@]}"; do
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	_bg=()
-}
-
-# bail MESSAGE: fail the test and clean up its background processes
-bail() {
-	kill_bg
-	fail "$*"
-}
-
 # start_gated OUT ARGS...: start `sysload --gate ARGS` (stdout to OUT; the
 # binary is $WL_BIN when set) and wait for its "ready PID"; sets WL_PID
 start_gated() {
@@ -54,27 +16,10 @@ start_gated() {
 	wait_for "$out" '^ready ' 5 && [ "$(awk '/^ready /{ print $2 }' "$out")" = "$WL_PID" ]
 }
 
-# start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
-# says it is tracing; sets TR_PID
-start_trace() {
-	local out=$1 err=$2
-	shift 2
-	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
-	TR_PID=$!
-	_bg+=("$TR_PID")
-	wait_for "$err" '^slatrace: tracing' 15
-}
-
 # release PID OUT: open the gate of a workload, wait for it, check it exits 0
 # and printed its figures
 release() {
 	kill -USR1 "$1" && reap "$1" 30 && grep -q '^count=' "$2"
-}
-
-# stop_trace: SIGINT slatrace, wait (bounded); returns its exit status
-stop_trace() {
-	kill -INT "$TR_PID" 2>/dev/null
-	reap "$TR_PID" 15
 }
 
 need_bins() {
@@ -87,9 +32,6 @@ need_bins() {
 		return 1
 	fi
 }
-
-# pct_err VALUE TRUTH: signed relative error in %
-pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.2f", (v - t) * 100 / t }'; }
 
 t_nanosleep_count_exact_and_percentiles_match() {
 	need_root || return

@@ -20,36 +20,10 @@ A4=10.77.0.1
 B4=10.77.0.2
 B6=fd77::2
 
-# Every process started in the background goes into _bg, so a failing test
-# (or the end of the file) can kill what it left behind, by PID.
-_bg=()
+# tearing down the namespaces is one more thing to undo at the end
 trap 'kill_bg; net_down; rm -rf "$TMP"' EXIT
 
-alive() {
-	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# reap PID SECONDS: wait at most SECONDS, SIGKILL after; returns its status
-reap() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || break
-		sleep 0.1
-	done
-	alive "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-kill_bg() {
-	local p
-	for p in "${_bg[@]}"; do
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	_bg=()
-}
-
+# bail MESSAGE: as lib.sh's, and the namespaces go too
 bail() {
 	kill_bg
 	net_down
@@ -108,20 +82,6 @@ gated() {
 	wait_for "$out" '^ready ' 5 && [ "$(awk '/^ready /{ print $2 }' "$out")" = "$CL_PID" ]
 }
 
-start_trace() {
-	local out=$1 err=$2
-	shift 2
-	"$SLATRACE" trace --tcp "$@" >"$out" 2>"$err" &
-	TR_PID=$!
-	_bg+=("$TR_PID")
-	wait_for "$err" '^slatrace: tracing' 15
-}
-
-stop_trace() {
-	kill -INT "$TR_PID" 2>/dev/null
-	reap "$TR_PID" 20
-}
-
 # ts FILE METRIC ENDPOINT JQ: a field of the one tcp series of that metric
 # and endpoint ("10.77.0.2:5001", "[fd77::2]:5001" or ":5001")
 ts() {
@@ -132,11 +92,6 @@ ts() {
 
 # tsc FILE METRIC ENDPOINT COUNTER: a count of that series, 0 when absent
 tsc() { ts "$1" "$2" "$3" ".counts.$4 // 0"; }
-
-# run-wide counter
-counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
-
-pct_err() { awk -v v="$1" -v t="$2" 'BEGIN { printf "%+.1f", (v - t) * 100 / t }'; }
 
 # entries in slatrace's tcp_socks map (found through slatrace's own fds)
 map_entries() {
@@ -209,7 +164,7 @@ bulk_scenario() {
 	local snd=$CL_PID
 	gated "$NSA" "$d/rr" rr "$B4:5002" --count 100 --interval-ms 5 || return 1
 	local rr=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$snd,$rr" --json "$d/r.json" || return 1
+	start_trace "$d/out" "$d/err" --tcp -p "$snd,$rr" --json "$d/r.json" || return 1
 	# the unloaded RTT first, then the bulk transfer with ss sampling it
 	kill -USR1 "$rr"
 	reap "$rr" 20
@@ -223,7 +178,7 @@ bulk_scenario() {
 	kill "$sampler" 2>/dev/null
 	grep -oP '\brtt:\K[0-9.]+' "$d/ss.raw" >"$d/ss"
 	grep -q '^sent=40000000' "$d/snd" || return 1
-	stop_trace || return 1
+	stop_trace 20 || return 1
 	kill -TERM "$sink"
 	wait_for "$d/sink" '^accepted=' 5
 	kill_bg
@@ -242,7 +197,7 @@ t_tbf_bulk_is_network_limited_at_the_shaped_rate() {
 	rcv=$(awk '/^accepted=/{ for (i = 1; i <= NF; i++) if ($i ~ /^rate_bps=/) { sub("rate_bps=", "", $i); print $i } }' "$d/sink")
 	[ "$lim" = 1 ] || { fail "verdict: limited_network=$lim, want the one connection; $(ts "$f" conn "$B4:5001" .counts)"; return; }
 	within "$rate" "$BULK_RATE" 5 0 || { fail "send rate $rate bit/s, tbf rate $BULK_RATE"; return; }
-	pass "network-limited ${share}% of its life; send rate $rate bit/s: $(pct_err "$rate" "$BULK_RATE")% vs tbf 50 Mbit/s, $(pct_err "$rate" "$rcv")% vs the receiver's own $rcv"
+	pass "network-limited ${share}% of its life; send rate $rate bit/s: $(pct_err "$rate" "$BULK_RATE" 1)% vs tbf 50 Mbit/s, $(pct_err "$rate" "$rcv" 1)% vs the receiver's own $rcv"
 }
 
 t_rtt_rises_behind_the_tbf_queue_and_matches_ss() {
@@ -258,7 +213,7 @@ t_rtt_rises_behind_the_tbf_queue_and_matches_ss() {
 	[ "$idle" -gt 0 ] && [ "$p50" -gt $((idle * 10)) ] ||
 		{ fail "srtt p50 under load $p50 ns, unloaded $idle ns: no rise"; return; }
 	within "$p50" "$ssp50" 10 0 || { fail "srtt p50 $p50 ns, ss -ti p50 $ssp50 ns ($n samples)"; return; }
-	pass "unloaded p50 ${idle} ns, behind tbf $p50 ns; $(pct_err "$p50" "$ssp50")% vs ss -ti p50 $ssp50 ns ($n samples)"
+	pass "unloaded p50 ${idle} ns, behind tbf $p50 ns; $(pct_err "$p50" "$ssp50" 1)% vs ss -ti p50 $ssp50 ns ($n samples)"
 }
 
 # ---- what limited sending ----
@@ -270,12 +225,12 @@ t_slow_writer_is_application_limited() {
 	server "$NSB" "$d/srv" "$B4:5003" || { bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5003" --bytes 400000 --write-size 4000 --write-delay 10 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$CL_PID"
 	reap "$CL_PID" 30
 	grep -q '^sent=400000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -295,12 +250,12 @@ t_slow_reader_is_receiver_limited() {
 		{ bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5004" --bytes 3000000 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$CL_PID"
 	reap "$CL_PID" 60
 	grep -q '^sent=3000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -323,12 +278,12 @@ t_retransmits_match_the_classifiers_drops() {
 	server "$NSB" "$d/srv" "$B4:5005" || { bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5005" --bytes 20000000 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" -p "$CL_PID" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$CL_PID"
 	reap "$CL_PID" 60
 	grep -q '^sent=20000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace
+	stop_trace 20
 	rc=$?
 	segs=$(classifier_count 2)
 	pkts=$(classifier_count 1)
@@ -339,7 +294,7 @@ t_retransmits_match_the_classifiers_drops() {
 	rt=$(tsc "$f" conn "$B4:5005" retrans)
 	[ -n "$segs" ] && [ "$segs" -gt 20 ] || { fail "the classifier dropped only '$segs' segments"; return; }
 	within "$rt" "$segs" 10 0 || { fail "retransmitted segments $rt, classifier dropped $segs ($pkts packets)"; return; }
-	pass "retransmits $rt, classifier drops $segs segments in $pkts packets: $(pct_err "$rt" "$segs")%"
+	pass "retransmits $rt, classifier drops $segs segments in $pkts packets: $(pct_err "$rt" "$segs" 1)%"
 }
 
 # ---- connects ----
@@ -355,12 +310,12 @@ t_refused_and_successful_connects_are_counted_exactly() {
 	gated "$NSA" "$d/ref" connects "$B4:5007" --count 200 ||
 		{ bail "client did not get ready"; return; }
 	local c2=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$c1,$c2" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$c1" "$c2"
 	reap "$c1" 30
 	reap "$c2" 30
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -390,11 +345,11 @@ t_connects_to_a_silent_port_time_out() {
 			{ bail "client did not get ready"; return; }
 		pids+=("$CL_PID")
 	done
-	start_trace "$d/out" "$d/err" -p "$(IFS=,; echo "${pids[*]}")" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$(IFS=,; echo "${pids[*]}")" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "${pids[@]}"
 	for p in "${pids[@]}"; do reap "$p" 20; done
-	stop_trace
+	stop_trace 20
 	rc=$?
 	n=$(classifier_count 3)
 	kill_bg
@@ -418,7 +373,7 @@ t_resets_are_counted_at_both_ends() {
 	gated "$NSA" "$d/cl" connects "$B4:5015" --count 50 --parallel 5 --send 100 ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$srv,$cl" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$srv,$cl" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$srv"
 	wait_for "$d/srv" '^listening ' 5 || { bail "server did not listen"; return; }
@@ -426,7 +381,7 @@ t_resets_are_counted_at_both_ends() {
 	reap "$cl" 30
 	kill -TERM "$srv"
 	wait_for "$d/srv" '^accepted=' 5
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -453,13 +408,13 @@ accept_run() {
 	local srv=$CL_PID
 	gated "$NSA" "$d/cl" connects "$B4:5009" --count 20 --parallel 20 --stamp || return 1
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$srv" --json "$d/r.json" || return 1
+	start_trace "$d/out" "$d/err" --tcp -p "$srv" --json "$d/r.json" || return 1
 	kill -USR1 "$srv"
 	wait_for "$d/srv" '^listening ' 5 || return 1
 	kill -USR1 "$cl"
 	reap "$cl" 30
 	grep -q '^ok=20 ' "$d/cl" || return 1
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill -TERM "$srv"
 	reap "$srv" 5
@@ -486,7 +441,7 @@ t_accept_wait_grows_when_the_server_sleeps_before_accept() {
 		{ fail "accept wait p50 $w1 ns, the server's own $t1 ns"; return; }
 	[ "$(tsc "$f1" accept :5009 backlog)" = 64 ] && [ "$qmax" -ge 10 ] ||
 		{ fail "queue max $qmax (want >= 10 of the 20), backlog $(tsc "$f1" accept :5009 backlog) (want 64)"; return; }
-	pass "p50 $w0 ns prompt, $w1 ns sleepy ($(pct_err "$w1" "$t1")% vs the server's own); queue max $qmax of backlog 64"
+	pass "p50 $w0 ns prompt, $w1 ns sleepy ($(pct_err "$w1" "$t1" 1)% vs the server's own); queue max $qmax of backlog 64"
 }
 
 t_listen_overflows_match_the_kernels_netstat() {
@@ -499,7 +454,7 @@ t_listen_overflows_match_the_kernels_netstat() {
 	gated "$NSA" "$d/cl" connects "$B4:5010" --count 5 --parallel 5 --stamp ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$srv" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$srv" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	before=$(ip netns exec "$NSB" awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat)
 	kill -USR1 "$srv"
@@ -507,7 +462,7 @@ t_listen_overflows_match_the_kernels_netstat() {
 	kill -USR1 "$cl"
 	reap "$cl" 40
 	after=$(ip netns exec "$NSB" awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 } else for (i = 1; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat)
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -530,12 +485,12 @@ t_connection_from_before_tracing_counts_the_run_only() {
 	in_ns "$NSA" "$d/snd" send "$B4:5011" --bytes 3000000 --hold
 	local snd=$BG_PID
 	wait_for "$d/snd" '^connected' 5 || { bail "sender did not connect"; return; }
-	start_trace "$d/out" "$d/err" -p "$snd" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$snd" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$snd"
 	reap "$snd" 30
 	grep -q '^sent=3000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -557,12 +512,12 @@ t_ipv6_connections_are_counted() {
 	gated "$NSA" "$d/cl" connects "[$B6]:5012" --count 100 --send 1000 ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$cl,$SRV_PID" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$cl,$SRV_PID" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$cl"
 	reap "$cl" 30
 	sleep 0.3
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -586,7 +541,7 @@ t_target_exiting_midrun_leaves_nothing_behind() {
 	gated "$NSA" "$d/cl" connects "$B4:5013" --count 10 --parallel 10 --send 100 --hold ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$cl" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$cl" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$cl"
 	wait_for "$d/cl" '^holding' 5 || { bail "client did not connect: $(cat "$d/cl.err")"; return; }
@@ -598,7 +553,7 @@ t_target_exiting_midrun_leaves_nothing_behind() {
 	sleep 0.5
 	left=$(map_entries)
 	alive "$TR_PID" || { bail "slatrace died with its target"; return; }
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
@@ -619,7 +574,7 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 	gated "$NSA" "$d/cl" connects "$B4:5014" --count "$n" --send 100 ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" -p "$srv,$cl" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$srv,$cl" --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	base=$(map_entries)
 	kill -USR1 "$srv"
@@ -630,7 +585,7 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 	grep -q "^ok=$n " "$d/cl" || { bail "client failed: $(cat "$d/cl")"; return; }
 	sleep 0.5
 	left=$(map_entries)
-	stop_trace
+	stop_trace 20
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }

@@ -300,67 +300,30 @@ static void __attribute__((constructor)) fuzz_init(void)
 	}
 }
 
+static void __attribute__((destructor)) fuzz_fini(void)
+{
+	model_free(fixed);
+	if (sink)
+		fclose(sink);
+}
+
 #ifndef SLT_LIBFUZZER
 
-#include <time.h>
-#include "core/log.h"
-#include "core/parse.h"
+#define FUZZ_NAME	"report_fuzz"
+#define MAX_INPUT	32768
+#define POOL_MAX	512
+#define FUZZ_ERASE_MAX	32
+#define FUZZ_CLOCK_MASK 15
+#define FUZZ_REPLAY_MAX (1 << 22)
+/* duplicated ranges repeat series, buckets and keys; truncation is a full disk */
+#define FUZZ_MUTATIONS                                                                             \
+	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE, FUZZ_TRUNCATE,       \
+	    FUZZ_TOKEN, FUZZ_TOKEN, FUZZ_NUMBER, FUZZ_NUMBER, FUZZ_NUDGE, FUZZ_PRINTABLE
 
-#define MAX_INPUT 32768
-#define POOL_MAX  512
-#define SIG_SLOTS 8192
+static const uint8_t fuzz_interesting[] = { 0,	 0xff, '{', '}', '[', ']', '"',	 ',',  ':',
+					    '0', '9',  '-', '.', 'e', ' ', '\\', '\n', 'u' };
 
-struct input {
-	uint8_t *data;
-	size_t len;
-};
-
-static struct input pool[POOL_MAX];
-static int npool, nseeds;
-static uint64_t sigs[SIG_SLOTS];
-static int nsigs;
-static uint64_t rng;
-
-/* splitmix64: small, fast, and the same everywhere */
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static size_t below(size_t n)
-{
-	return n ? (size_t)(rnd() % n) : 0;
-}
-
-static const char *const seeds[] = {
-	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[]}",
-	"{\"schema\":\"slatrace.report/"
-	"1\",\"host\":\"h\",\"duration_s\":2.5,\"families\":[\"syscalls\"],"
-	"\"lost\":{\"map_full\":3,\"total\":3},\"counters\":{\"unparsed_payloads\":1},"
-	"\"command\":{\"pid\":12,\"exited\":true,\"signal\":9},\"processes\":{\"forked\":1},"
-	"\"series\":[{\"family\":\"syscall\",\"name\":\"openat\",\"labels\":{\"syscall\":"
-	"\"openat\"},"
-	"\"count\":12,\"errors\":2,\"error_breakdown\":{\"ENOENT\":2},\"total_ns\":50000,"
-	"\"latency_ns\":{\"p50\":3000,\"max\":9000},\"buckets\":[[2944,3008,10],[8960,9216,2]]}],"
-	"\"sla\":{\"passed\":true,\"verdict\":\"pass\",\"objectives\":[{\"name\":\"open\","
-	"\"objective\":\"syscall openat: p99 < 1ms\",\"unit\":\"ns\",\"status\":\"pass\","
-	"\"passed\":true,\"value\":9000}]}}",
-	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[{\"family\":"
-	"\"request\",\"name\":\"x :80 GET /\",\"count\":3,\"errors\":1,\"failed\":1,\"status\":{"
-	"\"200\":2,\"reset\":1},\"total_ns\":2000,\"latency_ns\":{\"max\":1500},\"buckets\":[[496,"
-	"504,1],[1472,1504,1]],\"queue_ns\":{\"max\":7},\"queue_buckets\":[[7,8,2]],\"service_ns\":"
-	"{\"max\":1400},\"service_buckets\":[[480,488,1],[1376,1408,1]]}]}",
-	"p99 +10%",
-	"p99.9 -250us",
-	"error_rate +1%",
-	"count -20%",
-};
-
-static const char *const tokens[] = {
+static const char *const fuzz_tokens[] = {
 	"{",
 	"}",
 	"[",
@@ -405,75 +368,7 @@ static const char *const tokens[] = {
 	"ms",
 };
 
-static void pool_add(const uint8_t *data, size_t len)
-{
-	struct input *in;
-	uint8_t *copy = malloc(len ? len : 1);
-
-	if (!copy)
-		return;
-	memcpy(copy, data, len);
-	if (npool < POOL_MAX) {
-		in = &pool[npool++];
-	} else {
-		/* seeds stay; a random grown entry makes room */
-		in = &pool[nseeds + (int)below((size_t)(POOL_MAX - nseeds))];
-		free(in->data);
-	}
-	in->data = copy;
-	in->len = len;
-}
-
-static int sig_new(uint64_t s)
-{
-	size_t i = (size_t)(s % SIG_SLOTS);
-
-	s |= 1; /* 0 marks an empty slot */
-	if (nsigs >= SIG_SLOTS * 3 / 4)
-		return 0;
-	for (; sigs[i]; i = (i + 1) % SIG_SLOTS)
-		if (sigs[i] == s)
-			return 0;
-	sigs[i] = s;
-	nsigs++;
-	return 1;
-}
-
-static void run_one(const uint8_t *data, size_t len)
-{
-	uint8_t *copy = malloc(len ? len : 1);
-
-	if (!copy) {
-		slt_error("cannot allocate %zu bytes: %s", len, strerror(errno));
-		exit(SLT_EXIT_FAIL);
-	}
-	memcpy(copy, data, len);
-	LLVMFuzzerTestOneInput(copy, len);
-	free(copy);
-}
-
-static void buf_insert(uint8_t *b, size_t *len, size_t pos, const uint8_t *src, size_t n)
-{
-	if (n > MAX_INPUT - *len)
-		n = MAX_INPUT - *len;
-	memmove(b + pos + n, b + pos, *len - pos);
-	memcpy(b + pos, src, n);
-	*len += n;
-}
-
-static void buf_erase(uint8_t *b, size_t *len, size_t pos, size_t n)
-{
-	if (n > *len - pos)
-		n = *len - pos;
-	memmove(b + pos, b + pos + n, *len - pos - n);
-	*len -= n;
-}
-
-static void mutate(uint8_t *b, size_t *len)
-{
-	static const uint8_t interesting[] = { 0,   0xff, '{', '}', '[', ']', '"',  ',',  ':',
-					       '0', '9',  '-', '.', 'e', ' ', '\\', '\n', 'u' };
-	static const char *const nums[] = { "18446744073709551615",
+static const char *const fuzz_numbers[] = { "18446744073709551615",
 					    "9223372036854775807",
 					    "4294967296",
 					    "0",
@@ -485,140 +380,32 @@ static void mutate(uint8_t *b, size_t *len)
 					    "1024",
 					    "1056",
 					    "100000000000000000000" };
-	static uint8_t tmp[MAX_INPUT];
-	size_t pos = below(*len + 1), n, i;
-	const struct input *other;
-	const char *tok;
 
-	switch (below(12)) {
-	case 0: /* bit flip */
-		if (*len)
-			b[below(*len)] ^= (uint8_t)(1u << below(8));
-		break;
-	case 1: /* interesting byte */
-		if (*len)
-			b[below(*len)] = interesting[below(sizeof(interesting))];
-		break;
-	case 2: /* a range deleted */
-		buf_erase(b, len, pos, 1 + below(32));
-		break;
-	case 3: /* a range duplicated elsewhere: repeated series, buckets, keys */
-		if (!*len)
-			break;
-		i = below(*len);
-		n = 1 + below(*len - i);
-		memcpy(tmp, b + i, n);
-		buf_insert(b, len, below(*len + 1), tmp, n);
-		break;
-	case 4: /* splice: our head, another input's tail */
-		other = &pool[below((size_t)npool)];
-		i = below(other->len + 1);
-		*len = pos;
-		buf_insert(b, len, pos, other->data + i, other->len - i);
-		break;
-	case 5: /* truncation, as a full disk or a copy cut short does */
-		*len = pos;
-		break;
-	case 6:
-	case 7: /* a token of the format */
-		tok = tokens[below(sizeof(tokens) / sizeof(tokens[0]))];
-		buf_insert(b, len, pos, (const uint8_t *)tok, strlen(tok));
-		break;
-	case 8:
-	case 9: { /* a number replaced */
-		size_t s = pos;
+#include "driver.h"
 
-		while (s < *len && (b[s] < '0' || b[s] > '9'))
-			s++;
-		if (s == *len)
-			break;
-		for (i = s; i < *len && b[i] >= '0' && b[i] <= '9'; i++)
-			;
-		buf_erase(b, len, s, i - s);
-		tok = nums[below(sizeof(nums) / sizeof(nums[0]))];
-		buf_insert(b, len, s, (const uint8_t *)tok, strlen(tok));
-		break;
-	}
-	case 10: { /* a number nudged by one: bucket edges, counts that no longer add up */
-		size_t s = pos;
-
-		while (s < *len && (b[s] < '0' || b[s] > '9'))
-			s++;
-		for (i = s; i < *len && b[i] >= '0' && b[i] <= '9'; i++)
-			;
-		if (i > s)
-			b[i - 1] = b[i - 1] == '9' ? '8' : (uint8_t)(b[i - 1] + 1);
-		break;
-	}
-	default: /* a printable byte */
-		if (*len)
-			b[below(*len)] = (uint8_t)(0x20 + below(0x5f));
-		break;
-	}
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int replay(const char *file)
-{
-	static uint8_t data[1 << 22];
-	FILE *f = fopen(file, "rb");
-	size_t len;
-
-	if (!f) {
-		slt_error("cannot open '%s': %s", file, strerror(errno));
-		return -1;
-	}
-	len = fread(data, 1, sizeof(data), f);
-	fclose(f);
-	run_one(data, len);
-	printf("report_fuzz: '%s' (%zu bytes) ok\n", file, len);
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: report_fuzz [--seconds N] [--seed N] [--runs N] [FILE...]\n"
-		   "  --seconds N  fuzz for N seconds (default 10; also -max_total_time=N)\n"
-		   "  --seed N     PRNG seed (default 1; also -seed=N)\n"
-		   "  --runs N     stop after N mutated inputs, whatever the time (also -runs=N)\n"
-		   "  FILE...      run these inputs once each instead of fuzzing\n");
-}
-
-/* "--name N", "--name=N" or libFuzzer's "-alias=N": 1 when arg is this option */
-static int num_opt(int argc, char **argv, int *i, const char *name, const char *alias, uint64_t max,
-		   uint64_t *v)
-{
-	size_t nl = strlen(name), al = strlen(alias);
-	const char *a = argv[*i], *val;
-
-	if (!strcmp(a, name)) {
-		if (*i + 1 >= argc) {
-			slt_error("option '%s' needs a value", name);
-			usage(stderr);
-			exit(SLT_EXIT_USAGE);
-		}
-		val = argv[++*i];
-	} else if (!strncmp(a, name, nl) && a[nl] == '=') {
-		val = a + nl + 1;
-	} else if (!strncmp(a, alias, al) && a[al] == '=') {
-		val = a + al + 1;
-	} else {
-		return 0;
-	}
-	if (slt_parse_u64(val, 0, max, v)) {
-		slt_error("invalid value '%s' for '%s'", val, name);
-		usage(stderr);
-		exit(SLT_EXIT_USAGE);
-	}
-	return 1;
-}
+static const char *const seeds[] = {
+	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[]}",
+	"{\"schema\":\"slatrace.report/"
+	"1\",\"host\":\"h\",\"duration_s\":2.5,\"families\":[\"syscalls\"],"
+	"\"lost\":{\"map_full\":3,\"total\":3},\"counters\":{\"unparsed_payloads\":1},"
+	"\"command\":{\"pid\":12,\"exited\":true,\"signal\":9},\"processes\":{\"forked\":1},"
+	"\"series\":[{\"family\":\"syscall\",\"name\":\"openat\",\"labels\":{\"syscall\":"
+	"\"openat\"},"
+	"\"count\":12,\"errors\":2,\"error_breakdown\":{\"ENOENT\":2},\"total_ns\":50000,"
+	"\"latency_ns\":{\"p50\":3000,\"max\":9000},\"buckets\":[[2944,3008,10],[8960,9216,2]]}],"
+	"\"sla\":{\"passed\":true,\"verdict\":\"pass\",\"objectives\":[{\"name\":\"open\","
+	"\"objective\":\"syscall openat: p99 < 1ms\",\"unit\":\"ns\",\"status\":\"pass\","
+	"\"passed\":true,\"value\":9000}]}}",
+	"{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,\"series\":[{\"family\":"
+	"\"request\",\"name\":\"x :80 GET /\",\"count\":3,\"errors\":1,\"failed\":1,\"status\":{"
+	"\"200\":2,\"reset\":1},\"total_ns\":2000,\"latency_ns\":{\"max\":1500},\"buckets\":[[496,"
+	"504,1],[1472,1504,1]],\"queue_ns\":{\"max\":7},\"queue_buckets\":[[7,8,2]],\"service_ns\":"
+	"{\"max\":1400},\"service_buckets\":[[480,488,1],[1376,1408,1]]}]}",
+	"p99 +10%",
+	"p99.9 -250us",
+	"error_rate +1%",
+	"count -20%",
+};
 
 /* a real report of a synthetic run, as report_json() writes it */
 static void add_written_seed(int pretty)
@@ -648,87 +435,21 @@ static void add_written_seed(int pretty)
 	model_free(m);
 }
 
-int main(int argc, char **argv)
+static uint64_t fuzz_add_seeds(uint8_t *buf)
 {
-	static uint8_t buf[MAX_INPUT];
-	uint64_t seconds = 10, seed = 1, runs = 0, execs = 0, bytes = 0;
-	int nfiles = 0, err = 0;
-	double start, end;
-	size_t len;
+	uint64_t execs = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return SLT_EXIT_OK;
-		}
-		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365,
-			    &seconds) ||
-		    num_opt(argc, argv, &i, "--seed", "-seed", UINT64_MAX, &seed) ||
-		    num_opt(argc, argv, &i, "--runs", "-runs", UINT64_MAX, &runs))
-			continue;
-		if (argv[i][0] == '-') {
-			slt_error("unknown option '%s'", argv[i]);
-			usage(stderr);
-			return SLT_EXIT_USAGE;
-		}
-		nfiles++;
-	}
-	if (nfiles) {
-		for (int i = 1; i < argc; i++) {
-			if (argv[i][0] == '-') {
-				i += !strchr(argv[i], '=') && i + 1 < argc;
-				continue;
-			}
-			err |= replay(argv[i]);
-		}
-		return err ? SLT_EXIT_FAIL : SLT_EXIT_OK;
-	}
-
-	rng = seed;
-	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+	(void)buf;
+	for (size_t s = 0; s < FUZZ_NELEM(seeds); s++)
 		pool_add((const uint8_t *)seeds[s], strlen(seeds[s]));
 	add_written_seed(0);
 	add_written_seed(1);
-	nseeds = npool;
 	/* every seed, and a spread of its prefixes: files end anywhere */
-	for (int s = 0; s < nseeds; s++) {
-		size_t step = pool[s].len / 200 + 1;
-
-		for (len = 0; len <= pool[s].len; len += step) {
-			run_one(pool[s].data, len);
-			sig_new(signature);
-			execs++;
-		}
+	for (int s = 0; s < npool; s++) {
+		execs += seed_prefixes(pool[s].data, pool[s].len, pool[s].len / 200 + 1);
 		run_one(pool[s].data, pool[s].len);
 	}
-
-	start = now_s();
-	end = start + (double)seconds;
-	for (uint64_t r = 0; !runs || r < runs; r++) {
-		const struct input *in = &pool[below((size_t)npool)];
-		int stack = 1 + (int)below(4);
-
-		if (!(r & 15) && now_s() >= end && !runs)
-			break;
-		len = in->len;
-		memcpy(buf, in->data, len);
-		while (stack--)
-			mutate(buf, &len);
-		run_one(buf, len);
-		execs++;
-		bytes += len;
-		if (sig_new(signature))
-			pool_add(buf, len);
-	}
-	printf("report_fuzz: %llu executions in %.1fs (seed %llu, mean input %llu bytes, pool %d, "
-	       "%d result signatures)\n",
-	       (unsigned long long)execs, now_s() - start, (unsigned long long)seed,
-	       (unsigned long long)(bytes / (execs ? execs : 1)), npool, nsigs);
-	for (int i = 0; i < npool; i++)
-		free(pool[i].data);
-	model_free(fixed);
-	fclose(sink);
-	return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+	return execs;
 }
 
 #endif /* SLT_LIBFUZZER */

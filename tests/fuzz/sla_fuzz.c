@@ -404,97 +404,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#include <time.h>
-#include "core/log.h"
-#include "core/parse.h"
+#define FUZZ_NAME	"sla_fuzz"
+#define MAX_INPUT	4096
+#define POOL_MAX	1024
+#define FUZZ_REPLAY_MAX (SLA_FILE_MAX + 1)
+#define FUZZ_RUN_REPS	300
+#define FUZZ_MUTATIONS                                                                             \
+	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_RANDOM, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE,         \
+	    FUZZ_TRUNCATE, FUZZ_TOKEN, FUZZ_TOKEN, FUZZ_NUMBER, FUZZ_LONG_RUN, FUZZ_PRINTABLE
 
-#define MAX_INPUT 4096
-#define POOL_MAX  1024
-#define SIG_SLOTS 8192
+static const uint8_t fuzz_interesting[] = { 0,	 0xff, 0x7f, ' ', '\t', '\n', ':', '/', '*',
+					    '?', '%',  '.',  '<', '>',	'=',  '0', '9', 'p',
+					    '"', '{',  '}',  '[', ']',	',',  '\\' };
 
-struct input {
-	uint8_t *data;
-	size_t len;
-};
-
-static struct input pool[POOL_MAX];
-static int npool, nseeds;
-static uint64_t sigs[SIG_SLOTS];
-static int nsigs;
-static uint64_t rng;
-
-/* splitmix64: small, fast, and the same everywhere */
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static size_t below(size_t n)
-{
-	return n ? (size_t)(rnd() % n) : 0;
-}
-
-#define SEED(lit)                                                                                  \
-	{                                                                                          \
-		(const uint8_t *)(lit), sizeof(lit) - 1                                            \
-	}
-
-static const struct {
-	const uint8_t *data;
-	size_t len;
-} seeds[] = {
-	SEED("GET /api/*: p99 < 200ms"),
-	SEED("availability >= 99.9%"),
-	SEED("port 5432: p95 < 5ms"),
-	SEED("runq p99 < 2ms"),
-	SEED("/users/{id}: error_rate < 1%"),
-	SEED("process nginx: throughput >= 100/s"),
-	SEED("syscall read: max < 10ms"),
-	SEED("mean < 50ms"),
-	SEED("p99.9<=1s"),
-	SEED("  GET\t /x  :  p50 >  1.5ms  "),
-	SEED("throughput > 5rps"),
-	SEED("throughput >= 60/min"),
-	SEED("count >= 1000"),
-	SEED("class nginx :8080 GET /*: p90 < 20ms"),
-	SEED("syscalls: p99 < 1ms"),
-	SEED("p100 < 1s"),
-	SEED("p0.000001 > 0ns"),
-	SEED("availability >= 100%"),
-	SEED("error_rate <= 0.5%"),
-	SEED("request: count > 0"),
-	SEED("runq nginx: p99.99 < 250us"),
-	SEED("p99 < 2xs"),
-	SEED("GET /api/* p99 < 200ms"),
-	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\"}]}"),
-	SEED("{\n  \"objectives\": [\n"
-	     "    { \"name\": \"api latency\", \"selector\": \"GET /api/*\", \"metric\": \"p99\",\n"
-	     "      \"op\": \"<\", \"bound\": \"200ms\" },\n"
-	     "    { \"expr\": \"availability >= 99.9%\" },\n"
-	     "    { \"name\": \"enough\", \"metric\": \"count\", \"op\": \">=\", \"bound\": 1000 "
-	     "},\n"
-	     "    { \"selector\": \"runq\", \"metric\": \"p99.9\", \"op\": \"<=\", \"bound\": "
-	     "\"2ms\" }\n"
-	     "  ]\n}\n"),
-	SEED("{\"objectives\": [{\"selector\": \"port 8080\", \"metric\": \"error_rate\", "
-	     "\"op\": \"<\", \"bound\": \"1%\"}, {\"selector\": \"syscall write\", \"metric\": "
-	     "\"max\", \"op\": \"<\", \"bound\": \"1s\"}]}"),
-	SEED("{\"objectives\": [{\"name\": \"x\", \"expr\": \"process app: throughput >= 0.5/s\"},"
-	     " {\"metric\": \"mean\", \"op\": \">\", \"bound\": 12.5}]}"),
-	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\"},]}"),
-	SEED("{\"objectives\": [{\"expr\": 5}, 1, {\"metric\": \"p99\", \"op\": \"<\", "
-	     "\"bound\": true}]}"),
-	SEED("{\"objectives\": [{\"selector\": \"GET /a\\t\", \"metric\": \"p99\", \"op\": "
-	     "\"<\", \"bound\": \"1\u00b5s\"}]}"),
-	SEED("{\"objectives\": [], \"window\": \"10s\"}"),
-	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\\u0000\", \"bund\": 1}]}"),
-};
-
-static const char *const tokens[] = {
+static const char *const fuzz_tokens[] = {
 	"p99",
 	"p99.9",
 	"p100",
@@ -575,274 +498,76 @@ static const char *const tokens[] = {
 	"null",
 };
 
-static void pool_add(const uint8_t *data, size_t len)
+/* numbers made huge, zero, or fractional */
+static const char *const fuzz_numbers[] = {
+	"18446744073709551615",	  "99999999999999", "0", "100.0000001", "0.0000001", "65536",
+	"00000000000000000000001"
+};
+
+/* long runs: deep nesting, many objectives, long names */
+static const char *const fuzz_runs[] = { "a", "*", "[", "{\"expr\": \"p99 < 1ms\"},", "/x", " " };
+
+#include "driver.h"
+
+static const struct fuzz_seed seeds[] = {
+	SEED("GET /api/*: p99 < 200ms"),
+	SEED("availability >= 99.9%"),
+	SEED("port 5432: p95 < 5ms"),
+	SEED("runq p99 < 2ms"),
+	SEED("/users/{id}: error_rate < 1%"),
+	SEED("process nginx: throughput >= 100/s"),
+	SEED("syscall read: max < 10ms"),
+	SEED("mean < 50ms"),
+	SEED("p99.9<=1s"),
+	SEED("  GET\t /x  :  p50 >  1.5ms  "),
+	SEED("throughput > 5rps"),
+	SEED("throughput >= 60/min"),
+	SEED("count >= 1000"),
+	SEED("class nginx :8080 GET /*: p90 < 20ms"),
+	SEED("syscalls: p99 < 1ms"),
+	SEED("p100 < 1s"),
+	SEED("p0.000001 > 0ns"),
+	SEED("availability >= 100%"),
+	SEED("error_rate <= 0.5%"),
+	SEED("request: count > 0"),
+	SEED("runq nginx: p99.99 < 250us"),
+	SEED("p99 < 2xs"),
+	SEED("GET /api/* p99 < 200ms"),
+	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\"}]}"),
+	SEED("{\n  \"objectives\": [\n"
+	     "    { \"name\": \"api latency\", \"selector\": \"GET /api/*\", \"metric\": \"p99\",\n"
+	     "      \"op\": \"<\", \"bound\": \"200ms\" },\n"
+	     "    { \"expr\": \"availability >= 99.9%\" },\n"
+	     "    { \"name\": \"enough\", \"metric\": \"count\", \"op\": \">=\", \"bound\": 1000 "
+	     "},\n"
+	     "    { \"selector\": \"runq\", \"metric\": \"p99.9\", \"op\": \"<=\", \"bound\": "
+	     "\"2ms\" }\n"
+	     "  ]\n}\n"),
+	SEED("{\"objectives\": [{\"selector\": \"port 8080\", \"metric\": \"error_rate\", "
+	     "\"op\": \"<\", \"bound\": \"1%\"}, {\"selector\": \"syscall write\", \"metric\": "
+	     "\"max\", \"op\": \"<\", \"bound\": \"1s\"}]}"),
+	SEED("{\"objectives\": [{\"name\": \"x\", \"expr\": \"process app: throughput >= 0.5/s\"},"
+	     " {\"metric\": \"mean\", \"op\": \">\", \"bound\": 12.5}]}"),
+	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\"},]}"),
+	SEED("{\"objectives\": [{\"expr\": 5}, 1, {\"metric\": \"p99\", \"op\": \"<\", "
+	     "\"bound\": true}]}"),
+	SEED("{\"objectives\": [{\"selector\": \"GET /a\\t\", \"metric\": \"p99\", \"op\": "
+	     "\"<\", \"bound\": \"1\u00b5s\"}]}"),
+	SEED("{\"objectives\": [], \"window\": \"10s\"}"),
+	SEED("{\"objectives\": [{\"expr\": \"p99 < 1ms\\u0000\", \"bund\": 1}]}"),
+};
+
+static uint64_t fuzz_add_seeds(uint8_t *buf)
 {
-	struct input *in;
-	uint8_t *copy = malloc(len ? len : 1);
+	uint64_t execs = 0;
+	size_t len = 0;
 
-	if (!copy)
-		return;
-	memcpy(copy, data, len);
-	if (npool < POOL_MAX) {
-		in = &pool[npool++];
-	} else {
-		/* seeds stay; a random grown entry makes room */
-		in = &pool[nseeds + (int)below((size_t)(POOL_MAX - nseeds))];
-		free(in->data);
-	}
-	in->data = copy;
-	in->len = len;
-}
-
-/* whether this result signature is new; remembers it */
-static int sig_new(uint64_t s)
-{
-	size_t i = (size_t)(s % SIG_SLOTS);
-
-	s |= 1; /* 0 marks an empty slot */
-	if (nsigs >= SIG_SLOTS * 3 / 4)
-		return 0;
-	for (; sigs[i]; i = (i + 1) % SIG_SLOTS)
-		if (sigs[i] == s)
-			return 0;
-	sigs[i] = s;
-	nsigs++;
-	return 1;
-}
-
-/* run one input from an allocation of exactly its size */
-static void run_one(const uint8_t *data, size_t len)
-{
-	uint8_t *copy = malloc(len ? len : 1);
-
-	if (!copy) {
-		slt_error("cannot allocate %zu bytes: %s", len, strerror(errno));
-		exit(SLT_EXIT_FAIL);
-	}
-	memcpy(copy, data, len);
-	LLVMFuzzerTestOneInput(copy, len);
-	free(copy);
-}
-
-static void buf_insert(uint8_t *b, size_t *len, size_t pos, const uint8_t *src, size_t n)
-{
-	if (n > MAX_INPUT - *len)
-		n = MAX_INPUT - *len;
-	memmove(b + pos + n, b + pos, *len - pos);
-	memcpy(b + pos, src, n);
-	*len += n;
-}
-
-static void buf_erase(uint8_t *b, size_t *len, size_t pos, size_t n)
-{
-	if (n > *len - pos)
-		n = *len - pos;
-	memmove(b + pos, b + pos + n, *len - pos - n);
-	*len -= n;
-}
-
-static void mutate(uint8_t *b, size_t *len)
-{
-	static const uint8_t interesting[] = { 0,   0xff, 0x7f, ' ', '\t', '\n', ':', '/', '*',
-					       '?', '%',  '.',	'<', '>',  '=',	 '0', '9', 'p',
-					       '"', '{',  '}',	'[', ']',  ',',	 '\\' };
-	uint8_t tmp[MAX_INPUT];
-	size_t pos = below(*len + 1), n, i;
-	const struct input *other;
-	const char *tok;
-
-	switch (below(12)) {
-	case 0: /* bit flip */
-		if (*len)
-			b[below(*len)] ^= (uint8_t)(1u << below(8));
-		break;
-	case 1: /* interesting byte */
-		if (*len)
-			b[below(*len)] = interesting[below(sizeof(interesting))];
-		break;
-	case 2: /* random bytes inserted */
-		n = 1 + below(8);
-		for (i = 0; i < n; i++)
-			tmp[i] = (uint8_t)rnd();
-		buf_insert(b, len, pos, tmp, n);
-		break;
-	case 3: /* a range deleted */
-		buf_erase(b, len, pos, 1 + below(16));
-		break;
-	case 4: /* a range duplicated elsewhere */
-		if (!*len)
-			break;
-		i = below(*len);
-		n = 1 + below(*len - i);
-		memcpy(tmp, b + i, n);
-		buf_insert(b, len, below(*len + 1), tmp, n);
-		break;
-	case 5: /* splice: our head, another input's tail */
-		other = &pool[below((size_t)npool)];
-		i = below(other->len + 1);
-		*len = pos;
-		buf_insert(b, len, pos, other->data + i, other->len - i);
-		break;
-	case 6: /* truncation */
-		*len = pos;
-		break;
-	case 7:
-	case 8: /* a token of the grammar or the file */
-		tok = tokens[below(sizeof(tokens) / sizeof(tokens[0]))];
-		buf_insert(b, len, pos, (const uint8_t *)tok, tok[0] ? strlen(tok) : 1);
-		break;
-	case 9: { /* a number made huge, zero, or fractional */
-		static const char *const nums[] = { "18446744073709551615",
-						    "99999999999999",
-						    "0",
-						    "100.0000001",
-						    "0.0000001",
-						    "65536",
-						    "00000000000000000000001" };
-		size_t s = pos;
-
-		while (s < *len && (b[s] < '0' || b[s] > '9'))
-			s++;
-		if (s == *len)
-			break;
-		for (i = s; i < *len && b[i] >= '0' && b[i] <= '9'; i++)
-			;
-		buf_erase(b, len, s, i - s);
-		tok = nums[below(sizeof(nums) / sizeof(nums[0]))];
-		buf_insert(b, len, s, (const uint8_t *)tok, strlen(tok));
-		break;
-	}
-	case 10: { /* a long run: deep nesting, many objectives, long names */
-		static const char *const runs[] = { "a",  "*", "[", "{\"expr\": \"p99 < 1ms\"},",
-						    "/x", " " };
-		size_t reps = 1 + below(300);
-
-		tok = runs[below(sizeof(runs) / sizeof(runs[0]))];
-		n = strlen(tok);
-		for (i = 0; i < reps && (i + 1) * n <= sizeof(tmp); i++)
-			memcpy(tmp + i * n, tok, n);
-		buf_insert(b, len, pos, tmp, i * n);
-		break;
-	}
-	default: /* a printable byte */
-		if (*len)
-			b[below(*len)] = (uint8_t)(0x20 + below(0x5f));
-		break;
-	}
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int replay(const char *file)
-{
-	static uint8_t data[SLA_FILE_MAX + 1];
-	FILE *f = fopen(file, "rb");
-	size_t len;
-
-	if (!f) {
-		slt_error("cannot open '%s': %s", file, strerror(errno));
-		return -1;
-	}
-	len = fread(data, 1, sizeof(data), f);
-	fclose(f);
-	run_one(data, len);
-	printf("sla_fuzz: '%s' (%zu bytes) ok\n", file, len);
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: sla_fuzz [--seconds N] [--seed N] [--runs N] [FILE...]\n"
-		   "  --seconds N  fuzz for N seconds (default 10; also -max_total_time=N)\n"
-		   "  --seed N     PRNG seed (default 1; also -seed=N)\n"
-		   "  --runs N     stop after N mutated inputs, whatever the time (also -runs=N)\n"
-		   "  FILE...      run these inputs once each instead of fuzzing\n");
-}
-
-/* "--name N", "--name=N" or libFuzzer's "-alias=N": 1 when arg is this option */
-static int num_opt(int argc, char **argv, int *i, const char *name, const char *alias, uint64_t max,
-		   uint64_t *v)
-{
-	size_t nl = strlen(name), al = strlen(alias);
-	const char *a = argv[*i], *val;
-
-	if (!strcmp(a, name)) {
-		if (*i + 1 >= argc) {
-			slt_error("option '%s' needs a value", name);
-			usage(stderr);
-			exit(SLT_EXIT_USAGE);
-		}
-		val = argv[++*i];
-	} else if (!strncmp(a, name, nl) && a[nl] == '=') {
-		val = a + nl + 1;
-	} else if (!strncmp(a, alias, al) && a[al] == '=') {
-		val = a + al + 1;
-	} else {
-		return 0;
-	}
-	if (slt_parse_u64(val, 0, max, v)) {
-		slt_error("invalid value '%s' for '%s'", val, name);
-		usage(stderr);
-		exit(SLT_EXIT_USAGE);
-	}
-	return 1;
-}
-
-int main(int argc, char **argv)
-{
-	static uint8_t buf[MAX_INPUT];
-	uint64_t seconds = 10, seed = 1, runs = 0, execs = 0, bytes = 0;
-	int nfiles = 0, err = 0;
-	double start, end;
-	size_t len;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return SLT_EXIT_OK;
-		}
-		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365,
-			    &seconds) ||
-		    num_opt(argc, argv, &i, "--seed", "-seed", UINT64_MAX, &seed) ||
-		    num_opt(argc, argv, &i, "--runs", "-runs", UINT64_MAX, &runs))
-			continue;
-		if (argv[i][0] == '-') {
-			slt_error("unknown option '%s'", argv[i]);
-			usage(stderr);
-			return SLT_EXIT_USAGE;
-		}
-		nfiles++;
-	}
-	if (nfiles) {
-		for (int i = 1; i < argc; i++) {
-			if (argv[i][0] == '-') {
-				/* options with a separate value skip it */
-				i += !strchr(argv[i], '=') && i + 1 < argc;
-				continue;
-			}
-			err |= replay(argv[i]);
-		}
-		return err ? SLT_EXIT_FAIL : SLT_EXIT_OK;
-	}
-
-	rng = seed;
 	/* every seed, and every prefix of it */
-	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
+	for (size_t s = 0; s < FUZZ_NELEM(seeds); s++) {
 		pool_add(seeds[s].data, seeds[s].len);
-		for (len = 0; len <= seeds[s].len; len++) {
-			run_one(seeds[s].data, len);
-			sig_new(signature);
-			execs++;
-		}
+		execs += seed_prefixes(seeds[s].data, seeds[s].len, 1);
 	}
 	/* more objectives than a set holds, and an expression longer than allowed */
-	len = 0;
 	buf_insert(buf, &len, 0, (const uint8_t *)"{\"objectives\": [", 16);
 	for (int i = 0; i <= SLA_MAX_OBJECTIVES; i++)
 		buf_insert(buf, &len, len, (const uint8_t *)"{\"expr\": \"p99 < 1ms\"},", 22);
@@ -856,33 +581,7 @@ int main(int argc, char **argv)
 	buf_insert(buf, &len, len, (const uint8_t *)": p99 < 1ms", 11);
 	run_one(buf, len);
 	pool_add(buf, len);
-	nseeds = npool;
-
-	start = now_s();
-	end = start + (double)seconds;
-	for (uint64_t r = 0; !runs || r < runs; r++) {
-		const struct input *in = &pool[below((size_t)npool)];
-		int stack = 1 + (int)below(4);
-
-		if (!(r & 63) && now_s() >= end && !runs)
-			break;
-		len = in->len;
-		memcpy(buf, in->data, len);
-		while (stack--)
-			mutate(buf, &len);
-		run_one(buf, len);
-		execs++;
-		bytes += len;
-		if (sig_new(signature))
-			pool_add(buf, len);
-	}
-	printf("sla_fuzz: %llu executions in %.1fs (seed %llu, mean input %llu bytes, pool %d, "
-	       "%d result signatures)\n",
-	       (unsigned long long)execs, now_s() - start, (unsigned long long)seed,
-	       (unsigned long long)(bytes / (execs ? execs : 1)), npool, nsigs);
-	for (int i = 0; i < npool; i++)
-		free(pool[i].data);
-	return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+	return execs;
 }
 
 #endif /* SLT_LIBFUZZER */

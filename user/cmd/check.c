@@ -411,20 +411,6 @@ static void explain(const struct check_report *r)
 	}
 }
 
-/* getopt's '?': an unknown option, or a value given to one that takes
- * none ("--json=x", where optopt is the option's val, not a character) */
-static int bad_option(const char *arg)
-{
-	if (!strncmp(arg, "--", 2) && strchr(arg, '=') && optopt)
-		for (const struct opt_help *o = check_opts; o->opt.name; o++)
-			if (o->opt.val == optopt)
-				return cmd_usage_error("check", "option '--%s' takes no value",
-						       o->opt.name);
-	if (!strncmp(arg, "--", 2) || !optopt || optopt > 255)
-		return cmd_usage_error("check", "unknown option '%s'", arg);
-	return cmd_usage_error("check", "unknown option '-%c'", optopt);
-}
-
 int cmd_check(int argc, char **argv)
 {
 	struct check_report *r = NULL;
@@ -455,7 +441,7 @@ int cmd_check(int argc, char **argv)
 			rc = cmd_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
 			goto cleanup;
 		default:
-			rc = bad_option(argv[optind - 1]);
+			rc = cmd_bad_option("check", argc, argv, check_opts);
 			goto cleanup;
 		}
 	}

@@ -171,16 +171,7 @@ int cmd_diff(int argc, char **argv)
 			rc = cmd_usage_error("diff", "option '%s' needs a value", argv[optind - 1]);
 			goto cleanup;
 		default:
-			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				rc = cmd_usage_error(
-				    "diff", "option '%.*s' takes no value",
-				    (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
-				    argv[optind - 1]);
-			else if (!strncmp(argv[optind - 1], "--", 2) || !optopt || optopt > 255)
-				rc = cmd_usage_error("diff", "unknown option '%s'",
-						     argv[optind - 1]);
-			else
-				rc = cmd_usage_error("diff", "unknown option '-%c'", optopt);
+			rc = cmd_bad_option("diff", argc, argv, opts);
 			goto cleanup;
 		}
 	}
