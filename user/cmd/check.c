@@ -435,13 +435,10 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			rc = fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
-			goto cleanup;
-		case ':':
-			rc = cmd_usage_error("check", "option '%s' needs a value", argv[optind - 1]);
+			rc = cmd_help_written();
 			goto cleanup;
 		default:
-			rc = cmd_bad_option("check", argc, argv, check_opts);
+			rc = cmd_option_error("check", c, argc, argv, check_opts);
 			goto cleanup;
 		}
 	}

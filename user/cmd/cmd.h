@@ -26,6 +26,11 @@ int cmd_getopt_tables(const struct opt_help *opts, struct option **longopts, cha
 		      int shortlen);
 /* "unknown option", "missing argument" in one line, for getopt's '?' */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the end of every option switch: ':' (a missing value) and anything
+ * unknown, as one usage line; returns SLT_EXIT_USAGE */
+int cmd_option_error(const char *cmd, int c, int argc, char **argv, const struct opt_help *opts);
+/* after printing --help to stdout: 0, or 1 when stdout could not be written */
+int cmd_help_written(void);
 /* one line for getopt's '?': an unknown long or short option, or a long
  * option given a value it does not take; returns SLT_EXIT_USAGE */
 int cmd_bad_option(const char *cmd, int argc, char **argv, const struct opt_help *opts);

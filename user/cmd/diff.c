@@ -165,13 +165,10 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			rc = fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
-			goto cleanup;
-		case ':':
-			rc = cmd_usage_error("diff", "option '%s' needs a value", argv[optind - 1]);
+			rc = cmd_help_written();
 			goto cleanup;
 		default:
-			rc = cmd_bad_option("diff", argc, argv, opts);
+			rc = cmd_option_error("diff", c, argc, argv, opts);
 			goto cleanup;
 		}
 	}

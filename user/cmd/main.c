@@ -120,6 +120,18 @@ int cmd_bad_option(const char *cmd, int argc, char **argv, const struct opt_help
 	return cmd_usage_error(cmd, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
 }
 
+int cmd_option_error(const char *cmd, int c, int argc, char **argv, const struct opt_help *opts)
+{
+	if (c == ':')
+		return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return cmd_bad_option(cmd, argc, argv, opts);
+}
+
+int cmd_help_written(void)
+{
+	return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+}
+
 int cmd_need_privileges(const char *cmd)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -160,11 +172,11 @@ int main(int argc, char **argv)
 			return SLT_EXIT_USAGE;
 		}
 		usage(stdout);
-		return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+		return cmd_help_written();
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("slatrace %s\n", SLT_VERSION);
-		return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+		return cmd_help_written();
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmds[i].name, name))

@@ -394,13 +394,11 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout, opts);
-			rc = fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
+			rc = cmd_help_written();
 			goto cleanup;
 		case ':':
-			rc = cmd_usage_error("trace", "option '%s' needs a value", argv[optind - 1]);
-			goto cleanup;
 		case '?':
-			rc = cmd_bad_option("trace", argc, argv, opts);
+			rc = cmd_option_error("trace", c, argc, argv, opts);
 			goto cleanup;
 		default:
 			if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
