@@ -23,24 +23,8 @@
 
 #define NREQ 8
 
-static const uint8_t *cur_data;
-static size_t cur_size;
-
-static void fuzz_fail(const char *what, int line)
-{
-	fprintf(stderr, "http_fuzz: invariant broken at %s:%d: %s\ninput (%zu bytes): \"", __FILE__,
-		line, what, cur_size);
-	for (size_t i = 0; i < cur_size; i++)
-		fprintf(stderr, "\\x%02x", cur_data[i]);
-	fprintf(stderr, "\"\n");
-	abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			fuzz_fail(#cond, __LINE__);                                                \
-	} while (0)
+#define FUZZ_NAME "http_fuzz"
+#include "check.h"
 
 /* length of s, which must end inside its array */
 static size_t str_in(const char *s, size_t cap)
@@ -232,7 +216,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_NAME     "http_fuzz"
 #define MAX_INPUT     4096 /* 8x the largest capture */
 #define POOL_MAX      1024
 #define FUZZ_RUN_REPS 600

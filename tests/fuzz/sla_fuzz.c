@@ -29,24 +29,8 @@
 #include "core/model.h"
 #include "report/sla.h"
 
-static const uint8_t *cur_data;
-static size_t cur_size;
-
-static void fuzz_fail(const char *what, int line)
-{
-	fprintf(stderr, "sla_fuzz: invariant broken at %s:%d: %s\ninput (%zu bytes): \"", __FILE__,
-		line, what, cur_size);
-	for (size_t i = 0; i < cur_size; i++)
-		fprintf(stderr, "\\x%02x", cur_data[i]);
-	fprintf(stderr, "\"\n");
-	abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			fuzz_fail(#cond, __LINE__);                                                \
-	} while (0)
+#define FUZZ_NAME "sla_fuzz"
+#include "check.h"
 
 /* the results, folded into a number that tells the standalone fuzzer what is new */
 static uint64_t signature;
@@ -404,7 +388,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_NAME	"sla_fuzz"
 #define MAX_INPUT	4096
 #define POOL_MAX	1024
 #define FUZZ_REPLAY_MAX (SLA_FILE_MAX + 1)
