@@ -7,8 +7,9 @@
 # untraced, traced by `slatrace trace --requests -c nginx`, by the bpftrace
 # peer script nginx-reqlat.bt (run from ../shared/peers, never copied),
 # by libbpf-tools' `syscount -L`, and by empty programs on the two hooks
-# slatrace's requests family uses (bench/floor: the price of hooking every
-# syscall of every task at all, which no work in the programs goes below).
+# slatrace's requests family uses (bench/req_floor.bpf.c: the price of
+# hooking every socket read, write and data arrival on the host at all,
+# which no work in the programs goes below).
 #
 # Method: every tracer is started and has said it is attached before wrk
 # starts, and is stopped with SIGINT and waited for after wrk ends. Each
@@ -249,7 +250,7 @@ declare -A LABEL=(
 	[slatrace]="slatrace trace --requests -c nginx"
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
-	[floor]="floor: empty tp_btf sys_enter+exit"
+	[floor]="floor: empty programs, same hooks"
 )
 declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI CPU_NS
 COUNT_LINES=()
@@ -257,7 +258,7 @@ COUNT_LINES=()
 [ -n "$BPFTRACE" ] || SKIP[bpftrace]="bpftrace is not installed"
 [ -r "$PEER_BT" ] || SKIP[bpftrace]="the peer script '$PEER_BT' is missing"
 [ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
-[ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/floor.bpf.o" ] ||
+[ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/req_floor.bpf.o" ] ||
 	SKIP[floor]="'$BUILD/bench/floor' is not built: run 'make bench'"
 
 # bpftrace prints "Attaching N probes..." before it attaches anything, and
@@ -288,7 +289,7 @@ tracer_setup() {
 		CMD=(stdbuf -oL "$SYSCOUNT" -L)
 		READY='^Tracing syscalls' ;;
 	floor)
-		CMD=("$BUILD/bench/floor" "$BUILD/bench/floor.bpf.o")
+		CMD=("$BUILD/bench/floor" "$BUILD/bench/req_floor.bpf.o")
 		READY='^floor: attached' ;;
 	esac
 }
@@ -507,7 +508,7 @@ if stats_round && [ -n "$STATS_LINES" ]; then
 	echo "$STATS_LINES"
 	awk -v a="$STATS_RPS" -v b="$base_rps" 'BEGIN {
 		printf "  (that round: %.0f req/s, %.2f%% below the untraced median, the statistics'"'"' own cost included;\n", a, (1 - a / b) * 100
-		printf "   runs count every process'"'"' syscalls: the target filter runs in the programs)\n" }'
+		printf "   runs count every process'"'"' socket I/O: the target filter runs in the programs)\n" }'
 else
 	restore_stats
 	echo "  n/a: the stats round did not run (no slatrace, no bpf_stats sysctl, or no programs found)"

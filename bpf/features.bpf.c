@@ -37,6 +37,8 @@ __u64 fentry_hits = 0;
 __u64 perf_event_hits = 0;
 __u64 ringbuf_hits = 0;
 __u64 task_storage_hits = 0;
+__u64 sock_send_hits = 0;
+__u64 sock_recv_hits = 0;
 
 /* a ring-buffer record: userspace checks it sees the tgid it set */
 struct feature_rec {
@@ -162,5 +164,21 @@ int BPF_PROG(handle_task_storage_sys_enter, struct pt_regs *regs, long id)
 	*n += 1;
 	if (*n > 1)
 		__sync_fetch_and_add(&task_storage_hits, 1);
+	return 0;
+}
+
+/* the socket layer's own tracepoints (Linux 6.3+), which the requests
+ * family hooks: userspace writes to and reads from a socketpair */
+SEC("?tp_btf/sock_send_length")
+int BPF_PROG(handle_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	hit(&sock_send_hits);
+	return 0;
+}
+
+SEC("?tp_btf/sock_recv_length")
+int BPF_PROG(handle_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	hit(&sock_recv_hits);
 	return 0;
 }

@@ -4,25 +4,32 @@
  * split into queue time (request bytes waiting in the socket receive queue)
  * and service time (first read of them to the last response byte written).
  *
- * A connection is tracked from accept()/accept4(), or from the first read
- * of an already open stream socket (connections accepted before the run, or
- * inherited). A request starts at the first read that returns data after
- * the previous response, and ends with its last write: when the next request
- * is read, at close(), at EOF/reset, or at the end of the run. Each request
- * becomes one ring-buffer record with the first --capture-bytes of the
- * request and the first bytes of the response; userspace parses them.
+ * Hooks at the socket layer, not at the syscalls: sock:sock_recv_length and
+ * sock:sock_send_length run once per socket read or write (read, readv,
+ * recvfrom, recvmsg, recvmmsg, write, writev, sendto, sendmsg, sendmmsg,
+ * sendfile and splice to a socket all end there), so the host's other
+ * syscalls pay nothing at all; the raw syscall tracepoints would put every
+ * syscall of every task through the kernel's slow syscall path and a BPF
+ * program (bench/requests.sh measured ~10% of nginx's throughput for empty
+ * programs there). sock:sk_data_ready gives arrival times,
+ * sock:inet_sock_set_state TCP closes and listening ports.
  *
- * Hooks: tp_btf/sys_enter and sys_exit (a switch on the syscall number:
- * accept, accept4, connect, read, readv, recvfrom, recvmsg, recvmmsg, write,
- * writev, sendto, sendmsg, sendmmsg, sendfile, splice, close),
- * tp_btf/sk_data_ready (arrival times).
- * Cost: other syscalls: the switch (~130 ns a program run with bpf_stats on,
- * most of it the tracepoint's own dispatch); socket I/O of the target: a
- * task storage access and a hash lookup per syscall, one record per request;
- * sk_data_ready: one hash lookup per data arrival on the host (~220 ns).
- * Needs: BTF, tp_btf, task storage (5.11+), ring buffer, the sk_data_ready
- * tracepoint (6.7+; without it queue time is not measured).
- * Syscall numbers are x86_64's.
+ * A connection is one struct sock, tracked from the target's first read on
+ * it: a TCP socket whose local port something listens on (accepted, or
+ * inherited, or open before the run), or a Unix stream socket that has the
+ * listener's address (accepted); the target's own outgoing connections
+ * have neither and are left alone. A request starts at the first read that
+ * returns data after the previous response and ends with its last write:
+ * at the next request's read, at close, EOF or reset, after an idle time
+ * (userspace settles those), or at the end of the run. Each request becomes
+ * one ring-buffer record with the first --capture-bytes of the request and
+ * the first bytes of the response, copied from the syscall's user buffer
+ * (its address from the task's saved registers; the data is already there
+ * when the tracepoints run); userspace parses them.
+ *
+ * Needs: BTF, tp_btf, the sock_recv_length/sock_send_length tracepoints
+ * (Linux 6.3+), a ring buffer; sk_data_ready (6.7+) for queue time.
+ * Syscall numbers (to find the payload) are x86_64's.
  */
 #include "common.bpf.h"
 #include "slatrace/requests.h"
@@ -31,89 +38,44 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SLT_NR_READ 0
 #define SLT_NR_WRITE 1
-#define SLT_NR_CLOSE 3
 #define SLT_NR_READV 19
 #define SLT_NR_WRITEV 20
-#define SLT_NR_SENDFILE 40
-#define SLT_NR_CONNECT 42
-#define SLT_NR_ACCEPT 43
 #define SLT_NR_SENDTO 44
 #define SLT_NR_RECVFROM 45
 #define SLT_NR_SENDMSG 46
 #define SLT_NR_RECVMSG 47
-#define SLT_NR_SPLICE 275
-#define SLT_NR_ACCEPT4 288
-#define SLT_NR_RECVMMSG 299
-#define SLT_NR_SENDMMSG 307
 
 #define SLT_SOCK_STREAM 1
 #define SLT_AF_UNIX 1
 #define SLT_AF_INET 2
 #define SLT_AF_INET6 10
+#define SLT_IPPROTO_TCP 6
+#define SLT_MSG_PEEK 2
 #define SLT_ECONNRESET 104
 #define SLT_EPIPE 32
-#define SLT_EINPROGRESS 115
+#define SLT_PF_IO_WORKER 0x10
+#define SLT_PF_KTHREAD 0x00200000
 
-#define ST_IDLE 0
-#define ST_READING 1
-#define ST_RESPONDING 2
-
-#define ROLE_SERVER 0
-#define ROLE_CLIENT 1 /* the target's own outgoing connections: not ours */
+#define SLT_TCP_FIN_WAIT1 4
+#define SLT_TCP_CLOSE 7
+#define SLT_TCP_LAST_ACK 9
+#define SLT_TCP_LISTEN 10
 
 const volatile __u32 targ_capture_bytes = 256;
 const volatile __u16 targ_port = 0; /* only connections on this local port */
-
-struct conn {
-	__u64 sk;
-	__u64 arrive_ns;
-	__u64 read_ns;
-	__u64 first_write_ns;
-	__u64 last_write_ns;
-	__u64 req_bytes;
-	__u64 resp_bytes;
-	__u32 state;
-	__u32 role;
-	__u32 flags;
-	__u32 req_cap;
-	__u32 resp_cap;
-	__u16 family;
-	__u16 lport;
-	__u8 req[2 * SLT_REQ_CAP_MAX]; /* twice the cap: the verifier sees room */
-	__u8 resp[2 * SLT_RESP_CAP];
-};
-
-struct args {
-	__u64 nr;
-	__u64 fd;
-	__u64 buf;	/* buffer, iovec array or msghdr, by nr */
-	__u64 fd2;	/* splice: the other fd */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct args);
-} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SLT_MAX_CONNS);
-	__type(key, __u64); /* tgid << 32 | fd */
-	__type(value, struct conn);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct slt_req_conn);
 } conns SEC(".maps");
 
-/* fds of the target that are not stream sockets, so they are looked at once */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SLT_MAX_CONNS);
-	__type(key, __u64);
-	__type(value, __u8);
-} notconns SEC(".maps");
-
-/* first data arrival since the last read, per socket */
+/* first data arrival on connections not read yet (on a port the target
+ * serves), so a connection's first request has a queue time too; known
+ * connections keep theirs in conns. LRU: a lost entry only costs a queue
+ * time, and that is counted (queue_time_unknown). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLT_MAX_CONNS);
@@ -121,14 +83,13 @@ struct {
 	__type(value, __u64);
 } arrivals SEC(".maps");
 
-/* local ports the target accepts on: arrivals on new connections there are
- * recorded before accept() returns, so a connection's first request has a
- * queue time too */
+/* SLT_PORT_* bits by local port (index 0: Unix sockets). An array: the
+ * test every data arrival on the host pays is one inlined load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u16);
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLT_NPORTS);
+	__type(key, __u32);
+	__type(value, __u32);
 } ports SEC(".maps");
 
 /* scratch for building a conn (too big for the stack) */
@@ -136,128 +97,34 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct conn);
+	__type(value, struct slt_req_conn);
 } conn_scratch SEC(".maps");
 
-static __always_inline int relevant(long nr)
+/* The registers the current syscall was entered with, or NULL where they
+ * say nothing about this socket operation (kernel threads, io_uring). */
+static __always_inline struct pt_regs *syscall_regs(void)
 {
-	switch (nr) {
-	case SLT_NR_READ: case SLT_NR_WRITE: case SLT_NR_CLOSE: case SLT_NR_READV:
-	case SLT_NR_WRITEV: case SLT_NR_SENDFILE: case SLT_NR_CONNECT: case SLT_NR_ACCEPT:
-	case SLT_NR_SENDTO: case SLT_NR_RECVFROM: case SLT_NR_SENDMSG: case SLT_NR_RECVMSG:
-	case SLT_NR_SPLICE: case SLT_NR_ACCEPT4: case SLT_NR_RECVMMSG: case SLT_NR_SENDMMSG:
-		return 1;
-	}
-	return 0;
-}
+	struct task_struct *t = bpf_get_current_task_btf();
 
-/* Start tracking (tgid, fd) if it is a stream socket we care about. */
-static __always_inline struct conn *conn_new(__u64 key, __u32 fd, __u32 role, int accepted)
-{
-	struct sock *sk = slt_fd_sock(fd);
-	__u32 zero = 0;
-	__u8 one = 1;
-	struct conn *c;
-	__u16 family, type, lport;
-	__u64 sk_key, *arr;
-
-	if (!sk)
-		goto not_ours;
-	type = BPF_CORE_READ(sk, sk_type);
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (type != SLT_SOCK_STREAM ||
-	    (family != SLT_AF_INET && family != SLT_AF_INET6 && family != SLT_AF_UNIX))
-		goto not_ours;
-	lport = family == SLT_AF_UNIX ? 0 : BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (targ_port && lport != targ_port)
-		goto not_ours;
-	c = bpf_map_lookup_elem(&conn_scratch, &zero);
-	if (!c)
+	if (t->flags & (SLT_PF_IO_WORKER | SLT_PF_KTHREAD))
 		return NULL;
-	__builtin_memset(c, 0, sizeof(struct conn) - sizeof(c->req) - sizeof(c->resp));
-	sk_key = (__u64)sk;
-	c->sk = sk_key;
-	c->role = role;
-	c->family = family;
-	c->lport = lport;
-	if (bpf_map_update_elem(&conns, &key, c, BPF_ANY)) {
-		slt_drop(SLT_DROP_MAP_FULL);
-		return NULL;
-	}
-	if (role == ROLE_SERVER) {
-		if (accepted && lport)
-			bpf_map_update_elem(&ports, &lport, &one, BPF_ANY);
-		arr = bpf_map_lookup_elem(&arrivals, &sk_key);
-		if (!arr) {
-			__u64 z = 0;
-
-			bpf_map_update_elem(&arrivals, &sk_key, &z, BPF_NOEXIST);
-		}
-	}
-	return bpf_map_lookup_elem(&conns, &key);
-not_ours:
-	bpf_map_update_elem(&notconns, &key, &one, BPF_ANY);
-	return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(t);
 }
 
-static __always_inline void finalize(struct conn *c, __u32 tgid, __u32 fd, __u32 why)
-{
-	struct slt_req_event *e;
-	if (c->state == ST_IDLE)
-		return;
-	e = bpf_ringbuf_reserve(&events, SLT_REQ_EVENT_HEAD + ((targ_capture_bytes + 7) & ~7u), 0);
-	if (!e) {
-		slt_drop(SLT_DROP_RINGBUF);
-		goto reset;
-	}
-	e->hdr.ts_ns = bpf_ktime_get_ns();
-	e->hdr.kind = SLT_EV_REQUEST;
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->arrive_ns = c->arrive_ns;
-	e->read_ns = c->read_ns;
-	e->first_write_ns = c->first_write_ns;
-	e->last_write_ns = c->last_write_ns;
-	e->req_bytes = c->req_bytes;
-	e->resp_bytes = c->resp_bytes;
-	e->tgid = tgid;
-	e->fd = fd;
-	e->flags = c->flags | why | (c->state == ST_READING ? SLT_REQ_F_NO_RESPONSE : 0);
-	e->req_cap = c->req_cap;
-	e->resp_cap = c->resp_cap;
-	e->family = c->family;
-	e->lport = c->lport;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->unix_path[0] = 0;
-	if (c->family == SLT_AF_UNIX) {
-		struct unix_sock *u = (struct unix_sock *)c->sk;
-		struct unix_address *a = BPF_CORE_READ(u, addr);
-
-		if (a)
-			bpf_probe_read_kernel_str(e->unix_path, sizeof(e->unix_path),
-						  &a->name[0].sun_path);
-	}
-	if ((targ_capture_bytes + 7) & ~7u)
-		bpf_probe_read_kernel(e->req, (targ_capture_bytes + 7) & ~7u, c->req);
-	bpf_probe_read_kernel(e->resp, SLT_RESP_CAP, c->resp);
-	bpf_ringbuf_submit(e, slt_rb_flags());
-reset:
-	c->state = ST_IDLE;
-	c->flags = 0;
-	c->req_bytes = 0;
-	c->resp_bytes = 0;
-	c->req_cap = 0;
-	c->resp_cap = 0;
-	c->first_write_ns = 0;
-	c->last_write_ns = 0;
-}
-
-/* user address of the data a read/write moved, by syscall */
-static __always_inline __u64 data_ptr(__u64 nr, __u64 buf)
+/* User address and length of the data a read/write moved, by syscall; 0
+ * when it has no user buffer (sendfile, splice) or several (mmsg). */
+static __always_inline __u64 data_ptr(struct pt_regs *regs, __u32 *len)
 {
 	struct iovec *iov = NULL;
 	struct user_msghdr *msg;
-	void *base = NULL;
+	struct iovec v = {};
+	__u64 nr, buf;
 
+	if (!regs)
+		return 0;
+	nr = regs->orig_ax;
+	buf = regs->si;
+	*len = (__u32)regs->dx;
 	if (!buf)
 		return 0;
 	switch (nr) {
@@ -274,232 +141,320 @@ static __always_inline __u64 data_ptr(__u64 nr, __u64 buf)
 	default:
 		return 0;
 	}
-	if (!iov || bpf_probe_read_user(&base, sizeof(base), &iov->iov_base))
+	if (!iov || bpf_probe_read_user(&v, sizeof(v), iov))
 		return 0;
-	return (__u64)base;
+	*len = v.iov_len > 0xffffffffu ? 0xffffffffu : (__u32)v.iov_len;
+	return (__u64)v.iov_base;
 }
 
-static __always_inline void on_read(struct conn *c, __u64 nr, __u64 buf, long ret, __u32 tgid,
-				    __u32 fd, __u64 now)
+static __always_inline __u32 syscall_fd(struct pt_regs *regs)
 {
-	__u64 *arr, arrive = 0;
-	__u32 off, sz;
-	__u64 p;
+	return regs ? (__u32)regs->di : ~0u;
+}
 
-	if (c->state == ST_RESPONDING)
-		finalize(c, tgid, fd, 0);
-	arr = bpf_map_lookup_elem(&arrivals, &c->sk);
+/* Copy n (<= SLT_CHUNK) bytes of user memory at p into dst, a map value,
+ * through the stack: with hardened usercopy (CONFIG_HARDENED_USERCOPY) the
+ * kernel checks every probe-read destination, and a heap object (a map
+ * value) costs it a slab walk; a stack one a compare. */
+#define SLT_CHUNK 128
+static __always_inline int read_user_chunk(__u8 *dst, __u32 n, __u64 p)
+{
+	__u64 buf[SLT_CHUNK / 8] = {};
+
+	if (!n || n > SLT_CHUNK || bpf_probe_read_user(buf, n, (void *)p))
+		return -1;
+	for (int i = 0; i < SLT_CHUNK / 8; i++) {
+		if (i * 8 >= n)
+			break;
+		((__u64 *)dst)[i] = buf[i];
+		barrier_var(i); /* a loop, not a memcpy() call clang cannot emit */
+	}
+	return 0;
+}
+
+/* The inode number of the socket behind sk: tells a reused struct sock
+ * from the connection we knew (Unix sockets have no close tracepoint). */
+static __always_inline __u64 sock_ino(const struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	struct socket_alloc *sa;
+
+	if (!sock)
+		return 0;
+	sa = container_of(sock, struct socket_alloc, socket);
+	return BPF_CORE_READ(sa, vfs_inode.i_ino);
+}
+
+/* The request in progress is complete: send it (only the bytes it holds)
+ * and start over. */
+static __always_inline void finalize(struct slt_req_conn *c, __u32 why, __u64 now)
+{
+	struct slt_req_event *e = &c->ev;
+	__u32 n = e->req_cap;
+
+	if (c->state == SLT_CONN_IDLE)
+		return;
+	e->hdr.ts_ns = now;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->flags |= why | (c->state == SLT_CONN_READING ? SLT_REQ_F_NO_RESPONSE : 0);
+	if (n > SLT_REQ_CAP_MAX)
+		n = SLT_REQ_CAP_MAX;
+	if (bpf_ringbuf_output(&events, e, SLT_REQ_EVENT_HEAD + ((n + 7) & ~7u), slt_rb_flags()))
+		slt_drop(SLT_DROP_RINGBUF);
+	c->state = SLT_CONN_IDLE;
+	e->flags = 0;
+	e->req_bytes = 0;
+	e->resp_bytes = 0;
+	e->req_cap = 0;
+	e->resp_cap = 0;
+	e->first_write_ns = 0;
+	e->last_write_ns = 0;
+}
+
+static __always_inline void conn_end(struct slt_req_conn *c, __u64 key, __u32 why)
+{
+	finalize(c, why, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&conns, &key);
+}
+
+/* Start tracking sk if it is a server connection of the target. */
+static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
+{
+	__u16 family = sk->__sk_common.skc_family, lport = 0;
+	struct slt_req_conn *c;
+	struct unix_address *ua = NULL;
+	__u32 zero = 0, idx, *pf;
+	__u64 *arr;
+
+	if (sk->sk_type != SLT_SOCK_STREAM)
+		return NULL;
+	if (family == SLT_AF_INET || family == SLT_AF_INET6) {
+		if (sk->sk_protocol != SLT_IPPROTO_TCP)
+			return NULL;
+		lport = sk->__sk_common.skc_num;
+		if (targ_port && lport != targ_port)
+			return NULL;
+	} else if (family == SLT_AF_UNIX) {
+		if (targ_port)
+			return NULL;
+		/* an accepted Unix socket carries its listener's address; the
+		 * target's own client sockets have none */
+		ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		if (!ua)
+			return NULL;
+	} else {
+		return NULL;
+	}
+	idx = lport;
+	pf = bpf_map_lookup_elem(&ports, &idx);
+	if (!pf)
+		return NULL;
+	/* TCP: a port something listens on, not one of the target's own
+	 * outgoing connections */
+	if (family != SLT_AF_UNIX && !(*pf & (SLT_PORT_LISTEN | SLT_PORT_TARGET)))
+		return NULL;
+	if (!(*pf & SLT_PORT_TARGET))
+		__sync_fetch_and_or(pf, SLT_PORT_TARGET);
+
+	c = bpf_map_lookup_elem(&conn_scratch, &zero);
+	if (!c)
+		return NULL;
+	__builtin_memset(c, 0, offsetof(struct slt_req_conn, ev.resp));
+	c->ev.hdr.kind = SLT_EV_REQUEST;
+	c->ev.family = family;
+	c->ev.lport = lport;
+	c->ev.fd = ~0u;
+	bpf_get_current_comm(c->ev.comm, sizeof(c->ev.comm));
+	if (ua) {
+		bpf_probe_read_kernel_str(c->ev.unix_path, sizeof(c->ev.unix_path),
+					  &ua->name[0].sun_path);
+		c->ino = sock_ino(sk);
+	}
+	c->state = SLT_CONN_IDLE;
+	/* data that came before the first read */
+	arr = bpf_map_lookup_elem(&arrivals, &key);
 	if (arr) {
-		arrive = *arr;
-		*arr = 0;
+		c->arrive_ns = *arr;
+		bpf_map_delete_elem(&arrivals, &key);
 	}
-	if (c->state == ST_IDLE) {
-		c->state = ST_READING;
-		c->read_ns = now;
-		c->arrive_ns = arrive && arrive <= now ? arrive : now;
-		c->flags = arrive && arrive <= now ? SLT_REQ_F_QUEUE_KNOWN : 0;
+	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST)) {
+		slt_drop(SLT_DROP_MAP_FULL);
+		return NULL;
 	}
-	c->req_bytes += ret;
-	off = c->req_cap;
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+static __always_inline void on_read(struct slt_req_conn *c, long ret)
+{
+	__u64 arrive = c->arrive_ns, now = bpf_ktime_get_ns(), p;
+	struct slt_req_event *e = &c->ev;
+	struct pt_regs *regs;
+	__u32 off, sz, len = 0;
+
+	if (c->state == SLT_CONN_RESPONDING)
+		finalize(c, 0, now);
+	c->arrive_ns = 0;
+	regs = syscall_regs();
+	if (c->state == SLT_CONN_IDLE) {
+		c->state = SLT_CONN_READING;
+		e->read_ns = now;
+		e->arrive_ns = arrive && arrive <= now ? arrive : now;
+		e->flags = arrive && arrive <= now ? SLT_REQ_F_QUEUE_KNOWN : 0;
+		e->tgid = bpf_get_current_pid_tgid() >> 32;
+		e->fd = syscall_fd(regs);
+	}
+	e->req_bytes += ret;
+	off = e->req_cap;
 	if (off >= targ_capture_bytes || off >= SLT_REQ_CAP_MAX)
 		return;
-	p = data_ptr(nr, buf);
+	p = data_ptr(regs, &len);
 	if (!p)
 		return;
 	sz = targ_capture_bytes - off;
 	if (sz > ret)
 		sz = ret;
-	if (sz > SLT_REQ_CAP_MAX)
-		sz = SLT_REQ_CAP_MAX;
-	asm volatile("" : "+r"(sz), "+r"(off));
-	if (off >= SLT_REQ_CAP_MAX || sz > SLT_REQ_CAP_MAX || !sz)
-		return;
-	if (!bpf_probe_read_user(&c->req[off], sz, (void *)p))
-		c->req_cap = off + sz;
+	if (sz > len)
+		sz = len;
+	for (int k = 0; k < SLT_REQ_CAP_MAX / SLT_CHUNK; k++) {
+		__u32 n = sz > SLT_CHUNK ? SLT_CHUNK : sz;
+
+		/* keep the compiler from folding the bounds the verifier needs */
+		asm volatile("" : "+r"(n), "+r"(off));
+		if (!n || off >= SLT_REQ_CAP_MAX || read_user_chunk(&e->req[off], n, p))
+			break;
+		off += n;
+		sz -= n;
+		p += n;
+		e->req_cap = off;
+	}
 }
 
-static __always_inline void on_write(struct conn *c, __u64 nr, __u64 buf, long ret, __u64 now)
+static __always_inline void on_write(struct slt_req_conn *c, long ret)
 {
-	__u32 sz;
-	__u64 p;
+	struct slt_req_event *e = &c->ev;
+	__u64 now = bpf_ktime_get_ns(), p;
+	__u32 sz, len = 0;
 
-	if (c->state == ST_IDLE)
+	if (c->state == SLT_CONN_IDLE)
 		return; /* a greeting, or unsolicited data: not a response */
-	if (c->state == ST_READING) {
-		c->state = ST_RESPONDING;
-		c->first_write_ns = now;
-		p = data_ptr(nr, buf);
+	if (c->state == SLT_CONN_READING) {
+		c->state = SLT_CONN_RESPONDING;
+		e->first_write_ns = now;
+		p = data_ptr(syscall_regs(), &len);
 		sz = ret > SLT_RESP_CAP ? SLT_RESP_CAP : ret;
-		/* keep the compiler from folding the bound the verifier needs */
-		asm volatile("" : "+r"(sz));
-		if (p && sz && sz <= SLT_RESP_CAP && !bpf_probe_read_user(c->resp, sz, (void *)p))
-			c->resp_cap = sz;
+		if (sz > len)
+			sz = len;
+		if (p && !read_user_chunk(e->resp, sz, p))
+			e->resp_cap = sz;
 	}
-	c->resp_bytes += ret;
-	c->last_write_ns = now;
+	e->resp_bytes += ret;
+	e->last_write_ns = now;
 }
 
-static __always_inline int on_sys_enter(long id, __u64 arg0, __u64 arg1, __u64 arg2)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(handle_recv, struct sock *sk, int ret, int flags)
 {
-	struct args *a;
+	struct slt_req_conn *c;
+	__u64 key = (__u64)sk;
 
-	if (!slt_target_match())
+	/* EAGAIN and the like: nothing happened; a peek leaves the data for
+	 * the read that follows */
+	if ((ret < 0 && ret != -SLT_ECONNRESET && ret != -SLT_EPIPE) || (flags & SLT_MSG_PEEK) ||
+	    !slt_target_match())
 		return 0;
-	a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!a) {
-		slt_drop(SLT_DROP_NO_STORAGE);
-		return 0;
-	}
-	a->nr = id;
-	a->fd = arg0;
-	a->buf = arg1;
-	a->fd2 = arg2;
-	if (id == SLT_NR_CLOSE) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		__u64 key = (__u64)tgid << 32 | (__u32)a->fd;
-		struct conn *c = bpf_map_lookup_elem(&conns, &key);
-
-		a->nr = ~0ULL;
-		if (c) {
-			if (c->role == ROLE_SERVER)
-				finalize(c, tgid, (__u32)key, SLT_REQ_F_CLOSED);
-			bpf_map_delete_elem(&arrivals, &c->sk);
-			bpf_map_delete_elem(&conns, &key);
-		} else {
-			bpf_map_delete_elem(&notconns, &key);
-		}
-	}
-	return 0;
-}
-
-static __always_inline int on_sys_exit(long ret)
-{
-	__u32 tgid, fd;
-	struct conn *c;
-	struct args *a;
-	__u64 key, nr, now;
-	int is_read = 0;
-
-	if (!slt_target_match())
-		return 0;
-	a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (!a || a->nr == ~0ULL)
-		return 0;
-	nr = a->nr;
-	a->nr = ~0ULL;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	now = bpf_ktime_get_ns();
-
-	switch (nr) {
-	case SLT_NR_ACCEPT: case SLT_NR_ACCEPT4:
-		if (ret < 0)
-			return 0;
-		key = (__u64)tgid << 32 | (__u32)ret;
-		bpf_map_delete_elem(&notconns, &key);
-		conn_new(key, (__u32)ret, ROLE_SERVER, 1);
-		return 0;
-	case SLT_NR_CONNECT:
-		if (ret < 0 && ret != -SLT_EINPROGRESS)
-			return 0;
-		key = (__u64)tgid << 32 | (__u32)a->fd;
-		bpf_map_delete_elem(&notconns, &key);
-		conn_new(key, (__u32)a->fd, ROLE_CLIENT, 0);
-		return 0;
-	case SLT_NR_READ: case SLT_NR_READV: case SLT_NR_RECVFROM: case SLT_NR_RECVMSG:
-	case SLT_NR_RECVMMSG:
-		is_read = 1;
-		fd = (__u32)a->fd;
-		break;
-	case SLT_NR_SPLICE:
-		/* splice(fd_in, off_in, fd_out, ...): a socket on either side */
-		fd = (__u32)a->fd;
-		key = (__u64)tgid << 32 | fd;
-		if (bpf_map_lookup_elem(&conns, &key)) {
-			is_read = 1;
-		} else {
-			fd = (__u32)a->fd2;
-		}
-		a->buf = 0;
-		break;
-	default:
-		fd = (__u32)a->fd;
-		if (nr == SLT_NR_SENDFILE || nr == SLT_NR_SENDMMSG)
-			a->buf = 0; /* no payload to capture */
-		break;
-	}
-	if (nr == SLT_NR_RECVMMSG)
-		a->buf = 0;
-	key = (__u64)tgid << 32 | fd;
 	c = bpf_map_lookup_elem(&conns, &key);
+	if (c && c->ino && c->ino != sock_ino(sk)) {
+		/* a Unix connection closed unseen and its sock reused */
+		conn_end(c, key, SLT_REQ_F_CLOSED);
+		c = NULL;
+	}
 	if (!c) {
-		if (ret <= 0 || bpf_map_lookup_elem(&notconns, &key))
+		if (ret <= 0)
 			return 0;
-		/* an open socket we have not seen: a server connection if it is
-		 * read first, the target's own client connection otherwise */
-		c = conn_new(key, fd, is_read ? ROLE_SERVER : ROLE_CLIENT, 0);
+		c = conn_new(sk, key);
 		if (!c)
 			return 0;
 	}
-	if (c->role != ROLE_SERVER)
-		return 0;
-	if (ret <= 0) {
-		if (ret == -SLT_ECONNRESET || ret == -SLT_EPIPE)
-			c->flags |= SLT_REQ_F_RESET;
-		/* EOF or a reset ends the request in flight */
-		if (ret == 0 && is_read)
-			finalize(c, tgid, fd, 0);
-		else if (c->flags & SLT_REQ_F_RESET)
-			finalize(c, tgid, fd, 0);
-		return 0;
+	if (ret > 0) {
+		on_read(c, ret);
+	} else {
+		if (ret < 0)
+			c->ev.flags |= SLT_REQ_F_RESET;
+		conn_end(c, key, 0); /* EOF or reset: the client is gone */
 	}
-	if (is_read)
-		on_read(c, nr, a->buf, ret, tgid, fd, now);
-	else
-		on_write(c, nr, a->buf, ret, now);
 	return 0;
 }
 
-/*
- * The raw syscall tracepoints, with a switch on the number. The per-syscall
- * tracepoints (syscalls:sys_enter_read, ...) would run programs only for
- * socket syscalls, but they need 32 perf-event attachments, and the kernel
- * takes ~70 ms to detach each one (an RCU grace period apiece): 2.3 s to
- * stop, for no throughput gain measurable here (bench/requests.sh).
- */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(handle_send, struct sock *sk, int ret, int flags)
 {
-	if (!relevant(id))
+	struct slt_req_conn *c;
+	__u64 key = (__u64)sk;
+
+	if (!slt_target_match())
 		return 0;
-	/* regs is a trusted BTF pointer here: plain loads, no helper call */
-	return on_sys_enter(id, regs->di, regs->si, regs->dx);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return 0; /* not a server connection of the target */
+	if (ret > 0) {
+		on_write(c, ret);
+	} else if (ret == -SLT_ECONNRESET || ret == -SLT_EPIPE) {
+		c->ev.flags |= SLT_REQ_F_RESET;
+		conn_end(c, key, 0);
+	}
+	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+/* TCP: ports that start listening, and connections the server closes or
+ * that are reset or torn down (Unix sockets have no such tracepoint: their
+ * closes are seen as EOF, an idle time, or a reused sock) */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	/* the number first: a task-storage lookup costs more */
-	if (!relevant(regs->orig_ax))
+	__u32 idx = sk->__sk_common.skc_num, *pf;
+	struct slt_req_conn *c;
+	__u64 key = (__u64)sk;
+
+	pf = bpf_map_lookup_elem(&ports, &idx);
+	if (!pf)
 		return 0;
-	return on_sys_exit(ret);
+	if (newstate == SLT_TCP_LISTEN) {
+		if (!(*pf & SLT_PORT_LISTEN))
+			__sync_fetch_and_or(pf, SLT_PORT_LISTEN);
+		return 0;
+	}
+	if (!(*pf & SLT_PORT_TARGET) ||
+	    (newstate != SLT_TCP_FIN_WAIT1 && newstate != SLT_TCP_LAST_ACK &&
+	     newstate != SLT_TCP_CLOSE))
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c)
+		conn_end(c, key, SLT_REQ_F_CLOSED);
+	bpf_map_delete_elem(&arrivals, &key);
+	return 0;
 }
 
 SEC("?tp_btf/sk_data_ready")
 int BPF_PROG(handle_sk_data_ready, const struct sock *sk)
 {
-	__u64 key = (__u64)sk, *arr, now;
-	__u16 lport;
+	__u64 key = (__u64)sk, now;
+	struct slt_req_conn *c;
+	__u32 idx, *pf;
 
-	arr = bpf_map_lookup_elem(&arrivals, &key);
-	if (arr) {
-		if (!*arr)
-			*arr = bpf_ktime_get_ns();
+	/* most arrivals on the host are for other ports: one array load */
+	idx = sk->__sk_common.skc_family == SLT_AF_UNIX ? 0 : sk->__sk_common.skc_num;
+	pf = bpf_map_lookup_elem(&ports, &idx);
+	if (!pf || !(*pf & SLT_PORT_TARGET))
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c) {
+		if (!c->arrive_ns)
+			c->arrive_ns = bpf_ktime_get_ns();
 		return 0;
 	}
-	/* a connection not accepted yet, on a port the target serves */
-	lport = sk->__sk_common.skc_num;
-	if (!lport || !bpf_map_lookup_elem(&ports, &lport))
+	/* a connection not read yet, on a port the target serves (index 0
+	 * is every Unix socket: those wait for their first read) */
+	if (!idx || sk->__sk_common.skc_state == SLT_TCP_LISTEN)
 		return 0;
 	now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&arrivals, &key, &now, BPF_NOEXIST);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Requests family: one ring-buffer record per request/response turn on a
- * server connection of the target. */
+ * server connection of the target, and the per-connection state behind it. */
 #ifndef SLATRACE_REQUESTS_H
 #define SLATRACE_REQUESTS_H
 
@@ -22,6 +22,10 @@
 #define SLT_REQ_F_CLOSED 4u		/* ended by close(), not by the next request */
 #define SLT_REQ_F_FLUSHED 8u		/* still open at the end of the run */
 #define SLT_REQ_F_QUEUE_KNOWN 16u	/* arrive_ns is the real arrival time */
+#define SLT_REQ_F_IDLE 32u		/* settled after SLT_REQ_IDLE_NS without I/O */
+
+/* a response followed by this long without a read or write is complete */
+#define SLT_REQ_IDLE_NS 2000000000ull
 
 struct slt_req_event {
 	struct slt_event_hdr hdr;
@@ -47,5 +51,30 @@ struct slt_req_event {
 };
 
 #define SLT_REQ_EVENT_HEAD (sizeof(struct slt_req_event) - SLT_REQ_CAP_MAX)
+
+/* conn.state */
+#define SLT_CONN_IDLE 0		/* no request in progress */
+#define SLT_CONN_READING 1	/* request read, no response byte yet */
+#define SLT_CONN_RESPONDING 2	/* response being written */
+
+/* bits of the ports map (an array indexed by local port; 0: Unix sockets) */
+#define SLT_PORT_LISTEN 1u	/* something on the host listens on it */
+#define SLT_PORT_TARGET 2u	/* the target serves connections on it */
+#define SLT_NPORTS 65536
+
+/* A server connection of the target, in the kernel's conns map (key: the
+ * struct sock's address). The request in progress is built in place, as
+ * the record it will be (ev), so finishing it is one copy of the bytes it
+ * holds into the ring buffer. Userspace reads it to settle connections
+ * still open at the end of the run, or idle after a response. */
+struct slt_req_conn {
+	struct slt_req_event ev;
+	/* room after ev.req: the verifier sees every offset + size in bounds */
+	__u8 req_room[SLT_REQ_CAP_MAX];
+	__u64 ino;		/* Unix: the socket's inode, to tell a reused sock */
+	__u64 arrive_ns;	/* data arrived since the last read (0: none) */
+	__u32 state;
+	__u32 pad;
+};
 
 #endif

@@ -6,7 +6,7 @@
 # against the contract in `slatrace check --help`. Most need root.
 . "$(dirname "$0")/lib.sh"
 
-FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage"
+FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp"
 
 # run_check ARGS...: run check with a time limit; stdout, stderr and the
 # exit status land in $TMP/out, $TMP/err and $TMP/rc
@@ -76,6 +76,12 @@ expected() {
 	task_storage)
 		[ "$(expected tp_btf)" = no ] && { echo no; return; }
 		bpftool_says map_type task_storage
+		;;
+	# both tracepoints declared in the kernel's BTF, and tp_btf works
+	sock_tp)
+		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
+		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
+			grep -cE "TYPEDEF 'btf_trace_sock_(send|recv)_length'" | grep -qx 2 && echo yes || echo no
 		;;
 	esac
 }

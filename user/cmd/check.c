@@ -77,6 +77,7 @@ static const char *const feature_fix[SLT_FEAT_COUNT] = {
 	"the kernel needs CONFIG_PERF_EVENTS=y",
 	"the kernel needs Linux 5.8 or later (BPF ring buffer)",
 	"the kernel needs BTF and Linux 5.11 or later (task local storage)",
+	"the kernel needs Linux 6.3 or later (sock:sock_send_length and sock:sock_recv_length)",
 };
 
 static void usage(FILE *f)

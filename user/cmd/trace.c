@@ -236,6 +236,21 @@ static void print_sla_section(FILE *f, void *ctx)
 	print_sla_plain(f, &r->set, r->results, r->tracker);
 }
 
+/* housekeeping of the families that want it, about once a second */
+static int tick_all(const struct probe_ops **fam, void **state, int nfam, struct model *m,
+		    uint64_t now)
+{
+	for (int i = 0; i < nfam; i++) {
+		int err = fam[i]->tick ? fam[i]->tick(state[i], m, now) : 0;
+
+		if (err) {
+			slt_error("cannot settle the '%s' state: %s", fam[i]->name, slt_strerror(err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int drain_all(const struct probe_ops **fam, void **state, int nfam, struct model *m)
 {
 	for (int i = 0; i < nfam; i++) {
@@ -269,7 +284,7 @@ int cmd_trace(int argc, char **argv)
 	char shortopts[64], fams[128] = "";
 	struct sigaction sa = { 0 };
 	int c, err = 0, rc = SLT_EXIT_FAIL, ntargets = 0;
-	uint64_t next_interval = 0, end_at = 0, last_interval;
+	uint64_t next_interval = 0, end_at = 0, last_interval, next_tick = 0;
 
 	opts = build_opts();
 	t = calloc(1, sizeof(*t));
@@ -527,6 +542,11 @@ int cmd_trace(int argc, char **argv)
 			break;
 		if (sla.hooks)
 			hooks_reap(sla.hooks);
+		if (now >= next_tick) {
+			if (tick_all(fam, state, nfam, m, now))
+				goto cleanup;
+			next_tick = now + 1000000000ull;
+		}
 		if (sla.set.n && now >= sla.next_window) {
 			if (drain_all(fam, state, nfam, m))
 				goto cleanup;

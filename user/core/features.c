@@ -16,6 +16,7 @@
 #include <linux/perf_event.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -156,6 +157,21 @@ static void trigger_syscalls(struct run *run)
 	(void)run;
 	for (int i = 0; i < 4; i++)
 		syscall(SYS_getppid);
+}
+
+/* one write and one read through a Unix socketpair: socket-layer I/O */
+static void trigger_socket_io(struct run *run)
+{
+	char c = 'x';
+	int sv[2];
+
+	(void)run;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return;
+	if (write(sv[0], &c, 1) == 1 && read(sv[1], &c, 1) != 1)
+		c = 0;
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void trigger_sleep(struct run *run)
@@ -430,6 +446,16 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.load_hint = "kernel needs BTF, tp_btf and 5.11 or later",
 		.prepare = prepare_task_storage,
 		.trigger = trigger_syscalls,
+	},
+	{
+		.bit = SLT_FEAT_SOCK_TP,
+		.name = "sock_tp",
+		.what = "socket I/O tracepoints (sock_send_length, sock_recv_length)",
+		.progs = { "handle_sock_send_length", "handle_sock_recv_length" },
+		.hits = { HITS(sock_send_hits), HITS(sock_recv_hits) },
+		.load_hint = "kernel needs BTF, tp_btf and the sock:sock_send_length and "
+			     "sock:sock_recv_length tracepoints (Linux 6.3+)",
+		.trigger = trigger_socket_io,
 	},
 };
 

@@ -18,7 +18,8 @@
 #define SLT_FEAT_PERF_EVENT (1u << 7)	/* software perf_event sampling */
 #define SLT_FEAT_RINGBUF (1u << 8)
 #define SLT_FEAT_TASK_STORAGE (1u << 9) /* task local storage from tracing progs */
-#define SLT_FEAT_COUNT 10
+#define SLT_FEAT_SOCK_TP (1u << 10)	/* sock:sock_send_length/sock_recv_length (6.3+) */
+#define SLT_FEAT_COUNT 11
 
 struct feature_result {
 	unsigned bit;

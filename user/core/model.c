@@ -32,9 +32,13 @@ void model_free(struct model *m)
 	free(m);
 }
 
+/* strlcpy: the hot path of every record (no printf machinery) */
 static void copy_str(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, len - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = 0;
 }
 
 static uint32_t series_hash(const char *family, const char *name)
@@ -218,7 +222,7 @@ static int counters_set(struct counter **v, int *n, const char *full_name, uint6
 	if (!c)
 		return -ENOMEM;
 	*v = c;
-	snprintf(c[*n].name, sizeof(c->name), "%s", name);
+	copy_str(c[*n].name, sizeof(c->name), name);
 	c[*n].value = value;
 	(*n)++;
 	return 0;

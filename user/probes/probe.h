@@ -7,6 +7,7 @@
 #ifndef SLT_PROBES_PROBE_H
 #define SLT_PROBES_PROBE_H
 
+#include <stdint.h>
 #include "core/model.h"
 
 struct session;
@@ -23,6 +24,9 @@ struct probe_ops {
 	int (*attach)(void *state);
 	/* copy what the kernel aggregated so far into the model */
 	int (*drain)(void *state, struct model *m);
+	/* optional: housekeeping, about once a second (now_ns: CLOCK_MONOTONIC,
+	 * the clock of bpf_ktime_get_ns) */
+	int (*tick)(void *state, struct model *m, uint64_t now_ns);
 	/* optional: the run is over; settle what is still in flight */
 	int (*finish)(void *state, struct model *m);
 	void (*close)(void *state);

@@ -31,7 +31,9 @@ struct requests_state {
 	struct model *model;
 	int capture_query;
 	uint64_t in_flight_at_end;
+	uint64_t settled_idle;
 	struct slt_req_event *scratch;
+	struct slt_req_conn *conn;	/* one map value, read by tick and finish */
 };
 
 static void requests_close(void *state)
@@ -42,22 +44,63 @@ static void requests_close(void *state)
 		return;
 	requests_bpf__destroy(st->skel);
 	free(st->scratch);
+	free(st->conn);
 	free(st);
+}
+
+/* append src (at most max bytes of it) at *pos in dst[len]; NUL-terminated */
+static void put(char *dst, size_t len, size_t *pos, const char *src, size_t max)
+{
+	size_t n = strnlen(src, max);
+
+	if (*pos + 1 >= len)
+		return;
+	if (n > len - 1 - *pos)
+		n = len - 1 - *pos;
+	memcpy(dst + *pos, src, n);
+	*pos += n;
+	dst[*pos] = 0;
+}
+
+/* the decimal digits of v in buf (no printf on the per-request path) */
+static const char *utoa(unsigned v, char buf[12])
+{
+	char *p = buf + 11;
+
+	*p = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
 }
 
 /* one request of a class: record its timings and outcome */
 static int record(struct requests_state *st, const struct slt_req_event *e, const char *method,
 		  const char *route, int status)
 {
-	char where[96], name[384], sbuf[16];
+	char where[96], name[384], nbuf[12];
+	size_t wl = 0, nl = 0;
 	struct series *s;
 	uint64_t total, queue, service;
 
-	if (e->family == 1 /* AF_UNIX */)
-		snprintf(where, sizeof(where), "unix:%s", e->unix_path[0] ? e->unix_path : "?");
-	else
-		snprintf(where, sizeof(where), ":%u", e->lport);
-	snprintf(name, sizeof(name), "%.*s %s %s %s", SLT_COMM_LEN, e->comm, where, method, route);
+	/* "unix:PATH" or ":PORT"; the name: "COMM WHERE METHOD ROUTE" */
+	if (e->family == 1 /* AF_UNIX */) {
+		put(where, sizeof(where), &wl, "unix:", 5);
+		if (e->unix_path[0])
+			put(where, sizeof(where), &wl, e->unix_path, sizeof(e->unix_path));
+		else
+			put(where, sizeof(where), &wl, "?", 1);
+	} else {
+		put(where, sizeof(where), &wl, ":", 1);
+		put(where, sizeof(where), &wl, utoa(e->lport, nbuf), 11);
+	}
+	put(name, sizeof(name), &nl, e->comm, SLT_COMM_LEN);
+	put(name, sizeof(name), &nl, " ", 1);
+	put(name, sizeof(name), &nl, where, sizeof(where));
+	put(name, sizeof(name), &nl, " ", 1);
+	put(name, sizeof(name), &nl, method, sizeof(name));
+	put(name, sizeof(name), &nl, " ", 1);
+	put(name, sizeof(name), &nl, route, sizeof(name));
 	s = model_series(st->model, "request", name);
 	if (!s)
 		return -ENOMEM;
@@ -86,8 +129,7 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
 	if (status >= 100 && status < 600) {
-		snprintf(sbuf, sizeof(sbuf), "%d", status);
-		if (series_add_counter(s, sbuf, 1))
+		if (series_add_counter(s, utoa((unsigned)status, nbuf), 1))
 			return -ENOMEM;
 		if (status >= 500)
 			s->errors++;
@@ -154,51 +196,67 @@ static int on_event(void *ctx, const void *data, unsigned long len)
 	return decode(st, st->scratch) == -ENOMEM ? -ENOMEM : 0;
 }
 
-static int kernel_has_sk_data_ready(void)
+static int kernel_has_tracepoint(const char *name)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
+	char type[128];
 	int ok;
 
 	if (!btf)
 		return 0;
-	ok = btf__find_by_name_kind(btf, "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF) > 0;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	ok = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
 	btf__free(btf);
 	return ok;
 }
 
-/* The ports the target already listens on: arrivals on connections it has
- * not accepted yet are timed from the first one on. */
+static void port_set(int fd, uint16_t port, __u32 bits)
+{
+	__u32 key = port, v = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, &v))
+		v = 0;
+	v |= bits;
+	bpf_map_update_elem(fd, &key, &v, BPF_ANY);
+}
+
+/* Every port something listens on (a TCP connection on one is a server
+ * connection; later listens are seen by the kernel side), and those the
+ * target serves: arrivals on connections it has not read yet are timed
+ * from the first one on. */
 static void seed_ports(struct session *s, int fd)
 {
 	uint32_t pids[256];
-	uint16_t ports[256];
+	uint16_t *ports = calloc(SLT_NPORTS, sizeof(*ports));
 	int npids = 0, n;
-	__u8 one = 1;
 
+	if (!ports)
+		return;
+	n = listeners_ports(NULL, 0, ports, SLT_NPORTS);
+	for (int i = 0; i < n; i++)
+		port_set(fd, ports[i], SLT_PORT_LISTEN);
 	if (s->opts.port) {
-		n = 1;
-		ports[0] = s->opts.port;
-	} else {
-		if (s->mode == SLT_TARGET_PIDLIST) {
-			npids = (int)s->npids;
-			memcpy(pids, s->pids, npids * sizeof(pids[0]));
-		} else if (s->mode == SLT_TARGET_COMM) {
-			char comm[SLT_COMM_LEN + 1] = "";
-
-			memcpy(comm, s->comm, SLT_COMM_LEN);
-			npids = listeners_pids_by_comm(comm, pids, 256);
-			if (!npids)
-				return;
-		} else if (s->mode != SLT_TARGET_ALL) {
-			return; /* learned at the first accept() on each port */
-		}
-		n = listeners_ports(pids, npids, ports, 256);
+		port_set(fd, s->opts.port, SLT_PORT_LISTEN | SLT_PORT_TARGET);
+		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		__u16 p = ports[i];
+	if (s->mode == SLT_TARGET_PIDLIST) {
+		npids = (int)s->npids;
+		memcpy(pids, s->pids, npids * sizeof(pids[0]));
+	} else if (s->mode == SLT_TARGET_COMM) {
+		char comm[SLT_COMM_LEN + 1] = "";
 
-		bpf_map_update_elem(fd, &p, &one, BPF_ANY);
+		memcpy(comm, s->comm, SLT_COMM_LEN);
+		npids = listeners_pids_by_comm(comm, pids, 256);
+		if (!npids)
+			goto out;
+	} else if (s->mode != SLT_TARGET_ALL) {
+		goto out; /* learned at the first read on each port */
 	}
+	n = listeners_ports(pids, npids, ports, SLT_NPORTS);
+	for (int i = 0; i < n; i++)
+		port_set(fd, ports[i], SLT_PORT_TARGET);
+out:
+	free(ports);
 }
 
 static int requests_open(struct session *s, void **state)
@@ -211,8 +269,9 @@ static int requests_open(struct session *s, void **state)
 		return -ENOMEM;
 	st->model = s->model;
 	st->scratch = calloc(1, sizeof(*st->scratch));
-	if (!st->scratch) {
-		free(st);
+	st->conn = calloc(1, sizeof(*st->conn));
+	if (!st->scratch || !st->conn) {
+		requests_close(st);
 		return -ENOMEM;
 	}
 	st->capture_query = s->opts.capture_query;
@@ -223,7 +282,14 @@ static int requests_open(struct session *s, void **state)
 		goto cleanup;
 	}
 	SESSION_SET_TARGET_RODATA(st->skel, s);
-	if (kernel_has_sk_data_ready())
+	if (!kernel_has_tracepoint("sock_recv_length") ||
+	    !kernel_has_tracepoint("sock_send_length")) {
+		err = -EOPNOTSUPP;
+		slt_error("cannot trace requests: this kernel has no sock:sock_recv_length and "
+			  "sock:sock_send_length tracepoints (Linux 6.3+)");
+		goto cleanup;
+	}
+	if (kernel_has_tracepoint("sk_data_ready"))
 		bpf_program__set_autoload(st->skel->progs.handle_sk_data_ready, true);
 	else
 		slt_warn("queue time is not measured: this kernel has no sock:sk_data_ready "
@@ -266,6 +332,48 @@ static int requests_drain(void *state, struct model *m)
 	return 0; /* requests arrive on the ring buffer */
 }
 
+/* A request the kernel still holds, settled from userspace: decode it as
+ * if its record had come on the ring buffer. */
+static int settle(struct requests_state *st, const struct slt_req_conn *c, uint32_t flags)
+{
+	memcpy(st->scratch, &c->ev, sizeof(*st->scratch));
+	st->scratch->flags |= flags;
+	return decode(st, st->scratch);
+}
+
+/* Housekeeping, about once a second: a response written and then nothing
+ * on its connection for SLT_REQ_IDLE_NS is complete. Settle it now, not at
+ * the next request (a keep-alive connection may stay quiet for minutes),
+ * and forget the connection (a Unix one may be gone: no tracepoint says).
+ * lookup-and-delete is atomic against the kernel; what the kernel did in
+ * between is put back. */
+static int requests_tick(void *state, struct model *m, uint64_t now_ns)
+{
+	struct requests_state *st = state;
+	int fd = bpf_map__fd(st->skel->maps.conns);
+	__u64 key, next, *prev = NULL;
+	struct slt_req_conn *c = st->conn;
+	int err = 0;
+
+	(void)m;
+	while (!err && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, c) || c->state != SLT_CONN_RESPONDING ||
+		    c->ev.last_write_ns + SLT_REQ_IDLE_NS > now_ns)
+			continue;
+		if (bpf_map_lookup_and_delete_elem(fd, &key, c))
+			continue;
+		if (c->state == SLT_CONN_RESPONDING) {
+			err = settle(st, c, SLT_REQ_F_IDLE);
+			st->settled_idle++;
+		} else {
+			bpf_map_update_elem(fd, &key, c, BPF_NOEXIST);
+		}
+	}
+	return err == -ENOMEM ? err : 0;
+}
+
 /* At the end: requests whose response was written but whose connection is
  * still open (keep-alive) are complete; those still being read are not. */
 static int requests_finish(void *state, struct model *m)
@@ -273,63 +381,22 @@ static int requests_finish(void *state, struct model *m)
 	struct requests_state *st = state;
 	int fd = bpf_map__fd(st->skel->maps.conns);
 	__u64 key, next, *prev = NULL;
-	struct slt_req_event *e = calloc(1, sizeof(*e));
-	/* the kernel's struct conn: only its head is read here */
-	struct {
-		__u64 sk, arrive_ns, read_ns, first_write_ns, last_write_ns, req_bytes, resp_bytes;
-		__u32 state, role, flags, req_cap, resp_cap;
-		__u16 family, lport;
-		__u8 req[2 * SLT_REQ_CAP_MAX];
-		__u8 resp[2 * SLT_RESP_CAP];
-	} c;
+	struct slt_req_conn *c = st->conn;
 
-	if (!e)
-		return -ENOMEM;
 	/* no more changes under our feet while we walk the map */
 	requests_bpf__detach(st->skel);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c) || c.role != 0)
+		if (bpf_map_lookup_elem(fd, &key, c))
 			continue;
-		if (c.state == 1) {
+		if (c->state == SLT_CONN_READING)
 			st->in_flight_at_end++;
-			continue;
-		}
-		if (c.state != 2)
-			continue;
-		memset(e, 0, sizeof(*e));
-		e->arrive_ns = c.arrive_ns;
-		e->read_ns = c.read_ns;
-		e->first_write_ns = c.first_write_ns;
-		e->last_write_ns = c.last_write_ns;
-		e->req_bytes = c.req_bytes;
-		e->resp_bytes = c.resp_bytes;
-		e->tgid = key >> 32;
-		e->fd = (__u32)key;
-		e->flags = c.flags | SLT_REQ_F_FLUSHED;
-		e->req_cap = c.req_cap;
-		e->resp_cap = c.resp_cap;
-		e->family = c.family;
-		e->lport = c.lport;
-		memcpy(e->req, c.req, SLT_REQ_CAP_MAX);
-		memcpy(e->resp, c.resp, SLT_RESP_CAP);
-		{
-			char path[64];
-			FILE *f;
-
-			snprintf(path, sizeof(path), "/proc/%u/comm", e->tgid);
-			f = fopen(path, "r");
-			if (f) {
-				if (fgets(e->comm, sizeof(e->comm), f))
-					e->comm[strcspn(e->comm, "\n")] = 0;
-				fclose(f);
-			}
-		}
-		decode(st, e);
+		else if (c->state == SLT_CONN_RESPONDING && settle(st, c, SLT_REQ_F_FLUSHED) == -ENOMEM)
+			return -ENOMEM;
 	}
 	model_stat_add(m, "in_flight_at_end", st->in_flight_at_end);
-	free(e);
+	model_stat_add(m, "settled_after_idle", st->settled_idle);
 	return 0;
 }
 
@@ -337,12 +404,13 @@ const struct probe_ops requests_probe = {
 	.name = "requests",
 	.summary = "per-request latency of the target's server connections (HTTP/1.x classes, "
 		   "any other protocol per port), split into queue and service time",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_TASK_STORAGE | SLT_FEAT_RINGBUF,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_SOCK_TP | SLT_FEAT_RINGBUF,
 	.default_on = 1,
 	.ringbuf_bytes = SLT_RINGBUF_BYTES,
 	.open = requests_open,
 	.attach = requests_attach,
 	.drain = requests_drain,
+	.tick = requests_tick,
 	.finish = requests_finish,
 	.close = requests_close,
 };
