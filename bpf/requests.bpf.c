@@ -11,8 +11,10 @@
  * syscalls pay nothing at all; the raw syscall tracepoints would put every
  * syscall of every task through the kernel's slow syscall path and a BPF
  * program (bench/requests.sh measured ~10% of nginx's throughput for empty
- * programs there). sock:sk_data_ready gives arrival times,
- * sock:inet_sock_set_state TCP closes and listening ports.
+ * programs there). tcp:tcp_rcv_space_adjust, inside a TCP read, gives the
+ * arrival time of the data read (TCP's own clock of the last packet, us),
+ * sock:inet_sock_set_state TCP closes and listening ports. No program
+ * runs per packet, and none writes memory another CPU's program uses.
  *
  * A connection is one struct sock, tracked from the target's first read on
  * it: a TCP socket whose local port something listens on (accepted, or
@@ -28,7 +30,8 @@
  * when the tracepoints run); userspace parses them.
  *
  * Needs: BTF, tp_btf, the sock_recv_length/sock_send_length tracepoints
- * (Linux 6.3+), a ring buffer; sk_data_ready (6.7+) for queue time.
+ * (Linux 6.3+), a ring buffer. Unix sockets have no arrival time (their
+ * requests count as queue_time_unknown).
  * Syscall numbers (to find the payload) are x86_64's.
  */
 #include "common.bpf.h"
@@ -72,19 +75,26 @@ struct {
 	__type(value, struct slt_req_conn);
 } conns SEC(".maps");
 
-/* first data arrival on connections not read yet (on a port the target
- * serves), so a connection's first request has a queue time too; known
- * connections keep theirs in conns. LRU: a lost entry only costs a queue
- * time, and that is counted (queue_time_unknown). */
+/* The time the data a TCP read is about to return arrived, taken inside
+ * the read (tcp:tcp_rcv_space_adjust, before TCP refreshes its clock) and
+ * used by sock_recv_length right after, on the same CPU: no lookup, and
+ * nothing written to memory another CPU owns. */
+struct arrival {
+	__u64 sk;
+	__u64 ns;
+	__u32 pid;
+	__u32 valid;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SLT_MAX_CONNS);
-	__type(key, __u64); /* struct sock * */
-	__type(value, __u64);
-} arrivals SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct arrival);
+} arrival_slot SEC(".maps");
 
 /* SLT_PORT_* bits by local port (index 0: Unix sockets). An array: the
- * test every data arrival on the host pays is one inlined load. */
+ * test every TCP state change on the host pays is one inlined load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLT_NPORTS);
@@ -157,10 +167,12 @@ static __always_inline __u32 syscall_fd(struct pt_regs *regs)
  * kernel checks every probe-read destination, and a heap object (a map
  * value) costs it a slab walk; a stack one a compare. */
 #define SLT_CHUNK 128
-static __always_inline int read_user_chunk(__u8 *dst, __u32 n, __u64 p)
+static __always_inline int read_user_chunk(__u8 *dst, __u32 len, __u64 p)
 {
-	__u64 buf[SLT_CHUNK / 8] = {};
+	__u64 buf[SLT_CHUNK / 8] = {}, n = len;
 
+	/* a 64-bit bound the verifier can see, whatever clang makes of len */
+	asm volatile("" : "+r"(n));
 	if (!n || n > SLT_CHUNK || bpf_probe_read_user(buf, n, (void *)p))
 		return -1;
 	for (int i = 0; i < SLT_CHUNK / 8; i++) {
@@ -224,7 +236,6 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 	struct slt_req_conn *c;
 	struct unix_address *ua = NULL;
 	__u32 zero = 0, idx, *pf;
-	__u64 *arr;
 
 	if (sk->sk_type != SLT_SOCK_STREAM)
 		return NULL;
@@ -271,12 +282,6 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 		c->ino = sock_ino(sk);
 	}
 	c->state = SLT_CONN_IDLE;
-	/* data that came before the first read */
-	arr = bpf_map_lookup_elem(&arrivals, &key);
-	if (arr) {
-		c->arrive_ns = *arr;
-		bpf_map_delete_elem(&arrivals, &key);
-	}
 	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST)) {
 		slt_drop(SLT_DROP_MAP_FULL);
 		return NULL;
@@ -284,16 +289,32 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 	return bpf_map_lookup_elem(&conns, &key);
 }
 
-static __always_inline void on_read(struct slt_req_conn *c, long ret)
+/* when the data of this read arrived (0: unknown), from the slot the
+ * tcp_rcv_space_adjust program filled inside the same read */
+static __always_inline __u64 arrival_of(__u64 key)
 {
-	__u64 arrive = c->arrive_ns, now = bpf_ktime_get_ns(), p;
+	struct arrival *a;
+	__u32 zero = 0;
+	__u64 ns = 0;
+
+	a = bpf_map_lookup_elem(&arrival_slot, &zero);
+	if (!a)
+		return 0;
+	if (a->valid && a->sk == key && a->pid == (__u32)bpf_get_current_pid_tgid())
+		ns = a->ns;
+	a->valid = 0;
+	return ns;
+}
+
+static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
+{
+	__u64 arrive = arrival_of(key), now = bpf_ktime_get_ns(), p;
 	struct slt_req_event *e = &c->ev;
 	struct pt_regs *regs;
 	__u32 off, sz, len = 0;
 
 	if (c->state == SLT_CONN_RESPONDING)
 		finalize(c, 0, now);
-	c->arrive_ns = 0;
 	regs = syscall_regs();
 	if (c->state == SLT_CONN_IDLE) {
 		c->state = SLT_CONN_READING;
@@ -376,7 +397,7 @@ int BPF_PROG(handle_recv, struct sock *sk, int ret, int flags)
 			return 0;
 	}
 	if (ret > 0) {
-		on_read(c, ret);
+		on_read(c, key, ret);
 	} else {
 		if (ret < 0)
 			c->ev.flags |= SLT_REQ_F_RESET;
@@ -430,33 +451,28 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (c)
 		conn_end(c, key, SLT_REQ_F_CLOSED);
-	bpf_map_delete_elem(&arrivals, &key);
 	return 0;
 }
 
-SEC("?tp_btf/sk_data_ready")
-int BPF_PROG(handle_sk_data_ready, const struct sock *sk)
+/* Inside a TCP read, after the first data is copied and before TCP
+ * refreshes its clock: tcp_mstamp is still the time (us) of the last
+ * packet received (or sent) on the socket, which for a request waiting in
+ * the receive queue is when its last segment arrived. */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(handle_rcv_space, struct sock *sk)
 {
-	__u64 key = (__u64)sk, now;
-	struct slt_req_conn *c;
-	__u32 idx, *pf;
+	struct arrival *a;
+	__u32 zero = 0;
 
-	/* most arrivals on the host are for other ports: one array load */
-	idx = sk->__sk_common.skc_family == SLT_AF_UNIX ? 0 : sk->__sk_common.skc_num;
-	pf = bpf_map_lookup_elem(&ports, &idx);
-	if (!pf || !(*pf & SLT_PORT_TARGET))
+	if (!slt_target_match())
 		return 0;
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (c) {
-		if (!c->arrive_ns)
-			c->arrive_ns = bpf_ktime_get_ns();
+	a = bpf_map_lookup_elem(&arrival_slot, &zero);
+	/* a read that spans several packets: the first call is the one */
+	if (!a || (a->valid && a->sk == (__u64)sk))
 		return 0;
-	}
-	/* a connection not read yet, on a port the target serves (index 0
-	 * is every Unix socket: those wait for their first read) */
-	if (!idx || sk->__sk_common.skc_state == SLT_TCP_LISTEN)
-		return 0;
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&arrivals, &key, &now, BPF_NOEXIST);
+	a->sk = (__u64)sk;
+	a->ns = BPF_CORE_READ((struct tcp_sock *)sk, tcp_mstamp) * 1000;
+	a->pid = (__u32)bpf_get_current_pid_tgid();
+	a->valid = 1;
 	return 0;
 }

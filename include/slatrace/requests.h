@@ -68,13 +68,13 @@ struct slt_req_event {
  * holds into the ring buffer. Userspace reads it to settle connections
  * still open at the end of the run, or idle after a response. */
 struct slt_req_conn {
+	/* first: the fields every event touches share the key's cache line */
+	__u32 state;
+	__u32 pad;
+	__u64 ino;		/* Unix: the socket's inode, to tell a reused sock */
 	struct slt_req_event ev;
 	/* room after ev.req: the verifier sees every offset + size in bounds */
 	__u8 req_room[SLT_REQ_CAP_MAX];
-	__u64 ino;		/* Unix: the socket's inode, to tell a reused sock */
-	__u64 arrive_ns;	/* data arrived since the last read (0: none) */
-	__u32 state;
-	__u32 pad;
 };
 
 #endif

@@ -51,6 +51,25 @@ lost_note() {
 		else "" end' "$1"
 }
 
+# http_get_on FD PATH: one HTTP/1.1 keep-alive request on an open bash
+# /dev/tcp descriptor, its whole response read (headers, Content-Length
+# body); prints the status
+http_get_on() {
+	local fd=$1 line status len=0 body
+	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$2" >&"$fd" || return 1
+	IFS= read -r -t 5 line <&"$fd" || return 1
+	status=$(awk '{ print $2 }' <<<"$line")
+	while IFS= read -r -t 5 line <&"$fd"; do
+		line=${line%$'\r'}
+		[ -z "$line" ] && break
+		[[ ${line,,} == content-length:* ]] && len=${line#*: }
+	done
+	if [ "$len" -gt 0 ]; then
+		LC_ALL=C IFS= read -r -t 5 -N "$len" body <&"$fd" || return 1
+	fi
+	echo "$status"
+}
+
 # wrk_run OUT ARGS...: a bounded wrk run; prints its "N requests in" count
 wrk_run() {
 	local out=$1
@@ -461,6 +480,84 @@ t_garbage_payloads_never_crash_and_are_counted() {
 	[ "$(rq "$f" /fast '.status["200"] // 0')" -ge 3 ] ||
 		{ fail "GET /fast after the garbage: $(jq -c '[.series[] | select(.family=="request") | {name,count,status}]' "$f")"; return; }
 	pass "unparsed_payloads $u; classes $(jq -c '[.series[] | select(.family=="request") | .labels.route + "=" + (.count|tostring)] | join(" ")' "$f")"
+}
+
+t_keepalive_request_settled_after_idle_once() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/idle f=$TMP/idle/r.json rc fd st n k mx
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	exec {fd}<>"/dev/tcp/127.0.0.1/$SRV_PORT" || { bail "cannot connect to demo-server"; return; }
+	st=$(http_get_on "$fd" /fast)
+	[ "$st" = 200 ] || { exec {fd}>&-; bail "GET /fast on a kept-alive connection: '$st'"; return; }
+	# quiet for longer than the idle time (2 s) and a housekeeping round
+	# (1 s): the request is settled while the connection stays open
+	sleep 3.5
+	exec {fd}>&-
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	n=$(rq "$f" /fast .count)
+	k=$(counter "$f" settled_after_idle)
+	mx=$(rq "$f" /fast .latency_ns.max)
+	[ "$(srv_count "$d/srv" /fast)" = 1 ] || { bail "demo-server answered $(srv_count "$d/srv" /fast), want 1"; return; }
+	[ "$n" = 1 ] || { fail "one request on a connection then idle: counted $n$(lost_note "$f")"; return; }
+	[ "$k" = 1 ] || { fail "counters.settled_after_idle is $k, want 1 (settled while the connection was open)"; return; }
+	[ "$mx" -lt 1000000000 ] || { fail "its latency is $mx ns: the idle time was counted in"; return; }
+	pass "1 counted, settled after idle, latency $((mx / 1000)) us"
+}
+
+t_connection_open_before_the_run_counted_from_its_next_request() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/early f=$TMP/early/r.json rc fd st i n
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	exec {fd}<>"/dev/tcp/127.0.0.1/$SRV_PORT" || { bail "cannot connect to demo-server"; return; }
+	st=$(http_get_on "$fd" /fast)
+	[ "$st" = 200 ] || { exec {fd}>&-; bail "GET /fast before the run: '$st'"; return; }
+	# accepted and served before slatrace starts: no accept() to see
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ exec {fd}>&-; bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	for ((i = 0; i < 5; i++)); do
+		st=$(http_get_on "$fd" /fast)
+		[ "$st" = 200 ] || { exec {fd}>&-; bail "GET /fast $i on the old connection: '$st'"; return; }
+	done
+	exec {fd}>&-
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	[ "$(srv_count "$d/srv" /fast)" = 6 ] || { bail "demo-server answered $(srv_count "$d/srv" /fast), want 6"; return; }
+	n=$(rq "$f" /fast .count)
+	[ "$n" = 5 ] || { fail "5 requests after the start on a connection accepted before it: counted $n$(lost_note "$f")"; return; }
+	[ "$(rq "$f" /fast '.status["200"] // 0')" = 5 ] || { fail "statuses: $(rq "$f" /fast '.status|tostring')"; return; }
+	pass "5 of 6 counted (1 before the run)"
+}
+
+t_target_client_connections_are_not_requests() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/client f=$TMP/client/r.json rc k out
+	mkdir -p "$d"
+	start_listener "$d/srv" "$ECHO_SRV" --listen 127.0.0.1:0 ||
+		{ bail "echo_server did not start: $(cat "$d/srv.err")"; return; }
+	# the target is the client: its 300 turns are requests of somebody else
+	timeout -s KILL 60 "$SLATRACE" trace --requests --json "$f" -- \
+		"$REQCLIENT" echo "$SRV_ADDR" 300 200 >"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace -- reqclient exited $rc: $(head -c 500 "$d/err")"; return; }
+	grep -qx turns=300 "$d/out" || { bail "reqclient: $(head -c 200 "$d/out")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "echo_server did not print its turns"; return; }
+	k=$(jq '[.series[] | select(.family=="request")] | length' "$f")
+	[ "$k" = 0 ] || { fail "the target's own client connection made $k request classes: $(jq -c '[.series[] | select(.family=="request") | {name,count}]' "$f")"; return; }
+	pass "300 client turns, 0 request classes"
 }
 
 run_tests

@@ -289,11 +289,6 @@ static int requests_open(struct session *s, void **state)
 			  "sock:sock_send_length tracepoints (Linux 6.3+)");
 		goto cleanup;
 	}
-	if (kernel_has_tracepoint("sk_data_ready"))
-		bpf_program__set_autoload(st->skel->progs.handle_sk_data_ready, true);
-	else
-		slt_warn("queue time is not measured: this kernel has no sock:sk_data_ready "
-			 "tracepoint (Linux 6.7+); total time is service time alone");
 	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
 	st->skel->rodata->targ_port = s->opts.port;
 	err = session_share_maps(s, st->skel->obj);
