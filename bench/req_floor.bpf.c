@@ -5,9 +5,10 @@
  * all (each tracepoint's call into the BPF run-time and an empty program),
  * which no filter or capture in the programs can go below.
  *
- * Hooks: tp_btf/sock_recv_length, sock_send_length, sk_data_ready,
- * inet_sock_set_state. Cost: one empty program run per socket read, socket
- * write and data arrival, on every task. Needs: BTF, tp_btf, Linux 6.7+.
+ * Hooks: tp_btf/sock_recv_length, sock_send_length, tcp_rcv_space_adjust,
+ * inet_sock_set_state. Cost: one empty program run per socket read and
+ * write (two per TCP read that returns data), on every task. Needs: BTF,
+ * tp_btf, Linux 6.3+.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,8 +27,8 @@ int handle_send(void *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sk_data_ready")
-int handle_sk_data_ready(void *ctx)
+SEC("tp_btf/tcp_rcv_space_adjust")
+int handle_rcv_space(void *ctx)
 {
 	return 0;
 }

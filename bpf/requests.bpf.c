@@ -461,6 +461,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 SEC("tp_btf/tcp_rcv_space_adjust")
 int BPF_PROG(handle_rcv_space, struct sock *sk)
 {
+	struct tcp_sock *tp;
 	struct arrival *a;
 	__u32 zero = 0;
 
@@ -470,8 +471,11 @@ int BPF_PROG(handle_rcv_space, struct sock *sk)
 	/* a read that spans several packets: the first call is the one */
 	if (!a || (a->valid && a->sk == (__u64)sk))
 		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
 	a->sk = (__u64)sk;
-	a->ns = BPF_CORE_READ((struct tcp_sock *)sk, tcp_mstamp) * 1000;
+	a->ns = tp->tcp_mstamp * 1000;
 	a->pid = (__u32)bpf_get_current_pid_tgid();
 	a->valid = 1;
 	return 0;

@@ -12,7 +12,7 @@
 #define SLT_EV_REQUEST 16
 
 #define SLT_REQ_CAP_MAX 512	/* --capture-bytes upper bound (power of two) */
-#define SLT_RESP_CAP 128	/* bytes of the first response write kept */
+#define SLT_RESP_CAP 64	/* bytes of the first response write kept */
 #define SLT_UNIX_PATH_MAX 64
 #define SLT_MAX_CONNS 16384
 
