@@ -103,6 +103,16 @@ out:
 	return n;
 }
 
+int listeners_ports_netns(uint32_t pid, uint16_t *ports, int n, int max)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/net/tcp", pid);
+	n = scan_table(path, NULL, 0, 1, ports, n, max);
+	snprintf(path, sizeof(path), "/proc/%u/net/tcp6", pid);
+	return scan_table(path, NULL, 0, 1, ports, n, max);
+}
+
 int listeners_pids_by_comm(const char *comm, uint32_t *pids, int max)
 {
 	char path[300], buf[64];

@@ -220,42 +220,25 @@ static void port_set(int fd, uint16_t port, __u32 bits)
 	bpf_map_update_elem(fd, &key, &v, BPF_ANY);
 }
 
-/* Every port something listens on (a TCP connection on one is a server
- * connection; later listens are seen by the kernel side), and those the
- * target serves: arrivals on connections it has not read yet are timed
- * from the first one on. */
+/* Every port something listens on: a TCP connection on one is a server
+ * connection. Listens after this are seen by the kernel side
+ * (inet_sock_set_state); the target's ports are marked at its first read.
+ * PIDs given with -p may live in other network namespaces: theirs too. */
 static void seed_ports(struct session *s, int fd)
 {
-	uint32_t pids[256];
 	uint16_t *ports = calloc(SLT_NPORTS, sizeof(*ports));
-	int npids = 0, n;
+	int n;
 
 	if (!ports)
 		return;
 	n = listeners_ports(NULL, 0, ports, SLT_NPORTS);
+	if (s->mode == SLT_TARGET_PIDLIST)
+		for (unsigned i = 0; i < s->npids; i++)
+			n = listeners_ports_netns(s->pids[i], ports, n, SLT_NPORTS);
 	for (int i = 0; i < n; i++)
 		port_set(fd, ports[i], SLT_PORT_LISTEN);
-	if (s->opts.port) {
-		port_set(fd, s->opts.port, SLT_PORT_LISTEN | SLT_PORT_TARGET);
-		goto out;
-	}
-	if (s->mode == SLT_TARGET_PIDLIST) {
-		npids = (int)s->npids;
-		memcpy(pids, s->pids, npids * sizeof(pids[0]));
-	} else if (s->mode == SLT_TARGET_COMM) {
-		char comm[SLT_COMM_LEN + 1] = "";
-
-		memcpy(comm, s->comm, SLT_COMM_LEN);
-		npids = listeners_pids_by_comm(comm, pids, 256);
-		if (!npids)
-			goto out;
-	} else if (s->mode != SLT_TARGET_ALL) {
-		goto out; /* learned at the first read on each port */
-	}
-	n = listeners_ports(pids, npids, ports, SLT_NPORTS);
-	for (int i = 0; i < n; i++)
-		port_set(fd, ports[i], SLT_PORT_TARGET);
-out:
+	if (s->opts.port)
+		port_set(fd, s->opts.port, SLT_PORT_LISTEN);
 	free(ports);
 }
 
