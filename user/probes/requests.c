@@ -25,6 +25,7 @@ _Static_assert(sizeof(struct slt_req_event) ==
 _Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 
 #define MAX_PIPELINED 64
+#define SWEEP_BATCH 128	/* connections read per syscall when settling idle ones */
 
 struct requests_state {
 	struct requests_bpf *skel;
@@ -34,6 +35,8 @@ struct requests_state {
 	uint64_t settled_idle;
 	struct slt_req_event *scratch;
 	struct slt_req_conn *conn;	/* one map value, read by tick and finish */
+	__u64 *keys;			/* SWEEP_BATCH keys and values: tick */
+	struct slt_req_conn *vals;
 };
 
 static void requests_close(void *state)
@@ -45,6 +48,8 @@ static void requests_close(void *state)
 	requests_bpf__destroy(st->skel);
 	free(st->scratch);
 	free(st->conn);
+	free(st->keys);
+	free(st->vals);
 	free(st);
 }
 
@@ -253,7 +258,9 @@ static int requests_open(struct session *s, void **state)
 	st->model = s->model;
 	st->scratch = calloc(1, sizeof(*st->scratch));
 	st->conn = calloc(1, sizeof(*st->conn));
-	if (!st->scratch || !st->conn) {
+	st->keys = calloc(SWEEP_BATCH, sizeof(*st->keys));
+	st->vals = calloc(SWEEP_BATCH, sizeof(*st->vals));
+	if (!st->scratch || !st->conn || !st->keys || !st->vals) {
 		requests_close(st);
 		return -ENOMEM;
 	}
@@ -323,32 +330,49 @@ static int settle(struct requests_state *st, const struct slt_req_conn *c, uint3
  * on its connection for SLT_REQ_IDLE_NS is complete. Settle it now, not at
  * the next request (a keep-alive connection may stay quiet for minutes),
  * and forget the connection (a Unix one may be gone: no tracepoint says).
- * lookup-and-delete is atomic against the kernel; what the kernel did in
- * between is put back. */
+ * The map is read in batches (one syscall per SWEEP_BATCH connections);
+ * lookup-and-delete is atomic against the kernel, and what the kernel did
+ * in between is put back. */
+static int sweep_one(struct requests_state *st, int fd, __u64 key, const struct slt_req_conn *v,
+		     uint64_t now_ns)
+{
+	struct slt_req_conn *c = st->conn;
+
+	if (v->state != SLT_CONN_RESPONDING || v->ev.last_write_ns + SLT_REQ_IDLE_NS > now_ns)
+		return 0;
+	if (bpf_map_lookup_and_delete_elem(fd, &key, c))
+		return 0;
+	if (c->state != SLT_CONN_RESPONDING) {
+		bpf_map_update_elem(fd, &key, c, BPF_NOEXIST);
+		return 0;
+	}
+	st->settled_idle++;
+	return settle(st, c, SLT_REQ_F_IDLE);
+}
+
 static int requests_tick(void *state, struct model *m, uint64_t now_ns)
 {
 	struct requests_state *st = state;
-	int fd = bpf_map__fd(st->skel->maps.conns);
-	__u64 key, next, *prev = NULL;
-	struct slt_req_conn *c = st->conn;
-	int err = 0;
+	int fd = bpf_map__fd(st->skel->maps.conns), err = 0, last = 0;
+	__u32 batch = 0, count;
+	void *in = NULL;
 
 	(void)m;
-	while (!err && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, c) || c->state != SLT_CONN_RESPONDING ||
-		    c->ev.last_write_ns + SLT_REQ_IDLE_NS > now_ns)
-			continue;
-		if (bpf_map_lookup_and_delete_elem(fd, &key, c))
-			continue;
-		if (c->state == SLT_CONN_RESPONDING) {
-			err = settle(st, c, SLT_REQ_F_IDLE);
-			st->settled_idle++;
-		} else {
-			bpf_map_update_elem(fd, &key, c, BPF_NOEXIST);
+	while (!last && !err) {
+		count = SWEEP_BATCH;
+		err = bpf_map_lookup_batch(fd, in, &batch, st->keys, st->vals, &count, NULL);
+		if (err == -ENOENT) { /* the last batch, possibly empty */
+			last = 1;
+			err = 0;
+		} else if (err) {
+			break;
 		}
+		for (__u32 i = 0; i < count && !err; i++)
+			err = sweep_one(st, fd, st->keys[i], &st->vals[i], now_ns);
+		in = &batch;
 	}
+	/* a batch read error (an old kernel) only delays settling to the
+	 * next request or the end of the run */
 	return err == -ENOMEM ? err : 0;
 }
 
