@@ -162,25 +162,24 @@ static __always_inline __u32 syscall_fd(struct pt_regs *regs)
 	return regs ? (__u32)regs->di : ~0u;
 }
 
-/* Copy n (<= SLT_CHUNK) bytes of user memory at p into dst, a map value,
- * through the stack: with hardened usercopy (CONFIG_HARDENED_USERCOPY) the
- * kernel checks every probe-read destination, and a heap object (a map
- * value) costs it a slab walk; a stack one a compare. */
+/* Copy n (<= room, a constant <= SLT_CHUNK) bytes of user memory at p
+ * into dst, a map value with room bytes of room, through the stack: with hardened usercopy
+ * (CONFIG_HARDENED_USERCOPY) the kernel checks every probe-read
+ * destination, and a heap object (a map value) costs it a slab walk; a
+ * stack one a compare. The whole chunk is stored (zeros past n): no branch
+ * per word, so the verifier has one path to walk, not sixteen. */
 #define SLT_CHUNK 128
-static __always_inline int read_user_chunk(__u8 *dst, __u32 len, __u64 p)
+static __always_inline int read_user_chunk(__u8 *dst, const __u32 room, __u32 len, __u64 p)
 {
 	__u64 buf[SLT_CHUNK / 8] = {}, n = len;
 
 	/* a 64-bit bound the verifier can see, whatever clang makes of len */
 	asm volatile("" : "+r"(n));
-	if (!n || n > SLT_CHUNK || bpf_probe_read_user(buf, n, (void *)p))
+	if (!n || n > room || n > SLT_CHUNK || bpf_probe_read_user(buf, n, (void *)p))
 		return -1;
-	for (int i = 0; i < SLT_CHUNK / 8; i++) {
-		if (i * 8 >= n)
-			break;
+#pragma unroll
+	for (int i = 0; i < room / 8 && i < SLT_CHUNK / 8; i++)
 		((__u64 *)dst)[i] = buf[i];
-		barrier_var(i); /* a loop, not a memcpy() call clang cannot emit */
-	}
 	return 0;
 }
 
@@ -341,7 +340,7 @@ static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 
 		/* keep the compiler from folding the bounds the verifier needs */
 		asm volatile("" : "+r"(n), "+r"(off));
-		if (!n || off >= SLT_REQ_CAP_MAX || read_user_chunk(&e->req[off], n, p))
+		if (!n || off >= SLT_REQ_CAP_MAX || read_user_chunk(&e->req[off], SLT_CHUNK, n, p))
 			break;
 		off += n;
 		sz -= n;
@@ -365,7 +364,7 @@ static __always_inline void on_write(struct slt_req_conn *c, long ret)
 		sz = ret > SLT_RESP_CAP ? SLT_RESP_CAP : ret;
 		if (sz > len)
 			sz = len;
-		if (p && !read_user_chunk(e->resp, sz, p))
+		if (p && !read_user_chunk(e->resp, SLT_RESP_CAP, sz, p))
 			e->resp_cap = sz;
 	}
 	e->resp_bytes += ret;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <bpf/btf.h>
 #include "probes/probe.h"
 #include "core/features.h"
 #include "core/log.h"
@@ -201,20 +200,6 @@ static int on_event(void *ctx, const void *data, unsigned long len)
 	return decode(st, st->scratch) == -ENOMEM ? -ENOMEM : 0;
 }
 
-static int kernel_has_tracepoint(const char *name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	char type[128];
-	int ok;
-
-	if (!btf)
-		return 0;
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	ok = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
-}
-
 static void port_set(int fd, uint16_t port, __u32 bits)
 {
 	__u32 key = port, v = 0;
@@ -272,13 +257,8 @@ static int requests_open(struct session *s, void **state)
 		goto cleanup;
 	}
 	SESSION_SET_TARGET_RODATA(st->skel, s);
-	if (!kernel_has_tracepoint("sock_recv_length") ||
-	    !kernel_has_tracepoint("sock_send_length")) {
-		err = -EOPNOTSUPP;
-		slt_error("cannot trace requests: this kernel has no sock:sock_recv_length and "
-			  "sock:sock_send_length tracepoints (Linux 6.3+)");
-		goto cleanup;
-	}
+	/* a kernel without the socket tracepoints (before 6.3) fails the load;
+	 * trace then says which feature is missing (SLT_FEAT_SOCK_TP) */
 	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
 	st->skel->rodata->targ_port = s->opts.port;
 	err = session_share_maps(s, st->skel->obj);
