@@ -28,6 +28,18 @@ stop_server() {
 	reap "$1" 10 && grep -q '^total=\|^turns=' "$2"
 }
 
+# end_run DIR: let the last records arrive, then stop slatrace (it must exit
+# 0) and the demo-server of DIR/srv (it must print its counts); bails and
+# returns 1 otherwise
+end_run() {
+	local rc
+	sleep 0.3
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$1/err")"; return 1; }
+	stop_server "$SRV_PID" "$1/srv" || { bail "demo-server did not print its counts"; return 1; }
+}
+
 # srv_count OUT ROUTE [STATUS]: what demo-server says it answered on ROUTE
 # (its own route names: /users/:id, other), all statuses or one
 srv_count() {
@@ -176,11 +188,7 @@ t_service_time_matches_injected_delay() {
 		wrk_run "$d/wrk${r//\//_}" --latency -t1 -c2 -d2s "http://127.0.0.1:$SRV_PORT$r" >/dev/null ||
 			{ bail "wrk on $r failed: $(tail -3 "$d/wrk${r//\//_}")"; return; }
 	done
-	sleep 0.3
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	end_run "$d" || return
 	for cls in /slow:20000000 /fast:5000000; do
 		want=${cls#*:} cls=${cls%:*}
 		p50=$(rq "$f" "$cls" .service_ns.p50)
@@ -222,11 +230,7 @@ t_status_counts_match_server() {
 	wrk_run "$d/wrk_error" -t1 -c4 -d1s "http://127.0.0.1:$SRV_PORT/error" >/dev/null &&
 		wrk_run "$d/wrk_nope" -t1 -c4 -d1s "http://127.0.0.1:$SRV_PORT/no/such/page" >/dev/null ||
 		{ bail "wrk failed: $(tail -3 "$d"/wrk_*)"; return; }
-	sleep 0.3
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	end_run "$d" || return
 	n=$(rq "$f" /error .count)
 	e=$(rq "$f" /error .errors)
 	st=$(rq "$f" /error '.status["500"] // 0')
@@ -347,11 +351,7 @@ t_pipelined_requests_each_counted() {
 	out=$(timeout -s KILL 15 "$REQCLIENT" pipeline "$SRV_ADDR" 5 /users/42 2>&1)
 	[ "$out" = "responses=5 statuses=200,200,200,200,200" ] ||
 		{ bail "pipelining client: $out"; return; }
-	sleep 0.3
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	end_run "$d" || return
 	s=$(srv_count "$d/srv" /users/:id)
 	n=$(rq "$f" '/users/{id}' .count)
 	p=$(counter "$f" pipelined_requests)
@@ -497,11 +497,7 @@ t_keepalive_request_settled_after_idle_once() {
 	# (1 s): the request is settled while the connection stays open
 	sleep 3.5
 	exec {fd}>&-
-	sleep 0.3
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	end_run "$d" || return
 	n=$(rq "$f" /fast .count)
 	k=$(counter "$f" settled_after_idle)
 	mx=$(rq "$f" /fast .latency_ns.max)
@@ -529,11 +525,7 @@ t_connection_open_before_the_run_counted_from_its_next_request() {
 		[ "$st" = 200 ] || { exec {fd}>&-; bail "GET /fast $i on the old connection: '$st'"; return; }
 	done
 	exec {fd}>&-
-	sleep 0.3
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "demo-server did not print its counts"; return; }
+	end_run "$d" || return
 	[ "$(srv_count "$d/srv" /fast)" = 6 ] || { bail "demo-server answered $(srv_count "$d/srv" /fast), want 6"; return; }
 	n=$(rq "$f" /fast .count)
 	[ "$n" = 5 ] || { fail "5 requests after the start on a connection accepted before it: counted $n$(lost_note "$f")"; return; }
