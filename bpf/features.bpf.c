@@ -21,6 +21,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,6 +40,10 @@ __u64 ringbuf_hits = 0;
 __u64 task_storage_hits = 0;
 __u64 sock_send_hits = 0;
 __u64 sock_recv_hits = 0;
+__u64 rdonly_cast_hits = 0;
+
+/* weak: a kernel without it (before 6.2) fails only the program using it */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* a ring-buffer record: userspace checks it sees the tgid it set */
 struct feature_rec {
@@ -180,5 +185,21 @@ SEC("?tp_btf/sock_recv_length")
 int BPF_PROG(handle_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	hit(&sock_recv_hits);
+	return 0;
+}
+
+/* the bpf_rdonly_cast kfunc (6.2+), which the tcp family reads sockets
+ * through: a load through its view must see this task's own tgid */
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(handle_rdonly_cast_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t;
+
+	if (!is_self())
+		return 0;
+	t = bpf_rdonly_cast(bpf_get_current_task_btf(),
+			    bpf_core_type_id_kernel(struct task_struct));
+	if (t->tgid == (int)targ_tgid)
+		__sync_fetch_and_add(&rdonly_cast_hits, 1);
 	return 0;
 }

@@ -6,7 +6,7 @@
 # against the contract in `slatrace check --help`. Most need root.
 . "$(dirname "$0")/lib.sh"
 
-FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp"
+FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast"
 
 # run_check ARGS...: run check with a time limit; stdout, stderr and the
 # exit status land in $TMP/out, $TMP/err and $TMP/rc
@@ -82,6 +82,12 @@ expected() {
 		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
 		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
 			grep -cE "TYPEDEF 'btf_trace_sock_(send|recv)_length'" | grep -qx 2 && echo yes || echo no
+		;;
+	# the kernel declares its kfuncs in BTF
+	rdonly_cast)
+		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
+		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
+			grep -q "FUNC 'bpf_rdonly_cast'" && echo yes || echo no
 		;;
 	esac
 }

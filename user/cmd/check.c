@@ -78,6 +78,7 @@ static const char *const feature_fix[SLT_FEAT_COUNT] = {
 	"the kernel needs Linux 5.8 or later (BPF ring buffer)",
 	"the kernel needs BTF and Linux 5.11 or later (task local storage)",
 	"the kernel needs Linux 6.3 or later (sock:sock_send_length and sock:sock_recv_length)",
+	"the kernel needs BTF and Linux 6.2 or later (the bpf_rdonly_cast kfunc)",
 };
 
 static void usage(FILE *f)

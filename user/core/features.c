@@ -457,6 +457,15 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 			     "sock:sock_recv_length tracepoints (Linux 6.3+)",
 		.trigger = trigger_socket_io,
 	},
+	{
+		.bit = SLT_FEAT_RDONLY_CAST,
+		.name = "rdonly_cast",
+		.what = "the bpf_rdonly_cast kfunc (typed reads of kernel objects)",
+		.progs = { "handle_rdonly_cast_sys_enter" },
+		.hits = { HITS(rdonly_cast_hits) },
+		.load_hint = "kernel needs BTF and Linux 6.2 or later",
+		.trigger = trigger_syscalls,
+	},
 };
 
 static int probe_btf(struct feature_result *r)

@@ -19,7 +19,8 @@
 #define SLT_FEAT_RINGBUF (1u << 8)
 #define SLT_FEAT_TASK_STORAGE (1u << 9) /* task local storage from tracing progs */
 #define SLT_FEAT_SOCK_TP (1u << 10)	/* sock:sock_send_length/sock_recv_length (6.3+) */
-#define SLT_FEAT_COUNT 11
+#define SLT_FEAT_RDONLY_CAST (1u << 11) /* the bpf_rdonly_cast kfunc (6.2+) */
+#define SLT_FEAT_COUNT 12
 
 struct feature_result {
 	unsigned bit;

@@ -1002,7 +1002,7 @@ const struct probe_ops tcp_probe = {
 	.name = "tcp",
 	.summary = "the target's TCP connections: connect latency and failures, accept-queue "
 		   "wait, RTT, retransmits, resets, bytes, and what limited sending",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_RINGBUF,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_RINGBUF | SLT_FEAT_RDONLY_CAST,
 	.default_on = 0,
 	/* ~4 records of 160 bytes per connection: 1 MiB holds a 100 ms poll
 	 * period at 15,000 connections/s */
