@@ -25,6 +25,13 @@ _Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 
 #define MAX_PIPELINED 64
 #define SWEEP_BATCH 128	/* connections read per syscall when settling idle ones */
+#define SERIES_CACHE 64	/* class names remembered (direct-mapped) */
+
+struct series_cache_ent {
+	struct series *s;
+	size_t len;
+	char name[128];
+};
 
 struct requests_state {
 	struct requests_bpf *skel;
@@ -34,6 +41,7 @@ struct requests_state {
 	uint64_t settled_idle;
 	struct slt_req_event *scratch;
 	struct slt_req_conn *conn;	/* one map value, read by tick and finish */
+	struct series_cache_ent cache[SERIES_CACHE];
 	__u64 *keys;			/* SWEEP_BATCH keys and values: tick */
 	struct slt_req_conn *vals;
 };
@@ -78,6 +86,30 @@ static const char *utoa(unsigned v, char buf[12])
 	return p;
 }
 
+/* The series of a class name: most requests belong to a few classes, so a
+ * small direct-mapped cache in front of the model's index saves its string
+ * copies and compares on nearly every record. Series live as long as the
+ * model, so the pointers stay good. */
+static struct series *series_cached(struct requests_state *st, const char *name, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	struct series_cache_ent *c;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	c = &st->cache[h % SERIES_CACHE];
+	if (c->s && c->len == n && !memcmp(c->name, name, n))
+		return c->s;
+	c->s = model_series(st->model, "request", name);
+	if (c->s && n < sizeof(c->name)) {
+		memcpy(c->name, name, n);
+		c->len = n;
+	} else {
+		c->s = NULL; /* a name too long to keep: not cached */
+	}
+	return c->s ? c->s : model_series(st->model, "request", name);
+}
+
 /* one request of a class: record its timings and outcome */
 static int record(struct requests_state *st, const struct slt_req_event *e, const char *method,
 		  const char *route, int status)
@@ -105,7 +137,7 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 	put(name, sizeof(name), &nl, method, sizeof(name));
 	put(name, sizeof(name), &nl, " ", 1);
 	put(name, sizeof(name), &nl, route, sizeof(name));
-	s = model_series(st->model, "request", name);
+	s = series_cached(st, name, nl);
 	if (!s)
 		return -ENOMEM;
 	if (!s->nlabels) {
