@@ -552,4 +552,27 @@ t_target_client_connections_are_not_requests() {
 	pass "300 client turns, 0 request classes"
 }
 
+t_queue_time_starts_at_the_request_not_the_connect() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/late f=$TMP/late/r.json fd st q
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# connected (and accepted) 500 ms before the request is sent: the
+	# arrival is the request's packet, not the handshake
+	exec {fd}<>"/dev/tcp/127.0.0.1/$SRV_PORT" || { bail "cannot connect to demo-server"; return; }
+	sleep 0.5
+	st=$(http_get_on "$fd" /fast)
+	exec {fd}>&-
+	[ "$st" = 200 ] || { bail "GET /fast after a quiet connect: '$st'"; return; }
+	end_run "$d" || return
+	q=$(rq "$f" /fast .queue_ns.max)
+	[ "$(rq "$f" /fast .count)" = 1 ] || { fail "counted $(rq "$f" /fast .count), want 1"; return; }
+	[ "$q" -lt 100000000 ] || { fail "queue time $q ns: the 500 ms between connect and request was counted"; return; }
+	[ "$(counter "$f" queue_time_unknown)" = 0 ] || { fail "queue time unknown for a TCP request"; return; }
+	pass "queue time $((q / 1000)) us after a 500 ms quiet connect"
+}
+
 run_tests
