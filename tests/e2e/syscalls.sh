@@ -33,6 +33,23 @@ need_bins() {
 	fi
 }
 
+# beside_decoy DIR A B B_COUNT TRACE-ARGS...: run `slatrace trace TRACE-ARGS`
+# while the gated workload A (output DIR/a) and the decoy B (output DIR/b,
+# which must make B_COUNT calls) run, then stop it. Bails (returns 1) when
+# slatrace does not start or exit 0, or either workload fails.
+beside_decoy() {
+	local d=$1 a=$2 b=$3 bn=$4 rc
+	shift 4
+	start_trace "$d/out" "$d/err" "$@" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return 1; }
+	kill -USR1 "$b"
+	release "$a" "$d/a" || { bail "workload A failed: $(cat "$d/a")"; return 1; }
+	reap "$b" 30 && grep -q "^count=$bn" "$d/b" || { bail "decoy B failed: $(cat "$d/b")"; return 1; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return 1; }
+}
+
 t_nanosleep_count_exact_and_percentiles_match() {
 	need_root || return
 	need_bins || return
@@ -92,14 +109,7 @@ t_pid_filter_excludes_other_processes() {
 	a=$WL_PID
 	start_gated "$d/b" getppid 5000 || { bail "sysload B did not get ready"; return; }
 	b=$WL_PID
-	start_trace "$d/out" "$d/err" -p "$a" --json "$f" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$b"
-	release "$a" "$d/a" || { bail "sysload A failed: $(cat "$d/a")"; return; }
-	reap "$b" 30 && grep -q '^count=5000' "$d/b" || { bail "sysload B failed: $(cat "$d/b")"; return; }
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	beside_decoy "$d" "$a" "$b" 5000 -p "$a" --json "$f" || return
 	n=$(series "$f" getppid .count)
 	[ "$n" = 3000 ] || { fail "getppid count with -p A: $n, want A's 3000 (B made 5000)"; return; }
 	pass
@@ -119,14 +129,7 @@ t_comm_filter_counts_only_that_comm() {
 	start_gated "$d/b" getppid 6000 || { bail "decoy sysload did not get ready"; return; }
 	local b=$WL_PID
 	[ "$(cat "/proc/$a/comm")" = "$name" ] || { bail "comm of $a is not $name"; return; }
-	start_trace "$d/out" "$d/err" -c "$name" --json "$f" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$b"
-	release "$a" "$d/a" || { bail "$name failed: $(cat "$d/a")"; return; }
-	reap "$b" 30 && grep -q '^count=6000' "$d/b" || { bail "decoy sysload failed: $(cat "$d/b")"; return; }
-	stop_trace
-	rc=$?
-	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	beside_decoy "$d" "$a" "$b" 6000 -c "$name" --json "$f" || return
 	n=$(series "$f" getppid .count)
 	[ "$n" = 4000 ] || { fail "getppid count with -c $name: $n, want 4000 (decoy 'sysload' made 6000)"; return; }
 	pass

@@ -216,6 +216,20 @@ t_rtt_rises_behind_the_tbf_queue_and_matches_ss() {
 	pass "unloaded p50 ${idle} ns, behind tbf $p50 ns; $(pct_err "$p50" "$ssp50" 1)% vs ss -ti p50 $ssp50 ns ($n samples)"
 }
 
+# traced_send DIR BYTES SECONDS: trace the gated sender (CL_PID, its output
+# in DIR/snd) with --tcp into DIR/r.json, let it go, wait for it to have
+# sent BYTES, stop slatrace; its exit status in TRACE_RC. Bails (returns 1)
+# when slatrace does not start or the sender falls short.
+traced_send() {
+	start_trace "$1/out" "$1/err" --tcp -p "$CL_PID" --json "$1/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$1/err")"; return 1; }
+	kill -USR1 "$CL_PID"
+	reap "$CL_PID" "$3"
+	grep -q "^sent=$2" "$1/snd" || { bail "sender failed: $(cat "$1/snd" "$1/snd.err")"; return 1; }
+	stop_trace 20
+	TRACE_RC=$?
+}
+
 # ---- what limited sending ----
 
 t_slow_writer_is_application_limited() {
@@ -225,13 +239,8 @@ t_slow_writer_is_application_limited() {
 	server "$NSB" "$d/srv" "$B4:5003" || { bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5003" --bytes 400000 --write-size 4000 --write-delay 10 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$CL_PID"
-	reap "$CL_PID" 30
-	grep -q '^sent=400000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace 20
-	rc=$?
+	traced_send "$d" 400000 30 || return
+	rc=$TRACE_RC
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
 	f=$d/r.json
@@ -250,13 +259,8 @@ t_slow_reader_is_receiver_limited() {
 		{ bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5004" --bytes 3000000 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$CL_PID"
-	reap "$CL_PID" 60
-	grep -q '^sent=3000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace 20
-	rc=$?
+	traced_send "$d" 3000000 60 || return
+	rc=$TRACE_RC
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
 	f=$d/r.json
@@ -278,13 +282,8 @@ t_retransmits_match_the_classifiers_drops() {
 	server "$NSB" "$d/srv" "$B4:5005" || { bail "server did not start"; return; }
 	gated "$NSA" "$d/snd" send "$B4:5005" --bytes 20000000 ||
 		{ bail "sender did not get ready"; return; }
-	start_trace "$d/out" "$d/err" --tcp -p "$CL_PID" --json "$d/r.json" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$CL_PID"
-	reap "$CL_PID" 60
-	grep -q '^sent=20000000' "$d/snd" || { bail "sender failed: $(cat "$d/snd" "$d/snd.err")"; return; }
-	stop_trace 20
-	rc=$?
+	traced_send "$d" 20000000 60 || return
+	rc=$TRACE_RC
 	segs=$(classifier_count 2)
 	pkts=$(classifier_count 1)
 	kill_bg
