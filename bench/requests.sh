@@ -9,7 +9,15 @@
 # by libbpf-tools' `syscount -L`, and by empty programs on the two hooks
 # slatrace's requests family uses (bench/req_floor.bpf.c: the price of
 # hooking every socket read, write and data arrival on the host at all,
-# which no work in the programs goes below).
+# which no work in the programs goes below), and, as a yardstick, by a
+# known CPU cost in nginx's own request path: bench/spin_preload.c,
+# preloaded into nginx, spins KNOWN_NS (2000) in each response's writev()
+# in that configuration only. What a known 2 us per request costs in
+# throughput on the machine at hand turns every other row's loss into
+# "as if it added N us of CPU per request", a figure that travels between
+# machines better than a percentage: on a virtual machine with expensive
+# wakeups, a cost in the server's path slows wrk's wakeups too and shows
+# amplified.
 #
 # Method: every tracer is started and has said it is attached before wrk
 # starts, and is stopped with SIGINT and waited for after wrk ends. Each
@@ -33,7 +41,7 @@
 # skipped, with the reason printed, when those are missing. About 5 minutes
 # with the defaults; every process is bounded by timeout(1) and waited for.
 # Environment: BUILD (default build), ROUNDS (10), DURATION (5, seconds of
-# load per run), THREADS (2), CONNS (32), NICE (-10), PEER_BT
+# load per run), THREADS (2), CONNS (32), NICE (-10), KNOWN_NS (2000), PEER_BT
 # (../shared/peers/nginx-reqlat.bt, from the repository root).
 # Exit status: 0 when the benchmark ran (goal failures are reported, not
 # fatal), 1 when it could not run.
@@ -48,6 +56,7 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
 PEER_BT=${PEER_BT:-../shared/peers/nginx-reqlat.bt}
 NICE=${NICE:--10}
+KNOWN_NS=${KNOWN_NS:-2000}
 NGINX=/usr/sbin/nginx
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
 STOP_TIMEOUT_S=15	# nginx, when it has not exited that long after SIGTERM, is killed
@@ -70,6 +79,7 @@ cd "$(dirname "$0")/.." || exit 1
 for t in wrk jq bpftool timeout; do
 	command -v "$t" >/dev/null 2>&1 || die "cannot find '$t': run 'make deps'"
 done
+[[ $KNOWN_NS =~ ^[1-9][0-9]{0,8}$ ]] || die "invalid KNOWN_NS '$KNOWN_NS': expected nanoseconds, 1..999999999"
 [[ $NICE =~ ^-?[0-9]+$ ]] || die "invalid NICE '$NICE': expected a niceness, -20..19"
 # everything started from here on (nginx, wrk, the tracers) inherits it
 renice -n "$NICE" -p $$ >/dev/null || die "cannot set the niceness to $NICE"
@@ -88,6 +98,8 @@ chmod 755 "$TMP"
 SLATRACE=$TMP/slatrace
 cp -p "$BUILD/slatrace" "$SLATRACE" || die "cannot copy '$BUILD/slatrace' to '$TMP'"
 NGINX_PID=	# the timeout(1) wrapping nginx's master
+SPIN_SO=$BUILD/bench/spin_preload.so
+SPIN_FILE=$TMP/spin	# the known cost's control file: ns, 16 digits, rewritten in place
 STATS_OLD=	# kernel.bpf_stats_enabled before we set it
 
 stop_tracer() {
@@ -188,6 +200,12 @@ http_ok() {
 	[[ $line == HTTP/1.?" 200"* ]]
 }
 
+# set_spin NS: the known cost nginx's writev() spins from now on (0: none);
+# written in place, never truncated: nginx has the file mapped
+set_spin() {
+	printf '%016d' "$1" 1<>"$SPIN_FILE"
+}
+
 # pick a port nothing listens on, start nginx there; retry on a bind race
 start_nginx() {
 	local try i
@@ -197,7 +215,9 @@ start_nginx() {
 		[ -n "$(ss -Htln "sport = :$PORT" 2>/dev/null)" ] && continue
 		write_nginx_conf "$PORT"
 		: >"$TMP/error.log"
-		timeout -s TERM -k 10 "$NGINX_LIMIT_S" "$NGINX" -p "$TMP/" -c "$TMP/nginx.conf" \
+		set_spin 0 || return 1
+		timeout -s TERM -k 10 "$NGINX_LIMIT_S" env ${PRELOAD:+LD_PRELOAD="$PRELOAD"} \
+			SLT_SPIN_FILE="$SPIN_FILE" "$NGINX" -p "$TMP/" -c "$TMP/nginx.conf" \
 			-e "$TMP/error.log" </dev/null >>"$TMP/nginx.out" 2>&1 &
 		NGINX_PID=$!
 		for ((i = 0; i < 100; i++)); do
@@ -244,13 +264,14 @@ run_wrk() {
 
 # --- tracers -----------------------------------------------------------------
 
-CONFIGS=(untraced slatrace bpftrace syscount floor)
+CONFIGS=(untraced slatrace bpftrace syscount floor known)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[slatrace]="slatrace trace --requests -c nginx"
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
 	[floor]="floor: empty programs, same hooks"
+	[known]="known: +$(awk -v n="$KNOWN_NS" 'BEGIN { printf "%g", n / 1000 }') us CPU/request in nginx"
 )
 declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI CPU_NS
 COUNT_LINES=()
@@ -260,6 +281,12 @@ COUNT_LINES=()
 [ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
 [ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/req_floor.bpf.o" ] ||
 	SKIP[floor]="'$BUILD/bench/floor' is not built: run 'make bench'"
+PRELOAD=
+if [ -e "$SPIN_SO" ]; then
+	PRELOAD=$(realpath "$SPIN_SO")
+else
+	SKIP[known]="'$SPIN_SO' is not built: run 'make bench'"
+fi
 
 # bpftrace prints "Attaching N probes..." before it attaches anything, and
 # the peer script has no BEGIN to print from once it has: count the tracer's
@@ -345,25 +372,31 @@ cpu_ns() {
 measure() {
 	local cfg=$1 r=$2 log="$TMP/$1.log" rc n lost iwi pid c0
 
-	if [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
+	if [ "$cfg" = known ]; then
+		set_spin "$KNOWN_NS" || die "cannot write '$SPIN_FILE'"
+	elif [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
 		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
 		return 0
 	fi
-	if [ "$cfg" != untraced ]; then
+	if [ -n "$TRACER_PID" ]; then
 		pid=$(tracer_child)
 		c0=$(cpu_ns "$pid")
 	fi
 	iwi=$(irq_work_count)
 	if ! run_wrk "$TMP/wrk.$cfg.$r.out"; then
+		[ "$cfg" = known ] && set_spin 0
 		stop_tracer
-		die "wrk failed while '$cfg' was tracing: $(tail -n 5 "$TMP/wrk.$cfg.$r.out" | tr '\n' ' ')"
+		die "wrk failed while '$cfg' ran: $(tail -n 5 "$TMP/wrk.$cfg.$r.out" | tr '\n' ' ')"
+	fi
+	if [ "$cfg" = known ]; then
+		set_spin 0 || die "cannot write '$SPIN_FILE'"
 	fi
 	IWI[$cfg]+="$(awk -v a="$iwi" -v b="$(irq_work_count)" -v n="$WRK_REQS" 'BEGIN { print n ? (b - a) / n : 0 }') "
 	RPS[$cfg]+="$WRK_RPS "
 	P99[$cfg]+="$WRK_P99_US "
 	ERRS[$cfg]=$((${ERRS[$cfg]:-0} + WRK_ERRS))
 	ROUND_RPS[$cfg]=$WRK_RPS
-	[ "$cfg" = untraced ] && return 0
+	[[ $cfg == untraced || $cfg == known ]] && return 0
 	CPU_NS[$cfg]+="$(awk -v a="$c0" -v b="$(cpu_ns "$pid")" -v n="$WRK_REQS" 'BEGIN { print n ? (b - a) / n : 0 }') "
 	record_memory "$cfg"
 	stop_tracer
@@ -444,6 +477,24 @@ echo "   each round's loss against that round's untraced run; p99 = wrk's, media
 echo "   errors = wrk's socket errors over all rounds, mostly timeouts: no answer within 2s;"
 echo "   IWI/req = IRQ-work interrupts (/proc/interrupts) per request, median: ring-buffer wakeups)"
 echo
+
+# --- the yardstick: each loss as CPU added per request -------------------------
+
+if [ -n "${MED_LOSS[known]:-}" ]; then
+	awk -v k="${MED_LOSS[known]}" -v ns="$KNOWN_NS" -v rps="$base_rps" -v g="$GOAL_LOSS_PCT" 'BEGIN {
+		us = ns / 1000
+		printf "yardstick: %g us of CPU per request, known, in nginx'"'"'s worker cost %.2f%% of the throughput;\n", us, k
+		printf "  were the worker alone the bottleneck, it would cost %.2f%% (%g us x %.0f req/s)\n", 100 * us * rps / 1e6, us, rps
+		if (k <= 0) { print "  (no measurable loss: no per-request equivalents)"; exit }
+		printf "  by that yardstick, %g%% of throughput is %.2f us per request on this machine\n", g, g * us / k
+	}'
+	for cfg in slatrace bpftrace syscount floor; do
+		[ -n "${MED_LOSS[$cfg]:-}" ] || continue
+		awk -v label="${LABEL[$cfg]}" -v l="${MED_LOSS[$cfg]}" -v k="${MED_LOSS[known]}" -v ns="$KNOWN_NS" 'BEGIN {
+			if (k > 0) printf "  %-36s %6.2f%% ~ %5.2f us per request\n", label, l, l * ns / 1000 / k }'
+	done
+	echo
+fi
 
 # --- slatrace's request count against wrk's -------------------------------
 
