@@ -480,17 +480,20 @@ echo
 
 # --- the yardstick: each loss as CPU added per request -------------------------
 
-if [ -n "${MED_LOSS[known]:-}" ]; then
-	awk -v k="${MED_LOSS[known]}" -v ns="$KNOWN_NS" -v rps="$base_rps" -v g="$GOAL_LOSS_PCT" 'BEGIN {
+# from the paired losses: the rounds' drift moves the medians of req/s by
+# more than a known 2 us does
+if [ -n "${LOSS[known]:-}" ]; then
+	known_loss=$(stat_median "${LOSS[known]}")
+	awk -v k="$known_loss" -v ns="$KNOWN_NS" -v rps="$base_rps" -v g="$GOAL_LOSS_PCT" 'BEGIN {
 		us = ns / 1000
-		printf "yardstick: %g us of CPU per request, known, in nginx'"'"'s worker cost %.2f%% of the throughput;\n", us, k
+		printf "yardstick: %g us of CPU per request, known, in nginx'"'"'s worker cost %.2f%% of the throughput (paired);\n", us, k
 		printf "  were the worker alone the bottleneck, it would cost %.2f%% (%g us x %.0f req/s)\n", 100 * us * rps / 1e6, us, rps
 		if (k <= 0) { print "  (no measurable loss: no per-request equivalents)"; exit }
 		printf "  by that yardstick, %g%% of throughput is %.2f us per request on this machine\n", g, g * us / k
 	}'
 	for cfg in slatrace bpftrace syscount floor; do
-		[ -n "${MED_LOSS[$cfg]:-}" ] || continue
-		awk -v label="${LABEL[$cfg]}" -v l="${MED_LOSS[$cfg]}" -v k="${MED_LOSS[known]}" -v ns="$KNOWN_NS" 'BEGIN {
+		[ -n "${LOSS[$cfg]:-}" ] || continue
+		awk -v label="${LABEL[$cfg]}" -v l="$(stat_median "${LOSS[$cfg]}")" -v k="$known_loss" -v ns="$KNOWN_NS" 'BEGIN {
 			if (k > 0) printf "  %-36s %6.2f%% ~ %5.2f us per request\n", label, l, l * ns / 1000 / k }'
 	done
 	echo
