@@ -349,6 +349,25 @@ static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 	}
 }
 
+/* Is the write of n bytes in r (all of it) an interim HTTP answer, such as
+ * "100 Continue" or "103 Early Hints"? Then the request goes on: its body
+ * is still to come, and its response after it. Not 101: that one is final
+ * (the connection switches protocols). */
+static __always_inline int http_interim(const __u8 *r, __u32 n, long ret)
+{
+	__u32 end = n - 4;
+
+	if (n < 12 || n != ret || n > SLT_RESP_CAP)
+		return 0;
+	if (r[0] != 'H' || r[1] != 'T' || r[2] != 'T' || r[3] != 'P' || r[4] != '/' || r[5] != '1' ||
+	    r[6] != '.' || r[8] != ' ' || r[9] != '1' || (r[10] == '0' && r[11] == '1'))
+		return 0;
+	/* one whole head, nothing after it */
+	end &= SLT_RESP_CAP - 1;
+	return r[end] == '\r' && r[(end + 1) & (SLT_RESP_CAP - 1)] == '\n' &&
+	       r[(end + 2) & (SLT_RESP_CAP - 1)] == '\r' && r[(end + 3) & (SLT_RESP_CAP - 1)] == '\n';
+}
+
 static __always_inline void on_write(struct slt_req_conn *c, long ret)
 {
 	struct slt_req_event *e = &c->ev;
@@ -358,14 +377,19 @@ static __always_inline void on_write(struct slt_req_conn *c, long ret)
 	if (c->state == SLT_CONN_IDLE)
 		return; /* a greeting, or unsolicited data: not a response */
 	if (c->state == SLT_CONN_READING) {
-		c->state = SLT_CONN_RESPONDING;
-		e->first_write_ns = now;
 		p = data_ptr(syscall_regs(), &len);
 		sz = ret > SLT_RESP_CAP ? SLT_RESP_CAP : ret;
 		if (sz > len)
 			sz = len;
-		if (p && !read_user_chunk(e->resp, SLT_RESP_CAP, sz, p))
+		if (p && !read_user_chunk(e->resp, SLT_RESP_CAP, sz, p)) {
+			if (http_interim(e->resp, sz, ret)) {
+				e->flags |= SLT_REQ_F_INTERIM;
+				return;
+			}
 			e->resp_cap = sz;
+		}
+		c->state = SLT_CONN_RESPONDING;
+		e->first_write_ns = now;
 	}
 	e->resp_bytes += ret;
 	e->last_write_ns = now;

@@ -16,6 +16,9 @@
  * connections, so a slow request delays the others on the same worker (the
  * queueing that event-loop servers show). Keep-alive, "Connection: close",
  * HTTP/1.0 and pipelining are handled; responses always carry Content-Length.
+ * An HTTP/1.1 request with "Expect: 100-continue" whose body has not arrived
+ * yet gets the interim "100 Continue" first, as real servers send it; that
+ * interim answer is not counted as a response.
  *
  * It counts the requests it answers per route and status. A request is
  * counted just before its response is written, so a client that has read a
@@ -104,6 +107,7 @@ struct request {
 	bool head;
 	bool keepalive;
 	bool http10;
+	bool expect_continue; /* "Expect: 100-continue" */
 };
 
 struct conn {
@@ -549,6 +553,8 @@ static int parse_head(struct conn *c, struct request *rq, unsigned long long *bo
 		} else if (!strcasecmp(line, "Transfer-Encoding")) {
 			rq->status = 501;
 			break;
+		} else if (!strcasecmp(line, "Expect")) {
+			rq->expect_continue = !strcasecmp(val, "100-continue");
 		} else if (!strcasecmp(line, "Connection")) {
 			conn_close |= token_in_list(val, "close");
 			conn_ka |= token_in_list(val, "keep-alive");
@@ -609,6 +615,12 @@ static void conn_process(struct conn *c)
 			break;
 		}
 		c->pending = true;
+		/* the client waits for this before it sends the body */
+		if (c->req.expect_continue && !c->req.http10 && c->body_left > c->in_len - c->in_off) {
+			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+			conn_out(c, cont, sizeof(cont) - 1);
+		}
 	}
 	compact_input(c);
 }

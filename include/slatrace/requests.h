@@ -23,6 +23,7 @@
 #define SLT_REQ_F_FLUSHED 8u		/* still open at the end of the run */
 #define SLT_REQ_F_QUEUE_KNOWN 16u	/* arrive_ns is the real arrival time */
 #define SLT_REQ_F_IDLE 32u		/* settled after SLT_REQ_IDLE_NS without I/O */
+#define SLT_REQ_F_INTERIM 64u		/* an interim answer (100 Continue) came first */
 
 /* a response followed by this long without a read or write is complete */
 #define SLT_REQ_IDLE_NS 2000000000ull

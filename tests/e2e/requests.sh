@@ -67,8 +67,31 @@ lost_note() {
 # /dev/tcp descriptor, its whole response read (headers, Content-Length
 # body); prints the status
 http_get_on() {
+	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$2" >&"$1" || return 1
+	read_response_on "$1"
+}
+
+# post_continue_on FD PATH BYTES DELAY: a POST with "Expect: 100-continue"
+# on an open /dev/tcp descriptor, as careful clients send one: the head,
+# then the server's interim answer awaited, DELAY seconds, then the BYTES
+# of body; prints the interim status and the final one
+post_continue_on() {
+	local fd=$1 line interim
+	printf 'POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n' \
+		"$2" "$3" >&"$fd" || return 1
+	IFS= read -r -t 5 line <&"$fd" || return 1
+	interim=$(awk '{ print $2 }' <<<"$line")
+	# the empty line that ends the interim answer
+	IFS= read -r -t 5 line <&"$fd" || return 1
+	sleep "$4"
+	head -c "$3" /dev/zero | tr '\0' x >&"$fd" || return 1
+	echo "$interim $(read_response_on "$fd")"
+}
+
+# read_response_on FD: one whole response (status line, headers,
+# Content-Length body) from an open descriptor; prints its status
+read_response_on() {
 	local fd=$1 line status len=0 body
-	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$2" >&"$fd" || return 1
 	IFS= read -r -t 5 line <&"$fd" || return 1
 	status=$(awk '{ print $2 }' <<<"$line")
 	while IFS= read -r -t 5 line <&"$fd"; do
@@ -573,6 +596,48 @@ t_queue_time_starts_at_the_request_not_the_connect() {
 	[ "$q" -lt 100000000 ] || { fail "queue time $q ns: the 500 ms between connect and request was counted"; return; }
 	[ "$(counter "$f" queue_time_unknown)" = 0 ] || { fail "queue time unknown for a TCP request"; return; }
 	pass "queue time $((q / 1000)) us after a 500 ms quiet connect"
+}
+
+t_expect_continue_interim_answer_is_not_the_response() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/cont f=$TMP/cont/r.json fd st i n mx md c body=$TMP/cont/body
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# 3 on one kept-alive connection, each body sent 300 ms after the
+	# server's "100 Continue": the request lasts from its head to the 200
+	exec {fd}<>"/dev/tcp/127.0.0.1/$SRV_PORT" || { bail "cannot connect to demo-server"; return; }
+	for ((i = 0; i < 3; i++)); do
+		st=$(post_continue_on "$fd" /fast 1000 0.3)
+		[ "$st" = "100 200" ] || { exec {fd}>&-; bail "POST $i with Expect: 100-continue: '$st'"; return; }
+	done
+	exec {fd}>&-
+	# and 5 from curl, which sends the body once the 100 has come
+	head -c 4096 /dev/zero >"$body"
+	for ((i = 0; i < 5; i++)); do
+		c=$(curl -s -o /dev/null -w '%{http_code}' -H 'Expect: 100-continue' --data-binary @"$body" \
+			"http://$SRV_ADDR/fast") || c=curl-failed
+		[ "$c" = 200 ] || { bail "curl POST $i: $c"; return; }
+	done
+	end_run "$d" || return
+	[ "$(srv_count "$d/srv" /fast 200)" = 8 ] || { bail "demo-server answered $(srv_count "$d/srv" /fast 200), want 8"; return; }
+	n=$(rq "$f" /fast .count)
+	[ "$n" = 8 ] || { fail "8 POSTs answered 100 then 200: counted $n$(lost_note "$f")"; return; }
+	[ "$(rq "$f" /fast '.status["200"] // 0')" = 8 ] || { fail "statuses: $(rq "$f" /fast '.status|tostring')"; return; }
+	[ "$(counter "$f" unparsed_payloads)" = 0 ] ||
+		{ fail "the bodies after the interim answers were taken for requests: unparsed_payloads $(counter "$f" unparsed_payloads)"; return; }
+	[ "$(counter "$f" interim_answered)" = 8 ] ||
+		{ fail "counters.interim_answered is $(counter "$f" interim_answered), want 8"; return; }
+	# the 3 slow-body requests last from their head to the 200, 300 ms
+	# and more; the 5 curl ones (the median) are fast
+	mx=$(rq "$f" /fast .latency_ns.max)
+	md=$(rq "$f" /fast .latency_ns.p50)
+	[ "$mx" -ge 300000000 ] && [ "$mx" -lt 2000000000 ] ||
+		{ fail "latency max $mx ns: want the 300 ms wait for the body in it"; return; }
+	[ "$md" -lt 300000000 ] || { fail "latency p50 $md ns: only 3 of the 8 waited 300 ms"; return; }
+	pass "8 counted as 200, latency max $((mx / 1000000)) ms (body 300 ms after the 100), p50 $((md / 1000)) us"
 }
 
 run_tests

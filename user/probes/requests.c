@@ -164,6 +164,8 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 	hist_add(s->service, service);
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
+	if (e->flags & SLT_REQ_F_INTERIM)
+		model_stat_add(st->model, "interim_answered", 1);
 	if (status >= 100 && status < 600) {
 		if (series_add_counter(s, utoa((unsigned)status, nbuf), 1))
 			return -ENOMEM;
