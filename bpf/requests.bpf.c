@@ -30,8 +30,10 @@
  * when the tracepoints run); userspace parses them.
  *
  * Needs: BTF, tp_btf, the sock_recv_length/sock_send_length tracepoints
- * (Linux 6.3+), a ring buffer. Unix sockets have no arrival time (their
- * requests count as queue_time_unknown).
+ * (Linux 6.3+), a ring buffer. Unix sockets have no receive-queue clock:
+ * their arrival is the client's write (sock_send_length of the peer), so
+ * the first request on a Unix connection, whose conn did not exist yet
+ * when its data came, counts as queue_time_unknown.
  * Syscall numbers (to find the payload) are x86_64's.
  */
 #include "common.bpf.h"
@@ -305,9 +307,22 @@ static __always_inline __u64 arrival_of(__u64 key)
 	return ns;
 }
 
+/* Unix: when the client's data arrived, as its write returned (the data
+ * is in our receive queue then); consumed by every read, so a write that
+ * comes while a request is being read belongs to the read after it */
+static __always_inline __u64 unix_arrival(struct slt_req_conn *c)
+{
+	__u64 t = c->unix_arrive_ns;
+
+	if (t)
+		c->unix_arrive_ns = 0;
+	return t;
+}
+
 static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 {
-	__u64 arrive = arrival_of(key), now = bpf_ktime_get_ns(), p;
+	__u64 arrive = c->ev.family == SLT_AF_UNIX ? unix_arrival(c) : arrival_of(key);
+	__u64 now = bpf_ktime_get_ns(), p;
 	struct slt_req_event *e = &c->ev;
 	struct pt_regs *regs;
 	__u32 off, sz, len = 0;
@@ -429,12 +444,35 @@ int BPF_PROG(handle_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* Any process's write to a Unix stream socket puts the data in its peer's
+ * receive queue at once: if the peer is a server connection of the target,
+ * that is its next request's arrival (the first write since the server's
+ * last read). Unix sockets have no receive-queue clock of their own. */
+static __always_inline void unix_write_arrives(struct sock *sk)
+{
+	struct unix_sock *u = bpf_skc_to_unix_sock(sk);
+	struct slt_req_conn *c;
+	__u64 key;
+
+	if (!u || sk->sk_type != SLT_SOCK_STREAM)
+		return;
+	key = (__u64)u->peer;
+	if (!key)
+		return;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c && !c->unix_arrive_ns)
+		c->unix_arrive_ns = bpf_ktime_get_ns();
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(handle_send, struct sock *sk, int ret, int flags)
 {
 	struct slt_req_conn *c;
 	__u64 key = (__u64)sk;
 
+	/* the writer is the client: before the target test */
+	if (ret > 0 && sk->__sk_common.skc_family == SLT_AF_UNIX)
+		unix_write_arrives(sk);
 	if (!slt_target_match())
 		return 0;
 	c = bpf_map_lookup_elem(&conns, &key);

@@ -3,10 +3,10 @@
  * reqclient: the clients slatrace's request tests need and that curl and wrk
  * cannot be made to be. ADDR is 127.0.0.1:PORT or unix:PATH.
  *
- *   reqclient echo ADDR N SIZE
+ *   reqclient echo ADDR N SIZE [GAP_MS]
  *       N turns of echo_server's protocol on one connection: send a SIZE-byte
- *       binary message (one write), read the whole echo, check it; then
- *       close. Prints "turns=N".
+ *       binary message (one write), read the whole echo, check it, wait
+ *       GAP_MS (default 0); then close. Prints "turns=N".
  *   reqclient pipeline ADDR N PATH
  *       N "GET PATH HTTP/1.1" requests in ONE write on one connection, then
  *       read the N responses (by Content-Length); then close. Prints
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -106,13 +107,14 @@ static void read_full(int fd, void *buf, size_t len)
 	}
 }
 
-static int cmd_echo(const char *addr, long turns, long size)
+static int cmd_echo(const char *addr, long turns, long size, long gap_ms)
 {
+	struct timespec gap = {gap_ms / 1000, (gap_ms % 1000) * 1000000L};
 	char *out = malloc(4 + size), *in = malloc(4 + size);
 	uint32_t len = htonl((uint32_t)size);
 	int fd;
 
-	if (!out || !in || size < 1 || size > 65536 || turns < 1)
+	if (!out || !in || size < 1 || size > 65536 || turns < 1 || gap_ms < 0 || gap_ms > 60000)
 		fail("bad arguments");
 	fd = dial(addr);
 	memcpy(out, &len, 4);
@@ -126,6 +128,8 @@ static int cmd_echo(const char *addr, long turns, long size)
 			errno = 0;
 			fail("echo differs");
 		}
+		if (gap_ms && t + 1 < turns)
+			nanosleep(&gap, NULL);
 	}
 	close(fd);
 	printf("turns=%ld\n", turns);
@@ -226,12 +230,12 @@ static int cmd_raw(const char *addr)
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "echo"))
-		return cmd_echo(argv[2], atol(argv[3]), atol(argv[4]));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "echo"))
+		return cmd_echo(argv[2], atol(argv[3]), atol(argv[4]), argc == 6 ? atol(argv[5]) : 0);
 	if (argc == 5 && !strcmp(argv[1], "pipeline"))
 		return cmd_pipeline(argv[2], atol(argv[3]), argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "raw"))
 		return cmd_raw(argv[2]);
-	fprintf(stderr, "usage: " PROG " echo ADDR N SIZE | pipeline ADDR N PATH | raw ADDR\n");
+	fprintf(stderr, "usage: " PROG " echo ADDR N SIZE [GAP_MS] | pipeline ADDR N PATH | raw ADDR\n");
 	return 2;
 }

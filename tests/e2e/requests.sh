@@ -598,6 +598,47 @@ t_queue_time_starts_at_the_request_not_the_connect() {
 	pass "queue time $((q / 1000)) us after a 500 ms quiet connect"
 }
 
+t_unix_socket_queue_time_from_the_clients_write() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/uq f=$TMP/uq/r.json sock cpid t0 t1 paused n q s u
+	mkdir -p "$d"
+	sock=$d/echo.sock
+	start_listener "$d/srv" "$ECHO_SRV" --unix "$sock" ||
+		{ bail "echo_server --unix did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# 3 turns 300 ms apart on one connection; the server is stopped from
+	# after the first to well after the second is sent: the second waits
+	# in the server's receive queue for ~500 ms
+	timeout -s KILL 20 "$REQCLIENT" echo "unix:$sock" 3 100 300 >"$d/client" 2>&1 &
+	cpid=$!
+	_bg+=($cpid)
+	sleep 0.15
+	kill -STOP "$SRV_PID"
+	t0=$(date +%s%N)
+	sleep 0.65
+	kill -CONT "$SRV_PID"
+	t1=$(date +%s%N)
+	paused=$(((t1 - t0) / 1000000))
+	reap "$cpid" 10 && grep -qx turns=3 "$d/client" || { bail "echo client: $(head -c 200 "$d/client")"; return; }
+	sleep 0.3
+	stop_trace || { bail "slatrace exited non-zero: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "echo_server did not print its turns"; return; }
+	n=$(jq '[.series[] | select(.family=="request")] | map(.count) | add // 0' "$f")
+	q=$(jq '[.series[] | select(.family=="request")][0].queue_ns.max // 0' "$f")
+	s=$(jq '[.series[] | select(.family=="request")][0].service_ns.max // 0' "$f")
+	u=$(counter "$f" queue_time_unknown)
+	[ "$n" = 3 ] || { fail "3 turns over a Unix socket: counted $n$(lost_note "$f")"; return; }
+	# the first turn on a connection has no arrival (no connection known
+	# when its data came); the two after it have
+	[ "$u" = 1 ] || { fail "queue_time_unknown is $u, want 1 (the connection's first turn)"; return; }
+	[ "$q" -ge 300000000 ] && [ "$q" -le $((paused * 1000000)) ] ||
+		{ fail "queue max $q ns for a turn sent into a server stopped ${paused} ms: want 300 ms..the pause"; return; }
+	[ "$s" -lt 100000000 ] || { fail "service max $s ns: the pause belongs to queue time"; return; }
+	pass "pause ${paused} ms: queue max $((q / 1000000)) ms, service max $((s / 1000)) us, 1 of 3 unknown"
+}
+
 t_expect_continue_interim_answer_is_not_the_response() {
 	need_root || return
 	need_bins || return
