@@ -31,9 +31,10 @@
  *
  * Needs: BTF, tp_btf, the sock_recv_length/sock_send_length tracepoints
  * (Linux 6.3+), a ring buffer. Unix sockets have no receive-queue clock:
- * their arrival is the client's write (sock_send_length of the peer), so
- * the first request on a Unix connection, whose conn did not exist yet
- * when its data came, counts as queue_time_unknown.
+ * their arrival is the client's write (sock_send_length of the peer),
+ * kept for connections not read yet when the socket has the address of a
+ * listener the target was seen serving; so only the first connection to
+ * each of its Unix listeners counts as queue_time_unknown.
  * Syscall numbers (to find the payload) are x86_64's.
  */
 #include "common.bpf.h"
@@ -103,6 +104,29 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } ports SEC(".maps");
+
+/* Unix: the addresses (struct unix_address *) of the target's listeners,
+ * learnt from the connections it reads: its accepted sockets share their
+ * listener's. Writes to a socket with one of them are requests on their
+ * way to the target, on connections it has not read yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u32);
+} unix_listeners SEC(".maps");
+
+/* Unix: when data last arrived on a server socket of the target that is
+ * not tracked yet (accepted and not read, or not even accepted: the wait
+ * in the listen backlog is queue time too), by struct sock. Taken by the
+ * connection's first read. Every write overwrites it, so a sock reused
+ * after an entry was left behind is timed by its own first write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u64);
+} unix_early SEC(".maps");
 
 /* scratch for building a conn (too big for the stack) */
 struct {
@@ -236,7 +260,8 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 	__u16 family = sk->__sk_common.skc_family, lport = 0;
 	struct slt_req_conn *c;
 	struct unix_address *ua = NULL;
-	__u32 zero = 0, idx, *pf;
+	__u32 zero = 0, one = 1, idx, *pf;
+	__u64 uaddr, *early;
 
 	if (sk->sk_type != SLT_SOCK_STREAM)
 		return NULL;
@@ -281,6 +306,13 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 		bpf_probe_read_kernel_str(c->ev.unix_path, sizeof(c->ev.unix_path),
 					  &ua->name[0].sun_path);
 		c->ino = sock_ino(sk);
+		uaddr = (__u64)ua;
+		bpf_map_update_elem(&unix_listeners, &uaddr, &one, BPF_ANY);
+		early = bpf_map_lookup_elem(&unix_early, &key);
+		if (early) {
+			c->unix_arrive_ns = *early;
+			bpf_map_delete_elem(&unix_early, &key);
+		}
 	}
 	c->state = SLT_CONN_IDLE;
 	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST)) {
@@ -445,23 +477,31 @@ int BPF_PROG(handle_recv, struct sock *sk, int ret, int flags)
 }
 
 /* Any process's write to a Unix stream socket puts the data in its peer's
- * receive queue at once: if the peer is a server connection of the target,
- * that is its next request's arrival (the first write since the server's
- * last read). Unix sockets have no receive-queue clock of their own. */
+ * receive queue at once: if the peer is a server socket of the target,
+ * that is its next request's arrival (the last write before the server's
+ * read, as TCP's is the last segment's). Unix sockets have no
+ * receive-queue clock of their own. */
 static __always_inline void unix_write_arrives(struct sock *sk)
 {
 	struct unix_sock *u = bpf_skc_to_unix_sock(sk);
 	struct slt_req_conn *c;
-	__u64 key;
+	__u64 key, uaddr, now;
 
 	if (!u || sk->sk_type != SLT_SOCK_STREAM)
 		return;
 	key = (__u64)u->peer;
 	if (!key)
 		return;
+	now = bpf_ktime_get_ns();
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (c && !c->unix_arrive_ns)
-		c->unix_arrive_ns = bpf_ktime_get_ns();
+	if (c) {
+		c->unix_arrive_ns = now;
+		return;
+	}
+	/* not read by the target yet: is it one of its listeners' sockets? */
+	uaddr = (__u64)BPF_CORE_READ((struct unix_sock *)key, addr);
+	if (uaddr && bpf_map_lookup_elem(&unix_listeners, &uaddr))
+		bpf_map_update_elem(&unix_early, &key, &now, BPF_ANY);
 }
 
 SEC("tp_btf/sock_send_length")

@@ -73,7 +73,7 @@ struct slt_req_conn {
 	__u32 state;
 	__u32 pad;
 	__u64 ino;		/* Unix: the socket's inode, to tell a reused sock */
-	__u64 unix_arrive_ns;	/* Unix: the peer's first write since our last read */
+	__u64 unix_arrive_ns;	/* Unix: the peer's last write since our last read */
 	struct slt_req_event ev;
 	/* room after ev.req: the verifier sees every offset + size in bounds */
 	__u8 req_room[SLT_REQ_CAP_MAX];

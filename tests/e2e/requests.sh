@@ -639,6 +639,53 @@ t_unix_socket_queue_time_from_the_clients_write() {
 	pass "pause ${paused} ms: queue max $((q / 1000000)) ms, service max $((s / 1000)) us, 1 of 3 unknown"
 }
 
+t_unix_socket_backlog_wait_is_queue_time() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/ubl f=$TMP/ubl/r.json sock i pids=() t0 t1 paused n q50 s u
+	mkdir -p "$d"
+	sock=$d/echo.sock
+	start_listener "$d/srv" "$ECHO_SRV" --unix "$sock" ||
+		{ bail "echo_server --unix did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# one turn per connection, as FastCGI pools serve them: the first
+	# makes the listener known; the next 3 connect and write while the
+	# server is stopped, and wait in its listen backlog
+	timeout -s KILL 10 "$REQCLIENT" echo "unix:$sock" 1 100 >"$d/c0" 2>&1 ||
+		{ bail "first client: $(head -c 200 "$d/c0")"; return; }
+	kill -STOP "$SRV_PID"
+	t0=$(date +%s%N)
+	for ((i = 1; i <= 3; i++)); do
+		timeout -s KILL 20 "$REQCLIENT" echo "unix:$sock" 1 100 >"$d/c$i" 2>&1 &
+		pids+=($!)
+		_bg+=($!)
+	done
+	sleep 0.6
+	kill -CONT "$SRV_PID"
+	t1=$(date +%s%N)
+	paused=$(((t1 - t0) / 1000000))
+	for i in "${!pids[@]}"; do
+		reap "${pids[$i]}" 10 && grep -qx turns=1 "$d/c$((i + 1))" ||
+			{ bail "client $((i + 1)): $(head -c 200 "$d/c$((i + 1))")"; return; }
+	done
+	sleep 0.3
+	stop_trace || { bail "slatrace exited non-zero: $(head -c 500 "$d/err")"; return; }
+	stop_server "$SRV_PID" "$d/srv" || { bail "echo_server did not print its turns"; return; }
+	n=$(jq '[.series[] | select(.family=="request")] | map(.count) | add // 0' "$f")
+	q50=$(jq '[.series[] | select(.family=="request")][0].queue_ns.p50 // 0' "$f")
+	s=$(jq '[.series[] | select(.family=="request")][0].service_ns.max // 0' "$f")
+	u=$(counter "$f" queue_time_unknown)
+	[ "$n" = 4 ] || { fail "4 one-turn connections over a Unix socket: counted $n$(lost_note "$f")"; return; }
+	[ "$u" = 1 ] || { fail "queue_time_unknown is $u, want 1 (the first connection, before the listener was known)"; return; }
+	# 3 of the 4 waited (the p50 of 4 is the 2nd): the clients start a
+	# few ms into the stop
+	[ "$q50" -ge 400000000 ] && [ "$q50" -le $((paused * 1000000)) ] ||
+		{ fail "queue p50 $q50 ns for turns sent into a server stopped ${paused} ms: want 400 ms..the pause"; return; }
+	[ "$s" -lt 100000000 ] || { fail "service max $s ns: the wait belongs to queue time"; return; }
+	pass "pause ${paused} ms: queue p50 $((q50 / 1000000)) ms, service max $((s / 1000)) us, 1 of 4 unknown"
+}
+
 t_expect_continue_interim_answer_is_not_the_response() {
 	need_root || return
 	need_bins || return
