@@ -686,6 +686,40 @@ t_unix_socket_backlog_wait_is_queue_time() {
 	pass "pause ${paused} ms: queue p50 $((q50 / 1000000)) ms, service max $((s / 1000)) us, 1 of 4 unknown"
 }
 
+t_request_and_response_bytes_match_curls() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/bytes f=$TMP/bytes/r.json i r out rq_b=0 rs_b=0 got_in got_out
+	declare -A want_in want_out
+	mkdir -p "$d"
+	start_demo "$d/srv" || { bail "demo-server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# curl's own byte counts: what it sent, the response head and body it got
+	for r in /fast /big; do
+		want_in[$r]=0 want_out[$r]=0
+		for ((i = 0; i < 5; i++)); do
+			out=$(curl -fsS --max-time 10 -o /dev/null \
+				-w '%{size_request} %{size_header} %{size_download}' "http://$SRV_ADDR$r") ||
+				{ bail "curl $r: $out"; return; }
+			read -r rq_b rs_b out <<<"$out"
+			want_in[$r]=$((want_in[$r] + rq_b))
+			want_out[$r]=$((want_out[$r] + rs_b + out))
+		done
+	done
+	end_run "$d" || return
+	for r in /fast /big; do
+		[ "$(rq "$f" "$r" .count)" = 5 ] || { fail "$r: counted $(rq "$f" "$r" .count), want 5$(lost_note "$f")"; return; }
+		got_in=$(rq "$f" "$r" .request_bytes)
+		got_out=$(rq "$f" "$r" .response_bytes)
+		[ "$got_in" = "${want_in[$r]}" ] ||
+			{ fail "$r request_bytes $got_in, curl sent ${want_in[$r]}"; return; }
+		[ "$got_out" = "${want_out[$r]}" ] ||
+			{ fail "$r response_bytes $got_out, curl received ${want_out[$r]}"; return; }
+	done
+	pass "bytes in/out equal curl's: /fast ${want_in[/fast]}/${want_out[/fast]}, /big ${want_in[/big]}/${want_out[/big]}"
+}
+
 t_expect_continue_interim_answer_is_not_the_response() {
 	need_root || return
 	need_bins || return

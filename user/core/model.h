@@ -40,6 +40,7 @@ struct series {
 	struct hist *queue;		/* arrival in the receive queue -> read */
 	struct hist *service;		/* read -> last response byte written */
 	uint64_t failed;		/* ended without a response (reset, closed) */
+	uint64_t bytes_in, bytes_out;	/* requests: bytes read (requests), written (responses) */
 };
 
 struct run_meta {

@@ -110,9 +110,10 @@ static struct series *series_cached(struct requests_state *st, const char *name,
 	return c->s ? c->s : model_series(st->model, "request", name);
 }
 
-/* one request of a class: record its timings and outcome */
+/* one request of a class: record its timings, outcome and bytes (its
+ * share of the turn's) */
 static int record(struct requests_state *st, const struct slt_req_event *e, const char *method,
-		  const char *route, int status)
+		  const char *route, int status, uint64_t req_b, uint64_t resp_b)
 {
 	char where[96], name[384], nbuf[12];
 	size_t wl = 0, nl = 0;
@@ -149,6 +150,8 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 		series_set_label(s, "method", method);
 		series_set_label(s, "route", route);
 	}
+	s->bytes_in += req_b;
+	s->bytes_out += resp_b;
 	if (e->flags & SLT_REQ_F_NO_RESPONSE) {
 		s->failed++;
 		s->errors++;
@@ -175,6 +178,13 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 	return 0;
 }
 
+/* request i of n answered in one turn gets 1/n of its bytes; the last,
+ * the rest, so that the classes add up to the turn */
+static uint64_t share(uint64_t bytes, int n, int i)
+{
+	return bytes / (uint64_t)n + (i == n - 1 ? bytes % (uint64_t)n : 0);
+}
+
 static int decode(struct requests_state *st, const struct slt_req_event *e)
 {
 	struct http_request reqs[MAX_PIPELINED];
@@ -199,7 +209,8 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 			model_stat_add(st->model, "pipelined_requests", n - 1);
 		for (int i = 0; i < n; i++) {
 			int status = i < ncodes ? codes[i] : (ncodes > 0 ? codes[ncodes - 1] : -1);
-			int err = record(st, e, reqs[i].method, reqs[i].route, status);
+			int err = record(st, e, reqs[i].method, reqs[i].route, status,
+					 share(e->req_bytes, n, i), share(e->resp_bytes, n, i));
 
 			if (err)
 				return err;
@@ -208,14 +219,15 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 	}
 	if (n == HTTP_UNPARSED) {
 		model_stat_add(st->model, "unparsed_payloads", 1);
-		return record(st, e, "?", "(unparsed http)", http_parse_status(e->resp, rcap));
+		return record(st, e, "?", "(unparsed http)", http_parse_status(e->resp, rcap),
+			      e->req_bytes, e->resp_bytes);
 	}
 	/* any other protocol: each request/response turn is one request */
 	if (e->family == 1)
 		snprintf(cls, sizeof(cls), "unix:%s", e->unix_path[0] ? e->unix_path : "?");
 	else
 		snprintf(cls, sizeof(cls), "tcp:%u", e->lport);
-	return record(st, e, "-", cls, -1);
+	return record(st, e, "-", cls, -1, e->req_bytes, e->resp_bytes);
 }
 
 static int on_event(void *ctx, const void *data, unsigned long len)

@@ -101,6 +101,10 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 			       errs);
 	if (strcmp(s->family, "syscall"))
 		add_u64(o, "failed", s->failed);
+	if (!strcmp(s->family, "request")) {
+		add_u64(o, "request_bytes", s->bytes_in);
+		add_u64(o, "response_bytes", s->bytes_out);
+	}
 	add_u64(o, "total_ns", s->hist.sum);
 	add_double(o, "mean_ns", hist_mean(&s->hist));
 	lat = pcts_json(&s->hist);

@@ -297,6 +297,10 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 			   (unsigned long long)s->hist.count, (unsigned long long)(count - failed));
 	s->hist.sum = sum;
 	s->failed = failed;
+	/* requests' bytes: absent from reports older than these fields */
+	if (get_u64(c, o, "request_bytes", 0, &s->bytes_in) < 0 ||
+	    get_u64(c, o, "response_bytes", 0, &s->bytes_out) < 0)
+		return -EINVAL;
 	if ((err = get_obj(c, o, "error_breakdown", &counters)) ||
 	    (counters && (err = read_counters(c, counters, "error_breakdown", s))) ||
 	    (err = get_obj(c, o, "status", &counters)) ||
