@@ -29,16 +29,19 @@ stop_server() {
 }
 
 # end_run DIR: let the last records arrive, then stop slatrace (it must exit
-# 0) and the demo-server of DIR/srv (it must print its counts); bails and
-# returns 1 otherwise
+# 0) and the server of DIR/srv, demo-server or echo_server (it must print
+# its counts); bails and returns 1 otherwise
 end_run() {
 	local rc
 	sleep 0.3
 	stop_trace
 	rc=$?
 	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$1/err")"; return 1; }
-	stop_server "$SRV_PID" "$1/srv" || { bail "demo-server did not print its counts"; return 1; }
+	stop_server "$SRV_PID" "$1/srv" || { bail "the server did not print its counts: $(tail -c 300 "$1/srv.err" 2>/dev/null)"; return 1; }
 }
+
+# req1 FILE EXPR: a field of the only request series there is (0: none)
+req1() { jq "[.series[] | select(.family==\"request\")][0] | $2 // 0" "$1"; }
 
 # srv_count OUT ROUTE [STATUS]: what demo-server says it answered on ROUTE
 # (its own route names: /users/:id, other), all statuses or one
@@ -622,12 +625,10 @@ t_unix_socket_queue_time_from_the_clients_write() {
 	t1=$(date +%s%N)
 	paused=$(((t1 - t0) / 1000000))
 	reap "$cpid" 10 && grep -qx turns=3 "$d/client" || { bail "echo client: $(head -c 200 "$d/client")"; return; }
-	sleep 0.3
-	stop_trace || { bail "slatrace exited non-zero: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "echo_server did not print its turns"; return; }
-	n=$(jq '[.series[] | select(.family=="request")] | map(.count) | add // 0' "$f")
-	q=$(jq '[.series[] | select(.family=="request")][0].queue_ns.max // 0' "$f")
-	s=$(jq '[.series[] | select(.family=="request")][0].service_ns.max // 0' "$f")
+	end_run "$d" || return
+	n=$(req1 "$f" .count)
+	q=$(req1 "$f" .queue_ns.max)
+	s=$(req1 "$f" .service_ns.max)
 	u=$(counter "$f" queue_time_unknown)
 	[ "$n" = 3 ] || { fail "3 turns over a Unix socket: counted $n$(lost_note "$f")"; return; }
 	# the first turn on a connection has no arrival (no connection known
@@ -669,12 +670,10 @@ t_unix_socket_backlog_wait_is_queue_time() {
 		reap "${pids[$i]}" 10 && grep -qx turns=1 "$d/c$((i + 1))" ||
 			{ bail "client $((i + 1)): $(head -c 200 "$d/c$((i + 1))")"; return; }
 	done
-	sleep 0.3
-	stop_trace || { bail "slatrace exited non-zero: $(head -c 500 "$d/err")"; return; }
-	stop_server "$SRV_PID" "$d/srv" || { bail "echo_server did not print its turns"; return; }
-	n=$(jq '[.series[] | select(.family=="request")] | map(.count) | add // 0' "$f")
-	q50=$(jq '[.series[] | select(.family=="request")][0].queue_ns.p50 // 0' "$f")
-	s=$(jq '[.series[] | select(.family=="request")][0].service_ns.max // 0' "$f")
+	end_run "$d" || return
+	n=$(req1 "$f" .count)
+	q50=$(req1 "$f" .queue_ns.p50)
+	s=$(req1 "$f" .service_ns.max)
 	u=$(counter "$f" queue_time_unknown)
 	[ "$n" = 4 ] || { fail "4 one-turn connections over a Unix socket: counted $n$(lost_note "$f")"; return; }
 	[ "$u" = 1 ] || { fail "queue_time_unknown is $u, want 1 (the first connection, before the listener was known)"; return; }
