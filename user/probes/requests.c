@@ -167,8 +167,6 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 	hist_add(s->service, service);
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
-	if (e->flags & SLT_REQ_F_INTERIM)
-		model_stat_add(st->model, "interim_answered", 1);
 	if (status >= 100 && status < 600) {
 		if (series_add_counter(s, utoa((unsigned)status, nbuf), 1))
 			return -ENOMEM;
@@ -193,6 +191,9 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 	uint32_t cap = e->req_cap > SLT_REQ_CAP_MAX ? SLT_REQ_CAP_MAX : e->req_cap;
 	uint32_t rcap = e->resp_cap > SLT_RESP_CAP ? SLT_RESP_CAP : e->resp_cap;
 
+	/* once per turn, answered in the end or not */
+	if (e->flags & SLT_REQ_F_INTERIM)
+		model_stat_add(st->model, "interim_answered", 1);
 	n = cap ? http_parse_requests(e->req, cap, st->capture_query, reqs, MAX_PIPELINED)
 		: HTTP_NOT_HTTP;
 	if (n > 0) {
