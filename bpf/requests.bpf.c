@@ -483,10 +483,17 @@ int BPF_PROG(handle_recv, struct sock *sk, int ret, int flags)
  * receive-queue clock of their own. */
 static __always_inline void unix_write_arrives(struct sock *sk)
 {
-	struct unix_sock *u = bpf_skc_to_unix_sock(sk);
+	struct unix_sock *u;
 	struct slt_req_conn *c;
 	__u64 key, uaddr, now;
+	__u32 zero = 0, *pf;
 
+	/* nothing to stamp until the target has served a Unix connection:
+	 * other processes' Unix traffic (D-Bus, journald) pays one load */
+	pf = bpf_map_lookup_elem(&ports, &zero);
+	if (!pf || !(*pf & SLT_PORT_TARGET))
+		return;
+	u = bpf_skc_to_unix_sock(sk);
 	if (!u || sk->sk_type != SLT_SOCK_STREAM)
 		return;
 	key = (__u64)u->peer;
