@@ -1,47 +1,94 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Runs every test: unit tests (no privileges), the end-to-end tests (root,
-# real BPF, real workloads) and the fuzz targets for a bounded time. Ends
-# with the line "N passed, N failed, N skipped".
+# Runs every test: the unit tests (no privileges), the end-to-end tests
+# (root, real BPF, real workloads) and the fuzz targets (their committed
+# corpus, then a fixed number of mutated inputs from a fixed seed: the same
+# inputs on every machine). Ends with the line "N passed, N failed, N skipped".
+#
+# Every test is accounted for: the tests each step should run are listed
+# before it starts (unit-tests --list, the t_* functions of an e2e script,
+# the fuzz targets in tests/fuzz/), and one that has no result when its step
+# ends failed, whether the binary crashed, the script died midway or the
+# target was never built. A step that exits non-zero with every test passed
+# (a leak report at exit, an error after the last test) fails as a step.
+#
+# TESTS=word selects the e2e scripts whose names contain it.
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
-export RESULTS=$(mktemp /tmp/slatrace-results.XXXXXX)
-trap 'rm -f "$RESULTS"' EXIT
+ALL=$(mktemp /tmp/slatrace-results.XXXXXX)
+STEP=$ALL.step
+PLAN=$ALL.plan
+trap 'rm -f "$ALL" "$STEP" "$PLAN" "$ALL.out"' EXIT
 
+# settle STEP-NAME RC: every planned test without a result fails; a non-zero
+# RC with no failure recorded fails the step; the step's results join ALL
+settle() {
+	local step=$1 rc=$2 name
+	while read -r name; do
+		[ -n "$name" ] || continue
+		grep -qE "^(pass|fail|skip) ${name}\$" "$STEP" && continue
+		echo "FAIL  $name: no result: $step stopped before it (exit $rc)"
+		echo "fail $name" >>"$STEP"
+	done <"$PLAN"
+	if [ "$rc" != 0 ] && ! grep -q '^fail ' "$STEP"; then
+		echo "FAIL  $step: exited $rc after its tests passed"
+		echo "fail $step" >>"$STEP"
+	fi
+	cat "$STEP" >>"$ALL"
+	: >"$STEP"
+}
+
+: >"$STEP"
 echo "== unit"
-if [ -x "$BUILD/tests/unit-tests" ]; then
-	"$BUILD/tests/unit-tests" --results "$RESULTS"
+unit=$BUILD/tests/unit-tests
+if [ -x "$unit" ] && "$unit" --list >"$PLAN" && [ -s "$PLAN" ]; then
+	"$unit" --results "$STEP"
+	settle unit-tests $?
 else
-	echo "FAIL  unit: $BUILD/tests/unit-tests was not built"
-	echo "fail unit-build" >>"$RESULTS"
+	echo "FAIL  unit-tests: $unit was not built or cannot list its tests"
+	echo "fail unit-tests" >>"$ALL"
 fi
 
 for t in tests/e2e/*.sh; do
-	[ "$(basename "$t")" = lib.sh ] && continue
-	[ -n "${TESTS:-}" ] && ! grep -q "$(basename "$t" .sh)" <<<"$TESTS" && continue
-	echo "== $(basename "$t" .sh)"
-	bash "$t"
+	name=$(basename "$t" .sh)
+	[ "$name" = lib ] && continue
+	[ -n "${TESTS:-}" ] && ! grep -q "$name" <<<"$TESTS" && continue
+	echo "== $name"
+	grep -oE '^t_[A-Za-z0-9_]+\(\)' "$t" | sed 's/^t_//; s/()$//' >"$PLAN"
+	RESULTS=$STEP bash "$t"
+	settle "e2e-$name" $?
 done
 
-for f in "$BUILD"/fuzz/*; do
-	[ -x "$f" ] || continue
-	echo "== fuzz $(basename "$f")"
-	if timeout $((${FUZZ_SECONDS:-15} + 60)) "$f" --seconds "${FUZZ_SECONDS:-15}" >"$RESULTS.fuzz" 2>&1; then
-		tail -1 "$RESULTS.fuzz" | sed 's/^/      /'
-		echo "ok    fuzz_$(basename "$f")"
-		echo "pass fuzz_$(basename "$f")" >>"$RESULTS"
+for src in tests/fuzz/*.c; do
+	name=$(basename "$src" .c)
+	bin=$BUILD/fuzz/$name
+	corpus=tests/fuzz/corpus/$name
+	echo "== fuzz $name"
+	echo "fuzz_$name" >"$PLAN"
+	if [ ! -x "$bin" ]; then
+		echo "FAIL  fuzz_$name: $bin was not built"
+		echo "fail fuzz_$name" >>"$STEP"
+	elif [ -z "$(ls -A "$corpus" 2>/dev/null)" ]; then
+		echo "FAIL  fuzz_$name: no corpus in $corpus"
+		echo "fail fuzz_$name" >>"$STEP"
+	# the timeout only catches a hang: a run takes seconds
+	elif timeout 1800 "$bin" --corpus "$corpus" >"$ALL.out" 2>&1; then
+		tail -1 "$ALL.out" | sed 's/^/      /'
+		echo "ok    fuzz_$name"
+		echo "pass fuzz_$name" >>"$STEP"
 	else
-		tail -20 "$RESULTS.fuzz"
-		echo "FAIL  fuzz_$(basename "$f")"
-		echo "fail fuzz_$(basename "$f")" >>"$RESULTS"
+		tail -20 "$ALL.out"
+		echo "FAIL  fuzz_$name"
+		echo "fail fuzz_$name" >>"$STEP"
 	fi
-	rm -f "$RESULTS.fuzz"
+	settle "fuzz-$name" 0
 done
 
-p=$(grep -c '^pass' "$RESULTS")
-f=$(grep -c '^fail' "$RESULTS")
-s=$(grep -c '^skip' "$RESULTS")
+p=$(grep -c '^pass' "$ALL")
+f=$(grep -c '^fail' "$ALL")
+s=$(grep -c '^skip' "$ALL")
 echo
+[ "$f" -eq 0 ] || echo "failed: $(sed -n 's/^fail //p' "$ALL" | tr '\n' ' ')"
 echo "$p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]
