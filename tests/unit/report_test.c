@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "harness.h"
@@ -626,6 +627,70 @@ TEST(report_json_write_onto_a_directory_fails_and_cleans_up)
 	CHECK(err < 0);
 	CHECK_STR(ls, "out|");
 }
+
+/*
+ * Only a regular file is ever replaced: a FIFO, a symbolic link (here to a
+ * file whose content must not change) and a device node (root only: a
+ * private copy of /dev/null, never the real one) are refused, each with one
+ * line naming what it is, and each is left as it was, with no temp file.
+ */
+TEST(report_json_write_refuses_special_files_and_leaves_them)
+{
+	static const char *const names[] = { "fifo", "link", "null" };
+	static const char *const kinds[] = { "a FIFO", "a symbolic link", "a device" };
+	static const mode_t types[] = { S_IFIFO, S_IFLNK, S_IFCHR };
+	struct model *m = sample_model();
+	char path[128], target[128], line[512], buf[64] = "";
+	int nlines, fd, have_dev;
+	struct stat st;
+
+	CHECK(m);
+	if (make_tmpdir()) {
+		model_free(m);
+		CHECK_MSG(0, "mkdtemp: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	mkfifo(path, 0644);
+	snprintf(target, sizeof(target), "%s/target", tmpdir);
+	fd = open(target, O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0) {
+		(void)!write(fd, "kept\n", 5);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	(void)!symlink(target, path);
+	snprintf(path, sizeof(path), "%s/null", tmpdir);
+	have_dev = !mknod(path, S_IFCHR | 0666, makedev(1, 3));
+	for (int i = 0; i < 3; i++) {
+		int err_check, err_write;
+
+		if (i == 2 && !have_dev)
+			break; /* not root: no device node to try */
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+		stderr_capture();
+		err_check = report_json_check_path(path);
+		err_write = report_json_write(m, path);
+		nlines = stderr_release(line, sizeof(line));
+		if (err_check >= 0 || err_write >= 0 || nlines != 2 || !strstr(line, kinds[i]) ||
+		    lstat(path, &st) || (st.st_mode & S_IFMT) != types[i]) {
+			remove_tmpdir();
+			model_free(m);
+			CHECK_MSG(0, "%s: check %d, write %d, %d lines ('%s'), now mode %o", names[i],
+				  err_check, err_write, nlines, line, (unsigned)st.st_mode);
+		}
+	}
+	fd = open(target, O_RDONLY);
+	if (fd >= 0) {
+		(void)!read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	snprintf(line, sizeof(line), "%s", listing(tmpdir));
+	remove_tmpdir();
+	model_free(m);
+	CHECK_STR(buf, "kept\n");
+	CHECK_STR(line, have_dev ? "fifo link null target" : "fifo link target");
+}
+
 
 /* A write that fails half-way (here: the file-size limit, EFBIG) must leave
  * the previous report exactly as it was, and no temp file. */

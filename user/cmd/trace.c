@@ -50,7 +50,7 @@ static const struct opt_help base_opts[] = {
 	{ { "interval", required_argument, NULL, 'i' }, 'i', "INTERVAL",
 	  "also print a report of each INTERVAL while tracing" },
 	{ { "json", required_argument, NULL, OPT_JSON }, 0, "FILE",
-	  "write the full report as JSON to FILE (atomically)" },
+	  "write the report as JSON to FILE, atomically (a regular file or a new path; - is stdout)" },
 	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
 	  "rows in the text table (default 20, 0 = all)" },
 	{ { "port", required_argument, NULL, OPT_PORT }, 0, "PORT",
@@ -111,8 +111,8 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "histograms kept in the kernel. With no target, every process on the host\n"
 		   "except slatrace itself is traced. With -- CMD, slatrace starts CMD, traces it\n"
 		   "and all its children from its first instruction, and stops when it exits.\n"
-		   "Ctrl-C or SIGTERM ends a run early; the full report is still printed and\n"
-		   "the JSON file still written.\n\n"
+		   "Ctrl-C, SIGTERM or SIGHUP ends a run early; the full report is still\n"
+		   "printed and the JSON file still written.\n\n"
 		   "options:\n");
 	cmd_print_options(f, opts);
 	fprintf(f, "\nprobe families (none given: ");
@@ -280,7 +280,7 @@ int cmd_trace(int argc, char **argv)
 	int window_given = 0;
 	struct option *longopts = NULL;
 	struct opt_help *opts = NULL;
-	const char *json_path = NULL;
+	const char *json_path = NULL, *lastarg = NULL;
 	char shortopts[64], fams[128] = "";
 	struct sigaction sa = { 0 };
 	int c, err = 0, rc = SLT_EXIT_FAIL, ntargets = 0;
@@ -295,6 +295,7 @@ int cmd_trace(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		lastarg = optarg;
 		switch (c) {
 		case 'p':
 			err = slt_parse_pid_list(optarg, t->pids,
@@ -423,6 +424,13 @@ int cmd_trace(int argc, char **argv)
 			break;
 		}
 	}
+	/* "--" ends the options; nothing after it would trace the whole host */
+	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--") &&
+	    argv[optind - 1] != lastarg) {
+		rc = cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
+					      "[ARGS...])");
+		goto cleanup;
+	}
 	if (optind < argc) {
 		const char *a = argv[optind];
 		int digits = 1;
@@ -505,8 +513,10 @@ int cmd_trace(int argc, char **argv)
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	/* a dropped SSH session (SIGHUP) ends the run like Ctrl-C: with its report */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	m->meta.attach_ns = slt_now_ns() - t0;
@@ -629,7 +639,8 @@ int cmd_trace(int argc, char **argv)
 			to.after_header = print_sla_section;
 			to.ctx = &sla;
 		}
-		print_report_plain(stdout, m, &to);
+		/* with --json -, stdout carries the JSON alone */
+		print_report_plain(json_path && !strcmp(json_path, "-") ? stderr : stdout, m, &to);
 	}
 	rc = SLT_EXIT_OK;
 	if (sla.set.n && sla_verdict(&sla.set, sla.results) != SLA_PASS)

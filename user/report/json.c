@@ -195,20 +195,57 @@ static int temp_path(const char *path, char *tmp, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * The report replaces only a regular file, or makes a new one: a rename over
+ * a device node, a FIFO or a symbolic link (to /proc/self/fd/1, say) would
+ * replace the special file itself, as root even /dev/null. "-" is stdout.
+ */
+static int check_target(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		slt_error("cannot write '%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	slt_error("cannot write '%s': it is %s; give a regular file, a new path, or - for stdout",
+		  path, file_kind(st.st_mode));
+	return S_ISDIR(st.st_mode) ? -EISDIR : -EEXIST;
+}
+
 int report_json_check_path(const char *path)
 {
 	char tmp[PATH_MAX];
-	struct stat st;
 	int fd, err;
 
 	if (!*path) {
 		slt_error("empty JSON path");
 		return -EINVAL;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		slt_error("cannot write '%s': %s", path, strerror(EISDIR));
-		return -EISDIR;
-	}
+	if (!strcmp(path, "-"))
+		return 0;
+	err = check_target(path);
+	if (err)
+		return err;
 	err = temp_path(path, tmp, sizeof(tmp));
 	if (err) {
 		slt_error("cannot write '%s': %s", path, strerror(-err));
@@ -237,18 +274,35 @@ int report_json_write_with(const struct model *m, const char *key, struct json_o
 	char tmp[PATH_MAX];
 	const char *text;
 	size_t len, off = 0;
-	int fd = -1, err;
+	int fd = -1, err = 0;
 
 	if (key && extra)
 		json_object_object_add(root, key, extra);
 	else
 		json_object_put(extra);
-	err = temp_path(path, tmp, sizeof(tmp));
-	if (err)
-		goto cleanup;
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
+	if (!strcmp(path, "-")) {
+		errno = 0;
+		if (fputs(text, stdout) == EOF || putchar('\n') == EOF || fflush(stdout)) {
+			err = errno ? -errno : -EIO;
+			if (err != -EPIPE)
+				slt_error("cannot write the JSON report to stdout: %s",
+					  strerror(-err));
+		}
+		json_object_put(root);
+		return err;
+	}
+	/* already said why */
+	err = check_target(path);
+	if (err) {
+		json_object_put(root);
+		return err;
+	}
+	err = temp_path(path, tmp, sizeof(tmp));
+	if (err)
+		goto cleanup;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;

@@ -24,11 +24,14 @@ void print_report_plain(FILE *f, const struct model *m, const struct text_opts *
 void print_tcp_plain(FILE *f, const struct model *m, const struct text_opts *o);
 /* the root object of the JSON report; caller puts it */
 struct json_object *report_json(const struct model *m);
-/* Fail early, before tracing, if path cannot be written: creates and
- * removes a temp file beside it. 0 or -errno (message printed). */
+/* Fail early, before tracing, if path cannot be written: refuses anything
+ * but a regular file or a new path ("-" is stdout), then creates and removes
+ * a temp file beside it. 0 or -errno (message printed). */
 int report_json_check_path(const char *path);
 /* Write atomically: temp file in the same directory, fsync, rename. An
- * existing file is only ever replaced by a complete one. 0 or -errno. */
+ * existing file is only ever replaced by a complete one, and only a regular
+ * file: a symlink, device, FIFO or socket is refused. "-" writes to stdout.
+ * 0 or -errno (message printed). */
 int report_json_write(const struct model *m, const char *path);
 /* the same, with extra top-level members (the "sla" object); takes them */
 int report_json_write_with(const struct model *m, const char *key, struct json_object *extra,
