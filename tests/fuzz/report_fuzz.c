@@ -310,8 +310,9 @@ static void __attribute__((destructor)) fuzz_fini(void)
 #ifndef SLT_LIBFUZZER
 
 #define FUZZ_NAME	"report_fuzz"
-#define MAX_INPUT	32768
+#define FUZZ_MAX_INPUT	32768
 #define POOL_MAX	512
+#define FUZZ_DEFAULT_RUNS 10000
 #define FUZZ_ERASE_MAX	32
 #define FUZZ_CLOCK_MASK 15
 #define FUZZ_REPLAY_MAX (1 << 22)
@@ -429,7 +430,7 @@ static void add_written_seed(int pretty)
 	o = report_json(m);
 	text = json_object_to_json_string_ext(o, pretty ? JSON_C_TO_STRING_PRETTY
 							: JSON_C_TO_STRING_PLAIN);
-	if (strlen(text) <= MAX_INPUT)
+	if (strlen(text) <= FUZZ_MAX_INPUT)
 		pool_add((const uint8_t *)text, strlen(text));
 	json_object_put(o);
 	model_free(m);
