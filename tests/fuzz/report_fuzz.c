@@ -378,7 +378,7 @@ static void __attribute__((destructor)) fuzz_fini(void)
 #define FUZZ_NAME	"report_fuzz"
 #define FUZZ_MAX_INPUT	32768
 #define POOL_MAX	512
-#define FUZZ_DEFAULT_RUNS 10000
+#define FUZZ_DEFAULT_RUNS 3500000
 #define FUZZ_ERASE_MAX	32
 #define FUZZ_CLOCK_MASK 15
 #define FUZZ_REPLAY_MAX (1 << 22)

@@ -572,7 +572,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #define FUZZ_MAX_INPUT	4096
 #define POOL_MAX	1024
-#define FUZZ_DEFAULT_RUNS 100000
+#define FUZZ_DEFAULT_RUNS 4000000
 #define FUZZ_REPLAY_MAX (SLA_FILE_MAX + 1)
 #define FUZZ_RUN_REPS	300
 #define FUZZ_MUTATIONS                                                                             \
