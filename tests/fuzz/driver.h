@@ -430,7 +430,8 @@ static int replay_corpus(const char *dir, int add)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " FUZZ_NAME " [--corpus DIR] [--seconds N] [--seed N] [--runs N] [FILE...]\n"
+		"usage: " FUZZ_NAME
+		" [--corpus DIR] [--seconds N] [--seed N] [--runs N] [FILE...]\n"
 		"  --corpus DIR  replay every file in DIR (by name) first, then fuzz from them\n"
 		"  --seconds N   fuzz for N seconds, however many inputs that is\n"
 		"                (also -max_total_time=N)\n"

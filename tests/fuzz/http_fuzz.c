@@ -216,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_MAX_INPUT     4096 /* 8x the largest capture */
+#define FUZZ_MAX_INPUT	  4096 /* 8x the largest capture */
 #define POOL_MAX      1024
 #define FUZZ_DEFAULT_RUNS 350000
 #define FUZZ_RUN_REPS 600

@@ -375,13 +375,13 @@ static void __attribute__((destructor)) fuzz_fini(void)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_NAME	"report_fuzz"
-#define FUZZ_MAX_INPUT	32768
-#define POOL_MAX	512
+#define FUZZ_NAME	  "report_fuzz"
+#define FUZZ_MAX_INPUT	  32768
+#define POOL_MAX	  512
 #define FUZZ_DEFAULT_RUNS 3500000
-#define FUZZ_ERASE_MAX	32
-#define FUZZ_CLOCK_MASK 15
-#define FUZZ_REPLAY_MAX (1 << 22)
+#define FUZZ_ERASE_MAX	  32
+#define FUZZ_CLOCK_MASK	  15
+#define FUZZ_REPLAY_MAX	  (1 << 22)
 /* duplicated ranges repeat series, buckets and keys; truncation is a full disk */
 #define FUZZ_MUTATIONS                                                                             \
 	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE, FUZZ_TRUNCATE,       \

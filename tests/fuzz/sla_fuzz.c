@@ -143,17 +143,17 @@ static const struct {
 	const char *fam, *name, *proc, *port, *method, *route;
 	uint64_t v, n, failed, errors;
 } rows[] = {
-		{ "request", "nginx :8080 GET /api/users", "nginx", "8080", "GET", "/api/users",
-		  12000000, 900, 2, 5 },
-		{ "request", "nginx :8080 POST /api/orders", "nginx", "8080", "POST", "/api/orders",
-		  250000000, 10, 0, 1 },
-		{ "request", "nginx :8080 GET /users/{id}", "nginx", "8080", "GET", "/users/{id}",
-		  199229439, 1, 0, 0 },
-		{ "request", "pgb :5432 GET /q", "pgb", "5432", "GET", "/q", 0, 0, 3, 3 },
-		{ "request", "app unix:/s GET /", "app", "unix:/s", "GET", "/", 40, 7, 0, 0 },
-		{ "syscall", "read", NULL, NULL, NULL, NULL, 4000, 1000, 0, 7 },
-		{ "syscall", "write", NULL, NULL, NULL, NULL, 1ull << 50, 1, 0, 0 },
-		{ "runq", "nginx", NULL, NULL, NULL, NULL, 30000, 50, 0, 0 },
+	{ "request", "nginx :8080 GET /api/users", "nginx", "8080", "GET", "/api/users", 12000000,
+	  900, 2, 5 },
+	{ "request", "nginx :8080 POST /api/orders", "nginx", "8080", "POST", "/api/orders",
+	  250000000, 10, 0, 1 },
+	{ "request", "nginx :8080 GET /users/{id}", "nginx", "8080", "GET", "/users/{id}",
+	  199229439, 1, 0, 0 },
+	{ "request", "pgb :5432 GET /q", "pgb", "5432", "GET", "/q", 0, 0, 3, 3 },
+	{ "request", "app unix:/s GET /", "app", "unix:/s", "GET", "/", 40, 7, 0, 0 },
+	{ "syscall", "read", NULL, NULL, NULL, NULL, 4000, 1000, 0, 7 },
+	{ "syscall", "write", NULL, NULL, NULL, NULL, 1ull << 50, 1, 0, 0 },
+	{ "runq", "nginx", NULL, NULL, NULL, NULL, 30000, 50, 0, 0 },
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 static struct series *row_series[NROWS];
@@ -210,7 +210,10 @@ static int cmp3(long double a, long double b)
 /* whether "c op 0" holds, c a comparison of measured with bound */
 static int op_holds(enum sla_op op, int c)
 {
-	return op == SLA_OP_LT ? c < 0 : op == SLA_OP_LE ? c <= 0 : op == SLA_OP_GT ? c > 0 : c >= 0;
+	return op == SLA_OP_LT	 ? c < 0
+	       : op == SLA_OP_LE ? c <= 0
+	       : op == SLA_OP_GT ? c > 0
+				 : c >= 0;
 }
 
 /* the verdict for any measured value in [lo, hi]: PASS, FAIL, or -1 when it depends */
@@ -346,8 +349,8 @@ static void check_against_rows(const struct sla_objective *o, const struct sla_r
 		/* num / count against bound_int / 100%, in integers */
 		expect = op_holds(o->op, cmp3((long double)num * SLA_PCT_ONE,
 					      (long double)o->bound_int * count))
-				 ? SLA_PASS
-				 : SLA_FAIL;
+			     ? SLA_PASS
+			     : SLA_FAIL;
 		if (r->has_budget) {
 			long double allowed = (long double)(o->metric == SLA_M_ERROR_RATE
 								? o->bound_int
@@ -570,11 +573,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_MAX_INPUT	4096
-#define POOL_MAX	1024
+#define FUZZ_MAX_INPUT	  4096
+#define POOL_MAX	  1024
 #define FUZZ_DEFAULT_RUNS 4000000
-#define FUZZ_REPLAY_MAX (SLA_FILE_MAX + 1)
-#define FUZZ_RUN_REPS	300
+#define FUZZ_REPLAY_MAX	  (SLA_FILE_MAX + 1)
+#define FUZZ_RUN_REPS	  300
 #define FUZZ_MUTATIONS                                                                             \
 	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_RANDOM, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE,         \
 	    FUZZ_TRUNCATE, FUZZ_TOKEN, FUZZ_TOKEN, FUZZ_NUMBER, FUZZ_LONG_RUN, FUZZ_PRINTABLE

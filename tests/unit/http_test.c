@@ -296,8 +296,9 @@ TEST(http_path_with_its_query_is_never_shorter_than_without)
 	n = 5;
 	while (n < 5 + 249)
 		buf[n++] = 'a';
-	memcpy(buf + n, "\x80" "b?q HTTP/1.1\r\n\r\n", 18);
-	n += 18;
+	buf[n++] = 0x80;
+	memcpy(buf + n, "b?q HTTP/1.1\r\n\r\n", 17);
+	n += 17;
 	CHECK_EQ_INT(http_parse_requests(buf, n, 0, without, 1), 1);
 	CHECK_EQ_INT(http_parse_requests(buf, n, 1, with, 1), 1);
 	ol = strlen(without[0].path);
