@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # slatrace build. `make` builds build/slatrace; `make test`, `make demo`,
 # `make deps`, `make clean`, `make vmlinux`, `make format-check`.
+# `make fuzz` runs every fuzz target from its corpus for FUZZ_SECONDS (60)
+# each: exploratory and time-bounded, so outside `make test`, whose fuzz step
+# replays the corpus and runs a fixed count of mutations (tests/fuzz/README.md).
 # V=1 shows the commands, SAN=1 builds with AddressSanitizer+UBSan into build-san/.
 
 ARCH ?= x86
@@ -53,7 +56,7 @@ TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench
+.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench fuzz
 
 all: $(BUILD)/slatrace $(TOOL_BINS)
 
@@ -144,6 +147,14 @@ demo:
 	$(Q)tools/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do \
+		t=$$(basename $$f); \
+		echo "== $$t: $(FUZZ_SECONDS)s from tests/fuzz/corpus/$$t"; \
+		$$f --corpus tests/fuzz/corpus/$$t --seconds $(FUZZ_SECONDS); \
+	done
 
 bench: all $(BENCH_BINS)
 	$(Q)for b in bench/*.sh; do BUILD=$(BUILD) $$b || exit 1; done

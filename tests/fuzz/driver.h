@@ -2,19 +2,31 @@
 /*
  * The standalone driver shared by the fuzz targets: a deterministic mutation
  * fuzzer with its own PRNG, a pool that grows with inputs whose result
- * signature is new, FILE replay, and main() with --seconds/--seed/--runs
- * (and libFuzzer's -max_total_time=/-seed=/-runs=). Built with
- * -DSLT_LIBFUZZER, it is left out and libFuzzer drives the target instead.
+ * signature is new, corpus and FILE replay, and main() with --corpus,
+ * --seconds, --seed and --runs (and libFuzzer's -max_total_time=/-seed=/
+ * -runs=). Built with -DSLT_LIBFUZZER, it is left out and libFuzzer drives
+ * the target instead.
+ *
+ * Two modes, and only one reads the clock to stop (tests/fuzz/README.md):
+ *   deterministic (make test): --corpus DIR replays every file of DIR in
+ *     name order (a broken invariant aborts: non-zero exit), adds them to
+ *     the pool, then runs exactly --runs mutated inputs (FUZZ_DEFAULT_RUNS
+ *     when not given) from --seed (1). The same binary, corpus and seed do
+ *     the same executions on any machine at any load.
+ *   exploratory (make fuzz): --seconds N stops after N seconds (or --runs,
+ *     whichever comes first); how far it gets depends on the machine.
  *
  * A target includes this after its LLVMFuzzerTestOneInput, with defined:
  *   FUZZ_NAME            "x_fuzz", for messages
- *   MAX_INPUT, POOL_MAX  the largest mutated input, the pool's size
+ *   FUZZ_MAX_INPUT, POOL_MAX  the largest mutated input, the pool's size
  *   FUZZ_MUTATIONS       the mutation mix, a list of enum fuzz_mutation
  *                        (repeat one to make it likelier)
  *   fuzz_interesting[]   bytes worth writing (uint8_t)
  *   fuzz_tokens[]        strings of the format, inserted whole ("\0" is one byte)
  *   fuzz_numbers[]       numbers that replace numbers
  *   signature            uint64_t, what the last input's results looked like
+ *   FUZZ_DEFAULT_RUNS    mutated executions without --seconds or --runs, sized
+ *                        for 5-15 s on an idle 2-core machine
  * and optionally FUZZ_ERASE_MAX (16), FUZZ_CLOCK_MASK (63: how often the
  * clock is read), FUZZ_REPLAY_MAX (1 MiB), and FUZZ_RUN_REPS with
  * fuzz_runs[] for FUZZ_LONG_RUN. After it, the target defines
@@ -26,12 +38,15 @@
 
 #ifndef SLT_LIBFUZZER
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/log.h"
 #include "core/parse.h"
 
@@ -166,8 +181,8 @@ static uint64_t seed_prefixes(const uint8_t *data, size_t len, size_t step)
 
 static void buf_insert(uint8_t *b, size_t *len, size_t pos, const uint8_t *src, size_t n)
 {
-	if (n > MAX_INPUT - *len)
-		n = MAX_INPUT - *len;
+	if (n > FUZZ_MAX_INPUT - *len)
+		n = FUZZ_MAX_INPUT - *len;
 	memmove(b + pos + n, b + pos, *len - pos);
 	memcpy(b + pos, src, n);
 	*len += n;
@@ -184,7 +199,7 @@ static void buf_erase(uint8_t *b, size_t *len, size_t pos, size_t n)
 static void mutate(uint8_t *b, size_t *len)
 {
 	static const enum fuzz_mutation mix[] = { FUZZ_MUTATIONS };
-	static uint8_t tmp[MAX_INPUT];
+	static uint8_t tmp[FUZZ_MAX_INPUT];
 	size_t pos = below(*len + 1), n, i;
 	const struct input *other;
 	const char *tok;
@@ -242,7 +257,7 @@ static void mutate(uint8_t *b, size_t *len)
 		if (!n)
 			break;
 		memcpy(tmp, b + s, n);
-		for (i = 0; i < reps && *len < MAX_INPUT; i++)
+		for (i = 0; i < reps && *len < FUZZ_MAX_INPUT; i++)
 			buf_insert(b, len, s, tmp, n);
 		break;
 	}
@@ -298,30 +313,134 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int replay(const char *file)
+/* the file being replayed, named when an invariant aborts on it */
+static char replaying[4096];
+
+static void on_abort(int sig)
+{
+	static const char head[] = FUZZ_NAME ": broken by '";
+	size_t n = strlen(replaying);
+	ssize_t w;
+
+	if (n) {
+		w = write(2, head, sizeof(head) - 1);
+		w = write(2, replaying, n);
+		w = write(2, "'\n", 2);
+		(void)w;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* run one file's bytes; into the pool too when add (and it fits a mutation buffer) */
+static int replay(const char *file, int add, int quiet)
 {
 	static uint8_t data[FUZZ_REPLAY_MAX];
 	FILE *f = fopen(file, "rb");
 	size_t len;
+	int err;
 
 	if (!f) {
 		slt_error("cannot open '%s': %s", file, strerror(errno));
 		return -1;
 	}
 	len = fread(data, 1, sizeof(data), f);
+	err = ferror(f);
 	fclose(f);
+	if (err) {
+		slt_error("cannot read '%s': %s", file, strerror(EIO));
+		return -1;
+	}
+	snprintf(replaying, sizeof(replaying), "%s", file);
 	run_one(data, len);
-	printf(FUZZ_NAME ": '%s' (%zu bytes) ok\n", file, len);
+	replaying[0] = '\0';
+	if (add) {
+		sig_new(signature);
+		if (len <= FUZZ_MAX_INPUT)
+			pool_add(data, len);
+	}
+	if (!quiet)
+		printf(FUZZ_NAME ": '%s' (%zu bytes) ok\n", file, len);
 	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every regular file of dir (dot files skipped), in strcmp order of their
+ * names so the pool and the PRNG's path through it are the same everywhere.
+ * The count replayed, or -1 (after saying why) when dir cannot be read, is
+ * empty, or a file cannot be read.
+ */
+static int replay_corpus(const char *dir, int add)
+{
+	char **names = NULL, **grown, path[4096];
+	int n = 0, cap = 0, err = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		slt_error("cannot open corpus '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(names, (size_t)cap * sizeof(*names));
+			if (!grown) {
+				err = -1;
+				break;
+			}
+			names = grown;
+		}
+		names[n] = strdup(e->d_name);
+		if (!names[n]) {
+			err = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (err)
+		slt_error("cannot list corpus '%s': %s", dir, strerror(ENOMEM));
+	if (!err && !n) {
+		slt_error("cannot use corpus '%s': it holds no inputs", dir);
+		err = -1;
+	}
+	if (!err)
+		qsort(names, (size_t)n, sizeof(*names), by_name);
+	for (int i = 0; i < n && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		err = replay(path, add, 1);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (err)
+		return -1;
+	printf(FUZZ_NAME ": %d corpus inputs from '%s' ok\n", n, dir);
+	return n;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " FUZZ_NAME " [--seconds N] [--seed N] [--runs N] [FILE...]\n"
-		   "  --seconds N  fuzz for N seconds (default 10; also -max_total_time=N)\n"
-		   "  --seed N     PRNG seed (default 1; also -seed=N)\n"
-		   "  --runs N     stop after N mutated inputs, whatever the time (also -runs=N)\n"
-		   "  FILE...      run these inputs once each instead of fuzzing\n");
+	fprintf(f,
+		"usage: " FUZZ_NAME
+		" [--corpus DIR] [--seconds N] [--seed N] [--runs N] [FILE...]\n"
+		"  --corpus DIR  replay every file in DIR (by name) first, then fuzz from them\n"
+		"  --seconds N   fuzz for N seconds, however many inputs that is\n"
+		"                (also -max_total_time=N)\n"
+		"  --seed N      PRNG seed (default 1; also -seed=N)\n"
+		"  --runs N      mutated inputs to run (default %llu without --seconds;\n"
+		"                also -runs=N)\n"
+		"  --save DIR    at the end, write the pool to DIR (corpus candidates)\n"
+		"  FILE...       run these inputs once each instead of fuzzing\n",
+		(unsigned long long)FUZZ_DEFAULT_RUNS);
 }
 
 /* "--name N", "--name=N" or libFuzzer's "-alias=N": 1 when arg is this option */
@@ -353,11 +472,59 @@ static int num_opt(int argc, char **argv, int *i, const char *name, const char *
 	return 1;
 }
 
+/* write the pool to dir, one file per input named by its FNV-1a hash: corpus candidates */
+static int save_pool(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	for (int i = 0; i < npool; i++) {
+		uint64_t h = 0xcbf29ce484222325ull;
+
+		for (size_t k = 0; k < pool[i].len; k++)
+			h = (h ^ pool[i].data[k]) * 0x100000001b3ull;
+		snprintf(path, sizeof(path), "%s/%016llx", dir, (unsigned long long)h);
+		f = fopen(path, "wb");
+		if (!f || fwrite(pool[i].data, 1, pool[i].len, f) != pool[i].len || fclose(f)) {
+			slt_error("cannot write '%s': %s", path, strerror(errno));
+			if (f)
+				fclose(f);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* the mutation buffer, at file scope: GCC's bounds warnings lose track of a
+ * function-static one inlined through fuzz_add_seeds() */
+static uint8_t buf[FUZZ_MAX_INPUT];
+
+/* "--name V" or "--name=V": 1 when arg is this option */
+static int str_opt(int argc, char **argv, int *i, const char *name, const char **v)
+{
+	size_t nl = strlen(name);
+	const char *a = argv[*i];
+
+	if (!strncmp(a, name, nl) && a[nl] == '=') {
+		*v = a + nl + 1;
+		return 1;
+	}
+	if (strcmp(a, name))
+		return 0;
+	if (*i + 1 >= argc) {
+		slt_error("option '%s' needs a value", name);
+		usage(stderr);
+		exit(SLT_EXIT_USAGE);
+	}
+	*v = argv[++*i];
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
-	static uint8_t buf[MAX_INPUT];
-	uint64_t seconds = 10, seed = 1, runs = 0, execs = 0, bytes = 0;
-	int nfiles = 0, err = 0;
+	uint64_t seconds = 0, seed = 1, runs = 0, execs = 0, bytes = 0;
+	const char *corpus = NULL, *save = NULL;
+	int nfiles = 0, err = 0, ncorpus = 0;
 	double start, end;
 	size_t len;
 
@@ -366,6 +533,9 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return SLT_EXIT_OK;
 		}
+		if (str_opt(argc, argv, &i, "--corpus", &corpus) ||
+		    str_opt(argc, argv, &i, "--save", &save))
+			continue;
 		if (num_opt(argc, argv, &i, "--seconds", "-max_total_time", 86400 * 365,
 			    &seconds) ||
 		    num_opt(argc, argv, &i, "--seed", "-seed", UINT64_MAX, &seed) ||
@@ -378,6 +548,14 @@ int main(int argc, char **argv)
 		}
 		nfiles++;
 	}
+	signal(SIGABRT, on_abort);
+	rng = seed;
+	if (corpus) {
+		ncorpus = replay_corpus(corpus, !nfiles);
+		if (ncorpus < 0)
+			return SLT_EXIT_FAIL;
+		execs += (uint64_t)ncorpus;
+	}
 	if (nfiles) {
 		for (int i = 1; i < argc; i++) {
 			if (argv[i][0] == '-') {
@@ -385,14 +563,16 @@ int main(int argc, char **argv)
 				i += !strchr(argv[i], '=') && i + 1 < argc;
 				continue;
 			}
-			err |= replay(argv[i]);
+			err |= replay(argv[i], 0, 0);
 		}
 		return err ? SLT_EXIT_FAIL : SLT_EXIT_OK;
 	}
 
-	rng = seed;
-	execs = fuzz_add_seeds(buf);
+	execs += fuzz_add_seeds(buf);
 	nseeds = npool;
+	/* without --seconds the count alone decides when to stop: no clock */
+	if (!seconds && !runs)
+		runs = FUZZ_DEFAULT_RUNS;
 
 	start = now_s();
 	end = start + (double)seconds;
@@ -400,7 +580,7 @@ int main(int argc, char **argv)
 		const struct input *in = &pool[below((size_t)npool)];
 		int stack = 1 + (int)below(4);
 
-		if (!(r & FUZZ_CLOCK_MASK) && now_s() >= end && !runs)
+		if (seconds && !(r & FUZZ_CLOCK_MASK) && now_s() >= end)
 			break;
 		len = in->len;
 		memcpy(buf, in->data, len);
@@ -412,12 +592,17 @@ int main(int argc, char **argv)
 		if (sig_new(signature))
 			pool_add(buf, len);
 	}
-	printf(FUZZ_NAME ": %llu executions in %.1fs (seed %llu, mean input %llu bytes, pool %d, "
-			 "%d result signatures)\n",
+	printf(FUZZ_NAME ": %llu executions in %.1fs (seed %llu, %s, mean input %llu bytes, "
+			 "pool %d, %d result signatures)\n",
 	       (unsigned long long)execs, now_s() - start, (unsigned long long)seed,
+	       seconds ? "time-bounded" : "fixed count",
 	       (unsigned long long)(bytes / (execs ? execs : 1)), npool, nsigs);
+	if (save && save_pool(save))
+		err = 1;
 	for (int i = 0; i < npool; i++)
 		free(pool[i].data);
+	if (err)
+		return SLT_EXIT_FAIL;
 	return fflush(stdout) || ferror(stdout) ? SLT_EXIT_FAIL : SLT_EXIT_OK;
 }
 

@@ -216,8 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define MAX_INPUT     4096 /* 8x the largest capture */
+#define FUZZ_MAX_INPUT	  4096 /* 8x the largest capture */
 #define POOL_MAX      1024
+#define FUZZ_DEFAULT_RUNS 350000
 #define FUZZ_RUN_REPS 600
 #define FUZZ_MUTATIONS                                                                             \
 	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_RANDOM, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE,         \

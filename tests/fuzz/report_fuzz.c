@@ -8,8 +8,11 @@
  *    histogram's count is the sum of its buckets, failures within counts);
  *  - an accepted model written back with report_json() reads back to the
  *    same series, bucket for bucket;
- *  - diff of a model with itself finds nothing, and diff against a fixed
- *    report runs and prints (text and JSON) whatever the numbers are;
+ *  - diff against the same model with every sample doubled (built bucket
+ *    by bucket here, not by diff.c) finds U equal to the pair-by-pair
+ *    count, after never faster and a shift >= 0; diff against a fixed
+ *    report finds the pair-by-pair U too, and runs and prints (text and
+ *    JSON) whatever the numbers are;
  *  - the start of the input, as a --fail-on expression, parses to a sane
  *    gate or is refused with one line.
  * Out-of-bounds reads are left to ASan: each input lives in its own
@@ -149,26 +152,88 @@ static void show(struct diff *d)
 	print_diff_plain(sink, d, 0);
 }
 
+/*
+ * Mann-Whitney's U by its definition, pair by pair: every (before, after)
+ * pair of samples in which after lies in a higher bucket counts 1, in the
+ * same bucket 1/2. diff.c gets U from a running sum of ranks; this is the
+ * quadratic count it stands for, over the non-empty buckets.
+ */
+static void check_mwu(const struct series_diff *sd)
+{
+	static unsigned nzb[SLT_HIST_NBUCKETS], nza[SLT_HIST_NBUCKETS];
+	const struct hist *b = &sd->b->hist, *a = &sd->a->hist;
+	long double u = 0, nb = 0, na = 0;
+	int kb = 0, ka = 0;
+
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
+		if (b->slots[i])
+			nzb[kb++] = i;
+		if (a->slots[i])
+			nza[ka++] = i;
+		nb += b->slots[i];
+		na += a->slots[i];
+	}
+	for (int i = 0; i < kb; i++)
+		for (int j = 0; j < ka; j++)
+			if (nza[j] >= nzb[i])
+				u += (long double)b->slots[nzb[i]] * a->slots[nza[j]] *
+				     (nza[j] > nzb[i] ? 1 : 0.5L);
+	FUZZ_CHECK((long double)sd->mwu.n_before == nb && (long double)sd->mwu.n_after == na);
+	FUZZ_CHECK(fabsl(sd->mwu.u - u) <= u * 1e-9L);
+	if (nb > 0 && na > 0)
+		FUZZ_CHECK(fabsl(sd->mwu.prob_slower - u / (nb * na)) <= 1e-9L);
+}
+
+/*
+ * m with every latency sample doubled, bucket for bucket: from 32 ns on a
+ * bucket [lo, hi) doubles into exactly the bucket [2lo, 2hi) 32 slots up
+ * (below 32 every value has its own bucket), so it is a known slowdown
+ * built without diff.c. 0 stays 0 and the top bucket stays the top.
+ */
+static struct model *doubled(const struct model *m)
+{
+	struct model *t = model_clone(m);
+
+	FUZZ_CHECK(t && t->nseries == m->nseries);
+	for (int i = 0; i < t->nseries; i++) {
+		const struct series *s = model_find(m, t->series[i]->family, t->series[i]->name);
+		struct hist *h = &t->series[i]->hist;
+
+		FUZZ_CHECK(s);
+		hist_reset(h);
+		for (unsigned k = 0; k < SLT_HIST_NBUCKETS; k++)
+			hist_add_n(h, 2 * slt_hist_slot_lo(k), s->hist.slots[k]);
+	}
+	return t;
+}
+
 static void check_diff(struct model *m, struct json_object *sla)
 {
 	struct diff d = { 0 };
 	struct diff_opts o = { .alpha = 0.01, .min_effect = 0.05 };
+	struct model *slow = doubled(m);
 	char err[128];
 
 	FUZZ_CHECK(diff_parse_gate("p99 +10%", &d.gates[0], err, sizeof(err)) == 0);
 	d.ngates = 1;
 	d.b_name = d.a_name = "fuzz.json";
 	d.sla_b = d.sla_a = sla;
-	FUZZ_CHECK(diff_run(&d, m, m, &o) == 0);
+	FUZZ_CHECK(diff_run(&d, m, slow, &o) == 0);
 	FUZZ_CHECK(d.n == m->nseries && !d.nappeared && !d.nvanished);
 	for (int i = 0; i < d.n; i++) {
-		FUZZ_CHECK(d.v[i].verdict == DIFF_UNCHANGED);
-		FUZZ_CHECK(d.v[i].shift == 0);
-		FUZZ_CHECK(d.v[i].p_adj >= 0 && d.v[i].p_adj <= 1);
+		const struct series_diff *sd = &d.v[i];
+
+		check_mwu(sd);
+		/* every sample moved to the same or a higher bucket: after is
+		 * never the faster side, and the pairs' median ratio is >= 1 */
+		FUZZ_CHECK(sd->mwu.n_before == 0 || sd->mwu.prob_slower >= 0.5 - 1e-12);
+		FUZZ_CHECK(sd->verdict != DIFF_FASTER);
+		FUZZ_CHECK(!sd->tested || sd->shift >= -1e-12);
+		FUZZ_CHECK(sd->p_adj >= 0 && sd->p_adj <= 1);
 	}
-	FUZZ_CHECK(diff_gates_failed(&d) == 0);
 	show(&d);
 	diff_free(&d);
+	model_free(slow);
 
 	memset(&d, 0, sizeof(d));
 	d.b_name = d.a_name = "fuzz.json";
@@ -181,6 +246,7 @@ static void check_diff(struct model *m, struct json_object *sla)
 		FUZZ_CHECK(sd->p_adj >= sd->mwu.p && sd->p_adj <= 1);
 		FUZZ_CHECK(sd->mwu.prob_slower >= 0 && sd->mwu.prob_slower <= 1);
 		FUZZ_CHECK(!isnan(sd->shift) && sd->shift > -1);
+		check_mwu(sd);
 		signature = signature * 3 + sd->verdict;
 	}
 	show(&d);
@@ -309,12 +375,13 @@ static void __attribute__((destructor)) fuzz_fini(void)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_NAME	"report_fuzz"
-#define MAX_INPUT	32768
-#define POOL_MAX	512
-#define FUZZ_ERASE_MAX	32
-#define FUZZ_CLOCK_MASK 15
-#define FUZZ_REPLAY_MAX (1 << 22)
+#define FUZZ_NAME	  "report_fuzz"
+#define FUZZ_MAX_INPUT	  32768
+#define POOL_MAX	  512
+#define FUZZ_DEFAULT_RUNS 3500000
+#define FUZZ_ERASE_MAX	  32
+#define FUZZ_CLOCK_MASK	  15
+#define FUZZ_REPLAY_MAX	  (1 << 22)
 /* duplicated ranges repeat series, buckets and keys; truncation is a full disk */
 #define FUZZ_MUTATIONS                                                                             \
 	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE, FUZZ_TRUNCATE,       \
@@ -429,7 +496,7 @@ static void add_written_seed(int pretty)
 	o = report_json(m);
 	text = json_object_to_json_string_ext(o, pretty ? JSON_C_TO_STRING_PRETTY
 							: JSON_C_TO_STRING_PLAIN);
-	if (strlen(text) <= MAX_INPUT)
+	if (strlen(text) <= FUZZ_MAX_INPUT)
 		pool_add((const uint8_t *)text, strlen(text));
 	json_object_put(o);
 	model_free(m);

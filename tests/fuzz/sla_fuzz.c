@@ -134,35 +134,43 @@ static void check_objective(const struct sla_objective *o)
 	sig_add((uint64_t)o->sel * 64 + (uint64_t)o->metric * 8 + (uint64_t)o->op);
 }
 
-/* a small model with every family and label an objective can name */
+/*
+ * A small model with every family and label an objective can name. Each row
+ * holds n samples of v ns and n / 2 samples of v / 3 + 1 ns: the raw truth
+ * expected_result() recomputes every metric from, without the histogram.
+ */
+static const struct {
+	const char *fam, *name, *proc, *port, *method, *route;
+	uint64_t v, n, failed, errors;
+} rows[] = {
+	{ "request", "nginx :8080 GET /api/users", "nginx", "8080", "GET", "/api/users", 12000000,
+	  900, 2, 5 },
+	{ "request", "nginx :8080 POST /api/orders", "nginx", "8080", "POST", "/api/orders",
+	  250000000, 10, 0, 1 },
+	{ "request", "nginx :8080 GET /users/{id}", "nginx", "8080", "GET", "/users/{id}",
+	  199229439, 1, 0, 0 },
+	{ "request", "pgb :5432 GET /q", "pgb", "5432", "GET", "/q", 0, 0, 3, 3 },
+	{ "request", "app unix:/s GET /", "app", "unix:/s", "GET", "/", 40, 7, 0, 0 },
+	{ "syscall", "read", NULL, NULL, NULL, NULL, 4000, 1000, 0, 7 },
+	{ "syscall", "write", NULL, NULL, NULL, NULL, 1ull << 50, 1, 0, 0 },
+	{ "runq", "nginx", NULL, NULL, NULL, NULL, 30000, 50, 0, 0 },
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+static struct series *row_series[NROWS];
+
 static struct model *fixed_model(void)
 {
 	static struct model *m;
-	static const struct {
-		const char *fam, *name, *proc, *port, *method, *route;
-		uint64_t v, n, failed, errors;
-	} rows[] = {
-		{ "request", "nginx :8080 GET /api/users", "nginx", "8080", "GET", "/api/users",
-		  12000000, 900, 2, 5 },
-		{ "request", "nginx :8080 POST /api/orders", "nginx", "8080", "POST", "/api/orders",
-		  250000000, 10, 0, 1 },
-		{ "request", "nginx :8080 GET /users/{id}", "nginx", "8080", "GET", "/users/{id}",
-		  199229439, 1, 0, 0 },
-		{ "request", "pgb :5432 GET /q", "pgb", "5432", "GET", "/q", 0, 0, 3, 3 },
-		{ "request", "app unix:/s GET /", "app", "unix:/s", "GET", "/", 40, 7, 0, 0 },
-		{ "syscall", "read", NULL, NULL, NULL, NULL, 4000, 1000, 0, 7 },
-		{ "syscall", "write", NULL, NULL, NULL, NULL, 1ull << 50, 1, 0, 0 },
-		{ "runq", "nginx", NULL, NULL, NULL, NULL, 30000, 50, 0, 0 },
-	};
 
 	if (m)
 		return m;
 	m = model_new();
 	FUZZ_CHECK(m);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	for (size_t i = 0; i < NROWS; i++) {
 		struct series *s = model_series(m, rows[i].fam, rows[i].name);
 
 		FUZZ_CHECK(s);
+		row_series[i] = s;
 		if (rows[i].proc)
 			FUZZ_CHECK(!series_set_label(s, "process", rows[i].proc) &&
 				   !series_set_label(s, "port", rows[i].port) &&
@@ -191,11 +199,187 @@ static void check_result(const struct sla_objective *o, const struct sla_result 
 		return;
 	FUZZ_CHECK(r->allowed >= 0 && r->consumed >= 0 && !isnan(r->consumed));
 	FUZZ_CHECK(r->bad <= r->count);
-	/* the verdict and the budget tell the same story */
-	if (o->metric == SLA_M_PCT || o->op == SLA_OP_LE || o->op == SLA_OP_GE)
-		FUZZ_CHECK((r->status == SLA_PASS) == (r->consumed <= 1.0));
+}
+
+/* -1, 0, 1: a below, at, above b */
+static int cmp3(long double a, long double b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* whether "c op 0" holds, c a comparison of measured with bound */
+static int op_holds(enum sla_op op, int c)
+{
+	return op == SLA_OP_LT	 ? c < 0
+	       : op == SLA_OP_LE ? c <= 0
+	       : op == SLA_OP_GT ? c > 0
+				 : c >= 0;
+}
+
+/* the verdict for any measured value in [lo, hi]: PASS, FAIL, or -1 when it depends */
+static int verdict_over(enum sla_op op, long double lo, long double hi, long double bound)
+{
+	int a = op_holds(op, cmp3(lo, bound)), b = op_holds(op, cmp3(hi, bound));
+
+	return a == b ? (a ? SLA_PASS : SLA_FAIL) : -1;
+}
+
+static int by_value(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The whole-model result of o recomputed from the rows' raw samples, not
+ * from the histogram: which rows the selector takes (sla_matches() on each
+ * row's series alone; the sum must equal r->matched), then counts, errors,
+ * exact sums, the exact max, an exact nearest-rank percentile of the sorted
+ * samples, and the verdict by plain comparison. Where the histogram's
+ * 1/64 precision (include/slatrace/hist.h) makes the verdict depend on the
+ * bucket, only the value's band is checked.
+ */
+static void check_against_rows(const struct sla_objective *o, const struct sla_result *r)
+{
+	/* each row's two values, weighted */
+	uint64_t vals[2 * NROWS], wts[2 * NROWS], count = 0, nlat = 0, errors = 0, max = 0;
+	long double sum = 0, lo, hi, bound = o->unit == SLA_UNIT_PER_S ? o->bound : o->bound_int;
+	int matched = 0, nv = 0, expect = -1;
+
+	for (size_t i = 0; i < NROWS; i++) {
+		uint64_t v2 = rows[i].v / 3 + 1, n2 = rows[i].n / 2;
+
+		if (!sla_matches(o, row_series[i]))
+			continue;
+		matched++;
+		count += rows[i].n + n2 + rows[i].failed;
+		nlat += rows[i].n + n2;
+		errors += rows[i].errors;
+		sum += (long double)rows[i].v * rows[i].n + (long double)v2 * n2;
+		if (rows[i].n) {
+			vals[nv] = rows[i].v;
+			wts[nv++] = rows[i].n;
+			max = rows[i].v > max ? rows[i].v : max;
+		}
+		if (n2) {
+			vals[nv] = v2;
+			wts[nv++] = n2;
+			max = v2 > max ? v2 : max;
+		}
+	}
+	FUZZ_CHECK(r->matched == matched);
+	if (!matched) {
+		FUZZ_CHECK(r->status == SLA_NO_DATA);
+		return;
+	}
+	FUZZ_CHECK(r->count == count);
+	if (errors > count)
+		errors = count;
+	switch (o->metric) {
+	case SLA_M_PCT: {
+		/* nearest rank ceil(p * n), with p read to the 0.001% the histogram
+		 * uses: the exact value lies between the ranks either side */
+		long double p = (long double)o->pct / SLA_PCT_ONE, slack = 0.00001L;
+		uint64_t rlo, rhi, seen = 0;
+		long double vlo = -1, vhi = -1;
+
+		if (!nlat) {
+			FUZZ_CHECK(r->status == SLA_NO_DATA);
+			return;
+		}
+		/* sort the (value, weight) pairs by value */
+		for (int i = 0; i < nv; i++)
+			for (int j = i + 1; j < nv; j++)
+				if (by_value(&vals[j], &vals[i]) < 0) {
+					uint64_t t = vals[i], w = wts[i];
+
+					vals[i] = vals[j];
+					wts[i] = wts[j];
+					vals[j] = t;
+					wts[j] = w;
+				}
+		rlo = (uint64_t)ceill((p - slack > 0 ? p - slack : 0) * nlat);
+		rhi = (uint64_t)ceill((p + slack < 1 ? p + slack : 1) * nlat);
+		rlo = rlo < 1 ? 1 : rlo;
+		rhi = rhi < 1 ? 1 : rhi > nlat ? nlat : rhi;
+		for (int i = 0; i < nv; i++) {
+			seen += wts[i];
+			if (vlo < 0 && seen >= rlo)
+				vlo = vals[i];
+			if (vhi < 0 && seen >= rhi)
+				vhi = vals[i];
+		}
+		if (o->pct == SLA_PCT_ONE)
+			vlo = vhi = max;
+		/* a bucket's midpoint is within 1/64 of what fell in it (and the
+		 * top bucket reports the max) */
+		lo = vlo - vlo / 64 - 1;
+		hi = vhi + vhi / 64 + 1;
+		FUZZ_CHECK(r->value >= lo && r->value <= hi);
+		expect = verdict_over(o->op, lo, hi, bound);
+		break;
+	}
+	case SLA_M_MEAN:
+		if (!nlat) {
+			FUZZ_CHECK(r->status == SLA_NO_DATA);
+			return;
+		}
+		lo = hi = sum / nlat;
+		FUZZ_CHECK(fabsl(r->value - lo) <= lo * 1e-12L);
+		expect = verdict_over(o->op, lo * (1 - 1e-12L), hi * (1 + 1e-12L), bound);
+		break;
+	case SLA_M_MAX:
+		if (!nlat) {
+			FUZZ_CHECK(r->status == SLA_NO_DATA);
+			return;
+		}
+		FUZZ_CHECK(r->value == (double)max);
+		expect = verdict_over(o->op, max, max, bound);
+		break;
+	case SLA_M_ERROR_RATE:
+	case SLA_M_AVAILABILITY: {
+		uint64_t num = o->metric == SLA_M_ERROR_RATE ? errors : count - errors;
+
+		if (!count) {
+			FUZZ_CHECK(r->status == SLA_NO_DATA);
+			return;
+		}
+		FUZZ_CHECK(fabs(r->value - (double)num / (double)count) <= 1e-12);
+		/* num / count against bound_int / 100%, in integers */
+		expect = op_holds(o->op, cmp3((long double)num * SLA_PCT_ONE,
+					      (long double)o->bound_int * count))
+			     ? SLA_PASS
+			     : SLA_FAIL;
+		if (r->has_budget) {
+			long double allowed = (long double)(o->metric == SLA_M_ERROR_RATE
+								? o->bound_int
+								: SLA_PCT_ONE - o->bound_int) *
+					      count / SLA_PCT_ONE;
+
+			FUZZ_CHECK(r->bad == errors);
+			FUZZ_CHECK(fabsl(r->allowed - allowed) <= allowed * 1e-12L);
+			if (allowed > 0)
+				FUZZ_CHECK(fabsl(r->consumed - errors / allowed) <=
+					   errors / allowed * 1e-9L);
+		}
+		break;
+	}
+	case SLA_M_THROUGHPUT:
+		lo = (long double)count / 10; /* the model's 10 s */
+		FUZZ_CHECK(fabsl(r->value - lo) <= lo * 1e-12L);
+		expect = verdict_over(o->op, lo * (1 - 1e-12L), lo * (1 + 1e-12L), bound);
+		break;
+	case SLA_M_COUNT:
+		FUZZ_CHECK(r->value == (double)count);
+		expect = verdict_over(o->op, count, count, bound);
+		break;
+	}
+	if (expect >= 0)
+		FUZZ_CHECK(r->status == (enum sla_status)expect);
 	else
-		FUZZ_CHECK((r->status == SLA_PASS) == (r->consumed < 1.0));
+		FUZZ_CHECK(r->status == SLA_PASS || r->status == SLA_FAIL);
+	sig_add((uint64_t)(expect + 1));
 }
 
 static void check_output(const struct sla_set *set, const struct sla_result *r,
@@ -254,6 +438,7 @@ static void check_set(const struct sla_set *set)
 	sla_evaluate_all(set, m, r);
 	for (int i = 0; i < set->n; i++) {
 		check_result(&set->obj[i], &r[i]);
+		check_against_rows(&set->obj[i], &r[i]);
 		sig_add((uint64_t)r[i].status * 2 + (uint64_t)r[i].has_budget);
 	}
 	v = sla_verdict(set, r);
@@ -388,10 +573,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef SLT_LIBFUZZER
 
-#define MAX_INPUT	4096
-#define POOL_MAX	1024
-#define FUZZ_REPLAY_MAX (SLA_FILE_MAX + 1)
-#define FUZZ_RUN_REPS	300
+#define FUZZ_MAX_INPUT	  4096
+#define POOL_MAX	  1024
+#define FUZZ_DEFAULT_RUNS 4000000
+#define FUZZ_REPLAY_MAX	  (SLA_FILE_MAX + 1)
+#define FUZZ_RUN_REPS	  300
 #define FUZZ_MUTATIONS                                                                             \
 	FUZZ_FLIP, FUZZ_INTERESTING, FUZZ_RANDOM, FUZZ_ERASE, FUZZ_DUPLICATE, FUZZ_SPLICE,         \
 	    FUZZ_TRUNCATE, FUZZ_TOKEN, FUZZ_TOKEN, FUZZ_NUMBER, FUZZ_LONG_RUN, FUZZ_PRINTABLE

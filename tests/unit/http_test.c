@@ -279,6 +279,39 @@ TEST(http_path_of_exactly_the_limit_is_not_truncated)
 	CHECK_EQ_INT(reqs[0].path[HTTP_PATH_MAX - 2], 'b');
 }
 
+/*
+ * The minimal form of the fuzz repro: "/" + 249 letters, then a byte
+ * escaped as %80 and one more letter. Without its query the path fits (254
+ * bytes); with it, it must be truncated, and %80 would cross the limit. The
+ * truth is the counting: a path that did not fit fills the buffer, so it
+ * can never be shorter than one that did.
+ */
+TEST(http_path_with_its_query_is_never_shorter_than_without)
+{
+	static uint8_t buf[512];
+	static struct http_request with[1], without[1];
+	size_t n = 0, wl, ol;
+
+	memcpy(buf, "GET /", 5);
+	n = 5;
+	while (n < 5 + 249)
+		buf[n++] = 'a';
+	buf[n++] = 0x80;
+	memcpy(buf + n, "b?q HTTP/1.1\r\n\r\n", 17);
+	n += 17;
+	CHECK_EQ_INT(http_parse_requests(buf, n, 0, without, 1), 1);
+	CHECK_EQ_INT(http_parse_requests(buf, n, 1, with, 1), 1);
+	ol = strlen(without[0].path);
+	wl = strlen(with[0].path);
+	CHECK_EQ_INT(ol, 1 + 249 + 3 + 1);
+	CHECK_STR(without[0].path + ol - 4, "%80b");
+	CHECK(wl >= ol);
+	CHECK_EQ_INT(wl, HTTP_PATH_MAX - 1);
+	/* the escape is dropped whole, never split, and the dots take its room */
+	CHECK(!strncmp(with[0].path, without[0].path, 250));
+	CHECK_STR(with[0].path + 250, ".....");
+}
+
 TEST(http_high_bytes_in_the_path_are_percent_encoded)
 {
 	CHECK_EQ_INT(parse(S("GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n")), 1);

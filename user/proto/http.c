@@ -206,6 +206,10 @@ static size_t scheme_len(const uint8_t *t, size_t n)
 /*
  * Write [slash] s[0..n) into dst (cap bytes), bytes >= 0x80 as %XX. When it
  * does not fit, or cut says the capture ended inside it, it ends in "...".
+ * A path that does not fit always fills the buffer: an escape is never split,
+ * so when one would cross the limit the dots take its room ("....."), and a
+ * longer target never gives a shorter path than its own prefix would (the
+ * path with its query is never shorter than the path without it).
  */
 static void put_path(char *dst, size_t cap, int slash, const uint8_t *s, size_t n, int cut)
 {
@@ -235,6 +239,9 @@ static void put_path(char *dst, size_t cap, int slash, const uint8_t *s, size_t 
 	if (trunc) {
 		memcpy(dst + o, "...", 3);
 		o += 3;
+		/* stopped early: pad the dots over what a whole escape could not use */
+		while (i < n && o < cap - 1)
+			dst[o++] = '.';
 	}
 	dst[o] = '\0';
 }

@@ -18,8 +18,11 @@ struct http_request {
 	char method[HTTP_METHOD_MAX]; /* "GET" */
 	/* as sent, query removed unless keep_query, fragment always removed;
 	 * truncated paths end in "..."; bytes >= 0x80 are percent-encoded, so
-	 * this is always printable ASCII. The path of an absolute-form target
-	 * ("http://host/p" -> "/p"); the authority of CONNECT; "*" as is. */
+	 * this is always printable ASCII. A path too long for the buffer fills
+	 * it (HTTP_PATH_MAX - 1 bytes), with more dots where an escape would
+	 * have been split, so keeping the query never shortens a path. The
+	 * path of an absolute-form target ("http://host/p" -> "/p"); the
+	 * authority of CONNECT; "*" as is. */
 	char path[HTTP_PATH_MAX];
 	/* normalised: numeric, hex (>= 8 hex digits) and UUID segments become
 	 * {id}; never holds the query */
