@@ -8,7 +8,9 @@
  * waits until the tracer says it is attached, then writes a command on stdin:
  *
  *   run N    a short warm-up, then N calls timed with CLOCK_MONOTONIC;
- *            answers "<ns per call>" on one line
+ *            answers "<ns per call> <getppid calls made>" on one line,
+ *            the count warm-up included: the truth a tracer's count of
+ *            getppid for this run must equal
  *   quit     exit (so does end of input)
  *
  * The first line written is "pid <pid>". An alarm bounds the whole life of
@@ -72,7 +74,7 @@ int main(void)
 			fprintf(stderr, "error: invalid call count '%s'\n", line + 4);
 			return 2;
 		}
-		printf("%.2f\n", run_calls(n));
+		printf("%.2f %lu\n", run_calls(n), WARMUP_CALLS + n);
 	}
 	if (fflush(stdout) || ferror(stdout))
 		return 1;

@@ -6,6 +6,9 @@
 # took. The caller sets TMP, and for tracer_start CMD (the command), READY
 # (the regex of the line that means attached), optionally MARK (an earlier
 # line worth timing), READY_TIMEOUT_S, TRACER_LIMIT_S and KILL_AFTER_S.
+# And the verdicts: every traced round's check of what the tracer recorded
+# against the workload's own count, each goal's line, and the summary whose
+# status the script exits with.
 
 die() {
 	echo "error: $*" >&2
@@ -97,3 +100,65 @@ tracer_child() {
 stat_median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[n++] = $1 } END { if (n) print (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) }'; }
 stat_min() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 < m) m = $1 } END { if (n) print m }'; }
 stat_max() { tr ' ' '\n' <<<"$1" | awk 'NF { if (n++ == 0 || $1 > m) m = $1 } END { if (n) print m }'; }
+
+# --- verdicts ------------------------------------------------------------------
+#
+# A goal line says PASS only when the goal is met and every traced round it
+# stands on recorded what the workload itself counted (a tracer that attaches
+# and records nothing costs nothing and would pass every overhead goal);
+# MISSED when measured and not met; FAIL, with the reason, when the evidence
+# is missing. The rounds are kept in a file, not variables, so that checks
+# made in $(...) subshells count too.
+
+GOALS_MET=0 GOALS_MISSED=0 GOALS_UNMEASURED=0
+
+# round_record WHAT ROUND WHY: the check of one traced round of WHAT (a
+# configuration); WHY is empty when the tracer exited 0 and recorded what
+# the workload counted, else what was wrong
+round_record() {
+	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-ok}" >>"$TMP/rounds"
+	[ -z "$3" ] || echo "warning: $1, round $2: the tracer did not measure: $3" >&2
+}
+
+# rounds_why WHAT: nothing when WHAT had traced rounds and every one
+# measured; else why the goals standing on them have no evidence
+rounds_why() {
+	[ -e "$TMP/rounds" ] || { echo "no traced round of $1 was checked"; return; }
+	awk -F '\t' -v c="$1" '$1 == c { n++; if ($3 != "ok" && !bad++) why = "round " $2 ": " $3 }
+		END { if (!n) print "no traced round of " c " was checked"
+		      else if (bad) printf "%d of %d traced rounds of %s did not measure (first: %s)\n", bad, n, c, why }' \
+		"$TMP/rounds"
+}
+
+# goal_verdict NAME WHY MET DETAIL: print the goal's line; WHY nonempty (no
+# evidence) makes it FAIL whatever the figure, else MET (1 or 0) decides
+goal_verdict() {
+	local name=$1 why=$2 met=$3 detail=$4
+
+	if [ -n "$why" ]; then
+		echo "FAIL $name: not measured: $why${detail:+ (figure, not evidence: $detail)}"
+		GOALS_UNMEASURED=$((GOALS_UNMEASURED + 1))
+		GOALS_MISSED=$((GOALS_MISSED + 1))
+	elif [ "$met" = 1 ]; then
+		echo "PASS $name: $detail"
+		GOALS_MET=$((GOALS_MET + 1))
+	else
+		echo "MISSED $name: $detail"
+		GOALS_MISSED=$((GOALS_MISSED + 1))
+	fi
+}
+
+# bench_summary NAME: the last line, "bench NAME: N goals met, M MISSED";
+# returns 1 when a goal was missed or unmeasured, or any traced round of
+# any configuration did not measure, whether or not a goal stands on it
+bench_summary() {
+	local bad=0 all=0
+
+	if [ -e "$TMP/rounds" ]; then
+		all=$(awk 'END { print NR }' "$TMP/rounds")
+		bad=$(awk -F '\t' '$3 != "ok"' "$TMP/rounds" | awk 'END { print NR }')
+	fi
+	echo "bench $1: $GOALS_MET goals met, $GOALS_MISSED MISSED ($GOALS_UNMEASURED of them not measured);" \
+		"$bad of $all traced rounds did not measure"
+	((GOALS_MISSED == 0 && bad == 0))
+}

@@ -15,18 +15,34 @@
 # from exec to attached and from SIGINT to exit (medians), and its memory
 # while tracing.
 #
+# Every slatrace run is checked against the loop's own count: traced, it
+# must exit 0 having counted exactly the getppid calls the loop says it
+# made (no slack: the loop makes none outside a run, and slatrace has
+# attached before the run starts and stops after it ends); untargeted, it
+# must exit 0 having counted none. A goal line says PASS only when every
+# run it stands on passed that check (lib.bash), MISSED when measured and
+# not met, FAIL when not measured.
+#
 # Needs root. Runs in about a minute; every tracer is stopped with SIGINT
 # and waited for, and every wait is bounded.
-# Environment: BUILD (default build), REPS (7), CALLS (1000000).
-# Exit status: 0 when the benchmark ran (goal failures are reported, not
-# fatal), 1 when it could not run.
+# Environment: BUILD (default build), REPS (7), CALLS (1000000), SLATRACE
+# (the slatrace to measure, default BUILD/slatrace), QUICK=1 (a check of the
+# verdicts in seconds: REPS 2 and CALLS 200000 unless given).
+# Exit status: 0 when every goal was met and every slatrace run measured;
+# 1 when a goal was missed or not measured, a run did not measure, or the
+# benchmark could not run. The last line says which.
 
 set -u
 export LC_ALL=C
 
 BUILD=${BUILD:-build}
+if [ "${QUICK:-0}" = 1 ]; then
+	REPS=${REPS:-2}
+	CALLS=${CALLS:-200000}
+fi
 REPS=${REPS:-7}
 CALLS=${CALLS:-1000000}
+SLATRACE=${SLATRACE:-$BUILD/slatrace}
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
 KILL_AFTER_S=20		# a tracer still running that long after SIGINT is killed
 TRACER_LIMIT_S=240	# hard bound on any tracer's life (timeout(1))
@@ -36,10 +52,11 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/lib.bash
 
 [ "$(id -u)" = 0 ] || die "cannot run the syscalls benchmark: it needs root"
-for f in "$BUILD/slatrace" "$BUILD/bench/getppid_loop" "$BUILD/bench/floor" \
+for f in "$SLATRACE" "$BUILD/bench/getppid_loop" "$BUILD/bench/floor" \
 	"$BUILD/bench/floor.bpf.o"; do
 	[ -e "$f" ] || die "cannot find '$f': run 'make bench'"
 done
+command -v jq >/dev/null 2>&1 || die "cannot find 'jq': run 'make deps'"
 
 SYSCOUNT=
 if command -v dpkg >/dev/null 2>&1; then
@@ -108,14 +125,16 @@ read -r -t 10 line <&"${LOOP[0]}" || die "cannot start '$BUILD/bench/getppid_loo
 sleep 900 &
 SLEEP_PID=$!
 
-# run_loop VAR: one timed run of the loop; ns/call into VAR
+# run_loop VAR: one timed run of the loop; ns/call into VAR, and into
+# LOOP_CALLS the getppid calls it made (its warm-up included)
 run_loop() {
-	local r
+	local r c
 
 	echo "run $CALLS" 1>&"${LOOP[1]}" || return 1
-	read -r -t "$RUN_TIMEOUT_S" r <&"${LOOP[0]}" || return 1
-	[[ $r =~ ^[0-9]+(\.[0-9]+)?$ ]] || return 1
+	read -r -t "$RUN_TIMEOUT_S" r c <&"${LOOP[0]}" || return 1
+	[[ $r =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ $c =~ ^[0-9]+$ ]] || return 1
 	printf -v "$1" '%s' "$r"
+	LOOP_CALLS=$c
 }
 
 # --- configurations ----------------------------------------------------------
@@ -140,10 +159,10 @@ tracer_setup() {
 	MARK=
 	case $1 in
 	slatrace)
-		CMD=("$BUILD/slatrace" trace --syscalls -p "$LOOP_PID")
+		CMD=("$SLATRACE" trace --syscalls -p "$LOOP_PID" --json "$JSON_OUT")
 		READY='^slatrace: tracing' ;;
 	slatrace_other)
-		CMD=("$BUILD/slatrace" trace --syscalls -p "$SLEEP_PID")
+		CMD=("$SLATRACE" trace --syscalls -p "$SLEEP_PID" --json "$JSON_OUT")
 		READY='^slatrace: tracing' ;;
 	bpftrace)
 		CMD=("$BPFTRACE" -e "$BT_PROG")
@@ -184,6 +203,25 @@ record_memory() {
 	done <"/proc/$pid/status"
 }
 
+# slatrace_check CFG RC CALLS: why slatrace's run of CFG, which exited
+# with RC while the loop made CALLS getppid calls, did not measure them
+# (nothing when it did): its JSON report must say it lost nothing and
+# counted exactly CALLS (traced) or 0 (the untargeted decoy, which makes no
+# syscalls at all: it counts none of anything)
+slatrace_check() {
+	local cfg=$1 rc=$2 calls=$3 want=0 got
+
+	((rc == 0)) || { echo "slatrace exited with status $rc"; return; }
+	[ "$cfg" = slatrace ] && want=$calls
+	got=$(jq -r --arg c "$cfg" '[(.lost.total // "none"),
+		([.series[] | select(.family == "syscall") | select($c == "slatrace_other" or .name == "getppid") | .count] | add // 0)] | @tsv' \
+		"$JSON_OUT" 2>/dev/null) || { echo "no JSON report from slatrace"; return; }
+	read -r lost got <<<"$got"
+	[ "$lost" = 0 ] || echo "slatrace lost $lost records"
+	[ "$got" = "$want" ] ||
+		echo "slatrace counted $got $([ "$cfg" = slatrace ] && echo getppid calls || echo syscalls), the loop made $want"
+}
+
 # one measured run of CONFIG
 measure() {
 	local cfg=$1 log="$TMP/$1.log" ns rc
@@ -193,8 +231,10 @@ measure() {
 		SAMPLES[$cfg]+="$ns "
 		return 0
 	fi
+	JSON_OUT=$TMP/$cfg.$r.json
 	if ! start_tracer "$cfg" "$log"; then
 		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
+		[[ $cfg == slatrace* ]] && round_record "$cfg" $((r + 1)) "${SKIP[$cfg]}"
 		return 0
 	fi
 	if ! run_loop ns; then
@@ -207,6 +247,7 @@ measure() {
 	if ((rc != 0 && rc != 128 + 9)); then
 		echo "warning: '$cfg' exited with status $rc after SIGINT" >&2
 	fi
+	[[ $cfg == slatrace* ]] && round_record "$cfg" $((r + 1)) "$(slatrace_check "$cfg" "$rc" "$LOOP_CALLS")"
 	SAMPLES[$cfg]+="$ns "
 }
 
@@ -232,16 +273,6 @@ for ((r = 0; r < REPS; r++)); do
 	printf '  repetition %d/%d done (%ds): %s\n' $((r + 1)) "$REPS" $((SECONDS - start_s)) "$order"
 done
 echo
-
-# the traced runs must really have been traced: slatrace reports getppid
-if [ -z "${SKIP[slatrace]:-}" ]; then
-	runs=$(stat_count "${SAMPLES[slatrace]:-}")
-	seen=$(awk -v calls="$CALLS" '$1 == "getppid" && $2 >= calls { n++ } END { print n + 0 }' \
-		"$TMP/slatrace.log")
-	if ((seen != runs)); then
-		echo "warning: only $seen of slatrace's $runs reports show the loop's $CALLS getppid calls" >&2
-	fi
-fi
 
 base=$(stat_min "${SAMPLES[untraced]}")
 floor=
@@ -271,25 +302,30 @@ done
 echo "  (min and median over $REPS runs; added = min - untraced min; x floor = added / floor's added)"
 echo
 
-# goals
+# goals: each stands on its configuration's runs having measured; the
+# untargeted one on the traced runs too, as an untargeted slatrace that
+# counts nothing is cheap whether or not it could count anything
 goal() {
-	local name=$1 cfg=$2 op=$3 limit=$4
+	local name=$1 cfg=$2 op=$3 limit=$4 why=$5 v
 
+	[ -n "${SKIP[$cfg]:-}" ] && why="skipped: ${SKIP[$cfg]}"
 	if [ -z "$floor" ] || [ -z "${SAMPLES[$cfg]:-}" ]; then
-		echo "FAIL $name: not measured"
+		goal_verdict "$name" "${why:-no timing of '$cfg' or of the floor}" 0 ""
 		return
 	fi
-	awk -v name="$name" -v min="$(stat_min "${SAMPLES[$cfg]}")" -v base="$base" \
+	v=$(awk -v min="$(stat_min "${SAMPLES[$cfg]}")" -v base="$base" \
 		-v floor="$floor" -v op="$op" -v limit="$limit" 'BEGIN {
 		add = min - base
 		ok = (op == "<=") ? add <= limit * floor : add < limit * floor
-		printf "%s %s: added %.1f ns %s %.1fx floor (%.1f ns); measured %.2fx\n",
-			ok ? "PASS" : "FAIL", name, add, op, limit, limit * floor,
-			(floor > 0 ? add / floor : 0)
-	}'
+		printf "%d added %.1f ns, goal %s %.1fx floor (%.1f ns); measured %.2fx\n",
+			ok, add, op, limit, limit * floor, (floor > 0 ? add / floor : 0)
+	}')
+	goal_verdict "$name" "$why" "${v%% *}" "${v#* }"
 }
-goal "traced slatrace" slatrace "<=" 2
-goal "untargeted slatrace" slatrace_other "<" 1.3
+goal "traced slatrace" slatrace "<=" 2 "$(rounds_why slatrace)"
+why=$(rounds_why slatrace_other)
+why_traced=$(rounds_why slatrace)
+goal "untargeted slatrace" slatrace_other "<" 1.3 "$why${why:+${why_traced:+; }}$why_traced"
 if [ -n "$floor" ] && awk -v f="$floor" 'BEGIN { exit !(f < 10) }'; then
 	echo "note: the floor adds under 10 ns, within this machine's noise: ratios to it are rough"
 fi
@@ -334,4 +370,5 @@ for cfg in slatrace slatrace_other syscount bpftrace floor; do
 done
 echo
 echo "bench/syscalls.sh: done in $((SECONDS - start_s))s"
+bench_summary syscalls || exit 1
 exit 0
