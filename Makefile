@@ -56,7 +56,7 @@ TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench fuzz
+.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench fuzz soak
 
 all: $(BUILD)/slatrace $(TOOL_BINS)
 
@@ -155,6 +155,11 @@ fuzz: $(FUZZ_BINS)
 		echo "== $$t: $(FUZZ_SECONDS)s from tests/fuzz/corpus/$$t"; \
 		$$f --corpus tests/fuzz/corpus/$$t --seconds $(FUZZ_SECONDS); \
 	done
+
+# one hour (SOAK_SECONDS) of tracing the demo server under steady load:
+# memory flat after warm-up, counts equal the server's (tools/soak.sh)
+soak: all
+	$(Q)BUILD=$(BUILD) tools/soak.sh
 
 # every benchmark runs, then the target fails if any missed a goal or did
 # not measure (each ends with its own "bench NAME: ..." line); QUICK=1 for
