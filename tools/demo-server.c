@@ -27,6 +27,21 @@
  *   route=/slow status=200 count=123   (one line per route and status)
  *   total=N
  * to stdout (and to --stats FILE, atomically) and exits 0.
+ *
+ * With --workers it also times each request it answers, on CLOCK_MONOTONIC
+ * (the clock BPF programs read), and prints per route
+ *   service route=/slow timed=123 inner_p50_ns=.. inner_p99_ns=..
+ *           outer_p50_ns=.. outer_p99_ns=..   (one line)
+ * (nearest-rank percentiles). The outer time runs from just before the read
+ * that returned the request's first bytes (epoll said they were there, so
+ * the read does not wait) to just after its response's last write
+ * returned; the inner time from just after that read to just before the
+ * first write. Whatever happens inside those syscalls, a tracer's "first
+ * read of the request to last write of the response" lies between the two,
+ * on a loaded host too; time the request waited in the socket before the
+ * read is in neither. A request whose bytes were already buffered when the
+ * previous response ended (pipelined) is answered but not timed. With a
+ * thread per connection the read blocks, so nothing is timed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -95,6 +110,22 @@ static unsigned long counts[R_NR][600];
 static unsigned long total;
 static bool max_reached;
 
+/* --workers: per-route handler times, under stats_lock */
+static struct {
+	uint64_t *inner, *outer;
+	size_t n, cap;
+} svc[R_NR];
+
+#define SVC_UNTIMED UINT64_MAX /* conn.t_start: a request began in buffered input */
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static pthread_mutex_t route_lock = PTHREAD_MUTEX_INITIALIZER; /* /lock */
 static unsigned long tail_seq;
 static int notify_fd = -1; /* eventfd: --max-requests reached */
@@ -120,6 +151,12 @@ struct conn {
 	bool lingering;
 	uint32_t events; /* current epoll interest */
 	bool pending;	 /* req parsed, its body still being read */
+	/* --workers timing: t_start before, t_read after the read that began
+	 * the request (t_start 0: none yet); t_write before the response's first
+	 * write, of route t_route, whose end waits for the output to drain */
+	uint64_t t_start, t_read, t_write;
+	enum route t_route;
+	bool t_end_pending;
 	unsigned long long body_left;
 	struct request req;
 	size_t in_off, in_len;
@@ -280,6 +317,38 @@ static bool count_request(enum route r, int status, bool *last)
 	return ok;
 }
 
+/* the response of c's request has been written: record its times */
+static void svc_done(struct conn *c)
+{
+	uint64_t end = now_ns();
+	enum route r = c->t_route;
+
+	c->t_end_pending = false;
+	if (c->t_start && c->t_start != SVC_UNTIMED) {
+		pthread_mutex_lock(&stats_lock);
+		if (svc[r].n == svc[r].cap) {
+			size_t cap = svc[r].cap ? svc[r].cap * 2 : 1024;
+			uint64_t *in = realloc(svc[r].inner, cap * sizeof(*in));
+			uint64_t *out = in ? realloc(svc[r].outer, cap * sizeof(*out)) : NULL;
+
+			if (in)
+				svc[r].inner = in;
+			if (out) {
+				svc[r].outer = out;
+				svc[r].cap = cap;
+			}
+		}
+		if (svc[r].n < svc[r].cap) {
+			svc[r].inner[svc[r].n] = c->t_write - c->t_read;
+			svc[r].outer[svc[r].n] = end - c->t_start;
+			svc[r].n++;
+		}
+		pthread_mutex_unlock(&stats_lock);
+	}
+	/* bytes already here belong to a request no read will begin */
+	c->t_start = c->in_len > c->in_off ? SVC_UNTIMED : 0;
+}
+
 static void notify_main(struct conn *c)
 {
 	uint64_t one = 1;
@@ -325,6 +394,8 @@ static bool conn_flush(struct conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
+	if (c->t_end_pending)
+		svc_done(c);
 	if (c->notify_max)
 		notify_main(c);
 	return true;
@@ -379,6 +450,8 @@ static void respond(struct conn *c, const struct request *rq)
 	}
 	if (last)
 		keepalive = false;
+	c->t_write = now_ns();
+	c->t_route = rq->route;
 	if (rq->route == R_BIG && status == 200)
 		body_len = (size_t)BIG_CHUNK * BIG_CHUNKS;
 	else
@@ -406,6 +479,11 @@ static void respond(struct conn *c, const struct request *rq)
 		c->close_after = true;
 	if (last)
 		c->notify_max = true;
+	if (c->nonblock) {
+		c->t_end_pending = true;
+		if (!out_pending(c))
+			svc_done(c);
+	}
 }
 
 static bool token_in_list(const char *list, const char *token)
@@ -722,8 +800,13 @@ static void conn_event(struct worker *w, struct conn *c)
 		return;
 	}
 	if (!c->eof && c->in_len < IN_MAX && !c->close_after) {
+		uint64_t t0 = now_ns();
 		ssize_t n = read(c->fd, c->in + c->in_len, IN_MAX - c->in_len);
 
+		if (n > 0 && !c->t_start) {
+			c->t_start = t0;
+			c->t_read = now_ns();
+		}
 		if (n > 0)
 			c->in_len += (size_t)n;
 		else if (n == 0)
@@ -776,6 +859,21 @@ static void *worker_loop(void *arg)
 	return NULL;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest rank of percentile p among n values, 1-based */
+static size_t rank(size_t n, unsigned p)
+{
+	size_t k = (n * p + 99) / 100;
+
+	return k ? k : 1;
+}
+
 static void print_stats(FILE *f)
 {
 	for (int r = 0; r < R_NR; r++)
@@ -784,6 +882,21 @@ static void print_stats(FILE *f)
 				fprintf(f, "route=%s status=%d count=%lu\n", route_names[r], s,
 					counts[r][s]);
 	fprintf(f, "total=%lu\n", total);
+	for (int r = 0; r < R_NR; r++) {
+		size_t n = svc[r].n;
+
+		if (!n)
+			continue;
+		qsort(svc[r].inner, n, sizeof(uint64_t), cmp_u64);
+		qsort(svc[r].outer, n, sizeof(uint64_t), cmp_u64);
+		fprintf(f,
+			"service route=%s timed=%zu inner_p50_ns=%llu inner_p99_ns=%llu "
+			"outer_p50_ns=%llu outer_p99_ns=%llu\n",
+			route_names[r], n, (unsigned long long)svc[r].inner[rank(n, 50) - 1],
+			(unsigned long long)svc[r].inner[rank(n, 99) - 1],
+			(unsigned long long)svc[r].outer[rank(n, 50) - 1],
+			(unsigned long long)svc[r].outer[rank(n, 99) - 1]);
+	}
 }
 
 static int write_stats_file(const char *path)

@@ -35,6 +35,56 @@ bpftool_says() {
 	fi
 }
 
+# bpftool_loads NAME SEC PROTO: build a minimal program with clang (one
+# counter bumped in SEC, a function of PROTO) and have bpftool load it (and
+# attach it, when this bpftool can: autoattach); yes, no, or "" when the
+# tools for it are missing. The error goes to $TMP/NAME.err.
+bpftool_loads() {
+	local name=$1 obj=$TMP/$1.bpf.o pin=/sys/fs/bpf/slatrace-e2e-$$-$1 attach=""
+	command -v clang >/dev/null && command -v bpftool >/dev/null &&
+		[ -r "$ROOT/vmlinux/x86/vmlinux.h" ] && [ "$(uname -m)" = x86_64 ] &&
+		awk '$2 == "/sys/fs/bpf" && $3 == "bpf" { f = 1 } END { exit !f }' /proc/mounts || return 0
+	cat >"$TMP/$name.bpf.c" <<-EOF
+		#include "vmlinux.h"
+		#include <bpf/bpf_helpers.h>
+		#include <bpf/bpf_tracing.h>
+		char LICENSE[] SEC("license") = "GPL";
+		__u64 hits = 0;
+		SEC("$2")
+		int $3
+		{
+			__sync_fetch_and_add(&hits, 1);
+			return 0;
+		}
+	EOF
+	clang -g -O2 --target=bpf -D__TARGET_ARCH_x86 -I"$ROOT/vmlinux/x86" \
+		-c "$TMP/$name.bpf.c" -o "$obj" 2>"$TMP/$name.err" || return 0
+	bpftool prog help 2>&1 | grep -q autoattach && attach=autoattach
+	if bpftool prog load "$obj" "$pin" $attach >"$TMP/$name.err" 2>&1; then
+		echo "yes${attach:+ attached}"
+	else
+		echo no
+	fi
+	rm -rf "$pin"
+}
+
+# fentry: bpftool's own load of a minimal fentry program on the function
+# slatrace's probe hooks, beside a tracepoint program built and loaded the
+# same way (the control: if that fails, the evidence says nothing). A load
+# that fails is a clear no; one that loads but cannot be attached by this
+# bpftool (before autoattach, v7.2) is no evidence, unless EXPECT_FENTRY
+# says.
+fentry_evidence() {
+	local ctl fe
+	ctl=$(bpftool_loads ctl_tp tp/syscalls/sys_enter_getppid 'on_entry(void *ctx)')
+	[ "$ctl" = "yes" ] || [ "$ctl" = "yes attached" ] || { echo "${EXPECT_FENTRY:-}"; return; }
+	fe=$(bpftool_loads fentry fentry/do_nanosleep 'BPF_PROG(on_entry)')
+	case $fe in
+	no | "yes attached") echo "${fe% attached}" ;;
+	*) echo "${EXPECT_FENTRY:-}" ;;
+	esac
+}
+
 # expected FEATURE: yes or no from evidence other than slatrace, or "" when
 # there is none to be had here
 expected() {
@@ -64,10 +114,7 @@ expected() {
 			echo no
 		fi
 		;;
-	# no outside evidence: the kernel config says yes here and the load still
-	# fails with EPERM (ARCHITECTURE.md, "What the kernel here offers").
-	# Elsewhere set EXPECT_FENTRY.
-	fentry) echo "${EXPECT_FENTRY:-no}" ;;
+	fentry) fentry_evidence ;;
 	perf_event)
 		[ -e /proc/sys/kernel/perf_event_paranoid ] || { echo no; return; }
 		bpftool_says program_type perf_event

@@ -6,7 +6,9 @@
 # is the injected delay: a route whose delay changed by 20% must be flagged
 # slower and the route beside it, unchanged, must not; pairs of identical
 # runs must flag nothing (the false-positive count is printed). Also the
-# --fail-on exit status, and refusals of files that are not comparable. Runs
+# --fail-on exit status, its expected verdicts from injected changes far
+# from the gates' amounts (10 ms -> 30 ms and back), and refusals of files
+# that are not comparable. Runs
 # need root; the refusals do not.
 #
 # /fast sleeps 1 ms rather than nothing: this is about the diff's verdicts,
@@ -78,12 +80,14 @@ traced_run() {
 	return 0
 }
 
-# ensure_runs: base (10 ms), same (10 ms) and slower (12 ms), once
+# ensure_runs: base (10 ms), same (10 ms), slower (12 ms) and much (30 ms),
+# once
 ensure_runs() {
 	mkdir -p "$RUNS"
-	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] && return 0
+	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] &&
+		[ -s "$RUNS/much.json" ] && return 0
 	traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
-		traced_run "$RUNS/same.json" 10
+		traced_run "$RUNS/same.json" 10 && traced_run "$RUNS/much.json" 30
 }
 
 # verdict DIFF.json ROUTE: the verdict of the request series of that route
@@ -118,34 +122,36 @@ t_changed_route_flagged_slower() {
 	fi
 }
 
+# gate WANT BEFORE AFTER EXPR...: `slatrace diff` of two runs with those
+# --fail-on gates exits WANT; the text names the first gate's outcome
+gate() {
+	local want=$1 before=$2 after=$3 rc e args=()
+	shift 3
+	for e in "$@"; do args+=(--fail-on "$e"); done
+	"$SLATRACE" diff "$RUNS/$before.json" "$RUNS/$after.json" "${args[@]}" >"$TMP/g.out" 2>"$TMP/g.err"
+	rc=$?
+	[ $rc = "$want" ] ||
+		{ fail "$before -> $after, gates $*: exit $rc, want $want: $(grep -i 'fail-on\|/slow' "$TMP/g.out" | tr '\n' ' ')"; return 1; }
+	grep -q "^--fail-on '$1': $([ "$want" = 3 ] && echo FAILED || echo passed)" "$TMP/g.out" ||
+		{ fail "$before -> $after: the text does not report gate '$1' as $([ "$want" = 3 ] && echo FAILED || echo passed): $(tail -3 "$TMP/g.out")"; return 1; }
+}
+
 t_fail_on_exit_status() {
 	need_root || return
 	have_tools || return
 	ensure_runs || { fail "$why"; return; }
-	local rc want p99chg
-	# the independent figure: the reports' own p99 of /slow
-	# (the change as the gate takes it: exact, not rounded, against 10)
-	p99chg=$(jq -n --slurpfile b "$RUNS/base.json" --slurpfile a "$RUNS/slower.json" '
-		def p99(r): [r[0].series[] | select(.labels.route == "/slow")][0].latency_ns.p99;
-		(p99($a) - p99($b)) / p99($b) * 100')
-	want=0
-	awk -v c="$p99chg" 'BEGIN { exit !(c > 10) }' && want=3
-	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p99 +10%' \
-		>"$TMP/g.out" 2>"$TMP/g.err"
-	rc=$?
-	[ $rc = $want ] || { fail "p99 +10% on the slower pair (p99 ${p99chg}%): exit $rc, want $want"; return; }
-	grep -q "^--fail-on 'p99 +10%': $([ $want = 3 ] && echo FAILED || echo passed)" "$TMP/g.out" ||
-		{ fail "the text does not report the gate: $(tail -3 "$TMP/g.out")"; return; }
-	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p50 +10%' >/dev/null 2>&1
-	rc=$?
-	[ $rc = 3 ] || { fail "p50 +10% on the slower pair (+20%): exit $rc, want 3"; return; }
-	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --fail-on 'p50 +30%' >/dev/null 2>&1
-	rc=$?
-	[ $rc = 0 ] || { fail "p50 +30% on the slower pair (+20%): exit $rc, want 0"; return; }
-	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/same.json" --fail-on 'p99 +10%' \
-		--fail-on 'p50 +0%' >/dev/null 2>&1
-	rc=$?
-	[ $rc = 0 ] || { fail "gates on the unchanged pair: exit $rc, want 0"; return; }
+	local rc
+	# The expected verdicts come from the injected delays, far from the
+	# gates' amounts: /slow 10 ms -> 30 ms is +200% (every percentile of
+	# 30 ms sleeps is over 30 ms, and the base run's p99 would have to
+	# pass 27 ms for +10% not to fire), 30 ms -> 10 ms is -67%, and the
+	# unchanged pair is 0%.
+	gate 3 base much 'p99 +10%' || return
+	gate 3 base much 'p50 +10%' || return
+	gate 0 base much 'p50 +500%' || return
+	gate 0 much base 'p99 +10%' || return
+	gate 3 much base 'p99 -10%' || return
+	gate 0 base same 'p99 +10%' 'p50 +0%' || return
 	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/same.json" --fail-on 'p99 10%' \
 		>"$TMP/g.out" 2>"$TMP/g.err"
 	rc=$?
@@ -154,7 +160,7 @@ t_fail_on_exit_status() {
 		fail "a gate without a sign: exit $rc, stderr $(head -c 300 "$TMP/g.err")"
 		return
 	fi
-	pass "slower pair: p99 ${p99chg}% -> exit $want, p50 +10% -> 3; unchanged pair -> 0"
+	pass "+200% -> p99/p50 +10% fire, p50 +500% not; -67% -> p99 +10% not, p99 -10% fires; unchanged -> 0"
 }
 
 t_no_change_no_flags_over_20_pairs() {
