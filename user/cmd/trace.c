@@ -17,6 +17,7 @@
 #include "probes/probe.h"
 #include "report/report.h"
 #include "slatrace/requests.h"
+#include "proto/route.h"
 #include "report/sla.h"
 #include "core/hook.h"
 #include <json-c/json.h>
@@ -29,6 +30,10 @@ enum {
 	OPT_TOP,
 	OPT_CAPTURE_BYTES,
 	OPT_CAPTURE_QUERY,
+	OPT_ROUTE,
+	OPT_IGNORE_PATH,
+	OPT_SEGMENT_LIMIT,
+	OPT_MAX_CLASSES,
 	OPT_PORT,
 	OPT_SLA,
 	OPT_SLA_FILE,
@@ -59,6 +64,14 @@ static const struct opt_help base_opts[] = {
 	  "requests: bytes of each request kept for parsing (default 256, max 512)" },
 	{ { "capture-query", no_argument, NULL, OPT_CAPTURE_QUERY }, 0, NULL,
 	  "requests: keep the ?query part of HTTP paths (default: removed)" },
+	{ { "route", required_argument, NULL, OPT_ROUTE }, 0, "PATTERN",
+	  "requests: class matching paths as PATTERN ('/users/{id}', '/static/*'; repeatable)" },
+	{ { "ignore-path", required_argument, NULL, OPT_IGNORE_PATH }, 0, "PATTERN",
+	  "requests: count matching requests in ignored_requests, not in a class (repeatable)" },
+	{ { "segment-limit", required_argument, NULL, OPT_SEGMENT_LIMIT }, 0, "N",
+	  "requests: a path position past N distinct values becomes * (default 10, 0 = off)" },
+	{ { "max-classes", required_argument, NULL, OPT_MAX_CLASSES }, 0, "N",
+	  "requests: classes per process and port; the rest go to (other) (default 200)" },
 	{ { "sla", required_argument, NULL, OPT_SLA }, 0, "'[SEL:] METRIC OP BOUND'",
 	  "an objective, e.g. 'GET /api/*: p99 < 200ms', 'availability >= 99.9%' (repeatable)" },
 	{ { "sla-file", required_argument, NULL, OPT_SLA_FILE }, 0, "FILE",
@@ -272,7 +285,10 @@ int cmd_trace(int argc, char **argv)
 	int nfam = 0, want[MAX_FAMILIES] = { 0 }, any_want = 0;
 	struct target_spec *t = NULL;
 	struct session sess = { 0 };
-	struct session_opts sopts = { .capture_bytes = 256 };
+	struct session_opts sopts = { .capture_bytes = 256,
+				      .segment_limit = SLT_DEFAULT_SEGMENT_LIMIT,
+				      .max_classes = SLT_DEFAULT_MAX_CLASSES };
+	const char *routes[SLT_MAX_ROUTES], *ignores[SLT_MAX_ROUTES], *why;
 	int session_opened = 0, usage_fault = 0;
 	struct model *m = NULL, *prev = NULL;
 	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
@@ -292,6 +308,8 @@ int cmd_trace(int argc, char **argv)
 		slt_error("out of memory");
 		goto cleanup;
 	}
+	sopts.routes = routes;
+	sopts.ignores = ignores;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -360,6 +378,41 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_CAPTURE_QUERY:
 			sopts.capture_query = 1;
+			break;
+		case OPT_ROUTE:
+		case OPT_IGNORE_PATH:
+			if (route_pattern_check(optarg, &why)) {
+				rc = cmd_usage_error("trace", "invalid --%s '%s': %s",
+						     c == OPT_ROUTE ? "route" : "ignore-path", optarg,
+						     why);
+				goto cleanup;
+			}
+			if ((c == OPT_ROUTE ? sopts.nroutes : sopts.nignores) == SLT_MAX_ROUTES) {
+				rc = cmd_usage_error("trace", "too many --%s patterns (at most %d)",
+						     c == OPT_ROUTE ? "route" : "ignore-path",
+						     SLT_MAX_ROUTES);
+				goto cleanup;
+			}
+			if (c == OPT_ROUTE)
+				routes[sopts.nroutes++] = optarg;
+			else
+				ignores[sopts.nignores++] = optarg;
+			break;
+		case OPT_SEGMENT_LIMIT:
+			if (slt_parse_u64(optarg, 0, ROUTE_SEGMENT_LIMIT_MAX, &v)) {
+				rc = cmd_usage_error("trace", "invalid --segment-limit '%s' (0-%d)",
+						     optarg, ROUTE_SEGMENT_LIMIT_MAX);
+				goto cleanup;
+			}
+			sopts.segment_limit = (uint32_t)v;
+			break;
+		case OPT_MAX_CLASSES:
+			if (slt_parse_u64(optarg, 1, SLT_MAX_CLASSES_MAX, &v)) {
+				rc = cmd_usage_error("trace", "invalid --max-classes '%s' (1-%d)",
+						     optarg, SLT_MAX_CLASSES_MAX);
+				goto cleanup;
+			}
+			sopts.max_classes = (uint32_t)v;
 			break;
 		case OPT_SLA:
 			if (sla_set_add_expr(&sla.set, optarg, slaerr, sizeof(slaerr))) {

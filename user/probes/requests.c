@@ -14,6 +14,7 @@
 #include "core/session.h"
 #include "core/listeners.h"
 #include "proto/http.h"
+#include "proto/route.h"
 #include "slatrace/requests.h"
 #include "requests.skel.h"
 
@@ -26,6 +27,23 @@ _Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 #define MAX_PIPELINED 64
 #define SWEEP_BATCH 128	/* connections read per syscall when settling idle ones */
 #define SERIES_CACHE 64	/* class names remembered (direct-mapped) */
+
+/* Groups of classes, one per process and port (or Unix path): GROUPS_MAX of
+ * them, then one shared overflow group. Each holds at most max_classes
+ * classes and, across groups, at most TOTAL_CLASSES_PER_CAP * max_classes;
+ * past either, a request goes to its group's "(other)" class. */
+#define GROUPS_MAX 256
+#define TOTAL_CLASSES_PER_CAP 10
+
+struct class_group {
+	char key[SLT_COMM_LEN + 128]; /* "COMM WHERE": the start of each class's name */
+	char comm[SLT_COMM_LEN + 1];
+	char port[112];		      /* its "port" label: "8080" or "unix:PATH" */
+	uint32_t hash;
+	unsigned nclasses;
+	struct route_learner *learn;  /* NULL until its first HTTP request, or off */
+	struct series *other;	      /* made on first use */
+};
 
 struct series_cache_ent {
 	struct series *s;
@@ -42,6 +60,11 @@ struct requests_state {
 	struct slt_req_event *scratch;
 	struct slt_req_conn *conn;	/* one map value, read by tick and finish */
 	struct series_cache_ent cache[SERIES_CACHE];
+	struct class_group *groups;	/* GROUPS_MAX + 1, the last the overflow */
+	int *group_index;		/* 2 * GROUPS_MAX slots: group + 1, 0 empty */
+	int ngroups;
+	unsigned nclasses;		/* across groups */
+	const struct session_opts *opts;
 	__u64 *keys;			/* SWEEP_BATCH keys and values: tick */
 	struct slt_req_conn *vals;
 };
@@ -53,6 +76,10 @@ static void requests_close(void *state)
 	if (!st)
 		return;
 	requests_bpf__destroy(st->skel);
+	for (int i = 0; st->groups && i <= GROUPS_MAX; i++)
+		route_learner_free(st->groups[i].learn);
+	free(st->groups);
+	free(st->group_index);
 	free(st->scratch);
 	free(st->conn);
 	free(st->keys);
@@ -86,37 +113,149 @@ static const char *utoa(unsigned v, char buf[12])
 	return p;
 }
 
-/* The series of a class name: most requests belong to a few classes, so a
- * small direct-mapped cache in front of the model's index saves its string
- * copies and compares on nearly every record. Series live as long as the
- * model, so the pointers stay good. */
-static struct series *series_cached(struct requests_state *st, const char *name, size_t n)
+static uint32_t fnv1a(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	struct series_cache_ent *c;
+	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)name[i]) * 16777619u;
-	c = &st->cache[h % SERIES_CACHE];
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+/* The group of key "COMM WHERE" (made when new; the overflow group when
+ * GROUPS_MAX are taken, counted in groups_capped per request). */
+static struct class_group *class_group(struct requests_state *st, const char *key, size_t n,
+				       const char *comm, const char *port)
+{
+	uint32_t h = fnv1a(key, n), slot = h & (2 * GROUPS_MAX - 1);
+	struct class_group *g;
+
+	for (;; slot = (slot + 1) & (2 * GROUPS_MAX - 1)) {
+		int i = st->group_index[slot];
+
+		if (!i)
+			break;
+		g = &st->groups[i - 1];
+		if (g->hash == h && !strcmp(g->key, key))
+			return g;
+	}
+	if (st->ngroups == GROUPS_MAX || n >= sizeof(g->key)) {
+		model_stat_add(st->model, "groups_capped", 1);
+		g = &st->groups[GROUPS_MAX];
+		if (!g->key[0]) {
+			snprintf(g->key, sizeof(g->key), "(other) (other)");
+			snprintf(g->comm, sizeof(g->comm), "(other)");
+			snprintf(g->port, sizeof(g->port), "(other)");
+		}
+		return g;
+	}
+	g = &st->groups[st->ngroups++];
+	memcpy(g->key, key, n + 1);
+	snprintf(g->comm, sizeof(g->comm), "%s", comm);
+	snprintf(g->port, sizeof(g->port), "%s", port);
+	g->hash = h;
+	st->group_index[slot] = st->ngroups;
+	return g;
+}
+
+static int is_http_method(const char *m)
+{
+	return m[0] != '-' && m[0] != '?'; /* "-": not HTTP; "?": unparsed */
+}
+
+/* The route of an HTTP request's path: the first --route pattern that
+ * matches it, else its normalised route ({id}) after the learned segment
+ * limit. NULL when the learner could not be made (ENOMEM). */
+static const char *class_route(struct requests_state *st, struct class_group *g,
+			       const char *method, const char *path, char *buf, size_t len)
+{
+	char norm[HTTP_PATH_MAX];
+	int stars;
+
+	for (int i = 0; i < st->opts->nroutes; i++)
+		if (route_match(st->opts->routes[i], path))
+			return st->opts->routes[i];
+	http_normalize_route(path, norm, sizeof(norm));
+	if (!st->opts->segment_limit) {
+		snprintf(buf, len, "%s", norm);
+		return buf;
+	}
+	if (!g->learn) {
+		g->learn = route_learner_new(st->opts->segment_limit);
+		if (!g->learn)
+			return NULL;
+	}
+	stars = route_learn(g->learn, method, norm, buf, len);
+	if (stars)
+		model_stat_add(st->model, "segments_starred", 1);
+	return buf;
+}
+
+static void class_labels(struct series *s, const struct class_group *g, const char *method,
+			 const char *route)
+{
+	series_set_label(s, "process", g->comm);
+	series_set_label(s, "port", g->port);
+	series_set_label(s, "method", method);
+	series_set_label(s, "route", route);
+}
+
+/* The series of a class name, made while its group and the run have room
+ * for one more class; past that, the group's "(other)" class, and the
+ * request counts in classes_capped. Most requests belong to a few classes,
+ * so a small direct-mapped cache in front of the model's index saves its
+ * string copies and compares on nearly every record. Series live as long
+ * as the model, so the pointers stay good. */
+static struct series *class_series(struct requests_state *st, struct class_group *g,
+				   const char *name, size_t n, const char *method,
+				   const char *route)
+{
+	struct series_cache_ent *c = &st->cache[fnv1a(name, n) % SERIES_CACHE];
+	unsigned cap = st->opts->max_classes ? st->opts->max_classes : SLT_DEFAULT_MAX_CLASSES;
+	struct series *s;
+	char oname[sizeof(g->key) + 16];
+
 	if (c->s && c->len == n && !memcmp(c->name, name, n))
 		return c->s;
-	c->s = model_series(st->model, "request", name);
-	if (c->s && n < sizeof(c->name)) {
+	s = model_find(st->model, "request", name);
+	if (!s && (g->nclasses >= cap || st->nclasses >= (uint64_t)cap * TOTAL_CLASSES_PER_CAP)) {
+		if (model_stat_add(st->model, "classes_capped", 1))
+			return NULL;
+		if (!g->other) {
+			snprintf(oname, sizeof(oname), "%s * (other)", g->key);
+			g->other = model_series(st->model, "request", oname);
+			if (!g->other)
+				return NULL;
+			if (!g->other->nlabels)
+				class_labels(g->other, g, "*", "(other)");
+		}
+		return g->other;
+	}
+	if (!s) {
+		s = model_series(st->model, "request", name);
+		if (!s)
+			return NULL;
+		class_labels(s, g, method, route);
+		g->nclasses++;
+		st->nclasses++;
+	}
+	if (n < sizeof(c->name)) {
+		c->s = s;
 		memcpy(c->name, name, n);
 		c->len = n;
-	} else {
-		c->s = NULL; /* a name too long to keep: not cached */
 	}
-	return c->s ? c->s : model_series(st->model, "request", name);
+	return s;
 }
 
 /* one request of a class: record its timings, outcome and bytes (its
- * share of the turn's) */
+ * share of the turn's). For HTTP, route is the request's path, made into
+ * its class's route here; for the rest, the class's route as it is. */
 static int record(struct requests_state *st, const struct slt_req_event *e, const char *method,
 		  const char *route, int status, uint64_t req_b, uint64_t resp_b)
 {
-	char where[96], name[384], nbuf[12];
+	char where[96], name[384], nbuf[12], rbuf[HTTP_PATH_MAX], comm[SLT_COMM_LEN + 1];
 	size_t wl = 0, nl = 0;
+	struct class_group *g;
 	struct series *s;
 	uint64_t total, queue, service;
 
@@ -131,25 +270,29 @@ static int record(struct requests_state *st, const struct slt_req_event *e, cons
 		put(where, sizeof(where), &wl, ":", 1);
 		put(where, sizeof(where), &wl, utoa(e->lport, nbuf), 11);
 	}
-	put(name, sizeof(name), &nl, e->comm, SLT_COMM_LEN);
+	snprintf(comm, sizeof(comm), "%.*s", SLT_COMM_LEN, e->comm);
+	put(name, sizeof(name), &nl, comm, sizeof(comm));
 	put(name, sizeof(name), &nl, " ", 1);
 	put(name, sizeof(name), &nl, where, sizeof(where));
+	g = class_group(st, name, nl, comm, e->family == 1 ? where : where + 1);
+	nl = strlen(g->key);
+	memcpy(name, g->key, nl + 1);
+	if (is_http_method(method)) {
+		/* for HTTP, route is the request's path */
+		for (int i = 0; i < st->opts->nignores; i++)
+			if (route_match(st->opts->ignores[i], route))
+				return model_stat_add(st->model, "ignored_requests", 1);
+		route = class_route(st, g, method, route, rbuf, sizeof(rbuf));
+		if (!route)
+			return -ENOMEM;
+	}
 	put(name, sizeof(name), &nl, " ", 1);
 	put(name, sizeof(name), &nl, method, sizeof(name));
 	put(name, sizeof(name), &nl, " ", 1);
 	put(name, sizeof(name), &nl, route, sizeof(name));
-	s = series_cached(st, name, nl);
+	s = class_series(st, g, name, nl, method, route);
 	if (!s)
 		return -ENOMEM;
-	if (!s->nlabels) {
-		char comm[SLT_COMM_LEN + 1];
-
-		snprintf(comm, sizeof(comm), "%.*s", SLT_COMM_LEN, e->comm);
-		series_set_label(s, "process", comm);
-		series_set_label(s, "port", e->family == 1 ? where : where + 1);
-		series_set_label(s, "method", method);
-		series_set_label(s, "route", route);
-	}
 	s->bytes_in += req_b;
 	s->bytes_out += resp_b;
 	if (e->flags & SLT_REQ_F_NO_RESPONSE) {
@@ -210,7 +353,7 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 			model_stat_add(st->model, "pipelined_requests", n - 1);
 		for (int i = 0; i < n; i++) {
 			int status = i < ncodes ? codes[i] : (ncodes > 0 ? codes[ncodes - 1] : -1);
-			int err = record(st, e, reqs[i].method, reqs[i].route, status,
+			int err = record(st, e, reqs[i].method, reqs[i].path, status,
 					 share(e->req_bytes, n, i), share(e->resp_bytes, n, i));
 
 			if (err)
@@ -297,6 +440,13 @@ static int requests_open(struct session *s, void **state)
 		return -ENOMEM;
 	}
 	st->capture_query = s->opts.capture_query;
+	st->opts = &s->opts;
+	st->groups = calloc(GROUPS_MAX + 1, sizeof(*st->groups));
+	st->group_index = calloc(2 * GROUPS_MAX, sizeof(*st->group_index));
+	if (!st->groups || !st->group_index) {
+		requests_close(st);
+		return -ENOMEM;
+	}
 	st->skel = requests_bpf__open();
 	if (!st->skel) {
 		err = -errno;
