@@ -200,8 +200,10 @@ TEST(load_refuses_bad_input_with_one_line_naming_it)
 		{ " []", NULL, "'r.json' is not a slatrace report: it does not begin with '{'" },
 		{ "{\"a\":1,}", NULL, "is not JSON: unexpected character at line 1, column 8" },
 		{ "{\"a\" 1}", NULL, "is not JSON: ':' expected at line 1, column 6" },
-		{ "{\"a\":1 \"b\":2}", NULL, "is not JSON: ',' or '}' expected at line 1, column 8" },
-		{ "{\"series\":[,]}", NULL, "is not JSON: unexpected character at line 1, column 12" },
+		{ "{\"a\":1 \"b\":2}", NULL,
+		  "is not JSON: ',' or '}' expected at line 1, column 8" },
+		{ "{\"series\":[,]}", NULL,
+		  "is not JSON: unexpected character at line 1, column 12" },
 		{ "{\"series\":[{\"family\":\"syscall\",\"name\":\"read\",\"count\":0,\"errors\":0,"
 		  "\"total_ns\":0,\"latency_ns\":{},\"buckets\":[]}\n x]}",
 		  NULL, "',' or ']' expected at line 2, column 2" },

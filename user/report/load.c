@@ -17,8 +17,8 @@ struct ld {
 	const char *name; /* the file, for messages */
 	char *err;
 	size_t errlen;
-	char where[200]; /* "series 3 ('GET /x'): " while reading a series */
-	unsigned flags;	 /* SLT_LOAD_* */
+	char where[200];      /* "series 3 ('GET /x'): " while reading a series */
+	unsigned flags;	      /* SLT_LOAD_* */
 	struct hist *scratch; /* checked but not kept (SLT_LOAD_LATENCY_ONLY) */
 };
 
@@ -503,10 +503,9 @@ static int scan_took(struct scan *s, struct json_object *v)
 					      "'%s' is not a slatrace report: no \"schema\"",
 					      c->name);
 			else if (strcmp((sv = json_object_get_string(v)), SLT_REPORT_SCHEMA))
-				err = ld_fail(c, -EINVAL,
-					      "'%s' has schema '%s'; this slatrace reads '%s'",
-					      c->name, clean(sv, tmp, sizeof(tmp)),
-					      SLT_REPORT_SCHEMA);
+				err = ld_fail(
+				    c, -EINVAL, "'%s' has schema '%s'; this slatrace reads '%s'",
+				    c->name, clean(sv, tmp, sizeof(tmp)), SLT_REPORT_SCHEMA);
 		}
 		if (err) {
 			json_object_put(v);
@@ -771,9 +770,8 @@ static ssize_t mem_read(void *ctx, struct ld *c, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
-int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name,
-		       unsigned flags, struct model **out, struct json_object **sla, char *err,
-		       size_t errlen)
+int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name, unsigned flags,
+		       struct model **out, struct json_object **sla, char *err, size_t errlen)
 {
 	struct ld c = { .name = name, .err = err, .errlen = errlen, .flags = flags };
 	struct mem_src src = { .text = text, .len = len };

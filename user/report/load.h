@@ -38,9 +38,8 @@ int report_load_buf(const char *text, size_t len, const char *name, struct model
 		    struct json_object **sla, char *err, size_t errlen);
 /* The same, fed to the parser in pieces of `chunk` bytes, as a file is read:
  * the result never depends on where the pieces end (tests and fuzzing). */
-int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name,
-		       unsigned flags, struct model **out, struct json_object **sla, char *err,
-		       size_t errlen);
+int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name, unsigned flags,
+		       struct model **out, struct json_object **sla, char *err, size_t errlen);
 /*
  * The same for a file: a regular file, or a stream (pipe, socket,
  * /dev/stdin), read 64 KiB at a time; -errno from open/read as well
