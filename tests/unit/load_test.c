@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include "harness.h"
 #include "core/model.h"
@@ -125,10 +129,24 @@ TEST(load_round_trips_a_report_json_model)
 			CHECK(!memcmp(t->queue->slots, s->queue->slots, sizeof(s->queue->slots)) &&
 			      t->queue->max == s->queue->max);
 	}
-	/* and the strongest form: it writes back byte for byte */
+	/* and the strongest form: it writes back byte for byte, however the
+	 * text is cut into pieces on its way in */
 	b = to_json(back);
 	CHECK(b);
 	CHECK_MSG(!strcmp(a, b), "the re-written JSON differs");
+	for (size_t chunk = 1; chunk < 40; chunk += 2) {
+		struct model *again = NULL;
+		char *c;
+
+		rc = report_load_chunks(a, strlen(a), chunk, "r.json", 0, &again, NULL, err,
+					sizeof(err));
+		CHECK_MSG(rc == 0, "pieces of %zu: %s", chunk, err);
+		c = to_json(again);
+		CHECK(c);
+		CHECK_MSG(!strcmp(a, c), "pieces of %zu: the re-written JSON differs", chunk);
+		free(c);
+		model_free(again);
+	}
 	free(a);
 	free(b);
 	model_free(m);
@@ -178,8 +196,22 @@ TEST(load_refuses_bad_input_with_one_line_naming_it)
 		{ "{\n  \"a\": nope\n}", NULL, "is not JSON: null expected at line 2, column 9" },
 		{ "{\"a\": 'x'}", NULL, "is not JSON" },
 		{ "{} {}", NULL, "more data after the report at line 1, column 4" },
-		{ "42", NULL, "is not a slatrace report: not a JSON object" },
-		{ "[]", NULL, "is not a slatrace report: not a JSON object" },
+		{ "42", NULL, "'r.json' is not a slatrace report: it does not begin with '{'" },
+		{ " []", NULL, "'r.json' is not a slatrace report: it does not begin with '{'" },
+		{ "{\"a\":1,}", NULL, "is not JSON: unexpected character at line 1, column 8" },
+		{ "{\"a\" 1}", NULL, "is not JSON: ':' expected at line 1, column 6" },
+		{ "{\"a\":1 \"b\":2}", NULL,
+		  "is not JSON: ',' or '}' expected at line 1, column 8" },
+		{ "{\"series\":[,]}", NULL,
+		  "is not JSON: unexpected character at line 1, column 12" },
+		{ "{\"series\":[{\"family\":\"syscall\",\"name\":\"read\",\"count\":0,\"errors\":0,"
+		  "\"total_ns\":0,\"latency_ns\":{},\"buckets\":[]}\n x]}",
+		  NULL, "',' or ']' expected at line 2, column 2" },
+		{ "{\"schema\":\"slatrace.report/1\",\"series\":[],\"series\":[]}", NULL,
+		  "\"series\" appears twice" },
+		{ "{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,"
+		  "\"series\":{}}",
+		  NULL, "\"series\" must be an array" },
 		{ "{}", NULL, "is not a slatrace report: no \"schema\"" },
 		{ "{\"schema\":\"slatrace.report/2\"}", NULL,
 		  "'r.json' has schema 'slatrace.report/2'; this slatrace reads "
@@ -236,16 +268,22 @@ TEST(load_refuses_bad_input_with_one_line_naming_it)
 		  "\"buckets\":[[1,2,18446744073709551615],[2,3,2]]",
 		  "\"buckets\" counts overflow" },
 	};
+	/* the file reader's pieces may end anywhere: between every pair of bytes,
+	 * at odd places, and not at all */
+	static const size_t chunks[] = { 1, 3, 64 << 10 };
 	char err[512], *text;
 	struct model *m;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t j = 0; j < sizeof(cases) / sizeof(cases[0]) * 3; j++) {
+		size_t i = j / 3;
+
 		text = cases[i].text ? strdup(cases[i].text) : with_series(cases[i].series);
 		CHECK(text);
 		m = NULL;
 		memset(err, 'x', sizeof(err));
-		rc = load_str(text, &m, err, sizeof(err));
+		rc = report_load_chunks(text, strlen(text), chunks[j % 3], "r.json", 0, &m, NULL,
+					err, sizeof(err));
 		if (!cases[i].want) {
 			CHECK_MSG(rc == 0 && m, "case %zu: a good report refused: %s", i, err);
 		} else {
@@ -336,4 +374,180 @@ TEST(load_ignores_fields_it_does_not_know)
 	CHECK_EQ_U64(m->series[0]->hist.slots[slt_hist_slot(40)], 1);
 	CHECK_EQ_U64(m->series[0]->hist.max, 40);
 	model_free(m);
+}
+
+/*
+ * What a refusal cost, measured from outside: the loader runs in a child,
+ * which sends back its return code and message; the kernel's account of the
+ * child's peak resident memory (wait4) shows whether it read the input
+ * before refusing it, which no timing could show on a loaded machine.
+ */
+struct child_load {
+	int rc;
+	char err[512];
+	long maxrss_kb; /* the child's peak above what it inherited */
+};
+
+/* this process's resident memory, KiB: the child starts with it (and under
+ * ASan it is hundreds of MiB) */
+static long rss_kb(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int load_in_child(const char *path, struct child_load *r)
+{
+	struct rusage ru;
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	long before;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(p))
+		return -1;
+	before = rss_kb();
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct model *m = NULL;
+		struct child_load out = { 0 };
+
+		close(p[0]);
+		out.rc = report_load_file(path, &m, NULL, out.err, sizeof(out.err));
+		model_free(m);
+		_exit(write(p[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
+	}
+	close(p[1]);
+	n = read(p[0], r, sizeof(*r));
+	close(p[0]);
+	if (wait4(pid, &status, 0, &ru) != pid || n != (ssize_t)sizeof(*r))
+		return -1;
+	r->maxrss_kb = ru.ru_maxrss - before;
+	return 0;
+}
+
+/* far below the 512 MiB the old reader took in before it refused /dev/zero */
+#define REFUSAL_MAX_RSS_KB (64 * 1024)
+
+TEST(load_refuses_dev_zero_by_its_first_byte_without_reading_it)
+{
+	struct child_load r;
+
+	CHECK(load_in_child("/dev/zero", &r) == 0);
+	CHECK_EQ_INT(r.rc, -EINVAL);
+	CHECK_STR(r.err, "'/dev/zero' is not a slatrace report: it does not begin with '{'");
+	CHECK_MSG(r.maxrss_kb < REFUSAL_MAX_RSS_KB,
+		  "peak RSS %ld KiB above the start: it read the input", r.maxrss_kb);
+}
+
+TEST(load_refuses_a_file_that_begins_with_garbage_or_zeros)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} cases[] = {
+#define LEN(s) s, sizeof(s) - 1
+		{ LEN("\n  hello {\"schema\":\"slatrace.report/1\"}") },
+		{ LEN("[{\"schema\":\"slatrace.report/1\"}]") },
+		{ LEN("\0\0\0\0\0\0\0\0") },
+		{ LEN("\xef\xbb\xbf{}") }, /* a byte-order mark is not JSON either */
+#undef LEN
+	};
+	char dir[] = "/tmp/slt-load-XXXXXX", path[64];
+	struct child_load r;
+	FILE *f;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/g.json", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = fopen(path, "w");
+		CHECK(f);
+		CHECK(fwrite(cases[i].text, 1, cases[i].len, f) == cases[i].len);
+		CHECK(fclose(f) == 0);
+		CHECK(load_in_child(path, &r) == 0);
+		CHECK_MSG(r.rc == -EINVAL && strstr(r.err, "g.json' is not a slatrace report: it "
+							   "does not begin with '{'"),
+			  "case %zu: %d '%s'", i, r.rc, r.err);
+		CHECK_MSG(!strchr(r.err, '\n'), "case %zu: more than one line", i);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(load_refuses_an_oversized_sparse_file_by_its_size)
+{
+	char dir[] = "/tmp/slt-load-XXXXXX", path[64];
+	struct child_load r;
+	int fd;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.json", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	/* a report's first byte, then a hole past the limit */
+	CHECK(write(fd, "{", 1) == 1);
+	CHECK(ftruncate(fd, (off_t)SLT_LOAD_MAX_BYTES + 4096) == 0);
+	close(fd);
+	CHECK(load_in_child(path, &r) == 0);
+	unlink(path);
+	rmdir(dir);
+	CHECK_EQ_INT(r.rc, -EINVAL);
+	CHECK_MSG(strstr(r.err, "big.json' is too large for a report (over 512 MiB)"), "%s", r.err);
+	CHECK_MSG(r.maxrss_kb < REFUSAL_MAX_RSS_KB,
+		  "peak RSS %ld KiB above the start: it read the file", r.maxrss_kb);
+}
+
+/* A FIFO is read as the stream it is, and refused on its first bytes: the
+ * writer, which offers far more than that, is cut off (EPIPE) long before
+ * it has written everything. */
+TEST(load_refuses_garbage_from_a_fifo_without_draining_it)
+{
+	char dir[] = "/tmp/slt-load-XXXXXX", path[64], zeros[4096] = { 0 };
+	const size_t offer = 16u << 20;
+	struct child_load r;
+	size_t written = 0;
+	int p[2], fd, status;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		close(p[0]);
+		fd = open(path, O_WRONLY);
+		while (fd >= 0 && written < offer) {
+			ssize_t n = write(fd, zeros, sizeof(zeros));
+
+			if (n <= 0)
+				break;
+			written += (size_t)n;
+		}
+		_exit(write(p[1], &written, sizeof(written)) == (ssize_t)sizeof(written) ? 0 : 1);
+	}
+	close(p[1]);
+	CHECK(load_in_child(path, &r) == 0);
+	CHECK(read(p[0], &written, sizeof(written)) == (ssize_t)sizeof(written));
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	unlink(path);
+	rmdir(dir);
+	CHECK_EQ_INT(r.rc, -EINVAL);
+	CHECK_MSG(strstr(r.err, "fifo' is not a slatrace report: it does not begin with '{'"), "%s",
+		  r.err);
+	CHECK_MSG(written < offer, "the loader drained all %zu bytes before refusing", written);
 }

@@ -181,9 +181,11 @@ int cmd_diff(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = report_load_file(argv[optind], &before, &sla_b, msg, sizeof(msg));
+	err = report_load_file_flags(argv[optind], SLT_LOAD_LATENCY_ONLY, &before, &sla_b, msg,
+				     sizeof(msg));
 	if (!err)
-		err = report_load_file(argv[optind + 1], &after, &sla_a, msg, sizeof(msg));
+		err = report_load_file_flags(argv[optind + 1], SLT_LOAD_LATENCY_ONLY, &after,
+					     &sla_a, msg, sizeof(msg));
 	if (err) {
 		slt_error("%s", msg);
 		rc = load_exit(err);

@@ -17,7 +17,9 @@ struct ld {
 	const char *name; /* the file, for messages */
 	char *err;
 	size_t errlen;
-	char where[200]; /* "series 3 ('GET /x'): " while reading a series */
+	char where[200];      /* "series 3 ('GET /x'): " while reading a series */
+	unsigned flags;	      /* SLT_LOAD_* */
+	struct hist *scratch; /* checked but not kept (SLT_LOAD_LATENCY_ONLY) */
 };
 
 static int ld_fail(struct ld *c, int code, const char *fmt, ...)
@@ -60,21 +62,6 @@ static const char *clean(const char *in, char *out, size_t len)
 		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
 	out[i] = '\0';
 	return out;
-}
-
-/* 1-based line and column of byte off, as an editor shows them */
-static void line_col(const char *text, size_t off, int *line, int *col)
-{
-	size_t bol = 0;
-
-	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			bol = i + 1;
-		}
-	}
-	*col = (int)(off - bol) + 1;
 }
 
 static struct json_object *field(struct json_object *o, const char *key)
@@ -145,13 +132,14 @@ static int get_obj(struct ld *c, struct json_object *o, const char *key, struct 
 	return 0;
 }
 
-/* "buckets": [[lo, hi, count], ...] onto the shared layout, in order */
+/* "buckets": [[lo, hi, count], ...] onto the shared layout, in order, into
+ * a zeroed h: a new one from calloc is left untouched where the report has
+ * no bucket, so those pages of the model need not become resident */
 static int read_buckets(struct ld *c, struct json_object *arr, const char *key, struct hist *h)
 {
 	size_t n = json_object_array_length(arr);
 	int64_t prev = -1;
 
-	hist_reset(h);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_array_get_idx(arr, i), *e[3];
 		uint64_t v[3];
@@ -194,7 +182,12 @@ static int read_part(struct ld *c, struct json_object *s, const char *pcts, cons
 		return 0;
 	if (!json_object_is_type(b, json_type_array))
 		return bad(c, "\"%s\" must be an array", bkey);
-	h = get(dst);
+	if (c->flags & SLT_LOAD_LATENCY_ONLY) {
+		h = c->scratch;
+		hist_reset(h);
+	} else {
+		h = get(dst);
+	}
 	if (!h)
 		return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name, strerror(ENOMEM));
 	err = read_buckets(c, b, bkey, h);
@@ -404,37 +397,159 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 	return 0;
 }
 
-static int read_report(struct ld *c, struct json_object *root, struct model *m,
-		       struct json_object **sla)
+/*
+ * The reader streams. The raw text is never whole in memory, and neither is
+ * its JSON tree: json-c spends some 10x the text on a tree (an object per
+ * number, an array per bucket), and a report is nearly all "series". So a
+ * small scanner walks the top-level object itself, hands every member's
+ * value but one to json_tokener (they are small: metadata, "sla"), and
+ * hands "series" to it one element at a time: each element's tree is read
+ * into the model and freed before the next is parsed. json_tokener parses
+ * incrementally, so a value may span any number of reads; the scanner's
+ * own states are per byte for the same reason. What is left is the model
+ * (see load.h for the bound).
+ */
+enum scan_state {
+	ST_START,      /* before the '{' */
+	ST_FIRST_KEY,  /* after '{': a key or '}' */
+	ST_KEY,	       /* after ',': a key */
+	ST_COLON,      /* after a key */
+	ST_VALUE,      /* after ':' */
+	ST_NEXT,       /* after a value: ',' or '}' */
+	ST_FIRST_ELEM, /* after "series": [ : an element or ']' */
+	ST_ELEM,       /* after ',' in "series": an element */
+	ST_NEXT_ELEM,  /* after an element: ',' or ']' */
+	ST_DONE,       /* after the final '}': only white space */
+};
+
+enum tok_use { TOK_NONE, TOK_KEY, TOK_VALUE, TOK_ELEM };
+
+struct scan {
+	struct ld *c;
+	struct model *m;
+	struct json_tokener *tok;
+	enum tok_use tok_use; /* what the tokener is in the middle of */
+	enum scan_state st;
+	struct json_object *root; /* every member but "series" */
+	char *key;		  /* of the member being read */
+	size_t nseries;
+	int seen_series;
+	uint64_t total;	   /* bytes seen */
+	int line;	   /* of the next byte, 1-based */
+	uint64_t line_off; /* offset of the first byte of that line */
+};
+
+/* position of byte p[k], where p[0] is the next byte not yet accounted */
+static void scan_pos(const struct scan *s, const char *p, size_t k, int *line, int *col)
 {
-	struct json_object *schema, *series, *o;
+	uint64_t bol = s->line_off;
+
+	*line = s->line;
+	for (size_t i = 0; i < k; i++) {
+		if (p[i] == '\n') {
+			(*line)++;
+			bol = s->total + i + 1;
+		}
+	}
+	*col = (int)(s->total + k - bol) + 1;
+}
+
+static void scan_advance(struct scan *s, const char *p, size_t k)
+{
+	const char *nl, *end = p + k;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+		s->line++;
+		s->line_off = s->total + (uint64_t)(nl - p) + 1;
+		k -= (size_t)(nl - p) + 1;
+		s->total += (uint64_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	s->total += k;
+}
+
+static int scan_syntax(struct scan *s, const char *p, size_t k, const char *what)
+{
+	int line, col;
+
+	scan_pos(s, p, k, &line, &col);
+	return ld_fail(s->c, -EINVAL, "'%s' is not JSON: %s at line %d, column %d", s->c->name,
+		       what, line, col);
+}
+
+/* a value is complete: file it where it belongs */
+static int scan_took(struct scan *s, struct json_object *v)
+{
+	struct ld *c = s->c;
 	const char *sv;
 	char tmp[100];
-	int err;
+	int err = 0;
 
-	if (!json_object_is_type(root, json_type_object))
-		return ld_fail(c, -EINVAL, "'%s' is not a slatrace report: not a JSON object",
-			       c->name);
-	schema = field(root, "schema");
-	if (!schema || !json_object_is_type(schema, json_type_string))
-		return ld_fail(c, -EINVAL, "'%s' is not a slatrace report: no \"schema\"", c->name);
-	sv = json_object_get_string(schema);
-	if (strcmp(sv, SLT_REPORT_SCHEMA))
-		return ld_fail(c, -EINVAL, "'%s' has schema '%s'; this slatrace reads '%s'",
-			       c->name, clean(sv, tmp, sizeof(tmp)), SLT_REPORT_SCHEMA);
-	if ((err = read_meta(c, m, root)))
-		return err;
-	series = field(root, "series");
-	if (!series || !json_object_is_type(series, json_type_array))
-		return bad(c, "\"series\" must be an array");
-	for (size_t i = 0, n = json_object_array_length(series); i < n; i++)
-		if ((err = read_series(c, m, json_object_array_get_idx(series, i), i)))
+	switch (s->tok_use) {
+	case TOK_KEY:
+		free(s->key);
+		s->key = strdup(json_object_get_string(v));
+		json_object_put(v);
+		if (!s->key)
+			return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name,
+				       strerror(ENOMEM));
+		s->st = ST_COLON;
+		break;
+	case TOK_VALUE:
+		/* a foreign or future report is refused before its series */
+		if (!strcmp(s->key, "schema")) {
+			if (!json_object_is_type(v, json_type_string))
+				err = ld_fail(c, -EINVAL,
+					      "'%s' is not a slatrace report: no \"schema\"",
+					      c->name);
+			else if (strcmp((sv = json_object_get_string(v)), SLT_REPORT_SCHEMA))
+				err = ld_fail(
+				    c, -EINVAL, "'%s' has schema '%s'; this slatrace reads '%s'",
+				    c->name, clean(sv, tmp, sizeof(tmp)), SLT_REPORT_SCHEMA);
+		}
+		if (err) {
+			json_object_put(v);
 			return err;
-	if ((err = get_obj(c, root, "sla", &o)))
-		return err;
-	if (sla)
-		*sla = o ? json_object_get(o) : NULL;
+		}
+		if (json_object_object_add(s->root, s->key, v)) {
+			json_object_put(v);
+			return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name,
+				       strerror(ENOMEM));
+		}
+		s->st = ST_NEXT;
+		break;
+	case TOK_ELEM:
+		err = read_series(c, s->m, v, s->nseries++);
+		json_object_put(v);
+		if (err)
+			return err;
+		s->st = ST_NEXT_ELEM;
+		break;
+	case TOK_NONE:
+		break;
+	}
+	s->tok_use = TOK_NONE;
 	return 0;
+}
+
+/* feed the tokener from p[0]; *used: bytes it took */
+static int scan_tok(struct scan *s, const char *p, size_t n, size_t *used)
+{
+	struct json_object *v = json_tokener_parse_ex(s->tok, p, (int)n);
+	enum json_tokener_error jerr = json_tokener_get_error(s->tok);
+	size_t end = json_tokener_get_parse_end(s->tok);
+
+	if (jerr == json_tokener_continue) {
+		*used = n;
+		return 0;
+	}
+	if (jerr != json_tokener_success) {
+		json_object_put(v);
+		return scan_syntax(s, p, end < n ? end : n, json_tokener_error_desc(jerr));
+	}
+	json_tokener_reset(s->tok);
+	*used = end;
+	return scan_took(s, v);
 }
 
 static int is_space(char ch)
@@ -442,112 +557,260 @@ static int is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
-int report_load_buf(const char *text, size_t len, const char *name, struct model **out,
-		    struct json_object **sla, char *err, size_t errlen)
+/* the next n bytes of the report */
+static int scan_feed(struct scan *s, const char *p, size_t n)
 {
-	struct ld c = { .name = name, .err = err, .errlen = errlen };
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL;
-	enum json_tokener_error jerr;
-	struct model *m = NULL;
 	const char *nul;
-	size_t end, k;
-	int line, col, rc;
+	size_t i = 0, used = 0;
+	int err = 0;
+
+	/* the first byte decides whether this is worth reading at all: /dev/zero
+	 * or a binary file is refused here, not after hundreds of MiB */
+	while (s->st == ST_START && i < n) {
+		if (is_space(p[i])) {
+			i++;
+			continue;
+		}
+		if (p[i] != '{')
+			return ld_fail(s->c, -EINVAL,
+				       "'%s' is not a slatrace report: it does not begin with '{'",
+				       s->c->name);
+		s->st = ST_FIRST_KEY;
+		i++;
+	}
+	/* JSON text never holds a raw NUL; json-c would stop at it silently */
+	nul = memchr(p, '\0', n);
+	if (nul)
+		return scan_syntax(s, p, (size_t)(nul - p), "a NUL byte");
+	scan_advance(s, p, i);
+	while (i < n) {
+		const char ch = p[i];
+
+		if (s->tok_use != TOK_NONE) {
+			if ((err = scan_tok(s, p + i, n - i, &used)))
+				break;
+			scan_advance(s, p + i, used);
+			i += used;
+			continue;
+		}
+		if (is_space(ch)) {
+			scan_advance(s, p + i, 1);
+			i++;
+			continue;
+		}
+		switch (s->st) {
+		case ST_START: /* left above */
+		case ST_FIRST_KEY:
+		case ST_KEY:
+			if (ch == '}' && s->st != ST_KEY) {
+				s->st = ST_DONE;
+				break;
+			}
+			if (ch != '"')
+				return scan_syntax(s, p + i, 0, "unexpected character");
+			s->tok_use = TOK_KEY;
+			continue; /* the tokener reads the key from its quote */
+		case ST_COLON:
+			if (ch != ':')
+				return scan_syntax(s, p + i, 0, "':' expected");
+			s->st = ST_VALUE;
+			break;
+		case ST_VALUE:
+			if (!strcmp(s->key, "series")) {
+				if (s->seen_series)
+					return bad(s->c, "\"series\" appears twice");
+				s->seen_series = 1;
+				if (ch == '[') {
+					s->st = ST_FIRST_ELEM;
+					break;
+				}
+			}
+			s->tok_use = TOK_VALUE;
+			continue;
+		case ST_NEXT:
+			if (ch != ',' && ch != '}')
+				return scan_syntax(s, p + i, 0, "',' or '}' expected");
+			s->st = ch == ',' ? ST_KEY : ST_DONE;
+			break;
+		case ST_FIRST_ELEM:
+			if (ch == ']') {
+				s->st = ST_NEXT;
+				break;
+			}
+			/* fall through */
+		case ST_ELEM:
+			s->tok_use = TOK_ELEM;
+			continue;
+		case ST_NEXT_ELEM:
+			if (ch != ',' && ch != ']')
+				return scan_syntax(s, p + i, 0, "',' or ']' expected");
+			s->st = ch == ',' ? ST_ELEM : ST_NEXT;
+			break;
+		case ST_DONE:
+			return scan_syntax(s, p + i, 0, "more data after the report");
+		}
+		scan_advance(s, p + i, 1);
+		i++;
+	}
+	return err;
+}
+
+/* the input has ended: is it a whole report? */
+static int scan_end(struct scan *s, struct json_object **sla)
+{
+	struct ld *c = s->c;
+	struct json_object *o;
+	int line, col, err;
+
+	if (s->st == ST_START)
+		return ld_fail(c, -EINVAL, "'%s' is empty", c->name);
+	if (s->st != ST_DONE) {
+		scan_pos(s, "", 0, &line, &col);
+		return ld_fail(c, -EINVAL,
+			       "'%s' is truncated: the JSON ends at line %d, column %d before the "
+			       "report does",
+			       c->name, line, col);
+	}
+	o = field(s->root, "schema");
+	if (!o || !json_object_is_type(o, json_type_string))
+		return ld_fail(c, -EINVAL, "'%s' is not a slatrace report: no \"schema\"", c->name);
+	if ((err = read_meta(c, s->m, s->root)))
+		return err;
+	if (!s->seen_series || field(s->root, "series"))
+		return bad(c, "\"series\" must be an array");
+	if ((err = get_obj(c, s->root, "sla", &o)))
+		return err;
+	if (sla)
+		*sla = o ? json_object_get(o) : NULL;
+	return 0;
+}
+
+/* read_more(ctx, buf, size): bytes read into buf, 0 at the end, or -errno
+ * with the message written */
+typedef ssize_t (*read_fn)(void *ctx, struct ld *c, char *buf, size_t size);
+
+#define LOAD_CHUNK (64u << 10)
+
+static int load_stream(struct ld *c, read_fn more, void *ctx, size_t chunk, struct model **out,
+		       struct json_object **sla)
+{
+	struct scan s = { .c = c, .line = 1 };
+	char *buf = NULL;
+	ssize_t n;
+	int rc;
 
 	*out = NULL;
 	if (sla)
 		*sla = NULL;
-	if (errlen)
-		err[0] = '\0';
-	for (k = 0; k < len && is_space(text[k]); k++)
-		;
-	if (k == len) {
-		rc = ld_fail(&c, -EINVAL, "'%s' is empty", name);
-		goto cleanup;
-	}
-	if (len > SLT_LOAD_MAX_BYTES || len > INT32_MAX) {
-		rc = ld_fail(&c, -EINVAL, "'%s' is too large for a report (over %u MiB)", name,
-			     SLT_LOAD_MAX_BYTES >> 20);
-		goto cleanup;
-	}
-	/* JSON text never holds a raw NUL; json-c would stop at it silently */
-	nul = memchr(text, '\0', len);
-	if (nul) {
-		line_col(text, (size_t)(nul - text), &line, &col);
-		rc = ld_fail(&c, -EINVAL, "'%s' is not JSON: a NUL byte at line %d, column %d",
-			     name, line, col);
-		goto cleanup;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		rc = ld_fail(&c, -ENOMEM, "cannot read '%s': %s", name, strerror(ENOMEM));
+	if (c->errlen)
+		c->err[0] = '\0';
+	buf = malloc(chunk);
+	s.tok = json_tokener_new();
+	s.root = json_object_new_object();
+	s.m = model_new();
+	if ((c->flags & SLT_LOAD_LATENCY_ONLY) && !c->scratch)
+		c->scratch = malloc(sizeof(*c->scratch));
+	if (!buf || !s.tok || !s.root || !s.m ||
+	    ((c->flags & SLT_LOAD_LATENCY_ONLY) && !c->scratch)) {
+		rc = ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name, strerror(ENOMEM));
 		goto cleanup;
 	}
 #ifdef JSON_TOKENER_ALLOW_TRAILING_CHARS
-	/* strict, but let us name what follows the report ourselves */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	/* strict, and each value ends where its text does: the scanner reads on */
+	json_tokener_set_flags(s.tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 #else
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(s.tok, JSON_TOKENER_STRICT);
 #endif
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (!root && jerr == json_tokener_continue) {
-		/* a bare number is only complete once something follows it */
-		root = json_tokener_parse_ex(tok, "", 1);
-		/* everything before the end was well-formed: whatever the
-		 * tokener says about the end, the input stopped too early */
-		if (!root) {
-			line_col(text, len, &line, &col);
-			rc =
-			    ld_fail(&c, -EINVAL,
-				    "'%s' is truncated: the JSON ends at line %d, column %d before "
-				    "the report does",
-				    name, line, col);
+	for (;;) {
+		n = more(ctx, c, buf, chunk);
+		if (n < 0) {
+			rc = (int)n;
 			goto cleanup;
 		}
-		end = len;
+		if (n == 0)
+			break;
+		if (s.total + (uint64_t)n > SLT_LOAD_MAX_BYTES) {
+			rc = ld_fail(c, -EINVAL, "'%s' is too large for a report (over %u MiB)",
+				     c->name, SLT_LOAD_MAX_BYTES >> 20);
+			goto cleanup;
+		}
+		if ((rc = scan_feed(&s, buf, (size_t)n)))
+			goto cleanup;
 	}
-	if (!root) {
-		line_col(text, end < len ? end : len, &line, &col);
-		rc = ld_fail(&c, -EINVAL, "'%s' is not JSON: %s at line %d, column %d", name,
-			     json_tokener_error_desc(jerr), line, col);
-		goto cleanup;
-	}
-	for (k = end; k < len && is_space(text[k]); k++)
-		;
-	if (k < len) {
-		line_col(text, k, &line, &col);
-		rc = ld_fail(&c, -EINVAL,
-			     "'%s' is not JSON: more data after the report at line %d, "
-			     "column %d",
-			     name, line, col);
-		goto cleanup;
-	}
-	m = model_new();
-	if (!m) {
-		rc = ld_fail(&c, -ENOMEM, "cannot read '%s': %s", name, strerror(ENOMEM));
-		goto cleanup;
-	}
-	rc = read_report(&c, root, m, sla);
+	rc = scan_end(&s, sla);
 	if (!rc) {
-		*out = m;
-		m = NULL;
+		*out = s.m;
+		s.m = NULL;
 	}
 cleanup:
-	model_free(m);
-	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
+	free(buf);
+	free(s.key);
+	free(c->scratch);
+	c->scratch = NULL;
+	model_free(s.m);
+	json_object_put(s.root);
+	if (s.tok)
+		json_tokener_free(s.tok);
 	return rc;
 }
 
-int report_load_file(const char *path, struct model **out, struct json_object **sla, char *err,
-		     size_t errlen)
+struct mem_src {
+	const char *text;
+	size_t len, pos;
+};
+
+static ssize_t mem_read(void *ctx, struct ld *c, char *buf, size_t size)
 {
-	struct ld c = { .name = path, .err = err, .errlen = errlen };
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *nb;
+	struct mem_src *m = ctx;
+	size_t n = m->len - m->pos < size ? m->len - m->pos : size;
+
+	(void)c;
+	memcpy(buf, m->text + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name, unsigned flags,
+		       struct model **out, struct json_object **sla, char *err, size_t errlen)
+{
+	struct ld c = { .name = name, .err = err, .errlen = errlen, .flags = flags };
+	struct mem_src src = { .text = text, .len = len };
+
+	if (len > SLT_LOAD_MAX_BYTES) {
+		*out = NULL;
+		if (sla)
+			*sla = NULL;
+		return ld_fail(&c, -EINVAL, "'%s' is too large for a report (over %u MiB)", name,
+			       SLT_LOAD_MAX_BYTES >> 20);
+	}
+	return load_stream(&c, mem_read, &src, chunk ? chunk : 1, out, sla);
+}
+
+int report_load_buf(const char *text, size_t len, const char *name, struct model **out,
+		    struct json_object **sla, char *err, size_t errlen)
+{
+	return report_load_chunks(text, len, LOAD_CHUNK, name, 0, out, sla, err, errlen);
+}
+
+static ssize_t fd_read(void *ctx, struct ld *c, char *buf, size_t size)
+{
+	int fd = *(int *)ctx;
+	ssize_t n;
+
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		n = -errno;
+		ld_fail(c, (int)n, "cannot read '%s': %s", c->name, strerror((int)-n));
+	}
+	return n;
+}
+
+int report_load_file_flags(const char *path, unsigned flags, struct model **out,
+			   struct json_object **sla, char *err, size_t errlen)
+{
+	struct ld c = { .name = path, .err = err, .errlen = errlen, .flags = flags };
 	struct stat st;
 	int fd, rc;
 
@@ -559,46 +822,36 @@ int report_load_file(const char *path, struct model **out, struct json_object **
 		rc = -errno;
 		return ld_fail(&c, rc, "cannot open '%s': %s", path, strerror(-rc));
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		ld_fail(&c, rc, "cannot read '%s': %s", path, strerror(-rc));
+		goto cleanup;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		rc = ld_fail(&c, -EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
 		goto cleanup;
 	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 16;
-			if (cap > (size_t)SLT_LOAD_MAX_BYTES + 1)
-				cap = (size_t)SLT_LOAD_MAX_BYTES + 1;
-			if (len == cap) {
-				rc = ld_fail(&c, -EINVAL,
-					     "'%s' is too large for a report (over %u MiB)", path,
-					     SLT_LOAD_MAX_BYTES >> 20);
-				goto cleanup;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				rc = ld_fail(&c, -ENOMEM, "cannot read '%s': %s", path,
-					     strerror(ENOMEM));
-				goto cleanup;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			ld_fail(&c, rc, "cannot read '%s': %s", path, strerror(-rc));
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
+	/* a stream (pipe, socket, terminal, /dev/stdin) is read as one, its
+	 * size checked as it comes; a disk or anything else is not a report */
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+	    !S_ISCHR(st.st_mode)) {
+		rc = ld_fail(&c, -EINVAL, "'%s' is not a slatrace report: not a file or a pipe",
+			     path);
+		goto cleanup;
 	}
-	rc = report_load_buf(buf ? buf : "", len, path, out, sla, err, errlen);
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > SLT_LOAD_MAX_BYTES) {
+		rc = ld_fail(&c, -EINVAL, "'%s' is too large for a report (over %u MiB)", path,
+			     SLT_LOAD_MAX_BYTES >> 20);
+		goto cleanup;
+	}
+	rc = load_stream(&c, fd_read, &fd, LOAD_CHUNK, out, sla);
 cleanup:
-	free(buf);
 	close(fd);
 	return rc;
+}
+
+int report_load_file(const char *path, struct model **out, struct json_object **sla, char *err,
+		     size_t errlen)
+{
+	return report_load_file_flags(path, 0, out, sla, err, errlen);
 }

@@ -22,6 +22,10 @@ struct json_object;
 /* largest report the reader accepts */
 #define SLT_LOAD_MAX_BYTES (512u << 20)
 
+/* drop the queue and service histograms of requests once they are checked:
+ * a reader that compares latencies only (diff) keeps a third of the model */
+#define SLT_LOAD_LATENCY_ONLY 1u
+
 /*
  * Parse text[0..len) (no NUL terminator needed), named `name` in messages.
  * On success returns 0, *out holds a new model and, when sla is not NULL,
@@ -32,7 +36,29 @@ struct json_object;
  */
 int report_load_buf(const char *text, size_t len, const char *name, struct model **out,
 		    struct json_object **sla, char *err, size_t errlen);
-/* The same for a file; -errno from open/read as well (-ENOENT, -EISDIR). */
+/* The same, fed to the parser in pieces of `chunk` bytes, as a file is read:
+ * the result never depends on where the pieces end (tests and fuzzing). */
+int report_load_chunks(const char *text, size_t len, size_t chunk, const char *name, unsigned flags,
+		       struct model **out, struct json_object **sla, char *err, size_t errlen);
+/*
+ * The same for a file: a regular file, or a stream (pipe, socket,
+ * /dev/stdin), read 64 KiB at a time; -errno from open/read as well
+ * (-ENOENT, -EISDIR). Refused before reading it all: a regular file larger
+ * than SLT_LOAD_MAX_BYTES (by its size), a stream as soon as it passes that,
+ * and anything whose first byte other than white space is not '{'
+ * (/dev/zero, a binary, a text file). flags: SLT_LOAD_*.
+ *
+ * Memory: the text is never whole in memory, nor its JSON tree (one series'
+ * tree at a time). What remains is the model: some 11 KiB per series (a
+ * histogram has 1280 buckets, 10 KiB, however few the report lists), plus
+ * 10 KiB for each of a request series' queue and service histograms unless
+ * SLT_LOAD_LATENCY_ONLY. A series in a report takes 0.3 to 3 KiB of text,
+ * so the model is some 4 to 35 times its report; measured on reports of
+ * request series with 4 to 8 buckets each (1.3 KiB of text a series), with
+ * SLT_LOAD_LATENCY_ONLY: see README, `diff`.
+ */
+int report_load_file_flags(const char *path, unsigned flags, struct model **out,
+			   struct json_object **sla, char *err, size_t errlen);
 int report_load_file(const char *path, struct model **out, struct json_object **sla, char *err,
 		     size_t errlen);
 
