@@ -196,8 +196,9 @@ t_tbf_bulk_is_network_limited_at_the_shaped_rate() {
 	share=$(ts "$f" conn "$B4:5001" '.counts.network_limited_us * 100 / (.counts.network_limited_us + .counts.receiver_limited_us + .counts.sndbuf_limited_us + .counts.application_limited_us) | floor')
 	rcv=$(awk '/^accepted=/{ for (i = 1; i <= NF; i++) if ($i ~ /^rate_bps=/) { sub("rate_bps=", "", $i); print $i } }' "$d/sink")
 	[ "$lim" = 1 ] || { fail "verdict: limited_network=$lim, want the one connection; $(ts "$f" conn "$B4:5001" .counts)"; return; }
+	send_times "$f" "$B4:5001" "$d/snd" || { fail "$SEND_TIMES"; return; }
 	within "$rate" "$BULK_RATE" 5 0 || { fail "send rate $rate bit/s, tbf rate $BULK_RATE"; return; }
-	pass "network-limited ${share}% of its life; send rate $rate bit/s: $(pct_err "$rate" "$BULK_RATE" 1)% vs tbf 50 Mbit/s, $(pct_err "$rate" "$rcv" 1)% vs the receiver's own $rcv"
+	pass "network-limited ${share}% of its life; send rate $rate bit/s: $(pct_err "$rate" "$BULK_RATE" 1)% vs tbf 50 Mbit/s, $(pct_err "$rate" "$rcv" 1)% vs the receiver's own $rcv; $SEND_TIMES"
 }
 
 t_rtt_rises_behind_the_tbf_queue_and_matches_ss() {
@@ -232,6 +233,25 @@ traced_send() {
 
 # ---- what limited sending ----
 
+# send_times FILE ENDPOINT SNDOUT: slatrace's send times of the connection to
+# ENDPOINT against the sender's own tcp_info, read after the peer had
+# acknowledged everything (tcpload send). Both are the kernel's chrono_stat
+# jiffies times USEC_PER_SEC/HZ; slatrace takes them at CLOSE, which the
+# peer's FIN causes before the sender's read returns, and by then nothing is
+# left to send, so no period is running: equal, to the microsecond, at any
+# load. Sets SEND_TIMES (for the message); returns 1 on a mismatch.
+send_times() {
+	local net rwnd snd tb tr ts
+	net=$(tsc "$1" conn "$2" network_limited_us)
+	rwnd=$(tsc "$1" conn "$2" receiver_limited_us)
+	snd=$(tsc "$1" conn "$2" sndbuf_limited_us)
+	tb=$(kv busy_us "$(grep '^sent=' "$3")")
+	tr=$(kv rwnd_limited_us "$(grep '^sent=' "$3")")
+	ts=$(kv sndbuf_limited_us "$(grep '^sent=' "$3")")
+	SEND_TIMES="network/receiver/sndbuf-limited ${net}/${rwnd}/${snd} us; the sender's tcp_info busy ${tb}, of it rwnd ${tr}, sndbuf ${ts} us"
+	[ -n "$tb" ] && [ "$rwnd" = "$tr" ] && [ "$snd" = "$ts" ] && [ "$((net + rwnd + snd))" = "$tb" ]
+}
+
 t_slow_writer_is_application_limited() {
 	need_all || return
 	local d=$TMP/sw f rc
@@ -248,7 +268,8 @@ t_slow_writer_is_application_limited() {
 		{ fail "verdict: $(ts "$f" conn "$B4:5003" .counts)"; return; }
 	[ "$(tsc "$f" conn "$B4:5003" bytes_out)" = 400000 ] ||
 		{ fail "bytes_out $(tsc "$f" conn "$B4:5003" bytes_out), the writer wrote 400000"; return; }
-	pass "application-limited; bytes out 400000 exactly"
+	send_times "$f" "$B4:5003" "$d/snd" || { fail "$SEND_TIMES"; return; }
+	pass "application-limited; bytes out 400000 exactly; $SEND_TIMES"
 }
 
 t_slow_reader_is_receiver_limited() {
@@ -266,7 +287,8 @@ t_slow_reader_is_receiver_limited() {
 	f=$d/r.json
 	[ "$(tsc "$f" conn "$B4:5004" limited_receiver)" = 1 ] ||
 		{ fail "verdict: $(ts "$f" conn "$B4:5004" .counts)"; return; }
-	pass "receiver-limited ($(ts "$f" conn "$B4:5004" '.counts.receiver_limited_us / 1000 | floor') ms of $(ts "$f" conn "$B4:5004" '.latency_ns.max / 1000000 | floor') ms)"
+	send_times "$f" "$B4:5004" "$d/snd" || { fail "$SEND_TIMES"; return; }
+	pass "receiver-limited ($(ts "$f" conn "$B4:5004" '.counts.receiver_limited_us / 1000 | floor') ms of $(ts "$f" conn "$B4:5004" '.latency_ns.max / 1000000 | floor') ms); $SEND_TIMES"
 }
 
 # ---- loss ----
