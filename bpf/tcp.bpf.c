@@ -364,12 +364,14 @@ static __always_inline void emit_connect(const struct tcp_sock *tp, struct conn 
 	bpf_ringbuf_submit(e, slt_rb_flags());
 }
 
-/* A connect whose ESTABLISHED state change this program did not see: a
- * tracepoint run is skipped when it would nest in another run of the same
- * program on that CPU (a softirq that completes a handshake, after a timer
- * retransmitted its SYN, interrupting a state change in process context).
- * The later state proves the handshake completed; when is unknown, so it
- * counts as established without a latency, and its figures start here. */
+/* A connect whose ESTABLISHED state change this program did not see. One
+ * known way: a tracepoint run is skipped when it would nest in another run
+ * of the same program on that CPU (a softirq that completes a handshake,
+ * after a timer retransmitted its SYN, interrupting a state change in
+ * process context); under load with the accept queue overflowing it has
+ * also happened with no skipped run counted (cause not known yet). The
+ * later state proves the handshake completed; when is unknown, so it counts
+ * as established without a latency, and its figures start here. */
 static __always_inline void connect_unseen(const struct tcp_sock *tp, struct conn *c, __u64 now)
 {
 	conn_mark_established(tp, c, now);
