@@ -29,6 +29,9 @@
 #define SLT_TCP_F_ACCEPTED     8u  /* the target accept()ed it (servers) */
 #define SLT_TCP_F_WAIT_UNKNOWN 16u /* accepted before its handshake was seen */
 #define SLT_TCP_F_ESTABLISHED  32u /* reached ESTABLISHED (a CLOSE of a failed connect has not) */
+/* CONNECT: established, but its change to ESTABLISHED was not seen (a
+ * skipped tracepoint run): no latency */
+#define SLT_TCP_F_UNTIMED 64u
 
 /* retransmitted segments, by the state of the connection when they left */
 #define SLT_TCP_RS_SYN	   0 /* SYN_SENT: connect attempts */

@@ -5,13 +5,15 @@
  *
  *   tcpload [--gate] server ADDR:PORT [--backlog N] [--accept-delay MS]
  *           [--read-size N] [--read-delay MS] [--rcvbuf N] [--echo] [--conns N]
- *           [--abort]
+ *           [--abort] [--hold]
  *       Listen; serve connections (poll loop) until --conns were served or
  *       SIGTERM. --accept-delay: sleep before each accept(). --read-delay:
  *       sleep between reads of --read-size bytes (a slow reader). --echo:
  *       write back what was read. --rcvbuf: SO_RCVBUF of the connections (a
  *       window that cannot grow past it). --abort: reset each connection as
- *       soon as it is accepted (SO_LINGER 0, close). A client that sends a timestamp first
+ *       soon as it is accepted (SO_LINGER 0, close). --hold: listen, print
+ *       "listening", accept nothing until SIGUSR1, then print "released
+ *       queue=Q backlog=B" (the listener's tcp_info). A client that sends a timestamp first
  *       (connects --stamp) gets its accept wait measured.
  *       Prints "listening ADDR:PORT", at the end "accepted=N bytes=B
  *       rate_bps=R wait_n=N wait_p50_ns=.. wait_max_ns=..", where rate is
@@ -21,16 +23,20 @@
  *       Connect, write N bytes (a slow writer with --write-delay), shut down
  *       the write side, wait for the server's EOF. --hold: connect, print
  *       "connected", then wait for SIGUSR1 before writing (a connection
- *       older than the tracer). Prints "sent=N elapsed_ns=.. connect_ns=..".
+ *       older than the tracer). Prints "sent=N elapsed_ns=.. connect_ns=..
+ *       busy_us=.. rwnd_limited_us=.. sndbuf_limited_us=.." (tcp_info after the
+ *       peer acknowledged everything, just before close).
  *   tcpload [--gate] connects ADDR:PORT --count N [--rate PER_S]
  *           [--parallel P] [--stamp] [--syncnt N] [--send N] [--hold]
  *       N short connections: connect, (--stamp: write the CLOCK_MONOTONIC
  *       time connect() returned; --send: write N bytes), close; --parallel:
  *       P at a time, closed only after the server closes. --hold: keep the
  *       first batch open, print "holding", wait for SIGUSR1. Prints
- *       "ok=N refused=N timedout=N unreachable=N other=N reset=N" (reset:
- *       connections whose write, or wait for the server's EOF, ended in
- *       ECONNRESET).
+ *       "ok=N refused=N timedout=N unreachable=N other=N reset=N syn_retrans=N
+ *       other_errno=E" (reset: connections whose write, or wait for the
+ *       server's EOF, ended in ECONNRESET; syn_retrans: the SYNs each socket
+ *       resent, its tcp_info total_retrans when connect() returned; other_errno:
+ *       the last errno counted in other).
  *   tcpload [--gate] rr ADDR:PORT --count N [--interval-ms MS]
  *       Request/response of one byte against an --echo server; prints
  *       "count=N rtt_p50_ns=..".
@@ -49,7 +55,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* the kernel's whole tcp_info, not glibc's older copy */
 #include <sys/socket.h>
 
 #define MAX_CONNS 4096
@@ -213,6 +219,18 @@ static int server(const struct opts *o)
 	fmt_addr(&ss, name, sizeof(name));
 	printf("listening %s\n", name);
 	fflush(stdout);
+	if (o->hold) {
+		/* the queue fills while nobody accepts; its length as the
+		 * kernel reports it (tcp_info of a listener) when let go */
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		wait_usr1();
+		memset(&ti, 0, sizeof(ti));
+		getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &tl);
+		printf("released queue=%u backlog=%u\n", ti.tcpi_unacked, ti.tcpi_sacked);
+		fflush(stdout);
+	}
 	while (!got_term && (!o->conns || served < o->conns)) {
 		int n, np = 0;
 
@@ -300,6 +318,20 @@ static int server(const struct opts *o)
 
 /* ---- clients ---- */
 
+/* the kernel's retransmit count of a socket (tcp_info), 0 when unreadable */
+static unsigned int total_retrans(int fd)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl))
+		return 0;
+	return ti.tcpi_total_retrans;
+}
+
+static long syn_retrans; /* connects: SYNs resent, from each socket's own tcp_info */
+
 static int do_connect(const struct sockaddr_storage *ss, socklen_t len, long syncnt, int *err)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -314,11 +346,15 @@ static int do_connect(const struct sockaddr_storage *ss, socklen_t len, long syn
 
 		setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v));
 	}
+	/* nothing but SYNs left before connect() returns: all its retransmits
+	 * are SYNs */
 	if (connect(fd, (const struct sockaddr *)ss, len)) {
 		*err = errno;
+		syn_retrans += total_retrans(fd);
 		close(fd);
 		return -1;
 	}
+	syn_retrans += total_retrans(fd);
 	return fd;
 }
 
@@ -356,6 +392,8 @@ static int sender(const struct opts *o)
 	unsigned long long t0, t1, t2;
 	long ws = o->write_size ? o->write_size : 65536, left = o->bytes;
 	char *buf = calloc(1, ws);
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
 	int fd, err;
 
 	if (!buf || parse_addr(o->addr, &ss, &len))
@@ -385,9 +423,17 @@ static int sender(const struct opts *o)
 	shutdown(fd, SHUT_WR);
 	drain_eof(fd);
 	t2 = now_ns();
+	/* the kernel's send-time accounting, after the peer acknowledged
+	 * everything: busy (all of it), and of that rwnd- and sndbuf-limited */
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl))
+		memset(&ti, 0, sizeof(ti));
 	close(fd);
-	printf("sent=%ld elapsed_ns=%llu connect_ns=%llu\n", o->bytes - left, t2 - t1,
-	       o->hold ? 0 : t1 - t0);
+	printf("sent=%ld elapsed_ns=%llu connect_ns=%llu busy_us=%llu rwnd_limited_us=%llu "
+	       "sndbuf_limited_us=%llu\n",
+	       o->bytes - left, t2 - t1, o->hold ? 0 : t1 - t0,
+	       (unsigned long long)ti.tcpi_busy_time, (unsigned long long)ti.tcpi_rwnd_limited,
+	       (unsigned long long)ti.tcpi_sndbuf_limited);
 	return left ? 1 : 0;
 }
 
@@ -396,6 +442,7 @@ static int connects(const struct opts *o)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	long ok = 0, refused = 0, timedout = 0, unreach = 0, other = 0, reset = 0;
+	int other_errno = 0;
 	long par = o->parallel ? o->parallel : 1;
 	int *fds = calloc(par, sizeof(*fds));
 	char *payload = calloc(1, o->send > 8 ? o->send : 8);
@@ -429,8 +476,10 @@ static int connects(const struct opts *o)
 					timedout++;
 				else if (err == EHOSTUNREACH || err == ENETUNREACH)
 					unreach++;
-				else
+				else {
 					other++;
+					other_errno = err;
+				}
 				continue;
 			}
 			ok++;
@@ -465,8 +514,9 @@ static int connects(const struct opts *o)
 			close(fds[k]);
 		}
 	}
-	printf("ok=%ld refused=%ld timedout=%ld unreachable=%ld other=%ld reset=%ld\n", ok, refused,
-	       timedout, unreach, other, reset);
+	printf("ok=%ld refused=%ld timedout=%ld unreachable=%ld other=%ld reset=%ld "
+	       "syn_retrans=%ld other_errno=%d\n",
+	       ok, refused, timedout, unreach, other, reset, syn_retrans, other_errno);
 	return 0;
 }
 
