@@ -397,6 +397,31 @@ t_kernel_thread_pid_is_warned_about() {
 	pass "PID $k ($(cat "/proc/$k/comm"))"
 }
 
+# `make demo` says what load it runs and then how long it took: the count
+# announced is the load generator's own total, the time it reports is at
+# least the generator's own elapsed time and within the announced bound
+t_demo_announces_the_load_it_runs() {
+	have_binary || return
+	need_root || return
+	[ -x "$ROOT/$BUILD/tools/demo-load" ] && [ -x "$ROOT/$BUILD/tools/demo-server" ] ||
+		{ skip "demo-load or demo-server not built (make)"; return; }
+	local out=$TMP/demo.out ann done total el bound
+	BUILD=$BUILD timeout -s KILL 120 bash "$ROOT/tools/demo.sh" >"$out" 2>&1 ||
+		{ fail "tools/demo.sh failed: $(tail -5 "$out")"; return; }
+	ann=$(grep '^demo: load: [0-9]* requests' "$out")
+	done=$(sed -n 's/^demo: load: done in \([0-9.]*\) s$/\1/p' "$out")
+	total=$(sed -n 's/^  total=\([0-9]*\) answered=.*/\1/p' "$out")
+	el=$(sed -n 's/^  total=.* elapsed_s=\([0-9.]*\).*/\1/p' "$out")
+	bound=$(sed -n 's/.*(at most \([0-9]*\) s)$/\1/p' <<<"$ann")
+	[ -n "$ann" ] && [ -n "$done" ] && [ -n "$total" ] && [ -n "$el" ] && [ -n "$bound" ] ||
+		{ fail "no announced count and bound, time taken or generator total: $(grep -E '^demo: load|total=' "$out" | tr '\n' '|')"; return; }
+	[ "$(awk '{ print $3 }' <<<"$ann")" = "$total" ] ||
+		{ fail "announced '$ann', the generator sent $total"; return; }
+	awk -v d="$done" -v e="$el" -v b="$bound" 'BEGIN { exit !(d + 0.05 >= e && d <= b) }' ||
+		{ fail "done in $done s, the generator took $el s, the bound announced $bound s"; return; }
+	pass "$total requests, done in $done s (generator: $el s)"
+}
+
 t_valid_run_leaves_exactly_one_complete_json() {
 	have_binary || return
 	need_root || return
