@@ -323,7 +323,7 @@ t_interval_reports_sum_to_total() {
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
 	# one more interval after the workload ended, so the intervals cover
-	# all of it
+	# all of it (--keep-going: the run would otherwise end with it)
 	k=$(grep -c '^--- interval' "$d/out")
 	for ((i = 0; i < 30; i++)); do
 		[ "$(grep -c '^--- interval' "$d/out")" -gt "$k" ] && break
