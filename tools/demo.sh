@@ -36,16 +36,20 @@ tracer=$!
 for _ in $(seq 100); do grep -q 'slatrace: tracing' "$tmp/trace.err" && break; sleep 0.1; done
 grep -q 'slatrace: tracing' "$tmp/trace.err" || { cat "$tmp/trace.err" >&2; exit 1; }
 
-echo "demo: load: 4 connections, a bounded mix of routes (about 10 s)"
+# what is announced is what runs: a count and a bound, then the time it took
+t0=$(date +%s%N)
 if [ -x "$BUILD/tools/demo-load" ]; then
+	echo "demo: load: 4000 requests on 4 connections, a fixed mix of routes (at most 30 s)"
 	"$BUILD/tools/demo-load" --connect "$addr" --requests 4000 --connections 4 \
 		--mix /fast=40,/users/7=20,/slow=5,/tail=20,/error=5,/disk=5,/lock=5 --timeout 30 \
 		>"$tmp/load.out"
 else
+	echo "demo: load: wrk, 4 connections, 1 s on each of 7 routes (about 7 s)"
 	for route in /fast /users/7 /slow /tail /error /disk /lock; do
 		timeout 10 wrk -t1 -c4 -d1s "http://$addr$route" >/dev/null
 	done
 fi
+echo "demo: load: done in $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
 kill -INT "$tracer"
 wait "$tracer" || true
 tracer=""

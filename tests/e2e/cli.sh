@@ -348,6 +348,80 @@ t_missing_command_is_named() {
 		@@ "/nonexistent/cmd" trace --json r.json -- /nonexistent/cmd && pass
 }
 
+# a command that is not on PATH: refused before anything is traced (so
+# before the privilege check too), in the one voice, naming the command
+t_command_not_on_path_is_refused_before_tracing() {
+	have_binary || return
+	local name="no-such-command-$$" why
+	mkdir -p "$TMP/bin" && printf '#!/bin/sh\n' >"$TMP/bin/$name-noexec" && chmod 644 "$TMP/bin/$name-noexec"
+	cli trace -- "$name"
+	why=$(refused 1 "cannot run '$name': No such file or directory") || { fail "$why"; return; }
+	PATH="$TMP/bin:$PATH" cli trace -- "$name-noexec"
+	why=$(refused 1 "cannot run '$name-noexec': Permission denied") || { fail "$why"; return; }
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+		chmod 711 "$TMP"
+		rm -rf "$TMP/cwd" && mkdir "$TMP/cwd" && chmod 1777 "$TMP/cwd"
+		rc=0
+		(cd "$TMP/cwd" && timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$SLATRACE" trace -- "$name") >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+		why=$(refused 1 "cannot run '$name'") || { fail "as nobody: $why"; return; }
+	fi
+	pass
+}
+
+# a kernel thread makes no syscalls and serves no requests: tracing one is
+# allowed (its tcp work may show) but warned about; a user process is not
+t_kernel_thread_pid_is_warned_about() {
+	have_binary || return
+	need_root || return
+	local k="" p flags victim
+	for p in 2 $(ls /proc | grep -E '^[0-9]+$'); do
+		flags=$(awk '{ sub(/^.*\) /, ""); print $7 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -n "$flags" ] && (((flags & 0x200000) != 0)) && { k=$p; break; }
+	done
+	[ -n "$k" ] || { skip "no kernel thread visible in /proc (a PID namespace?)"; return; }
+	rc=0
+	timeout 60 "$SLATRACE" trace -p "$k" -d 300ms >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	[ "$rc" = 0 ] || { fail "-p $k: exit $rc: $(head -3 "$TMP/err")"; return; }
+	[ "$(grep -c '^warning: ' "$TMP/err")" = 1 ] &&
+		grep -qE "^warning: PID $k \(.*\) is a kernel thread" "$TMP/err" ||
+		{ fail "-p $k (a kernel thread): stderr $(head -c 400 "$TMP/err")"; return; }
+	sleep 60 &
+	victim=$!
+	_bg+=("$victim")
+	rc=0
+	timeout 60 "$SLATRACE" trace -p "$victim" -d 300ms >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	kill_bg
+	[ "$rc" = 0 ] && ! grep -q '^warning: ' "$TMP/err" ||
+		{ fail "-p $victim (sleep): exit $rc, stderr $(head -c 400 "$TMP/err")"; return; }
+	pass "PID $k ($(cat "/proc/$k/comm"))"
+}
+
+# `make demo` says what load it runs and then how long it took: the count
+# announced is the load generator's own total, the time it reports is at
+# least the generator's own elapsed time and within the announced bound
+t_demo_announces_the_load_it_runs() {
+	have_binary || return
+	need_root || return
+	[ -x "$ROOT/$BUILD/tools/demo-load" ] && [ -x "$ROOT/$BUILD/tools/demo-server" ] ||
+		{ skip "demo-load or demo-server not built (make)"; return; }
+	local out=$TMP/demo.out ann done total el bound
+	BUILD=$BUILD timeout -s KILL 120 bash "$ROOT/tools/demo.sh" >"$out" 2>&1 ||
+		{ fail "tools/demo.sh failed: $(tail -5 "$out")"; return; }
+	ann=$(grep '^demo: load: [0-9]* requests' "$out")
+	done=$(sed -n 's/^demo: load: done in \([0-9.]*\) s$/\1/p' "$out")
+	total=$(sed -n 's/^  total=\([0-9]*\) answered=.*/\1/p' "$out")
+	el=$(sed -n 's/^  total=.* elapsed_s=\([0-9.]*\).*/\1/p' "$out")
+	bound=$(sed -n 's/.*(at most \([0-9]*\) s)$/\1/p' <<<"$ann")
+	[ -n "$ann" ] && [ -n "$done" ] && [ -n "$total" ] && [ -n "$el" ] && [ -n "$bound" ] ||
+		{ fail "no announced count and bound, time taken or generator total: $(grep -E '^demo: load|total=' "$out" | tr '\n' '|')"; return; }
+	[ "$(awk '{ print $3 }' <<<"$ann")" = "$total" ] ||
+		{ fail "announced '$ann', the generator sent $total"; return; }
+	awk -v d="$done" -v e="$el" -v b="$bound" 'BEGIN { exit !(d + 0.05 >= e && d <= b) }' ||
+		{ fail "done in $done s, the generator took $el s, the bound announced $bound s"; return; }
+	pass "$total requests, done in $done s (generator: $el s)"
+}
+
 t_valid_run_leaves_exactly_one_complete_json() {
 	have_binary || return
 	need_root || return

@@ -26,6 +26,7 @@ t_latency_objective_pass_and_fail_exit_codes() {
 		{ bail "slatrace did not start: $(cat "$TMP/trace.err")"; return; }
 	load /slow 2s
 	reap "$TR_PID" 30; rc_pass=$?
+	cp "$TMP/report.txt" "$TMP/pass.txt"
 	start_tracer --sla 'GET /slow: p50 < 18ms' -d 3s --json "$TMP/fail.json" ||
 		{ bail "slatrace did not start"; return; }
 	load /slow 2s
@@ -36,8 +37,11 @@ t_latency_objective_pass_and_fail_exit_codes() {
 	[ "$(jq -r '.sla.objectives[0].status' "$TMP/pass.json")" = pass ] &&
 		[ "$(jq -r '.sla.objectives[0].status' "$TMP/fail.json")" = fail ] ||
 		{ fail "JSON verdicts wrong"; return; }
-	grep -q 'PASS' "$TMP/report.txt" || grep -q 'FAIL' "$TMP/report.txt" ||
-		{ fail "no SLA section in the text report"; return; }
+	# one verdict line each, and only the one that holds
+	[ "$(grep '^SLA: ' "$TMP/pass.txt")" = "SLA: PASS, 1 of 1 objectives met" ] ||
+		{ fail "passing run's verdict lines: $(grep '^SLA: ' "$TMP/pass.txt" | tr '\n' '|')"; return; }
+	[ "$(grep '^SLA: ' "$TMP/report.txt")" = "SLA: FAIL, 1 of 1 objectives failed" ] ||
+		{ fail "failing run's verdict lines: $(grep '^SLA: ' "$TMP/report.txt" | tr '\n' '|')"; return; }
 	pass "p50 < 22ms: exit 0, p50 < 18ms: exit 3"
 }
 

@@ -186,6 +186,109 @@ t_sigterm_midrun_writes_complete_json() {
 	pass "$n of 2000 calls seen before SIGTERM"
 }
 
+# the same as SIGTERM, for a dropped SSH session: SIGHUP ends the run with
+# its report and a complete JSON file, exit 0 (it was rc 129 and nothing)
+t_sighup_midrun_writes_complete_json() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/hup f=$TMP/hup/r.json rc n left kids=()
+	mkdir -p "$d"
+	echo '{"old": true}' >"$f"
+	start_trace "$d/out" "$d/err" --json "$f" -- "$SYSLOAD" nanosleep 2000 2 ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	sleep 1
+	[ "$(cat "$f")" = '{"old": true}' ] ||
+		{ bail "the old JSON file was changed before the report was ready"; return; }
+	read -r -a kids < <(cat /proc/"$TR_PID"/task/*/children 2>/dev/null | tr '\n' ' ')
+	_bg+=("${kids[@]}")
+	kill -HUP "$TR_PID"
+	reap "$TR_PID" 15
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc after SIGHUP, want 0: $(head -c 500 "$d/err")"; return; }
+	grep -q '^SYSCALL ' "$d/out" && grep -q '^slatrace ' "$d/out" ||
+		{ fail "no text report on stdout after SIGHUP"; return; }
+	jq -e '.schema == "slatrace.report/1"' "$f" >/dev/null ||
+		{ fail "JSON after SIGHUP is not a complete slatrace.report/1: $(head -c 300 "$f")"; return; }
+	[ "$(tail -c 2 "$f" | od -An -c | tr -d ' ')" = '}\n' ] || { fail "JSON does not end with '}\\n'"; return; }
+	n=$(series "$f" nanosleep .count)
+	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 2000 ] ||
+		{ fail "nanosleep count after ~1 s of 2000 x 2 ms: '$n', want 0 < n < 2000"; return; }
+	left=$(ls "$f".tmp.* 2>/dev/null)
+	[ -z "$left" ] || { fail "temp files left behind: $left"; return; }
+	pass "$n of 2000 calls seen before SIGHUP"
+}
+
+# -p of a process that exits: slatrace says so and ends by itself with the
+# full report, whose count is the process's own (no signal is sent to it)
+t_pid_run_ends_when_every_target_exits() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/gone f=$TMP/gone/r.json rc n
+	mkdir -p "$d"
+	start_gated "$d/wl" nanosleep 300 2 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$WL_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	# no SIGINT: a slatrace that runs on is killed after 60 s (rc 137)
+	reap "$TR_PID" 60
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc (137: it kept tracing a process that had exited): $(head -c 500 "$d/err")"; return; }
+	grep -qx 'slatrace: every target process has exited; ending the run' "$d/err" ||
+		{ fail "stderr does not say the target exited: $(head -c 500 "$d/err")"; return; }
+	grep -q '^SYSCALL ' "$d/out" || { fail "no text report on stdout"; return; }
+	n=$(series "$f" nanosleep .count)
+	[ "$n" = "$(kv count "$(grep '^count=' "$d/wl")")" ] && [ "$n" = 300 ] ||
+		{ fail "nanosleep count: slatrace $n, sysload $(grep '^count=' "$d/wl")"; return; }
+	pass "ended by itself; 300 calls, as sysload counted"
+}
+
+# --keep-going: the same exit is reported, and tracing goes on until asked
+t_pid_run_keeps_going_when_asked() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/keep f=$TMP/keep/r.json rc n
+	mkdir -p "$d"
+	start_gated "$d/wl" nanosleep 100 2 || { bail "sysload did not get ready"; return; }
+	start_trace "$d/out" "$d/err" -p "$WL_PID" --keep-going --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
+	wait_for "$d/err" 'every target process has exited' 60 ||
+		{ bail "slatrace did not notice the target exit: $(head -c 500 "$d/err")"; return; }
+	sleep 0.5
+	alive "$TR_PID" || { bail "slatrace ended although --keep-going was given: $(head -c 500 "$d/err")"; return; }
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	n=$(series "$f" nanosleep .count)
+	[ "$n" = 100 ] || { fail "nanosleep count: $n, want sysload's 100"; return; }
+	pass
+}
+
+# slatrace finds CMD on PATH itself, before the command is traced: the
+# command's one execve is all the report shows, as strace sees it too
+t_command_path_search_is_not_traced() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/path f=$TMP/path/r.json rc n e sn
+	mkdir -p "$d"
+	PATH="$d/none1:$d/none2:$d/none3:$PATH" timeout -s KILL 30 "$SLATRACE" trace --syscalls \
+		--json "$f" -- true >"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	n=$(series "$f" execve .count)
+	e=$(series "$f" execve .errors)
+	if command -v strace >/dev/null; then
+		PATH="$d/none1:$d/none2:$d/none3:$PATH" strace -f -qq -e trace=execve -o "$d/strace" true
+		sn=$(grep -c 'execve(' "$d/strace")
+	else
+		sn=1 # a program that runs no other is exactly one execve
+	fi
+	[ "$n" = "$sn" ] && [ "$e" = 0 ] ||
+		{ fail "execve: count $n, errors $e; strace saw $sn execve and no failed one"; return; }
+	pass "execve $n, as strace"
+}
+
 t_whole_host_sees_workload() {
 	need_root || return
 	need_bins || return
@@ -216,11 +319,11 @@ t_interval_reports_sum_to_total() {
 	local d=$TMP/intv f=$TMP/intv/r.json rc n k sum i
 	mkdir -p "$d"
 	start_gated "$d/wl" nanosleep 600 2 || { bail "sysload did not get ready"; return; }
-	start_trace "$d/out" "$d/err" -p "$WL_PID" -i 500ms --json "$f" ||
+	start_trace "$d/out" "$d/err" -p "$WL_PID" -i 500ms --keep-going --json "$f" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	release "$WL_PID" "$d/wl" || { bail "sysload failed: $(cat "$d/wl")"; return; }
 	# one more interval after the workload ended, so the intervals cover
-	# all of it
+	# all of it (--keep-going: the run would otherwise end with it)
 	k=$(grep -c '^--- interval' "$d/out")
 	for ((i = 0; i < 30; i++)); do
 		[ "$(grep -c '^--- interval' "$d/out")" -gt "$k" ] && break

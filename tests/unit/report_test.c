@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -999,4 +1000,167 @@ TEST(report_plain_interval_and_empty_and_command)
 	free(t);
 	model_free(m);
 	CHECK(ok);
+}
+
+/* --- histogram rows ---------------------------------------------------- */
+
+/* a printed duration ("19.92ms", "33ns", "1.07s") in ns; -1 when it is not */
+static double dur_ns(const char *t)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	char *end;
+	double v = strtod(t, &end);
+
+	if (end == t)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return v * units[i].ns;
+	return -1;
+}
+
+struct hist_text {
+	int rows, lines;     /* rows with bounds; every line, "..." included */
+	double lo[64], hi[64];
+	unsigned long long count[64], sum;
+	int contiguous;      /* each row starts where the one before ended */
+};
+
+/* parse the one histogram of a report printed with hist_top 1 */
+static int read_hist(const char *text, struct hist_text *h)
+{
+	const char *p = strstr(text, "latency distribution");
+	int gap = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->contiguous = 1;
+	if (!p)
+		return -1;
+	for (p = strchr(p, '\n'); p && p[1] == ' ' && h->rows < 64; p = strchr(p + 1, '\n')) {
+		char a[32], b[32];
+		unsigned long long n;
+
+		h->lines++;
+		if (sscanf(p + 1, " %31s .. %31s |%*[# ]| %llu", a, b, &n) != 3) {
+			if (strncmp(p + 1, "        ...", 11))
+				return -1;
+			gap = 1;
+			continue;
+		}
+		h->lo[h->rows] = dur_ns(a);
+		h->hi[h->rows] = dur_ns(b);
+		if (h->lo[h->rows] < 0 || h->hi[h->rows] <= h->lo[h->rows])
+			return -1;
+		/* bounds are printed to 3-4 digits: equal within 0.5% */
+		if (h->rows && !gap && fabs(h->lo[h->rows] - h->hi[h->rows - 1]) >
+					       0.005 * h->hi[h->rows - 1])
+			h->contiguous = 0;
+		h->count[h->rows] = n;
+		h->sum += n;
+		h->rows++;
+		gap = 0;
+	}
+	return 0;
+}
+
+static char *one_hist(uint64_t *v, int n)
+{
+	struct model *m = model_new();
+	struct text_opts o = { .top = 0, .hist_top = 1 };
+	struct series *s;
+	char *t;
+
+	if (!m)
+		return NULL;
+	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	s = model_series(m, "syscall", "read");
+	for (int i = 0; s && i < n; i++)
+		hist_add(&s->hist, v[i]);
+	t = s ? plain(m, &o) : NULL;
+	model_free(m);
+	return t;
+}
+
+/* A route that takes 20.2 ms (the issue's case) is printed in a row whose
+ * bounds hold 20.2 ms and lie within 3% of it (the buckets' own width), not
+ * in "16.78ms .. 33.55ms"; the rows' counts sum to the samples given. */
+TEST(report_plain_histogram_row_holds_the_value_within_3_percent)
+{
+	uint64_t v[500];
+	struct hist_text h;
+	char *t;
+	int hit = -1;
+
+	for (int i = 0; i < 500; i++)
+		v[i] = 20200000;
+	t = one_hist(v, 500);
+	CHECK(t);
+	CHECK_MSG(!read_hist(t, &h), "cannot read the histogram:\n%s", t);
+	for (int i = 0; i < h.rows; i++)
+		if (h.lo[i] <= 20.2e6 && 20.2e6 < h.hi[i])
+			hit = i;
+	CHECK_MSG(hit >= 0 && h.count[hit] == 500 && h.lo[hit] >= 20.2e6 * 0.97 &&
+			  h.hi[hit] <= 20.2e6 * 1.03,
+		  "no row within 3%% of 20.2ms holds the 500 samples:\n%s", t);
+	CHECK_MSG(h.sum == 500, "rows sum to %llu, want 500:\n%s", h.sum, t);
+	free(t);
+}
+
+/* Samples spread evenly over 18..24 ms: every row is at most 1/32 of a
+ * power of two wide (+ printing's rounding), there are enough of them to see
+ * the spread, and they count every sample. */
+TEST(report_plain_histogram_rows_follow_a_narrow_spread)
+{
+	uint64_t v[600];
+	struct hist_text h;
+	char *t;
+
+	for (int i = 0; i < 600; i++)
+		v[i] = 18000000 + (uint64_t)i * 10000;
+	t = one_hist(v, 600);
+	CHECK(t);
+	CHECK_MSG(!read_hist(t, &h), "cannot read the histogram:\n%s", t);
+	CHECK_MSG(h.rows >= 8 && h.lines <= 24 && h.sum == 600 && h.contiguous,
+		  "%d rows in %d lines summing to %llu (contiguous %d); want >= 8 rows, <= 24 "
+		  "lines, 600:\n%s",
+		  h.rows, h.lines, h.sum, h.contiguous, t);
+	for (int i = 0; i < h.rows; i++)
+		CHECK_MSG(h.hi[i] / h.lo[i] <= 1.0 + 1.0 / 32 + 0.005,
+			  "row %d is %.2f..%.2f ms, wider than a bucket:\n%s", i, h.lo[i] / 1e6,
+			  h.hi[i] / 1e6, t);
+	free(t);
+}
+
+/* Samples spread log-evenly over 1 us .. 10 s (23 powers of two), with a
+ * gap: at most 24 lines, rows contiguous but for the "...", every sample
+ * counted, and each row within a power of two. */
+TEST(report_plain_histogram_of_a_wide_spread_fits_24_lines)
+{
+	static uint64_t v[2300];
+	struct hist_text h;
+	int n = 0;
+	char *t;
+
+	for (int i = 0; i < 2300; i++) {
+		double x = 1000.0 * pow(1e7, i / 2299.0);
+
+		if (x > 1e6 && x < 1e8) /* nothing between 1 ms and 100 ms */
+			continue;
+		v[n++] = (uint64_t)x;
+	}
+	t = one_hist(v, n);
+	CHECK(t);
+	CHECK_MSG(!read_hist(t, &h), "cannot read the histogram:\n%s", t);
+	CHECK_MSG(h.lines <= 24 && h.sum == (unsigned long long)n && h.contiguous &&
+			  strstr(t, "   ...\n"),
+		  "%d lines, rows sum to %llu of %d, contiguous %d, want <= 24 lines, every "
+		  "sample, a '...' for the gap:\n%s",
+		  h.lines, h.sum, n, h.contiguous, t);
+	for (int i = 0; i < h.rows; i++)
+		CHECK_MSG(h.hi[i] / h.lo[i] <= 2.01, "row %d is wider than a power of two:\n%s",
+			  i, t);
+	free(t);
 }

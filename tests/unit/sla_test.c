@@ -1370,3 +1370,55 @@ TEST(sla_breach_goes_to_the_hook_as_json_and_environment)
 	sla_tracker_free(t);
 	sla_set_clear(&set);
 }
+
+/* The verdict line is written from the statuses alone: each combination of
+ * pass, fail and no data gets exactly one "SLA:" line, and its counts are
+ * the statuses counted here, not a stray line for a case that did not occur
+ * (a passing run once also said "NO DATA, 0 of 3 objectives had no data"). */
+TEST(sla_verdict_line_counts_each_status_combination)
+{
+	static const struct {
+		enum sla_status st[3];
+		const char *want;
+	} cases[] = {
+		{ { SLA_PASS, SLA_PASS, SLA_PASS }, "SLA: PASS, 3 of 3 objectives met" },
+		{ { SLA_PASS, SLA_PASS, SLA_FAIL }, "SLA: FAIL, 1 of 3 objectives failed" },
+		{ { SLA_FAIL, SLA_FAIL, SLA_NO_DATA },
+		  "SLA: FAIL, 2 of 3 objectives failed, 1 had no data" },
+		{ { SLA_PASS, SLA_NO_DATA, SLA_PASS },
+		  "SLA: NO DATA, 1 of 3 objectives had no data (not a pass)" },
+		{ { SLA_NO_DATA, SLA_NO_DATA, SLA_NO_DATA },
+		  "SLA: NO DATA, 3 of 3 objectives had no data (not a pass)" },
+	};
+	struct sla_set set = { 0 };
+	char err[SLA_ERR_MAX];
+
+	CHECK(!sla_set_add_expr(&set, "p99 < 200ms", err, sizeof(err)));
+	CHECK(!sla_set_add_expr(&set, "availability >= 99.9%", err, sizeof(err)));
+	CHECK(!sla_set_add_expr(&set, "runq: p99 < 2ms", err, sizeof(err)));
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct sla_result r[3];
+		char *text = NULL, *nl, *p;
+		size_t len = 0;
+		int nsla = 0;
+		FILE *f;
+
+		memset(r, 0, sizeof(r));
+		for (int i = 0; i < 3; i++)
+			r[i].status = cases[c].st[i];
+		f = open_memstream(&text, &len);
+		CHECK(f);
+		print_sla_plain(f, &set, r, NULL);
+		fclose(f);
+		for (p = text; (p = strstr(p, "SLA:")); p++)
+			nsla++;
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = 0;
+		CHECK_MSG(nsla == 1 && !strcmp(text, cases[c].want),
+			  "case %zu: %d 'SLA:' lines, the first '%s', want one, '%s'", c, nsla,
+			  text, cases[c].want);
+		free(text);
+	}
+	sla_set_clear(&set);
+}

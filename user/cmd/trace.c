@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* slatrace trace: attach the selected probe families to a target, run until
- * the duration ends, the command exits, or Ctrl-C/SIGTERM, then report. */
+ * the duration ends, the command or every -p process exits, or
+ * Ctrl-C/SIGTERM/SIGHUP, then report. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ enum {
 	OPT_WINDOW,
 	OPT_ON_BREACH,
 	OPT_BREACH_TIMEOUT,
+	OPT_KEEP_GOING,
 	OPT_FAMILY, /* --<family>: one per probe table entry, in order */
 };
 
@@ -52,6 +54,8 @@ static const struct opt_help base_opts[] = {
 	  "trace the processes in a cgroup v2 and its descendants" },
 	{ { "duration", required_argument, NULL, 'd' }, 'd', "DURATION",
 	  "stop after DURATION (250ms, 10s, 5m); default: until Ctrl-C or CMD exits" },
+	{ { "keep-going", no_argument, NULL, OPT_KEEP_GOING }, 0, NULL,
+	  "with -p: keep tracing after every target has exited (default: the run ends)" },
 	{ { "interval", required_argument, NULL, 'i' }, 'i', "INTERVAL",
 	  "also print a report of each INTERVAL while tracing" },
 	{ { "json", required_argument, NULL, OPT_JSON }, 0, "FILE",
@@ -123,7 +127,8 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "work takes: counts, errors, total time and latency percentiles from\n"
 		   "histograms kept in the kernel. With no target, every process on the host\n"
 		   "except slatrace itself is traced. With -- CMD, slatrace starts CMD, traces it\n"
-		   "and all its children from its first instruction, and stops when it exits.\n"
+		   "and all its children from its first instruction, and stops when it exits;\n"
+		   "with -p, the run ends when every process listed has exited.\n"
 		   "Ctrl-C, SIGTERM or SIGHUP ends a run early; the full report is still\n"
 		   "printed and the JSON file still written.\n\n"
 		   "options:\n");
@@ -293,7 +298,7 @@ int cmd_trace(int argc, char **argv)
 	struct model *m = NULL, *prev = NULL;
 	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
 	char slaerr[SLA_ERR_MAX];
-	int window_given = 0;
+	int window_given = 0, keep_going = 0, gone_said = 0;
 	struct option *longopts = NULL;
 	struct opt_help *opts = NULL;
 	const char *json_path = NULL, *lastarg = NULL;
@@ -458,6 +463,9 @@ int cmd_trace(int argc, char **argv)
 			}
 			top = v;
 			break;
+		case OPT_KEEP_GOING:
+			keep_going = 1;
+			break;
 		case 'v':
 			slt_verbose = 1;
 			break;
@@ -534,6 +542,20 @@ int cmd_trace(int argc, char **argv)
 		rc = SLT_EXIT_USAGE;
 		goto cleanup;
 	}
+	if (keep_going && !t->npids) {
+		rc = cmd_usage_error("trace", "--keep-going needs -p (the other targets never end "
+					      "the run)");
+		goto cleanup;
+	}
+	if (t->cmd) {
+		char path[4096];
+
+		err = session_resolve_cmd(t->cmd[0], path, sizeof(path));
+		if (err) {
+			slt_error("cannot run '%s': %s", t->cmd[0], strerror(-err));
+			goto cleanup;
+		}
+	}
 	rc = cmd_need_privileges("trace");
 	if (rc)
 		goto cleanup;
@@ -551,6 +573,15 @@ int cmd_trace(int argc, char **argv)
 		goto cleanup;
 	}
 	session_opened = 1;
+	for (int i = 0; i < t->npids; i++) {
+		char comm[32];
+
+		if (session_pid_is_kthread(t->pids[i], comm, sizeof(comm)))
+			slt_warn("PID %u (%s) is a kernel thread: it makes no system calls and "
+				 "serves no requests, so the syscalls and requests families will "
+				 "see nothing from it",
+				 t->pids[i], comm);
+	}
 	for (int i = 0; i < nfam; i++) {
 		err = fam[i]->open(&sess, &state[i]);
 		if (err) {
@@ -603,6 +634,16 @@ int cmd_trace(int argc, char **argv)
 			break;
 		if (session_cmd_done(&sess))
 			break;
+		if (!gone_said && session_targets_gone(&sess)) {
+			gone_said = 1;
+			if (!keep_going) {
+				fprintf(stderr, "slatrace: every target process has exited; "
+						"ending the run\n");
+				break;
+			}
+			fprintf(stderr, "slatrace: every target process has exited; tracing on "
+					"(--keep-going)\n");
+		}
 		if (sla.hooks)
 			hooks_reap(sla.hooks);
 		if (now >= next_tick) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -153,6 +156,170 @@ static int pid_exists(uint32_t pid)
 	return stat(path, &st) == 0;
 }
 
+#define SLT_PF_KTHREAD 0x00200000u /* include/linux/sched.h */
+
+/* state, flags and start time from /proc/PID/stat; the comm field may hold
+ * spaces and parentheses, so the fields are read after its last ')' */
+static int read_proc_stat(uint32_t pid, char *state, unsigned *flags, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ESRCH;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d"
+			 " %*d %llu",
+			 state, flags, start) != 3)
+		return -EINVAL;
+	return 0;
+}
+
+int session_pid_is_kthread(uint32_t pid, char *comm, unsigned long len)
+{
+	unsigned long long start;
+	unsigned flags;
+	char state, path[64];
+	FILE *f;
+
+	if (read_proc_stat(pid, &state, &flags, &start) || !(flags & SLT_PF_KTHREAD))
+		return 0;
+	snprintf(comm, len, "?");
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, (int)len, f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	return 1;
+}
+
+/* A pidfd cannot be fooled by a reused PID; where the kernel gives none (a
+ * thread ID before 6.9, no pidfd_open before 5.3, out of descriptors), the
+ * start time in /proc/PID/stat tells a reused PID from the target. */
+static int watch_pids(struct session *s, const struct target_spec *t)
+{
+	s->watch = calloc(t->npids, sizeof(*s->watch));
+	s->watch_fd = calloc(t->npids, sizeof(*s->watch_fd));
+	if (!s->watch || !s->watch_fd)
+		return -ENOMEM;
+	s->nwatch = t->npids;
+	for (int i = 0; i < t->npids; i++) {
+		unsigned flags;
+		char state;
+#ifdef SYS_pidfd_open
+		long fd = syscall(SYS_pidfd_open, (pid_t)t->pids[i], 0);
+#else
+		long fd = -1;
+#endif
+
+		s->watch[i].pid = t->pids[i];
+		s->watch_fd[i].fd = fd >= 0 ? (int)fd : -1;
+		s->watch_fd[i].events = POLLIN;
+		if (read_proc_stat(t->pids[i], &state, &flags,
+				   (unsigned long long *)&s->watch[i].start_ticks))
+			s->watch[i].gone = s->watch_fd[i].fd < 0;
+	}
+	return 0;
+}
+
+int session_targets_gone(struct session *s)
+{
+	uint64_t now;
+	int left = 0;
+
+	if (!s->nwatch)
+		return 0;
+	now = slt_now_ns();
+	if (now < s->next_watch_ns)
+		return 0;
+	s->next_watch_ns = now + 100000000ull;
+	/* a pidfd reads as ready once its process has exited (a zombie too) */
+	if (poll(s->watch_fd, s->nwatch, 0) < 0)
+		return 0;
+	for (int i = 0; i < s->nwatch; i++) {
+		struct pid_watch *w = &s->watch[i];
+		unsigned long long start;
+		unsigned flags;
+		char state;
+
+		if (w->gone)
+			continue;
+		if (s->watch_fd[i].fd >= 0) {
+			w->gone = (s->watch_fd[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+		} else {
+			w->gone = read_proc_stat(w->pid, &state, &flags, &start) || state == 'Z' ||
+				  state == 'X' || start != w->start_ticks;
+		}
+		left += !w->gone;
+	}
+	return left == 0;
+}
+
+/* is path a file this process may execute? 0 or -errno, as execve would say */
+static int executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return access(path, X_OK) ? -errno : 0;
+}
+
+int session_resolve_cmd(const char *cmd, char *buf, unsigned long len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char defpath[256];
+	int err = -ENOENT;
+
+	if (!*cmd)
+		return -ENOENT;
+	if (strchr(cmd, '/')) {
+		if (strlen(cmd) >= len)
+			return -ENAMETOOLONG;
+		snprintf(buf, len, "%s", cmd);
+		return executable(buf);
+	}
+	if (!path) {
+		/* execvp's search path when PATH is unset */
+		if (!confstr(_CS_PATH, defpath, sizeof(defpath)))
+			snprintf(defpath, sizeof(defpath), "/bin:/usr/bin");
+		path = defpath;
+	}
+	for (p = path;; p = end + 1) {
+		int n, e;
+
+		end = strchrnul(p, ':');
+		/* an empty entry is the current directory */
+		n = end == p ? snprintf(buf, len, "%s", cmd)
+			     : snprintf(buf, len, "%.*s/%s", (int)(end - p), p, cmd);
+		if (n >= 0 && (unsigned long)n < len) {
+			e = executable(buf);
+			if (!e)
+				return 0;
+			/* like execvp: a file found but refused is reported as
+			 * such when nothing later on the path will do */
+			if (e == -EACCES)
+				err = e;
+		}
+		if (!*end)
+			break;
+	}
+	return err;
+}
+
 static int open_cgroup(const char *path, int *usage)
 {
 	char buf[4096];
@@ -182,14 +349,35 @@ static int open_cgroup(const char *path, int *usage)
  * attached, so that tracing starts at its first instruction. */
 static int spawn_cmd(struct session *s, char **argv)
 {
-	int gate[2], errp[2];
+	int gate[2], errp[2], err, n = 0;
+	char **shargv;
 	pid_t pid;
 
-	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+	/* the PATH search is done here, before the child is a target: its
+	 * failed execve calls would otherwise be counted as the command's */
+	err = session_resolve_cmd(argv[0], s->cmd_path, sizeof(s->cmd_path));
+	if (err)
+		return err;
+	while (argv[n])
+		n++;
+	/* execvp runs a file the kernel cannot execute (no #!) with /bin/sh */
+	shargv = calloc(n + 2, sizeof(*shargv));
+	if (!shargv)
+		return -ENOMEM;
+	shargv[0] = "sh";
+	shargv[1] = s->cmd_path;
+	for (int i = 1; i < n; i++)
+		shargv[i + 1] = argv[i];
+	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		free(shargv);
 		return -errno;
+	}
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		err = -errno;
+		free(shargv);
+		return err;
+	}
 	if (pid == 0) {
 		char c;
 		int e;
@@ -199,12 +387,17 @@ static int spawn_cmd(struct session *s, char **argv)
 		if (read(gate[0], &c, 1) != 1)
 			_exit(127); /* slatrace gave up before starting us */
 		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
+		execv(s->cmd_path, argv);
 		e = errno;
+		if (e == ENOEXEC) {
+			execv("/bin/sh", shargv);
+			e = errno;
+		}
 		if (write(errp[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);
 	}
+	free(shargv);
 	close(gate[0]);
 	close(errp[1]);
 	s->cmd_pid = pid;
@@ -243,6 +436,13 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 			slt_error("no process with PID %u", t->pids[i]);
 			*usage = 1;
 			return -ESRCH;
+		}
+	}
+	if (t->npids && !t->cmd) {
+		err = watch_pids(s, t);
+		if (err) {
+			slt_error("cannot watch the target processes: %s", strerror(-err));
+			goto fail;
 		}
 	}
 	if (t->cgroup) {
@@ -321,7 +521,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	if (t->cmd) {
 		err = spawn_cmd(s, t->cmd);
 		if (err) {
-			slt_error("cannot start '%s': %s", t->cmd[0], strerror(-err));
+			slt_error("cannot run '%s': %s", t->cmd[0], strerror(-err));
 			goto fail;
 		}
 		err = bpf_map_update_elem(s->map_fd[MAP_TARGETS], &s->cmd_pid, &one,
@@ -466,4 +666,12 @@ void session_close(struct session *s)
 	if (s->cgroup_fd >= 0)
 		close(s->cgroup_fd);
 	s->cgroup_fd = -1;
+	for (int i = 0; i < s->nwatch; i++)
+		if (s->watch_fd[i].fd >= 0)
+			close(s->watch_fd[i].fd);
+	free(s->watch);
+	free(s->watch_fd);
+	s->watch = NULL;
+	s->watch_fd = NULL;
+	s->nwatch = 0;
 }

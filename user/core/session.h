@@ -14,6 +14,7 @@
 struct bpf_object;
 struct target_bpf;
 struct ring_buffer;
+struct pollfd;
 
 struct target_spec {
 	uint32_t pids[SLT_MAX_TARGETS > 4096 ? 4096 : SLT_MAX_TARGETS];
@@ -21,6 +22,13 @@ struct target_spec {
 	char comm[SLT_COMM_LEN];	/* -c: empty when unused */
 	const char *cgroup;		/* --cgroup PATH, or NULL */
 	char **cmd;			/* -- CMD ARGS..., or NULL */
+};
+
+/* a -p target slatrace watches for its exit */
+struct pid_watch {
+	uint32_t pid;
+	int gone;
+	uint64_t start_ticks;		/* /proc/PID/stat's starttime, against reuse */
 };
 
 typedef int (*slt_event_fn)(void *ctx, const void *data, unsigned long len);
@@ -71,6 +79,11 @@ struct session {
 	int cmd_gate;			/* write end of the pipe the child waits on */
 	int cmd_errpipe;		/* read end: child's exec errno */
 	const char *cmd_name;		/* argv[0] of -- CMD, for messages */
+	char cmd_path[4096];		/* CMD found on PATH, before it is traced */
+	struct pid_watch *watch;	/* -p targets, to see them exit */
+	struct pollfd *watch_fd;	/* a pidfd each where the kernel has one */
+	int nwatch;
+	uint64_t next_watch_ns;
 	struct model *model;
 	uint64_t start_mono_ns;
 	uint64_t poll_deadline;		/* ns: stop consuming records after this */
@@ -110,6 +123,16 @@ int session_poll(struct session *s, int timeout_ms);
 void session_read_losses(struct session *s);
 /* Reap -- CMD without blocking: 1 when it has exited. */
 int session_cmd_done(struct session *s);
+/* With -p: 1 once every target process has exited (checked at most every
+ * 100 ms), else 0. */
+int session_targets_gone(struct session *s);
+/* Find CMD as execvp would (PATH, or as given when it holds a '/') into
+ * buf, so that the search is not the traced command's own syscalls.
+ * Returns 0 or -errno (-ENOENT, -EACCES, -ENAMETOOLONG). */
+int session_resolve_cmd(const char *cmd, char *buf, unsigned long len);
+/* 1 when pid is a kernel thread (PF_KTHREAD), its comm in comm; 0 when it is
+ * not, or cannot be read */
+int session_pid_is_kthread(uint32_t pid, char *comm, unsigned long len);
 void session_close(struct session *s);
 /* describe the target for reports: "pid 1234", "command 'ls -R /usr'" */
 void session_describe_target(const struct target_spec *t, char *buf, unsigned long len);

@@ -1526,12 +1526,11 @@ void print_sla_plain(FILE *f, const struct sla_set *set, const struct sla_result
 	}
 	if (v == SLA_PASS)
 		fprintf(f, "SLA: PASS, %d of %d objectives met\n", npass, set->n);
+	else if (v == SLA_FAIL && nnone)
+		fprintf(f, "SLA: FAIL, %d of %d objectives failed, %d had no data\n", nfail,
+			set->n, nnone);
 	else if (v == SLA_FAIL)
-		fprintf(f, "SLA: FAIL, %d of %d objectives failed", nfail, set->n);
-	if (v == SLA_FAIL && nnone)
-		fprintf(f, ", %d had no data", nnone);
-	if (v == SLA_FAIL)
-		fputc('\n', f);
+		fprintf(f, "SLA: FAIL, %d of %d objectives failed\n", nfail, set->n);
 	else
 		fprintf(f, "SLA: NO DATA, %d of %d objectives had no data (not a pass)\n", nnone,
 			set->n);

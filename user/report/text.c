@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Text report: header, losses, a table sorted by total time, errno
  * breakdown, and compact histograms of the top series. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,45 +56,121 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 	print_losses(f, m);
 }
 
+/*
+ * The histogram as text. Its buckets are log-linear (slatrace/hist.h: each
+ * power of two split into 32), so rows of a power of two each would throw
+ * away most of what was measured: a route at 20.2 ms would read only
+ * "16.78ms .. 33.55ms". Rows are instead 1/2^k of a power of two wide, k
+ * the largest (finest) in 5..0 that prints in at most HIST_LINES_MAX lines,
+ * a run of empty rows folding into one "..." line. So a tight cluster is
+ * shown at the buckets' own width (1/32, ~3%) and a spread over many powers
+ * of two is shown coarser, never more than a screenful. Because 2^k divides
+ * 32, a row is a whole number of native buckets: its count is exact.
+ */
+#define HIST_LINES_MAX 24
+
+/* row of value v with 2^k rows per power of two (0 has a row of its own) */
+static int64_t hist_row(uint64_t v, int k)
+{
+	int p;
+
+	if (!v)
+		return -1;
+	p = 63 - __builtin_clzll(v);
+	return ((int64_t)p << k) + (int64_t)(((v - (1ull << p)) << k) >> p);
+}
+
+struct hist_row {
+	uint64_t lo, hi, count;
+};
+
+/* fold the non-empty span of s's buckets into rows; returns their number */
+static int hist_rows(const struct series *s, int k, struct hist_row *rows)
+{
+	unsigned first = SLT_HIST_NBUCKETS, last = 0;
+	int n = 0;
+	int64_t cur = INT64_MIN;
+
+	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++)
+		if (s->hist.slots[i]) {
+			if (first == SLT_HIST_NBUCKETS)
+				first = i;
+			last = i;
+		}
+	if (first == SLT_HIST_NBUCKETS)
+		return 0;
+	/* the end rows whole: "512ns .. 1.02us", not "992ns .. 1.02us" */
+	while (first > 0 &&
+	       hist_row(slt_hist_slot_lo(first - 1), k) == hist_row(slt_hist_slot_lo(first), k))
+		first--;
+	while (last + 1 < SLT_HIST_NBUCKETS &&
+	       hist_row(slt_hist_slot_lo(last + 1), k) == hist_row(slt_hist_slot_lo(last), k))
+		last++;
+	for (unsigned i = first; i <= last; i++) {
+		int64_t r = hist_row(slt_hist_slot_lo(i), k);
+
+		if (r != cur) {
+			rows[n].lo = slt_hist_slot_lo(i);
+			rows[n].count = 0;
+			n++;
+			cur = r;
+		}
+		rows[n - 1].hi = slt_hist_slot_hi(i);
+		rows[n - 1].count += s->hist.slots[i];
+	}
+	return n;
+}
+
+/* lines printed for these rows: a run of two or more empty rows is one */
+static int hist_lines(const struct hist_row *rows, int n)
+{
+	int lines = 0;
+
+	for (int i = 0; i < n; i++)
+		if (rows[i].count || i == 0 || rows[i - 1].count)
+			lines++;
+	return lines;
+}
+
 static void print_hist(FILE *f, const struct series *s)
 {
-	uint64_t rows[64] = { 0 }, peak = 0;
-	int lo = 64, hi = -1;
-	char a[32], b[32];
+	static struct hist_row rows[SLT_HIST_NBUCKETS];
+	uint64_t peak = 0;
+	int n = 0, k;
+	char a[32], b[32], width[40];
 
-	/* fold the fine buckets into powers of two for display */
-	for (unsigned i = 0; i < SLT_HIST_NBUCKETS; i++) {
-		uint64_t v = slt_hist_slot_lo(i);
-		int p = v ? 63 - __builtin_clzll(v) : 0;
-
-		if (!s->hist.slots[i])
-			continue;
-		rows[p] += s->hist.slots[i];
-		if (p < lo)
-			lo = p;
-		if (p > hi)
-			hi = p;
+	for (k = SLT_HIST_SUB_BITS; k >= 0; k--) {
+		n = hist_rows(s, k, rows);
+		if (hist_lines(rows, n) <= HIST_LINES_MAX || k == 0)
+			break;
 	}
-	for (int p = lo; p <= hi; p++)
-		if (rows[p] > peak)
-			peak = rows[p];
-	fprintf(f, "\n%s %s: %llu, latency distribution\n", s->family, s->name,
-		(unsigned long long)s->hist.count);
-	for (int p = lo; p <= hi && peak; p++) {
-		int w = (int)((rows[p] * 40 + peak - 1) / peak);
+	for (int i = 0; i < n; i++)
+		if (rows[i].count > peak)
+			peak = rows[i].count;
+	if (k)
+		snprintf(width, sizeof(width), "rows 1/%d of a power of two", 1 << k);
+	else
+		snprintf(width, sizeof(width), "rows a power of two");
+	fprintf(f, "\n%s %s: %llu, latency distribution (%s)\n", s->family, s->name,
+		(unsigned long long)s->hist.count, width);
+	for (int i = 0; i < n && peak; i++) {
+		int w = (int)((rows[i].count * 40 + peak - 1) / peak);
 
 		/* a run of empty rows folds into one "..." line */
-		if (!rows[p] && p > lo && !rows[p - 1])
+		if (!rows[i].count && i > 0 && !rows[i - 1].count)
 			continue;
-		if (!rows[p] && p + 1 <= hi && !rows[p + 1]) {
+		if (!rows[i].count && i + 1 < n && !rows[i + 1].count) {
 			fprintf(f, "  %9s\n", "...");
 			continue;
 		}
-
+		if (rows[i].hi == ~0ull)
+			snprintf(b, sizeof(b), "inf");
+		else
+			slt_fmt_duration(rows[i].hi, b, sizeof(b));
 		fprintf(f, "  %9s .. %-9s |%-40.*s| %llu\n",
-			slt_fmt_duration(p ? 1ull << p : 0, a, sizeof(a)),
-			slt_fmt_duration(1ull << (p + 1), b, sizeof(b)), w,
-			"########################################", (unsigned long long)rows[p]);
+			slt_fmt_duration(rows[i].lo, a, sizeof(a)), b, w,
+			"########################################",
+			(unsigned long long)rows[i].count);
 	}
 }
 
