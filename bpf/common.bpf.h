@@ -24,6 +24,14 @@ const volatile __u32 targ_npids = 0;
 const volatile __u32 targ_pids[SLT_MAX_PIDLIST] = {};
 const volatile __u64 targ_comm[SLT_COMM_LEN / 8] = {};
 const volatile __u64 targ_rb_wake_bytes = SLT_RINGBUF_BYTES / 8;
+/*
+ * The -p targets' start times, as /proc/PID/stat gives them (clock ticks
+ * since boot), as the range of start_boottime nanoseconds they cover: a
+ * process that later gets a target's PID number started later, so it is
+ * not the target. 0/0 when unknown: the PID alone decides.
+ */
+const volatile __u64 targ_pid_start_lo_ns[SLT_MAX_PIDLIST] = {};
+const volatile __u64 targ_pid_start_hi_ns[SLT_MAX_PIDLIST] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,6 +75,21 @@ static __always_inline __u64 slt_rb_flags(void)
 		       : BPF_RB_NO_WAKEUP;
 }
 
+/* Is the current task's process the one that had PID slot i's number when
+ * the run began? Two loads, paid only by the target's own events. */
+static __always_inline int slt_same_start(int i)
+{
+	struct task_struct *t;
+	__u64 st;
+
+	if (!targ_pid_start_hi_ns[i])
+		return 1;
+	t = bpf_get_current_task_btf();
+	st = BPF_CORE_READ(t, group_leader, start_boottime);
+	return st >= targ_pid_start_lo_ns[i] && st < targ_pid_start_hi_ns[i];
+}
+
+/* tgid must be the current task's (slt_same_start reads the current task) */
 static __always_inline int slt_target_match_tgid(__u32 tgid)
 {
 	if (targ_mode == SLT_TARGET_ALL)
@@ -76,7 +99,7 @@ static __always_inline int slt_target_match_tgid(__u32 tgid)
 			if (i >= targ_npids)
 				break;
 			if (targ_pids[i] == tgid)
-				return 1;
+				return slt_same_start(i);
 		}
 		return 0;
 	}

@@ -73,4 +73,50 @@ t_connection_waves_leave_no_table_entries_and_every_request_counted() {
 	pass "$waves waves of $per: $n requests counted, as the server and the client; table empty after"
 }
 
+# A target's PID number taken by another process during a --keep-going run
+# (forced with ns_last_pid): the newcomer's syscalls are not the target's.
+# The truth: the target (sleep) never calls getppid; the newcomer calls it
+# 20,000 times.
+t_a_reused_target_pid_is_not_attributed_to_the_target() {
+	need_root || return
+	[ -x "$SYSLOAD" ] || { skip "$SYSLOAD is not built"; return; }
+	[ -w /proc/sys/kernel/ns_last_pid ] || { skip "needs a writable /proc/sys/kernel/ns_last_pid"; return; }
+	local d=$TMP/reuse f=$TMP/reuse/r.json rc wrc n p victim got="" i
+	mkdir -p "$d"
+	sleep 600 &
+	victim=$!
+	_bg+=("$victim")
+	start_trace "$d/out" "$d/err" --syscalls -p "$victim" --keep-going --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -KILL "$victim"
+	wait "$victim" 2>/dev/null
+	# the next fork gets ns_last_pid + 1, unless another fork on the host
+	# takes it first: try a few times
+	for ((i = 0; i < 50; i++)); do
+		echo $((victim - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null || break
+		"$SYSLOAD" --gate getppid 20000 >"$d/wl" 2>&1 &
+		p=$!
+		if [ "$p" = "$victim" ]; then
+			got=$p
+			break
+		fi
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	[ -n "$got" ] || { bail "could not start a process with PID $victim in 50 tries"; return; }
+	_bg+=("$got")
+	wait_for "$d/wl" 'ready' 5 || { bail "sysload did not get ready: $(cat "$d/wl")"; return; }
+	kill -USR1 "$got" 2>/dev/null
+	reap "$got" 30
+	wrc=$?
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	[ "$wrc" = 0 ] || { fail "the newcomer exited $wrc: $(cat "$d/wl")"; return; }
+	n=$(jq '[.series[] | select(.name == "getppid") | .count] | add // 0' "$f")
+	[ "$n" = 0 ] || { fail "$n getppid calls of PID $victim's newcomer counted as the target's"; return; }
+	pass "PID $victim reused by a process making 20000 getppid calls: 0 counted"
+}
+
 run_tests

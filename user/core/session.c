@@ -454,9 +454,25 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	if (t->cmd) {
 		s->mode = SLT_TARGET_PIDMAP;
 	} else if (t->npids && t->npids <= SLT_MAX_PIDLIST) {
+		long hz = sysconf(_SC_CLK_TCK);
+
 		s->mode = SLT_TARGET_PIDLIST;
 		s->npids = t->npids;
 		memcpy(s->pids, t->pids, t->npids * sizeof(t->pids[0]));
+		/* /proc's start time is start_boottime in whole ticks: the
+		 * range of nanoseconds a tick covers tells a later process
+		 * with the same PID number apart */
+		for (int i = 0; i < t->npids && hz > 0 && 1000000000L % hz == 0; i++) {
+			unsigned long long ticks;
+			uint64_t tick_ns = 1000000000ull / (uint64_t)hz;
+			unsigned flags;
+			char state;
+
+			if (read_proc_stat(t->pids[i], &state, &flags, &ticks))
+				continue;
+			s->pid_start_lo_ns[i] = ticks * tick_ns;
+			s->pid_start_hi_ns[i] = (ticks + 1) * tick_ns;
+		}
 	} else if (t->npids) {
 		s->mode = SLT_TARGET_PIDMAP;
 	} else if (t->comm[0]) {

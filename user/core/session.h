@@ -69,6 +69,8 @@ struct session {
 	uint32_t self_tgid;
 	uint32_t npids;
 	uint32_t pids[SLT_MAX_PIDLIST];
+	uint64_t pid_start_lo_ns[SLT_MAX_PIDLIST]; /* see bpf/common.bpf.h */
+	uint64_t pid_start_hi_ns[SLT_MAX_PIDLIST];
 	uint64_t comm[SLT_COMM_LEN / 8];
 
 	struct target_bpf *tskel;	/* only to follow -- CMD's children */
@@ -96,8 +98,11 @@ struct session {
 		(skel)->rodata->targ_mode = (s)->mode;                                 \
 		(skel)->rodata->targ_self_tgid = (s)->self_tgid;                       \
 		(skel)->rodata->targ_npids = (s)->npids;                               \
-		for (unsigned _i = 0; _i < SLT_MAX_PIDLIST; _i++)                      \
+		for (unsigned _i = 0; _i < SLT_MAX_PIDLIST; _i++) {                    \
 			(skel)->rodata->targ_pids[_i] = (s)->pids[_i];                 \
+			(skel)->rodata->targ_pid_start_lo_ns[_i] = (s)->pid_start_lo_ns[_i]; \
+			(skel)->rodata->targ_pid_start_hi_ns[_i] = (s)->pid_start_hi_ns[_i]; \
+		}                                                                      \
 		for (unsigned _i = 0; _i < SLT_COMM_LEN / 8; _i++)                     \
 			(skel)->rodata->targ_comm[_i] = (s)->comm[_i];                 \
 		(skel)->rodata->targ_rb_wake_bytes = (s)->opts.ringbuf_bytes / 8;      \
