@@ -261,6 +261,10 @@ int session_targets_gone(struct session *s)
 			w->gone = read_proc_stat(w->pid, &state, &flags, &start) || state == 'Z' ||
 				  state == 'X' || start != w->start_ticks;
 		}
+		/* a long -p list matches by number in the kernel: forget the
+		 * number once its process is gone, before it can be reused */
+		if (w->gone && s->mode == SLT_TARGET_PIDMAP)
+			bpf_map_delete_elem(s->map_fd[MAP_TARGETS], &w->pid);
 		left += !w->gone;
 	}
 	return left == 0;
