@@ -491,3 +491,37 @@ out:
 	model_free(d);
 	CHECK(ok);
 }
+
+/* Interval and SLA-window models are clones and deltas: the bytes a class
+ * read and wrote must come along, as exact differences of the run's sums. */
+TEST(model_clone_and_delta_carry_request_and_response_bytes)
+{
+	struct model *before = model_new(), *now = NULL, *d = NULL;
+	struct series *s, *c, *ds;
+	int ok = 0;
+
+	CHECK(before);
+	s = model_series(before, "request", "srv :80 GET /");
+	if (!s)
+		goto out;
+	s->bytes_in = 415;
+	s->bytes_out = 5243230;
+	now = model_clone(before);
+	if (!now)
+		goto out;
+	c = model_series(now, "request", "srv :80 GET /");
+	if (c->bytes_in != 415 || c->bytes_out != 5243230)
+		goto out;
+	c->bytes_in += 83;
+	c->bytes_out += 1000;
+	d = model_delta(now, before);
+	if (!d)
+		goto out;
+	ds = model_series(d, "request", "srv :80 GET /");
+	ok = ds->bytes_in == 83 && ds->bytes_out == 1000;
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}

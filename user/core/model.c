@@ -280,6 +280,8 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 	c->hist = s->hist;
 	c->errors = s->errors;
 	c->failed = s->failed;
+	c->bytes_in = s->bytes_in;
+	c->bytes_out = s->bytes_out;
 	if (s->queue && (!series_queue(c) || !memcpy(c->queue, s->queue, sizeof(*c->queue))))
 		return NULL;
 	if (s->service &&
@@ -344,6 +346,8 @@ struct model *model_delta(const struct model *now, const struct model *before)
 			hist_delta(s->service, now->series[i]->service, b->service);
 		s->errors = sub0(s->errors, b->errors);
 		s->failed = sub0(s->failed, b->failed);
+		s->bytes_in = sub0(s->bytes_in, b->bytes_in);
+		s->bytes_out = sub0(s->bytes_out, b->bytes_out);
 		for (int k = 0; k < s->ncounters; k++)
 			s->counters[k].value = sub0(s->counters[k].value,
 						    series_counter(b, s->counters[k].name));
