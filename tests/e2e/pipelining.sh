@@ -271,4 +271,50 @@ t_non_pipelining_client_traced_mid_connection_shows_no_pipelining() {
 	pass "index.html 1200 of 1200, warm.html $w of $warm, pipelined_requests 0"
 }
 
+# A server that reads everything in one recv: a batch past the 16 KiB a
+# turn is followed cannot all be seen, and the report must say so.
+cat >"$TMP/bigread.py" <<'EOF2'
+import socket, sys
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1)
+print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+c, _ = ls.accept()
+want, buf = int(sys.argv[1]), b""
+while buf.count(b"\r\n\r\n") < want:
+    buf += c.recv(1 << 20)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" * want)
+c.recv(1)
+EOF2
+
+t_batch_past_what_is_followed_is_reported_uncounted() {
+	need_root || return
+	need_all || return
+	local d=$TMP/big f=$TMP/big/r.json rc n u
+	mkdir -p "$d"
+	start_listener "$d/srv" "$PY" "$TMP/bigread.py" 400 || { bail "server did not start: $(cat "$d/srv.err")"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$SRV_PID" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	# 400 GETs of 65 bytes: 26 000 bytes in one write, read at once
+	"$PY" - "${SRV_ADDR##*:}" <<-'EOF2' || { bail "client failed"; return; }
+		import socket, sys
+		s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+		s.sendall(b"".join(b"GET /big?i=%03d HTTP/1.1\r\nHost: localhost\r\nUser-Agent: slatrace-test\r\n\r\n" % i for i in range(400)))
+		got = b""
+		while got.count(b"HTTP/1.1 200") < 400:
+		    got += s.recv(65536)
+		s.close()
+	EOF2
+	reap "$SRV_PID" 10
+	sleep 0.3
+	stop_trace
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	n=$(rq "$f" /big .count)
+	u=$(jq -r '.counters.uncounted_pipelined_turns // 0' "$f")
+	[ "$n" -lt 400 ] && [ "$n" -ge 200 ] || { fail "/big counted $n of 400 (want what 16 KiB holds, 200..399)"; return; }
+	[ "$u" = 1 ] || { fail "counters.uncounted_pipelined_turns is $u, want 1 (one read of 26 000 bytes)"; return; }
+	grep -q 'uncounted_pipelined_turns 1' "$d/out" || { fail "not on the text report: $(grep counted: "$d/out")"; return; }
+	pass "$n of 400 counted from the 16 KiB followed, uncounted_pipelined_turns 1"
+}
+
 run_tests

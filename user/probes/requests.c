@@ -333,9 +333,11 @@ static int decode(struct requests_state *st, const struct slt_req_event *e)
 		n = split.nwhole;
 		if (!n)
 			return 0; /* nothing whole yet: the next turn counts it */
-	} else if (n > 0 && !all && split.nwhole == n && split.whole_end - carried < e->req_bytes) {
-		/* bytes the turn read after its last whole request were not
-		 * seen (past what is followed): requests there are missing */
+	} else if (n > 0 && !all && split.whole_end - carried < e->req_bytes &&
+		   !(split.nwhole < n && reqs[n - 1].head_complete &&
+		     reqs[n - 1].content_length > 0)) {
+		/* bytes the turn read were not all seen (past what is
+		 * followed), and not as a body: requests there are missing */
 		model_stat_add(st->model, "uncounted_pipelined_turns", 1);
 	}
 	if (n > 0) {
