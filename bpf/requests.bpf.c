@@ -243,6 +243,7 @@ static __always_inline void finalize(struct slt_req_conn *c, __u32 why, __u64 no
 	e->req_bytes = 0;
 	e->resp_bytes = 0;
 	e->req_cap = 0;
+	e->more_bytes = 0;
 	e->resp_cap = 0;
 	e->first_write_ns = 0;
 	e->last_write_ns = 0;
@@ -351,13 +352,83 @@ static __always_inline __u64 unix_arrival(struct slt_req_conn *c)
 	return t;
 }
 
+/* The request line of a known method starts r (4 bytes valid): GET, HEAD,
+ * POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE. */
+static __always_inline int http_method4(const __u8 *r)
+{
+	__u32 w = r[0] | r[1] << 8 | r[2] << 16 | (__u32)r[3] << 24;
+
+#define SLT_W(a, b, c, d) ((__u32)(a) | (b) << 8 | (c) << 16 | (__u32)(d) << 24)
+	return w == SLT_W('G', 'E', 'T', ' ') || w == SLT_W('H', 'E', 'A', 'D') ||
+	       w == SLT_W('P', 'O', 'S', 'T') || w == SLT_W('P', 'U', 'T', ' ') ||
+	       w == SLT_W('D', 'E', 'L', 'E') || w == SLT_W('P', 'A', 'T', 'C') ||
+	       w == SLT_W('O', 'P', 'T', 'I') || w == SLT_W('C', 'O', 'N', 'N') ||
+	       w == SLT_W('T', 'R', 'A', 'C');
+#undef SLT_W
+}
+
+/*
+ * Follow the turn: the bytes of this read (at user address p, turn offsets
+ * [before, before + ret)) that req[] could not hold go to userspace as
+ * they are, in more records, up to SLT_FOLLOW_MAX bytes a turn, so that
+ * pipelined requests past the capture are counted and classed. Only on
+ * HTTP connections; only contiguous with what was already sent (after a
+ * gap, userspace sees fewer bytes than req_bytes and says so). Costs one
+ * record per SLT_MORE_CAP bytes on reads longer than the capture.
+ */
+static __always_inline void follow(struct slt_req_conn *c, __u64 p, __u64 before, long ret,
+				   __u32 len)
+{
+	struct slt_req_event *e = &c->ev;
+	__u64 from = (__u64)e->req_cap + e->more_bytes, end = before + ret;
+	struct slt_req_more *m;
+
+	if (len < ret)
+		end = before + len; /* the rest went to other iovecs: not seen */
+	if (from < before || from >= end)
+		return;
+	p += from - before;
+	for (int k = 0; k < SLT_FOLLOW_MAX / SLT_MORE_CAP; k++) {
+		__u32 n;
+
+		if (from >= end || e->more_bytes >= SLT_FOLLOW_MAX)
+			break;
+		n = end - from > SLT_MORE_CAP ? SLT_MORE_CAP : end - from;
+		asm volatile("" : "+r"(n));
+		if (!n || n > SLT_MORE_CAP)
+			break;
+		m = bpf_ringbuf_reserve(&events, sizeof(*m), 0);
+		if (!m) {
+			slt_drop(SLT_DROP_RINGBUF);
+			break;
+		}
+		if (bpf_probe_read_user(m->data, n, (void *)p)) {
+			bpf_ringbuf_discard(m, 0);
+			break;
+		}
+		m->hdr.kind = SLT_EV_REQ_MORE;
+		m->hdr.cpu = bpf_get_smp_processor_id();
+		m->hdr.ts_ns = bpf_ktime_get_ns();
+		m->read_ns = e->read_ns;
+		m->tgid = e->tgid;
+		m->fd = e->fd;
+		m->off = from;
+		m->len = n;
+		bpf_ringbuf_submit(m, slt_rb_flags());
+		e->more_bytes += n;
+		from += n;
+		p += n;
+	}
+}
+
 static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 {
 	__u64 arrive = c->ev.family == SLT_AF_UNIX ? unix_arrival(c) : arrival_of(key);
-	__u64 now = bpf_ktime_get_ns(), p;
+	__u64 now = bpf_ktime_get_ns(), p, p0;
 	struct slt_req_event *e = &c->ev;
 	struct pt_regs *regs;
 	__u32 off, sz, len = 0;
+	__u64 before;
 
 	if (c->state == SLT_CONN_RESPONDING)
 		finalize(c, 0, now);
@@ -369,14 +440,16 @@ static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 		e->flags = arrive && arrive <= now ? SLT_REQ_F_QUEUE_KNOWN : 0;
 		e->tgid = bpf_get_current_pid_tgid() >> 32;
 		e->fd = syscall_fd(regs);
+		e->more_bytes = 0;
+		if (c->http)
+			e->flags |= SLT_REQ_F_HTTP_CONN;
 	}
+	before = e->req_bytes;
 	e->req_bytes += ret;
+	p0 = p = data_ptr(regs, &len);
 	off = e->req_cap;
-	if (off >= targ_capture_bytes || off >= SLT_REQ_CAP_MAX)
-		return;
-	p = data_ptr(regs, &len);
-	if (!p)
-		return;
+	if (!p || off >= targ_capture_bytes || off >= SLT_REQ_CAP_MAX)
+		goto follow;
 	sz = targ_capture_bytes - off;
 	if (sz > ret)
 		sz = ret;
@@ -394,6 +467,11 @@ static __always_inline void on_read(struct slt_req_conn *c, __u64 key, long ret)
 		p += n;
 		e->req_cap = off;
 	}
+follow:
+	if (before == 0 && e->req_cap >= 4 && http_method4(e->req))
+		c->http = 1;
+	if (c->http && p0)
+		follow(c, p0, before, ret, len);
 }
 
 /* Is the write of n bytes in r (all of it) an interim HTTP answer, such as

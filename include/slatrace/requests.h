@@ -10,11 +10,17 @@
 #include "common.h"
 
 #define SLT_EV_REQUEST 16
+#define SLT_EV_REQ_MORE 17	/* request bytes of a turn past the capture */
 
 #define SLT_REQ_CAP_MAX 512	/* --capture-bytes upper bound (power of two) */
 #define SLT_RESP_CAP 64	/* bytes of the first response write kept */
 #define SLT_UNIX_PATH_MAX 64
 #define SLT_MAX_CONNS 16384
+/* Request bytes of one turn followed past --capture-bytes, on connections
+ * that speak HTTP, so that every pipelined request is seen: sent in
+ * SLT_MORE_CAP pieces as they are read, before the turn's own record. */
+#define SLT_FOLLOW_MAX 16384
+#define SLT_MORE_CAP 1024
 
 /* flags */
 #define SLT_REQ_F_NO_RESPONSE 1u	/* closed/EOF/reset before any response byte */
@@ -24,6 +30,7 @@
 #define SLT_REQ_F_QUEUE_KNOWN 16u	/* arrive_ns is the real arrival time */
 #define SLT_REQ_F_IDLE 32u		/* settled after SLT_REQ_IDLE_NS without I/O */
 #define SLT_REQ_F_INTERIM 64u		/* an interim answer (100 Continue) came first */
+#define SLT_REQ_F_HTTP_CONN 128u	/* an earlier turn of the connection was HTTP */
 
 /* a response followed by this long without a read or write is complete */
 #define SLT_REQ_IDLE_NS 2000000000ull
@@ -41,6 +48,8 @@ struct slt_req_event {
 	__u32 flags;
 	__u32 req_cap;		/* bytes valid in req[] */
 	__u32 resp_cap;		/* bytes valid in resp[] */
+	__u32 more_bytes;	/* request bytes after req[], sent in more records */
+	__u32 pad;
 	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
 	__u16 lport;		/* local port, host order (0 for unix) */
 	char comm[SLT_COMM_LEN];
@@ -52,6 +61,18 @@ struct slt_req_event {
 };
 
 #define SLT_REQ_EVENT_HEAD (sizeof(struct slt_req_event) - SLT_REQ_CAP_MAX)
+
+/* Request bytes [off, off + len) of the turn that began at read_ns on
+ * (tgid, fd), read past what req[] holds; its record comes later. */
+struct slt_req_more {
+	struct slt_event_hdr hdr;
+	__u64 read_ns;
+	__u32 tgid;
+	__u32 fd;
+	__u32 off;
+	__u32 len;
+	__u8 data[SLT_MORE_CAP];
+};
 
 /* conn.state */
 #define SLT_CONN_IDLE 0		/* no request in progress */
@@ -71,7 +92,7 @@ struct slt_req_event {
 struct slt_req_conn {
 	/* first: the fields every event touches share the key's cache line */
 	__u32 state;
-	__u32 pad;
+	__u32 http;		/* a turn of it began with an HTTP request line */
 	__u64 ino;		/* Unix: the socket's inode, to tell a reused sock */
 	__u64 unix_arrive_ns;	/* Unix: the peer's last write since our last read */
 	struct slt_req_event ev;

@@ -456,3 +456,54 @@ TEST(http_route_that_does_not_fit_ends_in_ellipsis)
 	http_normalize_route(NULL, out, sizeof(out));
 	CHECK_STR(out, "");
 }
+
+/* truth: the byte offsets of the requests, counted by hand in the literal */
+TEST(http_split_whole_requests_end_where_a_cut_request_starts)
+{
+	static const char two_and_cut[] = "GET /a HTTP/1.1\r\n\r\n"	 /* 0..19 */
+					  "GET /b HTTP/1.1\r\nHost: x\r\n\r\n" /* 19..47 */
+					  "GET /c HTTP/1.1\r\nHo";	 /* cut */
+	static const char cut_line[] = "GET /a HTTP/1.1\r\n\r\nGET /lo";
+	static const char whole[] = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+	static const char body_cut[] = "GET /a HTTP/1.1\r\n\r\nPOST /p HTTP/1.1\r\n"
+				       "Content-Length: 10\r\n\r\n12345";
+	struct http_split sp;
+
+	CHECK_EQ_INT(http_parse_requests_whole(S(two_and_cut), 0, reqs, 8, &sp), 3);
+	CHECK_EQ_INT(sp.nwhole, 2);
+	CHECK_EQ_INT((int)sp.whole_end, 47);
+	CHECK_EQ_INT(reqs[2].head_complete, 0);
+	CHECK_EQ_INT(http_parse_requests_whole(S(cut_line), 0, reqs, 8, &sp), 1);
+	CHECK_EQ_INT(sp.nwhole, 1);
+	CHECK_EQ_INT((int)sp.whole_end, 19);
+	CHECK_EQ_INT(http_parse_requests_whole(S(whole), 0, reqs, 8, &sp), 2);
+	CHECK_EQ_INT(sp.nwhole, 2);
+	CHECK_EQ_INT((int)sp.whole_end, (int)sizeof(whole) - 1);
+	CHECK_EQ_INT(http_parse_requests_whole(S(body_cut), 0, reqs, 8, &sp), 2);
+	CHECK_EQ_INT(sp.nwhole, 1);
+	CHECK_EQ_INT((int)sp.whole_end, 19);
+}
+
+/* truth: two requests cut at every byte: the whole requests before the
+ * cut and those of the rest joined after the carried bytes are the two */
+TEST(http_split_at_every_byte_then_joined_counts_each_request_once)
+{
+	static const char two[] = "GET /x/1 HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.1\r\n\r\n";
+	const size_t len = sizeof(two) - 1;
+	struct http_split a, b;
+	uint8_t joined[128];
+
+	for (size_t cut = 1; cut < len; cut++) {
+		size_t rest;
+
+		if (http_parse_requests_whole((const uint8_t *)two, cut, 0, reqs, 8, &a) < 0)
+			a.nwhole = 0;
+		CHECK(a.whole_end <= cut);
+		rest = cut - a.whole_end;
+		memcpy(joined, two + a.whole_end, rest);
+		memcpy(joined + rest, two + cut, len - cut);
+		CHECK(http_parse_requests_whole(joined, rest + len - cut, 0, reqs, 8, &b) > 0);
+		CHECK_EQ_INT(a.nwhole + b.nwhole, 2);
+		CHECK_STR(reqs[b.nwhole - 1].route, "/y");
+	}
+}

@@ -351,13 +351,17 @@ static size_t skip_empty_lines(const uint8_t *b, size_t len, size_t pos)
 	}
 }
 
-int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct http_request *out,
-			int max)
+int http_parse_requests_whole(const uint8_t *buf, size_t len, int keep_query,
+			      struct http_request *out, int max, struct http_split *split)
 {
 	size_t pos = 0, next;
 	struct head h;
 	int n = 0, rc;
 
+	if (split) {
+		split->nwhole = 0;
+		split->whole_end = 0;
+	}
 	if (!out || max < 1)
 		return HTTP_UNPARSED;
 	if (!buf)
@@ -368,12 +372,20 @@ int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct h
 		pos = skip_empty_lines(buf, len, pos);
 		memset(r, 0, sizeof(*r));
 		r->content_length = -1;
+		if (split && pos >= len) {
+			/* nothing but whole requests (and blank lines) */
+			split->whole_end = len;
+		}
 		if (pos >= len)
 			break;
 		rc = parse_request_line(buf + pos, len - pos, keep_query, r, &next);
 		if (rc < 0) {
 			if (!n)
 				return rc;
+			/* a request line cut by the end of the buffer is the
+			 * start of the next request; a garbled one ends it all */
+			if (split && memchr(buf + pos, '\n', len - pos))
+				split->whole_end = len;
 			break;
 		}
 		n++;
@@ -383,7 +395,14 @@ int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct h
 		r->chunked = h.te_seen && h.te_chunked_last;
 		r->conn_close = h.conn_close || (!r->minor_version && !h.keep_alive);
 		/* past a body we cannot measure, nothing is a head we can find */
-		if (!h.complete || h.te_seen || h.cl_bad)
+		if (h.complete && (h.te_seen || h.cl_bad)) {
+			if (split) {
+				split->nwhole = n;
+				split->whole_end = len;
+			}
+			break;
+		}
+		if (!h.complete)
 			break;
 		pos = h.end;
 		if (h.content_length > 0) {
@@ -391,8 +410,18 @@ int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct h
 				break;
 			pos += (size_t)h.content_length;
 		}
+		if (split) {
+			split->nwhole = n;
+			split->whole_end = pos;
+		}
 	}
 	return n ? n : HTTP_NOT_HTTP;
+}
+
+int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct http_request *out,
+			int max)
+{
+	return http_parse_requests_whole(buf, len, keep_query, out, max, NULL);
 }
 
 /* "HTTP/1.x NNN[ reason](CR)LF": the code, *next just past the line (or len) */

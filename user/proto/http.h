@@ -58,6 +58,25 @@ struct http_request {
 int http_parse_requests(const uint8_t *buf, size_t len, int keep_query, struct http_request *out,
 			int max);
 
+/* Where the whole requests of a buffer end: the first nwhole requests a
+ * parse returned (head and Content-Length body) lie in [0, whole_end); what
+ * follows is the start of a request the buffer cut short (the last one
+ * returned, or a request line with no end yet). whole_end == len when no
+ * request was cut short, or when what follows cannot be measured (a chunked
+ * or garbled body, a garbled request line): nothing there to continue. */
+struct http_split {
+	int nwhole;
+	size_t whole_end;
+};
+
+/*
+ * http_parse_requests, and where its whole requests end (split): the rest
+ * of the buffer is to be read again with the bytes that follow it on the
+ * connection (a pipelined request split between two reads).
+ */
+int http_parse_requests_whole(const uint8_t *buf, size_t len, int keep_query,
+			      struct http_request *out, int max, struct http_split *split);
+
 /* Status code (100..599) of a response prefix "HTTP/1.x NNN ...", or -1. */
 int http_parse_status(const uint8_t *buf, size_t len);
 
