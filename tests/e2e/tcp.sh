@@ -670,7 +670,7 @@ t_target_exiting_midrun_leaves_nothing_behind() {
 	gated "$NSA" "$d/cl" connects "$B4:5013" --count 10 --parallel 10 --send 100 --hold ||
 		{ bail "client did not get ready"; return; }
 	local cl=$CL_PID
-	start_trace "$d/out" "$d/err" --tcp -p "$cl" --json "$d/r.json" ||
+	start_trace "$d/out" "$d/err" --tcp -p "$cl" --keep-going --json "$d/r.json" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	kill -USR1 "$cl"
 	wait_for "$d/cl" '^holding' 5 || { bail "client did not connect: $(cat "$d/cl.err")"; return; }
