@@ -12,7 +12,7 @@ PKGS=(
 	libclang-rt-14-dev
 	iproute2 procps util-linux
 	nginx-light wrk redis-server postgresql postgresql-contrib
-	bpftrace libbpf-tools strace jq curl coreutils time
+	bpftrace libbpf-tools strace jq curl coreutils time python3
 )
 
 missing=()
