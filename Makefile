@@ -41,9 +41,13 @@ BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARC
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(wildcard user/core/*.c user/proto/*.c user/report/*.c)
+# a family's report half (its descriptor and printers, core/family.h) and the
+# family table link without the probes: the unit tests and fuzzers print and
+# load reports too
+FAMILY_SRCS := $(wildcard user/probes/*_report.c) user/probes/families.c
+LIB_SRCS := $(wildcard user/core/*.c user/proto/*.c user/report/*.c) $(FAMILY_SRCS)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/syscall_names.o
-APP_SRCS := $(wildcard user/probes/*.c user/cmd/*.c)
+APP_SRCS := $(filter-out $(FAMILY_SRCS),$(wildcard user/probes/*.c user/cmd/*.c))
 APP_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(APP_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS))

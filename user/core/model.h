@@ -28,7 +28,7 @@ struct counter {
 };
 
 struct series {
-	char family[16];		/* "syscall" */
+	char family[16];		/* its family, as its series are named (core/family.h) */
 	char name[128];			/* display key, unique within the family */
 	struct label labels[SLT_MAX_LABELS];
 	int nlabels;
@@ -47,7 +47,7 @@ struct run_meta {
 	char host[256];
 	char kernel[256];
 	char target[512];		/* human description of the target */
-	char families[128];		/* "syscalls" */
+	char families[128];		/* the families that ran, by flag name, comma separated */
 	uint64_t start_realtime_ns;
 	uint64_t end_realtime_ns;
 	uint64_t duration_ns;

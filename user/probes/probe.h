@@ -2,7 +2,9 @@
 /*
  * A probe family, as an interface. The session holds an array of these and
  * never special-cases a family. Adding a family: bpf/<fam>.bpf.c,
- * include/slatrace/<fam>.h, user/probes/<fam>.c and one line in probes.c.
+ * include/slatrace/<fam>.h, user/probes/<fam>.c and one line in probes.c,
+ * and its report half (core/family.h), user/probes/<fam>_report.c and one
+ * line in families.c: docs/families.md.
  */
 #ifndef SLT_PROBES_PROBE_H
 #define SLT_PROBES_PROBE_H

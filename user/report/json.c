@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
+#include "core/family.h"
 #include "core/log.h"
 #include "report/report.h"
 #include "core/version.h"
@@ -78,6 +79,7 @@ static struct json_object *buckets_json(const struct hist *h)
 static struct json_object *series_json(const struct series *s, double dur_s)
 {
 	struct json_object *o = json_object_new_object(), *labels, *lat, *errs, *buckets;
+	const struct family_desc *fd = family_by_series(s->family);
 
 	add_str(o, "family", s->family);
 	add_str(o, "name", s->name);
@@ -93,18 +95,13 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	errs = json_object_new_object();
 	for (int i = 0; i < s->ncounters; i++)
 		add_u64(errs, s->counters[i].name, s->counters[i].value);
-	/* syscalls break errors down by errno; requests by status and failure;
-	 * tcp series carry counts (bytes, retransmits, limits) */
-	json_object_object_add(o, !strcmp(s->family, "syscall") ? "error_breakdown"
-				  : !strcmp(s->family, "tcp")	 ? "counts"
-								 : "status",
-			       errs);
-	if (strcmp(s->family, "syscall"))
+	/* the family names its counters (errno, status, counts) and adds its
+	 * own members; a family this binary does not know keeps "status" */
+	json_object_object_add(o, fd && fd->counters_key ? fd->counters_key : "status", errs);
+	if (!fd || !(fd->flags & SLT_FAMILY_NEVER_FAILS))
 		add_u64(o, "failed", s->failed);
-	if (!strcmp(s->family, "request")) {
-		add_u64(o, "request_bytes", s->bytes_in);
-		add_u64(o, "response_bytes", s->bytes_out);
-	}
+	if (fd && fd->json_series)
+		fd->json_series(o, s);
 	add_u64(o, "total_ns", s->hist.sum);
 	add_double(o, "mean_ns", hist_mean(&s->hist));
 	lat = pcts_json(&s->hist);

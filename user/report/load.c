@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
+#include "core/family.h"
 #include "report/load.h"
 #include "report/report.h"
 
@@ -225,6 +226,7 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 {
 	char family[sizeof(((struct series *)0)->family)], name[sizeof(((struct series *)0)->name)];
 	struct json_object *labels, *lat, *buckets, *counters;
+	const struct family_desc *fd;
 	uint64_t count, failed = 0, sum;
 	char tmp[120];
 	struct series *s;
@@ -267,9 +269,10 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 		return err ? err : -EINVAL;
 	if (s->errors > count || failed > count)
 		return bad(c, "more errors or failures than calls");
-	/* a syscall always returns: the writer has no "failed" for them */
-	if (failed && !strcmp(family, "syscall"))
-		return bad(c, "a syscall series cannot have \"failed\" calls");
+	/* a family whose calls always return has no "failed" in the writer */
+	fd = family_by_series(family);
+	if (failed && fd && (fd->flags & SLT_FAMILY_NEVER_FAILS))
+		return bad(c, "a %s series cannot have \"failed\" calls", family);
 	if ((err = get_obj(c, o, "latency_ns", &lat)))
 		return err;
 	if (!lat)

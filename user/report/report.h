@@ -20,8 +20,8 @@ struct text_opts {
 };
 
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o);
-/* the tcp family's section (user/report/text_tcp.c) */
-void print_tcp_plain(FILE *f, const struct model *m, const struct text_opts *o);
+/* a series' latency histogram, for the families' sections */
+void print_hist_plain(FILE *f, const struct series *s);
 /* the root object of the JSON report; caller puts it */
 struct json_object *report_json(const struct model *m);
 /* Fail early, before tracing, if path cannot be written: refuses anything

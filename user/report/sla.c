@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "core/family.h"
 #include "core/parse.h"
 #include "report/sla.h"
 
@@ -396,13 +397,14 @@ static int set_route(struct perr *pe, const char *s, size_t b, size_t e, struct 
 		return fail_at(pe, b, "bad route", s + b, e - b,
 			       "a route glob starts with '/', e.g. /api/*");
 	o->sel = SLA_SEL_ROUTE;
-	snprintf(o->family, sizeof(o->family), "request");
+	snprintf(o->family, sizeof(o->family), "%s", family_sla_default());
 	return set_pattern(pe, s, b, e, o);
 }
 
 static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 			  struct sla_objective *o)
 {
+	const struct family_desc *fd;
 	size_t we, r;
 
 	trim(s, &b, &e);
@@ -427,7 +429,7 @@ static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 		if (!ok || !port || port > 65535)
 			return fail_at(pe, r, "bad port", s + r, e - r, "a number from 1 to 65535");
 		o->sel = SLA_SEL_PORT;
-		snprintf(o->family, sizeof(o->family), "request");
+		snprintf(o->family, sizeof(o->family), "%s", family_sla_default());
 		snprintf(o->pattern, sizeof(o->pattern), "%u", (unsigned)port);
 		return 0;
 	}
@@ -438,7 +440,7 @@ static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 						   : "missing class glob after 'class'",
 				       NULL, 0, NULL);
 		o->sel = s[b] == 'p' ? SLA_SEL_PROCESS : SLA_SEL_CLASS;
-		snprintf(o->family, sizeof(o->family), "request");
+		snprintf(o->family, sizeof(o->family), "%s", family_sla_default());
 		return set_pattern(pe, s, r, e, o);
 	}
 	if (is_upper(s[b])) {
@@ -461,11 +463,12 @@ static int parse_selector(struct perr *pe, const char *s, size_t b, size_t e,
 		if (we - b >= sizeof(o->family))
 			return fail_at(pe, b, "bad selector", s + b, we - b,
 				       "family name too long");
-		/* the report's family list says "syscalls"; series say "syscall" */
-		if (span_is(s, b, we, "syscalls") || span_is(s, b, we, "requests"))
-			we--;
 		memcpy(o->family, s + b, we - b);
 		o->family[we - b] = '\0';
+		/* a family's flag name, as the report lists it, means its series */
+		fd = family_by_name(o->family);
+		if (fd)
+			snprintf(o->family, sizeof(o->family), "%s", fd->series);
 		o->sel = SLA_SEL_FAMILY;
 		return set_pattern(pe, s, r, e, o);
 	}
@@ -581,7 +584,7 @@ static int parse_expr(const char *expr, const char *prefix, struct sla_objective
 			b = nb;
 		} else {
 			o.sel = SLA_SEL_ALL;
-			snprintf(o.family, sizeof(o.family), "request");
+			snprintf(o.family, sizeof(o.family), "%s", family_sla_default());
 		}
 	}
 	rc = parse_condition(&pe, expr, b, e, &o);
@@ -751,7 +754,7 @@ static int parse_selector_field(struct perr *pe, const char *s, size_t b, size_t
 			       "the selector field takes no ':'");
 	if (b == e) {
 		o->sel = SLA_SEL_ALL;
-		snprintf(o->family, sizeof(o->family), "request");
+		snprintf(o->family, sizeof(o->family), "%s", family_sla_default());
 		return 0;
 	}
 	return parse_selector(pe, s, b, e, o);

@@ -24,7 +24,7 @@ struct json_object;
 #define SLA_PCT_ONE	   100000000ull /* 100%, in millionths of a percent */
 
 enum sla_selector {
-	SLA_SEL_ALL,	 /* no selector: every series of family "request" */
+	SLA_SEL_ALL,	 /* no selector: every series of the SLA default family */
 	SLA_SEL_ROUTE,	 /* "[METHOD ]ROUTE-GLOB", the glob starting with / */
 	SLA_SEL_PORT,	 /* "port N" */
 	SLA_SEL_PROCESS, /* "process NAME-GLOB" */
@@ -58,7 +58,7 @@ struct sla_objective {
 	char name[SLA_EXPR_MAX]; /* from the file, else the canonical text */
 	char text[SLA_EXPR_MAX]; /* canonical "port 80: p99 < 200ms", parses back the same */
 	enum sla_selector sel;
-	char family[16];   /* the family the selector looks in: "request", "syscall", "runq" */
+	char family[16];   /* the series family the selector looks in (core/family.h) */
 	char method[16];   /* SLA_SEL_ROUTE: "" is any method */
 	char pattern[128]; /* the route, class, process or name glob, or the port; "" is all */
 	enum sla_metric metric;

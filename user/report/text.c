@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Text report: header, losses, a table sorted by total time, errno
- * breakdown, and compact histograms of the top series. */
+/* Text report: header, losses, run-wide counts, then each family's section
+ * (core/family.h), which may draw compact histograms with print_hist_plain. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "core/family.h"
 #include "core/parse.h"
 #include "report/report.h"
 
@@ -132,7 +133,7 @@ static int hist_lines(const struct hist_row *rows, int n)
 	return lines;
 }
 
-static void print_hist(FILE *f, const struct series *s)
+void print_hist_plain(FILE *f, const struct series *s)
 {
 	static struct hist_row rows[SLT_HIST_NBUCKETS];
 	uint64_t peak = 0;
@@ -174,126 +175,6 @@ static void print_hist(FILE *f, const struct series *s)
 	}
 }
 
-static void print_syscalls_plain(FILE *f, const struct model *m, const struct text_opts *o)
-{
-	struct series **v;
-	int n, shown, any_err = 0;
-	char c[5][32], t[32], mean[32];
-
-	v = model_sorted(m, "syscall", &n);
-	if (!v)
-		return;
-	if (!n) {
-		fprintf(f, "\nno syscalls seen from the target\n");
-		free(v);
-		return;
-	}
-	shown = o->top && o->top < n ? o->top : n;
-	fprintf(f, "\n%-20s %10s %8s %10s %9s %9s %9s %9s %9s %9s\n", "SYSCALL", "COUNT", "ERRORS",
-		"TOTAL", "MEAN", "P50", "P90", "P99", "P99.9", "MAX");
-	for (int i = 0; i < shown; i++) {
-		const struct series *s = v[i];
-
-		for (int k = 0; k < 5; k++)
-			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
-					 sizeof(c[k]));
-		fprintf(f, "%-20s %10llu %8llu %10s %9s %9s %9s %9s %9s %9s\n", s->name,
-			(unsigned long long)s->hist.count, (unsigned long long)s->errors,
-			slt_fmt_duration(s->hist.sum, t, sizeof(t)),
-			slt_fmt_duration((uint64_t)hist_mean(&s->hist), mean, sizeof(mean)), c[0],
-			c[1], c[2], c[3], c[4]);
-		any_err |= s->ncounters > 0;
-	}
-	if (shown < n)
-		fprintf(f, "(%d more syscalls; --top 0 shows all, the JSON report has every one)\n",
-			n - shown);
-	if (any_err) {
-		fprintf(f, "\nerrors by errno:\n");
-		for (int i = 0; i < shown; i++) {
-			const struct series *s = v[i];
-
-			if (!s->ncounters)
-				continue;
-			fprintf(f, "  %-20s", s->name);
-			for (int k = 0; k < s->ncounters; k++)
-				fprintf(f, " %s=%llu", s->counters[k].name,
-					(unsigned long long)s->counters[k].value);
-			fputc('\n', f);
-		}
-	}
-	for (int i = 0; i < o->hist_top && i < n; i++)
-		print_hist(f, v[i]);
-	free(v);
-}
-
-static uint64_t status_class(const struct series *s, char digit)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < s->ncounters; i++)
-		if (s->counters[i].name[0] == digit && strlen(s->counters[i].name) == 3)
-			n += s->counters[i].value;
-	return n;
-}
-
-static int by_p99_desc(const void *a, const void *b)
-{
-	uint64_t x = hist_percentile(&(*(struct series *const *)a)->hist, 99);
-	uint64_t y = hist_percentile(&(*(struct series *const *)b)->hist, 99);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-static void print_requests_plain(FILE *f, const struct model *m, const struct text_opts *o)
-{
-	double dur = m->meta.duration_ns / 1e9;
-	struct series **v;
-	char c[8][32];
-	int n, shown;
-
-	v = model_sorted(m, "request", &n);
-	if (!v)
-		return;
-	if (!n) {
-		fprintf(f, "\nno requests seen on the target's server connections\n");
-		free(v);
-		return;
-	}
-	shown = o->top && o->top < n ? o->top : n;
-	fprintf(f, "\n%-44s %8s %9s %6s %6s %9s %9s %9s %9s %9s | %9s %9s | %9s %9s\n",
-		"REQUEST CLASS (process port method route)", "COUNT", "RATE/s", "ERR%", "4XX",
-		"P50", "P90", "P99", "P99.9", "MAX", "QUEUE P50", "P99", "SERV P50", "P99");
-	for (int i = 0; i < shown; i++) {
-		const struct series *s = v[i];
-		uint64_t count = s->hist.count + s->failed;
-		static const struct hist empty;
-		const struct hist *q = s->queue ? s->queue : &empty;
-		const struct hist *sv = s->service ? s->service : &empty;
-
-		for (int k = 0; k < 5; k++)
-			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
-					 sizeof(c[k]));
-		fprintf(f, "%-44.44s %8llu %9.1f %6.2f %6llu %9s %9s %9s %9s %9s", s->name,
-			(unsigned long long)count, dur > 0 ? count / dur : 0,
-			count ? 100.0 * s->errors / count : 0,
-			(unsigned long long)status_class(s, '4'), c[0], c[1], c[2], c[3], c[4]);
-		fprintf(f, " | %9s %9s | %9s %9s\n",
-			slt_fmt_duration(hist_percentile(q, 50), c[5], sizeof(c[5])),
-			slt_fmt_duration(hist_percentile(q, 99), c[6], sizeof(c[6])),
-			slt_fmt_duration(hist_percentile(sv, 50), c[7], sizeof(c[7])),
-			slt_fmt_duration(hist_percentile(sv, 99), c[0], sizeof(c[0])));
-	}
-	if (shown < n)
-		fprintf(f, "(%d more classes; --top 0 shows all)\n", n - shown);
-	fprintf(f, "ERR%% = 5xx and requests that got no response (reset, closed); "
-		   "total = queue + service\n");
-	qsort(v, n, sizeof(*v), by_p99_desc);
-	for (int i = 0; i < o->hist_top && i < n; i++)
-		if (v[i]->hist.count)
-			print_hist(f, v[i]);
-	free(v);
-}
-
 static void print_stats(FILE *f, const struct model *m)
 {
 	if (!m->nstats)
@@ -304,17 +185,6 @@ static void print_stats(FILE *f, const struct model *m)
 			(unsigned long long)m->stats[i].value);
 	fputc('\n', f);
 }
-
-/* one printer per family, in report order; a family that ran prints its
- * section even when it saw nothing, so "nothing" is said, not implied */
-static const struct {
-	const char *family;
-	void (*print)(FILE *f, const struct model *m, const struct text_opts *o);
-} sections[] = {
-	{ "requests", print_requests_plain },
-	{ "tcp", print_tcp_plain },
-	{ "syscalls", print_syscalls_plain },
-};
 
 static int family_ran(const struct model *m, const char *name)
 {
@@ -333,8 +203,14 @@ void print_report_plain(FILE *f, const struct model *m, const struct text_opts *
 	if (o->after_header)
 		o->after_header(f, o->ctx);
 	print_stats(f, m);
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if (family_ran(m, sections[i].family) ||
-		    (!m->meta.families[0] && !strcmp(sections[i].family, "syscalls")))
-			sections[i].print(f, m, o);
+	/* one section per family, in the family table's order; a family that
+	 * ran prints its section even when it saw nothing, so "nothing" is
+	 * said, not implied */
+	for (int i = 0; slt_families[i]; i++) {
+		const struct family_desc *fd = slt_families[i];
+
+		if (fd->print_text && (family_ran(m, fd->name) ||
+				       (!m->meta.families[0] && (fd->flags & SLT_FAMILY_UNLISTED))))
+			fd->print_text(f, m, o);
+	}
 }

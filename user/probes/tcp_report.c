@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Text section of the tcp family: outgoing connects per remote endpoint,
- * accepts per local port, then every endpoint's connections: RTT,
- * retransmits, resets, lifetime, bytes, sending rate and what limited it.
- * Series come from user/probes/tcp.c, named "<metric> <process> <endpoint>". */
+/* The tcp family, as reports see it (core/family.h). Its text section:
+ * outgoing connects per remote endpoint, accepts per local port, then every
+ * endpoint's connections: RTT, retransmits, resets, lifetime, bytes, sending
+ * rate and what limited it. In JSON a series' counters are its "counts"
+ * (bytes, retransmits, limits). Series come from user/probes/tcp.c, named
+ * "<metric> <process> <endpoint>". */
 #include <stdlib.h>
 #include <string.h>
+#include "core/family.h"
 #include "core/parse.h"
 #include "report/report.h"
 
@@ -301,7 +304,7 @@ static void print_netstat(FILE *f, const struct model *m, const struct text_opts
 		(unsigned long long)model_stat(m, "tcp_listen_drops"), src);
 }
 
-void print_tcp_plain(FILE *f, const struct model *m, const struct text_opts *o)
+static void print_tcp_plain(FILE *f, const struct model *m, const struct text_opts *o)
 {
 	int any = 0;
 
@@ -317,3 +320,10 @@ void print_tcp_plain(FILE *f, const struct model *m, const struct text_opts *o)
 	print_conns(f, m, o);
 	print_netstat(f, m, o);
 }
+
+const struct family_desc tcp_family = {
+	.name = "tcp",
+	.series = "tcp",
+	.counters_key = "counts",
+	.print_text = print_tcp_plain,
+};

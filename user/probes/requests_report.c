@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The requests family, as reports see it (core/family.h): its text
+ * section, one row per request class with rate, errors and the queue and
+ * service parts of its latency, then histograms of the slowest classes; in
+ * JSON a series' counters are its "status" counts, and it carries the bytes
+ * of requests and responses. SLA selectors that name no family (a route, a
+ * port, a process) mean requests. Series come from user/probes/requests.c. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "core/family.h"
+#include "core/parse.h"
+#include "report/report.h"
+
+static uint64_t status_class(const struct series *s, char digit)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->ncounters; i++)
+		if (s->counters[i].name[0] == digit && strlen(s->counters[i].name) == 3)
+			n += s->counters[i].value;
+	return n;
+}
+
+static int by_p99_desc(const void *a, const void *b)
+{
+	uint64_t x = hist_percentile(&(*(struct series *const *)a)->hist, 99);
+	uint64_t y = hist_percentile(&(*(struct series *const *)b)->hist, 99);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_requests_plain(FILE *f, const struct model *m, const struct text_opts *o)
+{
+	double dur = m->meta.duration_ns / 1e9;
+	struct series **v;
+	char c[8][32];
+	int n, shown;
+
+	v = model_sorted(m, "request", &n);
+	if (!v)
+		return;
+	if (!n) {
+		fprintf(f, "\nno requests seen on the target's server connections\n");
+		free(v);
+		return;
+	}
+	shown = o->top && o->top < n ? o->top : n;
+	fprintf(f, "\n%-44s %8s %9s %6s %6s %9s %9s %9s %9s %9s | %9s %9s | %9s %9s\n",
+		"REQUEST CLASS (process port method route)", "COUNT", "RATE/s", "ERR%", "4XX",
+		"P50", "P90", "P99", "P99.9", "MAX", "QUEUE P50", "P99", "SERV P50", "P99");
+	for (int i = 0; i < shown; i++) {
+		const struct series *s = v[i];
+		uint64_t count = s->hist.count + s->failed;
+		static const struct hist empty;
+		const struct hist *q = s->queue ? s->queue : &empty;
+		const struct hist *sv = s->service ? s->service : &empty;
+
+		for (int k = 0; k < 5; k++)
+			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
+					 sizeof(c[k]));
+		fprintf(f, "%-44.44s %8llu %9.1f %6.2f %6llu %9s %9s %9s %9s %9s", s->name,
+			(unsigned long long)count, dur > 0 ? count / dur : 0,
+			count ? 100.0 * s->errors / count : 0,
+			(unsigned long long)status_class(s, '4'), c[0], c[1], c[2], c[3], c[4]);
+		fprintf(f, " | %9s %9s | %9s %9s\n",
+			slt_fmt_duration(hist_percentile(q, 50), c[5], sizeof(c[5])),
+			slt_fmt_duration(hist_percentile(q, 99), c[6], sizeof(c[6])),
+			slt_fmt_duration(hist_percentile(sv, 50), c[7], sizeof(c[7])),
+			slt_fmt_duration(hist_percentile(sv, 99), c[0], sizeof(c[0])));
+	}
+	if (shown < n)
+		fprintf(f, "(%d more classes; --top 0 shows all)\n", n - shown);
+	fprintf(f, "ERR%% = 5xx and requests that got no response (reset, closed); "
+		   "total = queue + service\n");
+	qsort(v, n, sizeof(*v), by_p99_desc);
+	for (int i = 0; i < o->hist_top && i < n; i++)
+		if (v[i]->hist.count)
+			print_hist_plain(f, v[i]);
+	free(v);
+}
+
+static void requests_json_series(struct json_object *o, const struct series *s)
+{
+	json_object_object_add(o, "request_bytes", json_object_new_uint64(s->bytes_in));
+	json_object_object_add(o, "response_bytes", json_object_new_uint64(s->bytes_out));
+}
+
+const struct family_desc requests_family = {
+	.name = "requests",
+	.series = "request",
+	.flags = SLT_FAMILY_SLA_DEFAULT,
+	.counters_key = "status",
+	.print_text = print_requests_plain,
+	.json_series = requests_json_series,
+};
