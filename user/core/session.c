@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "core/session.h"
 #include "core/log.h"
+#include "core/skel.h"
 #include "target.skel.h"
 
 /* The maps every family shares (bpf/common.bpf.h), created here directly:
@@ -411,6 +412,15 @@ static int spawn_cmd(struct session *s, char **argv)
 	return 0;
 }
 
+/* the fork/exit programs that follow -- CMD's children */
+static int target_configure(void *ctx, const struct session *s)
+{
+	struct target_bpf *tskel = ctx;
+
+	SESSION_SET_TARGET_RODATA(tskel, s);
+	return 0;
+}
+
 int session_open(struct session *s, const struct target_spec *t, const struct session_opts *o,
 		 struct model *m, int *usage)
 {
@@ -494,20 +504,10 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	if (t->cmd) {
 		/* following children: the fork/exit programs */
 		s->tskel = target_bpf__open();
-		if (!s->tskel) {
-			err = -errno;
-			slt_error("cannot open the target BPF object: %s", slt_strerror(err));
-			goto fail;
-		}
-		SESSION_SET_TARGET_RODATA(s->tskel, s);
-		err = session_share_maps(s, s->tskel->obj);
+		err = slt_skel_load(s->tskel ? s->tskel->skeleton : NULL, s, "target",
+				    target_configure, s->tskel);
 		if (err)
 			goto fail;
-		err = target_bpf__load(s->tskel);
-		if (err) {
-			slt_error("cannot load the target BPF object: %s", slt_strerror(err));
-			goto fail;
-		}
 	}
 	if (s->mode == SLT_TARGET_PIDMAP && !t->cmd) {
 		for (int i = 0; i < t->npids; i++) {
@@ -582,12 +582,9 @@ int session_start(struct session *s)
 	int err;
 
 	if (s->tskel) {
-		err = target_bpf__attach(s->tskel);
-		if (err) {
-			slt_error("cannot attach the process-tracking programs: %s",
-				  slt_strerror(err));
+		err = slt_skel_attach(s->tskel->skeleton, NULL);
+		if (err)
 			return err;
-		}
 	}
 	s->start_mono_ns = slt_now_ns();
 	if (s->cmd_pid > 0) {

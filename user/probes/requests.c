@@ -12,6 +12,7 @@
 #include "core/features.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/skel.h"
 #include "core/listeners.h"
 #include "proto/http.h"
 #include "proto/route.h"
@@ -566,6 +567,16 @@ static void seed_ports(struct session *s, int fd)
 	free(ports);
 }
 
+static int requests_configure(void *ctx, const struct session *s)
+{
+	struct requests_state *st = ctx;
+
+	SESSION_SET_TARGET_RODATA(st->skel, s);
+	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
+	st->skel->rodata->targ_port = s->opts.port;
+	return 0;
+}
+
 static int requests_open(struct session *s, void **state)
 {
 	struct requests_state *st;
@@ -595,25 +606,13 @@ static int requests_open(struct session *s, void **state)
 		requests_close(st);
 		return -ENOMEM;
 	}
-	st->skel = requests_bpf__open();
-	if (!st->skel) {
-		err = -errno;
-		slt_error("cannot open BPF object 'requests': %s", slt_strerror(err));
-		goto cleanup;
-	}
-	SESSION_SET_TARGET_RODATA(st->skel, s);
 	/* a kernel without the socket tracepoints (before 6.3) fails the load;
 	 * trace then says which feature is missing (SLT_FEAT_SOCK_TP) */
-	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
-	st->skel->rodata->targ_port = s->opts.port;
-	err = session_share_maps(s, st->skel->obj);
+	st->skel = requests_bpf__open();
+	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "requests",
+			    requests_configure, st);
 	if (err)
 		goto cleanup;
-	err = requests_bpf__load(st->skel);
-	if (err) {
-		slt_error("cannot load BPF object 'requests': %s", slt_strerror(err));
-		goto cleanup;
-	}
 	seed_ports(s, bpf_map__fd(st->skel->maps.ports));
 	err = session_on_event(s, SLT_EV_REQUEST, on_event, st);
 	if (!err)
@@ -635,28 +634,10 @@ cleanup:
 static int requests_attach(void *state)
 {
 	struct requests_state *st = state;
-	struct requests_bpf *k = st->skel;
-	struct {
-		struct bpf_program *prog;
-		struct bpf_link **link;
-	} order[] = {
-		{k->progs.handle_send, &k->links.handle_send},
-		{k->progs.handle_set_state, &k->links.handle_set_state},
-		{k->progs.handle_rcv_space, &k->links.handle_rcv_space},
-		{k->progs.handle_recv, &k->links.handle_recv},
-	};
-	int err;
+	static const char *const order[] = { "handle_send", "handle_set_state",
+					     "handle_rcv_space", "handle_recv", NULL };
 
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		*order[i].link = bpf_program__attach(order[i].prog);
-		if (!*order[i].link) {
-			err = -errno;
-			slt_error("cannot attach '%s': %s", bpf_program__name(order[i].prog),
-				  slt_strerror(err));
-			return err;
-		}
-	}
-	return 0;
+	return slt_skel_attach(st->skel->skeleton, order);
 }
 
 static int requests_drain(void *state, struct model *m)

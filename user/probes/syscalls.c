@@ -12,6 +12,7 @@
 #include "core/features.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/skel.h"
 #include "core/syscall_names.h"
 #include "slatrace/syscalls.h"
 #include "syscalls.skel.h"
@@ -37,6 +38,14 @@ static void syscalls_close(void *state)
 	free(st);
 }
 
+static int syscalls_configure(void *ctx, const struct session *s)
+{
+	struct syscalls_state *st = ctx;
+
+	SESSION_SET_TARGET_RODATA(st->skel, s);
+	return 0;
+}
+
 static int syscalls_open(struct session *s, void **state)
 {
 	struct syscalls_state *st;
@@ -47,20 +56,10 @@ static int syscalls_open(struct session *s, void **state)
 	if (!st)
 		return -ENOMEM;
 	st->skel = syscalls_bpf__open();
-	if (!st->skel) {
-		err = -errno;
-		slt_error("cannot open BPF object 'syscalls': %s", slt_strerror(err));
-		goto cleanup;
-	}
-	SESSION_SET_TARGET_RODATA(st->skel, s);
-	err = session_share_maps(s, st->skel->obj);
+	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "syscalls",
+			    syscalls_configure, st);
 	if (err)
 		goto cleanup;
-	err = syscalls_bpf__load(st->skel);
-	if (err) {
-		slt_error("cannot load BPF object 'syscalls': %s", slt_strerror(err));
-		goto cleanup;
-	}
 	st->stats_len = (size_t)SLT_MAX_SYSCALLS * sizeof(struct slt_sys_stat);
 	mem = mmap(NULL, st->stats_len, PROT_READ, MAP_SHARED,
 		   bpf_map__fd(st->skel->maps.sys_stats), 0);
@@ -80,11 +79,8 @@ cleanup:
 static int syscalls_attach(void *state)
 {
 	struct syscalls_state *st = state;
-	int err = syscalls_bpf__attach(st->skel);
 
-	if (err)
-		slt_error("cannot attach 'sys_enter'/'sys_exit': %s", slt_strerror(err));
-	return err;
+	return slt_skel_attach(st->skel->skeleton, NULL);
 }
 
 static struct series *series_for(struct model *m, unsigned nr)

@@ -29,6 +29,7 @@
 #include "core/listeners.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/skel.h"
 #include "slatrace/tcp.h"
 #include "tcp.skel.h"
 
@@ -925,6 +926,17 @@ static void open_netstat(struct tcp_state *st, struct session *s)
 	}
 }
 
+/* the iterators run on demand, not attached to a hook */
+static int tcp_configure(void *ctx, const struct session *s)
+{
+	struct tcp_state *st = ctx;
+
+	SESSION_SET_TARGET_RODATA(st->skel, s);
+	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
+	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
+	return 0;
+}
+
 static int tcp_open(struct session *s, void **state)
 {
 	struct tcp_state *st;
@@ -936,22 +948,9 @@ static int tcp_open(struct session *s, void **state)
 	st->sess = s;
 	st->model = s->model;
 	st->skel = tcp_bpf__open();
-	if (!st->skel) {
-		err = -errno;
-		slt_error("cannot open BPF object 'tcp': %s", slt_strerror(err));
-		goto cleanup;
-	}
-	SESSION_SET_TARGET_RODATA(st->skel, s);
-	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
-	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
-	err = session_share_maps(s, st->skel->obj);
+	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "tcp", tcp_configure, st);
 	if (err)
 		goto cleanup;
-	err = tcp_bpf__load(st->skel);
-	if (err) {
-		slt_error("cannot load BPF object 'tcp': %s", slt_strerror(err));
-		goto cleanup;
-	}
 	err = session_on_event(s, SLT_EV_TCP, on_event, st);
 	if (err) {
 		slt_error("cannot route the 'tcp' records: %s", slt_strerror(err));
@@ -968,12 +967,10 @@ cleanup:
 static int tcp_attach(void *state)
 {
 	struct tcp_state *st = state;
-	int err = tcp_bpf__attach(st->skel);
+	int err = slt_skel_attach(st->skel->skeleton, NULL);
 
-	if (err) {
-		slt_error("cannot attach the 'tcp' programs: %s", slt_strerror(err));
+	if (err)
 		return err;
-	}
 	/* after the tracepoints: a socket made in between is seen by both,
 	 * and the seed does not overwrite */
 	fill_seed_pids(st);
