@@ -2,7 +2,9 @@
 /* The one strict number parser (core/parse.c): every unit accepted, every
  * malformed or out-of-range input rejected, nothing written on failure. */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "harness.h"
 #include "core/parse.h"
 
@@ -176,6 +178,52 @@ TEST(parse_u64_enforces_bounds)
 		CHECK(v == POISON);
 	}
 	CHECK_EQ_INT(slt_parse_u64(NULL, 0, 10, &v), -EINVAL);
+}
+
+TEST(parse_decimal_accepts_plain_decimals_within_bounds)
+{
+	static const struct {
+		const char *in;
+		double v;
+	} ok[] = {
+		{"0", 0},	{"12", 12},   {"0.05", 0.05}, {".5", 0.5},
+		{"5.", 5},	{"99.9", 99.9}, {"1000", 1000}, {"0.000001", 0.000001},
+	};
+	double v;
+
+	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int err;
+
+		v = -1;
+		err = slt_parse_decimal(ok[i].in, 0, 1000, &v);
+		CHECK_MSG(!err && v == ok[i].v, "'%s' gave %d, %g", ok[i].in, err, v);
+	}
+}
+
+TEST(parse_decimal_rejects_junk_signs_exponents_and_out_of_range)
+{
+	static const char *const bad[] = {"",	 ".",	"-1",  "+1",  " 1",  "1 ",  "1x",
+					  "1..2", "1.2.3", "1e3", "0x10", "inf", "nan", "NaN",
+					  "\n1", "1,5", "e"};
+	double v = 42;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = slt_parse_decimal(bad[i], 0, 1e9, &v);
+
+		CHECK_MSG(err == -EINVAL, "'%s' gave %d, want -EINVAL", bad[i], err);
+	}
+	CHECK_EQ_INT(slt_parse_decimal(NULL, 0, 1, &v), -EINVAL);
+	CHECK_EQ_INT(slt_parse_decimal("0.6", 0, 0.5, &v), -ERANGE);
+	CHECK_EQ_INT(slt_parse_decimal("0.5", 0.6, 1, &v), -ERANGE);
+	/* more digits than a double holds: overflow, not infinity */
+	char big[400];
+
+	memset(big, '9', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CHECK_EQ_INT(slt_parse_decimal(big, 0, HUGE_VAL, &v), -ERANGE);
+	CHECK(v == 42);
+	CHECK_EQ_INT(slt_parse_decimal("0.5", 0, 0.5, &v), 0);
+	CHECK(v == 0.5);
 }
 
 TEST(parse_pid_list_accepts_lists)

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/listeners.h"
+#include "core/parse.h"
 
 #define MAX_INODES 4096
 
@@ -123,9 +123,10 @@ int listeners_pids_by_comm(const char *comm, uint32_t *pids, int max)
 	if (!dp)
 		return 0;
 	while ((d = readdir(dp)) && n < max) {
+		uint64_t pid;
 		FILE *f;
 
-		if (!isdigit((unsigned char)d->d_name[0]))
+		if (slt_parse_u64(d->d_name, 1, UINT32_MAX, &pid))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
 		f = fopen(path, "r");
@@ -134,7 +135,7 @@ int listeners_pids_by_comm(const char *comm, uint32_t *pids, int max)
 		if (fgets(buf, sizeof(buf), f)) {
 			buf[strcspn(buf, "\n")] = 0;
 			if (!strcmp(buf, comm))
-				pids[n++] = (uint32_t)strtoul(d->d_name, NULL, 10);
+				pids[n++] = (uint32_t)pid;
 		}
 		fclose(f);
 	}

@@ -12,28 +12,68 @@ struct unit {
 	double mult;
 };
 
+/* A plain decimal at the start of s: digits with at most one '.', and a
+ * digit on at least one side of it ("12", "0.5", ".5", "5."). No sign,
+ * space, exponent, hex, "inf" or "nan", which strtod alone would take.
+ * *end: the first byte after it. -EINVAL when there is none, -ERANGE when
+ * it does not fit a double. */
+static int decimal_prefix(const char *s, double *v, const char **end)
+{
+	const char *p = s;
+	char *e;
+	int digits = 0;
+
+	if (!s)
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++)
+		digits++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			digits++;
+	if (!digits)
+		return -EINVAL;
+	errno = 0;
+	*v = strtod(s, &e);
+	if (e != p)
+		return -EINVAL;
+	if (errno == ERANGE || !isfinite(*v))
+		return -ERANGE;
+	*end = p;
+	return 0;
+}
+
+int slt_parse_decimal(const char *s, double min, double max, double *v)
+{
+	const char *end;
+	double d;
+	int err = decimal_prefix(s, &d, &end);
+
+	if (err)
+		return err;
+	if (*end)
+		return -EINVAL;
+	if (d < min || d > max)
+		return -ERANGE;
+	*v = d;
+	return 0;
+}
+
 /* parse "<number><unit>" where unit is one of units (or none: def_mult) */
 static int parse_scaled(const char *s, const struct unit *units, double def_mult,
 			int allow_frac, uint64_t *out)
 {
-	char *end;
+	const char *end;
 	double v, m = -1;
+	int err;
 
-	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
-		return -EINVAL;
 	if (!allow_frac) {
-		for (const char *p = s; *p && !isalpha((unsigned char)*p); p++)
+		for (const char *p = s; p && *p && !isalpha((unsigned char)*p); p++)
 			if (!isdigit((unsigned char)*p))
 				return -EINVAL;
 	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
-		return errno == ERANGE ? -ERANGE : -EINVAL;
-	/* strtod accepts hex and "inf"/"nan": allow plain decimals only */
-	for (const char *p = s; p < end; p++)
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return -EINVAL;
+	err = decimal_prefix(s, &v, &end);
+	if (err)
+		return err;
 	if (!*end) {
 		m = def_mult;
 	} else {
@@ -48,8 +88,10 @@ static int parse_scaled(const char *s, const struct unit *units, double def_mult
 		return -EINVAL;
 	if (!memchr(s, '.', (size_t)(end - s)) && m == (double)(uint64_t)m) {
 		/* whole numbers stay exact: integer arithmetic, overflow checked */
-		unsigned long long iv = strtoull(s, NULL, 10), im = (unsigned long long)m;
+		unsigned long long iv, im = (unsigned long long)m;
 
+		errno = 0;
+		iv = strtoull(s, NULL, 10);
 		if (errno == ERANGE || (im && iv > UINT64_MAX / im))
 			return -ERANGE;
 		*out = iv * im;

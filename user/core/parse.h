@@ -13,6 +13,11 @@ int slt_parse_duration(const char *s, uint64_t *ns);
 int slt_parse_size(const char *s, uint64_t *bytes);
 /* decimal integer in [min, max] */
 int slt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* a plain decimal ("0.05", "99.9", ".5", "12") in [min, max]: no sign,
+ * exponent, hex, inf or nan, nothing after it. Returns 0 and *v (left
+ * alone on error), -EINVAL when malformed, -ERANGE when outside [min, max]
+ * or a double. */
+int slt_parse_decimal(const char *s, double min, double max, double *v);
 /* comma-separated PIDs, each > 0; at most max of them */
 int slt_parse_pid_list(const char *s, uint32_t *pids, int max, int *n);
 /* format a duration in ns for humans: "1.23ms", "850ns", "2.00s" */

@@ -28,6 +28,7 @@
 #include "core/features.h"
 #include "core/listeners.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/session.h"
 #include "core/skel.h"
 #include "slatrace/tcp.h"
@@ -624,7 +625,7 @@ static int read_netstat(int fd, uint64_t v[2])
 		     nt = strtok_r(NULL, " ", &save1), vt = strtok_r(NULL, " ", &save2))
 			for (int i = 0; i < 2; i++)
 				if (!strcmp(nt, want[i]))
-					v[i] = strtoull(vt, NULL, 10);
+					slt_parse_u64(vt, 0, UINT64_MAX, &v[i]);
 	}
 	return 0;
 }
@@ -770,8 +771,13 @@ static void add_cgroup_pids(int fd, int dirfd, int depth)
 	if (pfd >= 0) {
 		f = fdopen(pfd, "r");
 		if (f) {
-			while (fgets(line, sizeof(line), f))
-				add_pid(fd, (uint32_t)strtoul(line, NULL, 10));
+			while (fgets(line, sizeof(line), f)) {
+				uint64_t pid;
+
+				line[strcspn(line, "\n")] = 0;
+				if (!slt_parse_u64(line, 1, UINT32_MAX, &pid))
+					add_pid(fd, (uint32_t)pid);
+			}
 			fclose(f);
 		} else {
 			close(pfd);
