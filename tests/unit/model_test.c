@@ -133,6 +133,10 @@ TEST(model_labels_set_and_replace)
 	/* replacing an existing key still works when full */
 	CHECK_EQ_INT(series_set_label(s, "a", "9"), 0);
 	CHECK_STR(s->labels[2].val, "9");
+	/* read back by key: the one reader reports and family printers use */
+	CHECK_STR(series_label(s, "comm"), "redis");
+	CHECK_STR(series_label(s, "a"), "9");
+	CHECK_STR(series_label(s, "c"), "");
 	CHECK_EQ_INT(s->nlabels, SLT_MAX_LABELS);
 	model_free(m);
 }

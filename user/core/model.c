@@ -151,6 +151,14 @@ int series_set_label(struct series *s, const char *full_key, const char *val)
 	return 0;
 }
 
+const char *series_label(const struct series *s, const char *key)
+{
+	for (int i = 0; i < s->nlabels; i++)
+		if (!strcmp(s->labels[i].key, key))
+			return s->labels[i].val;
+	return "";
+}
+
 int series_set_counter(struct series *s, const char *full_name, uint64_t value)
 {
 	char name[sizeof(s->counters[0].name)];

@@ -77,6 +77,8 @@ struct series *model_series(struct model *m, const char *family, const char *nam
 /* find without creating; NULL when absent */
 struct series *model_find(const struct model *m, const char *family, const char *name);
 int series_set_label(struct series *s, const char *key, const char *val);
+/* a label's value, "" when the series has none by that key */
+const char *series_label(const struct series *s, const char *key);
 /* set (not add) a named counter */
 int series_set_counter(struct series *s, const char *name, uint64_t value);
 uint64_t series_counter(const struct series *s, const char *name);

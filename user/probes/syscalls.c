@@ -56,8 +56,8 @@ static int syscalls_open(struct session *s, void **state)
 	if (!st)
 		return -ENOMEM;
 	st->skel = syscalls_bpf__open();
-	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "syscalls",
-			    syscalls_configure, st);
+	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "syscalls", syscalls_configure,
+			    st);
 	if (err)
 		goto cleanup;
 	st->stats_len = (size_t)SLT_MAX_SYSCALLS * sizeof(struct slt_sys_stat);

@@ -11,14 +11,6 @@
 #include "core/parse.h"
 #include "report/report.h"
 
-static const char *label(const struct series *s, const char *key)
-{
-	for (int i = 0; i < s->nlabels; i++)
-		if (!strcmp(s->labels[i].key, key))
-			return s->labels[i].val;
-	return "";
-}
-
 static uint64_t cnt(const struct series *s, const char *name)
 {
 	return s ? series_counter(s, name) : 0;
@@ -68,16 +60,16 @@ static struct series **of_metric(const struct model *m, const char *metric, int 
 		return NULL;
 	for (int i = 0; i < m->nseries; i++)
 		if (!strcmp(m->series[i]->family, "tcp") &&
-		    !strcmp(label(m->series[i], "metric"), metric))
+		    !strcmp(series_label(m->series[i], "metric"), metric))
 			v[(*n)++] = m->series[i];
 	return v;
 }
 
 static int is_other(const struct series *s)
 {
-	const char *e = label(s, "remote");
+	const char *e = series_label(s, "remote");
 
-	return !strcmp(e[0] ? e : label(s, "port"), "other");
+	return !strcmp(e[0] ? e : series_label(s, "port"), "other");
 }
 
 static int by_count_desc(const void *a, const void *b)
@@ -94,13 +86,13 @@ static int by_count_desc(const void *a, const void *b)
 
 static const char *endpoint(const struct series *s)
 {
-	const char *r = label(s, "remote");
+	const char *r = series_label(s, "remote");
 	static char buf[112];
 
 	if (r[0])
 		return r;
-	snprintf(buf, sizeof(buf), "%s%s", strcmp(label(s, "port"), "other") ? ":" : "",
-		 label(s, "port"));
+	snprintf(buf, sizeof(buf), "%s%s", strcmp(series_label(s, "port"), "other") ? ":" : "",
+		 series_label(s, "port"));
 	return buf;
 }
 
@@ -126,7 +118,7 @@ static void print_connects(FILE *f, const struct model *m, const struct text_opt
 		if (!(s->hist.count + s->failed))
 			continue; /* idle in this interval */
 		fprintf(f, "%-15.15s %-28.28s %8llu %8llu %8llu %8llu %6llu %7llu %9s %9s %9s\n",
-			label(s, "process"), endpoint(s),
+			series_label(s, "process"), endpoint(s),
 			(unsigned long long)(s->hist.count + s->failed),
 			(unsigned long long)cnt(s, "established"),
 			(unsigned long long)cnt(s, "refused"),
@@ -170,7 +162,7 @@ static void print_accepts(FILE *f, const struct model *m, const struct text_opts
 		snprintf(q[1], sizeof(q[1]), "%llu", (unsigned long long)cnt(s, "queue_len_max"));
 		snprintf(q[2], sizeof(q[2]), "%llu", (unsigned long long)cnt(s, "backlog"));
 		fprintf(f, "%-15.15s %-8.8s %8llu %8llu %9s %9s %9s %7s %6s %7s %6llu %10llu\n",
-			label(s, "process"), endpoint(s), (unsigned long long)acc,
+			series_label(s, "process"), endpoint(s), (unsigned long long)acc,
 			(unsigned long long)cnt(s, "not_accepted"), dur(&s->hist, 50, c[0], 32),
 			dur(&s->hist, 99, c[1], 32), dur(&s->hist, 100, c[2], 32), q[0],
 			o->interval ? "-" : q[1], o->interval ? "-" : q[2],
@@ -231,7 +223,7 @@ static void print_conns(FILE *f, const struct model *m, const struct text_opts *
 		"OUT", "IN", "SEND RATE", "LIMITED BY");
 	for (int i = 0; i < shown; i++) {
 		const struct series *s = v[i], *sr;
-		int conn = !strcmp(label(s, "metric"), "conn");
+		int conn = !strcmp(series_label(s, "metric"), "conn");
 		char rst[24];
 
 		snprintf(name, sizeof(name), "srtt%s", s->name + 4);
@@ -241,7 +233,7 @@ static void print_conns(FILE *f, const struct model *m, const struct text_opts *
 		snprintf(rst, sizeof(rst), "%llu/%llu", (unsigned long long)cnt(s, "resets_sent"),
 			 (unsigned long long)cnt(s, "resets_received"));
 		fprintf(f, "%-15.15s %-28.28s %6llu %5llu %9s %9s %8llu %9s %9s %9s %9s %12s %s\n",
-			label(s, "process"), endpoint(s),
+			series_label(s, "process"), endpoint(s),
 			(unsigned long long)(conn ? s->hist.count : 0),
 			(unsigned long long)cnt(s, "open_at_end"),
 			dur(sr ? &sr->hist : NULL, 50, c[0], 32),

@@ -995,14 +995,6 @@ int sla_glob_match(const char *p, const char *s)
 	return !*p;
 }
 
-static const char *label(const struct series *s, const char *key)
-{
-	for (int i = 0; i < s->nlabels; i++)
-		if (!strcmp(s->labels[i].key, key))
-			return s->labels[i].val;
-	return "";
-}
-
 int sla_matches(const struct sla_objective *o, const struct series *s)
 {
 	if (strcmp(s->family, o->family))
@@ -1011,12 +1003,12 @@ int sla_matches(const struct sla_objective *o, const struct series *s)
 	case SLA_SEL_ALL:
 		return 1;
 	case SLA_SEL_ROUTE:
-		return (!o->method[0] || !strcmp(label(s, "method"), o->method)) &&
-		       sla_glob_match(o->pattern, label(s, "route"));
+		return (!o->method[0] || !strcmp(series_label(s, "method"), o->method)) &&
+		       sla_glob_match(o->pattern, series_label(s, "route"));
 	case SLA_SEL_PORT:
-		return !strcmp(label(s, "port"), o->pattern);
+		return !strcmp(series_label(s, "port"), o->pattern);
 	case SLA_SEL_PROCESS:
-		return sla_glob_match(o->pattern, label(s, "process"));
+		return sla_glob_match(o->pattern, series_label(s, "process"));
 	case SLA_SEL_CLASS:
 		return sla_glob_match(o->pattern, s->name);
 	case SLA_SEL_FAMILY:
