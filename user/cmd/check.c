@@ -64,23 +64,6 @@ struct check_report {
 	int can_run;
 };
 
-/* the fix, in words, for a feature the kernel refused */
-static const char *const feature_fix[SLT_FEAT_COUNT] = {
-	"the kernel needs CONFIG_DEBUG_INFO_BTF=y (it exposes /sys/kernel/btf/vmlinux)",
-	"tracefs must be mountable at /sys/kernel/tracing; the kernel needs "
-	"CONFIG_FTRACE_SYSCALLS=y",
-	"the kernel needs BTF and Linux 5.5 or later",
-	"the kernel needs Linux 4.17 or later",
-	"the kernel needs CONFIG_UPROBE_EVENTS=y",
-	"the kernel needs CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y",
-	"the kernel needs BTF and CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y",
-	"the kernel needs CONFIG_PERF_EVENTS=y",
-	"the kernel needs Linux 5.8 or later (BPF ring buffer)",
-	"the kernel needs BTF and Linux 5.11 or later (task local storage)",
-	"the kernel needs Linux 6.3 or later (sock:sock_send_length and sock:sock_recv_length)",
-	"the kernel needs BTF and Linux 6.2 or later (the bpf_rdonly_cast kfunc)",
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: slatrace check [--json] [-v]\n\n"
@@ -409,7 +392,7 @@ static void explain(const struct check_report *r)
 					"kernel lockdown and BPF security policies\n",
 				f->name);
 		else
-			fprintf(stderr, "hint: %s: %s\n", f->name, feature_fix[i]);
+			fprintf(stderr, "hint: %s: %s\n", f->name, f->fix);
 	}
 }
 

@@ -60,6 +60,8 @@ struct probe_def {
 	unsigned bit;
 	const char *name;
 	const char *what;
+	/* the fix, in words, for a kernel that refused it (slatrace check) */
+	const char *fix;
 	/* programs to enable (NULL: none) and their counters (bss offsets);
 	 * every listed counter must move */
 	const char *progs[2];
@@ -351,11 +353,15 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_BTF,
 		.name = "btf",
 		.what = "kernel BTF (" BTF_VMLINUX ")",
+		.fix = "the kernel needs CONFIG_DEBUG_INFO_BTF=y (it exposes "
+		       "/sys/kernel/btf/vmlinux)",
 	},
 	{
 		.bit = SLT_FEAT_TRACEPOINT,
 		.name = "tracepoint",
 		.what = "classic tracepoints (tp/)",
+		.fix = "tracefs must be mountable at /sys/kernel/tracing; the kernel needs "
+		       "CONFIG_FTRACE_SYSCALLS=y",
 		.progs = { "handle_tp_getppid" },
 		.hits = { HITS(tp_hits) },
 		.attach_hint = "is tracefs mounted at " TRACEFS_DIR "? kernel needs "
@@ -366,6 +372,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_TP_BTF,
 		.name = "tp_btf",
 		.what = "BTF tracepoints (tp_btf/)",
+		.fix = "the kernel needs BTF and Linux 5.5 or later",
 		.progs = { "handle_tp_btf_sys_enter" },
 		.hits = { HITS(tp_btf_hits) },
 		.load_hint = "kernel needs BTF and 5.5 or later",
@@ -375,6 +382,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_RAW_TP,
 		.name = "raw_tp",
 		.what = "raw tracepoints (raw_tp/)",
+		.fix = "the kernel needs Linux 4.17 or later",
 		.progs = { "handle_raw_tp_sys_enter" },
 		.hits = { HITS(raw_tp_hits) },
 		.load_hint = "kernel needs 4.17 or later",
@@ -384,6 +392,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_UPROBE,
 		.name = "uprobe",
 		.what = "uprobes and uretprobes",
+		.fix = "the kernel needs CONFIG_UPROBE_EVENTS=y",
 		.progs = { "handle_uprobe", "handle_uretprobe" },
 		.hits = { HITS(uprobe_hits), HITS(uretprobe_hits) },
 		.attach_hint = "kernel built without CONFIG_UPROBE_EVENTS?",
@@ -394,6 +403,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_KPROBE,
 		.name = "kprobe",
 		.what = "kprobes",
+		.fix = "the kernel needs CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y",
 		.progs = { "handle_kprobe" },
 		.hits = { HITS(kprobe_hits) },
 		.attach_hint = "kernel built without CONFIG_KPROBES?",
@@ -404,6 +414,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_FENTRY,
 		.name = "fentry",
 		.what = "fentry/fexit (BPF trampolines)",
+		.fix = "the kernel needs BTF and CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y",
 		.progs = { "handle_fentry" },
 		.hits = { HITS(fentry_hits) },
 		.prepare_hint = KFUNC_TARGET " not found in the kernel's BTF",
@@ -417,6 +428,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_PERF_EVENT,
 		.name = "perf_event",
 		.what = "CPU sampling (software perf_event)",
+		.fix = "the kernel needs CONFIG_PERF_EVENTS=y",
 		.progs = { "handle_perf_event" },
 		.hits = { HITS(perf_event_hits) },
 		.attach_hint = "kernel built without CONFIG_PERF_EVENTS? see "
@@ -429,6 +441,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_RINGBUF,
 		.name = "ringbuf",
 		.what = "BPF ring buffer",
+		.fix = "the kernel needs Linux 5.8 or later (BPF ring buffer)",
 		.progs = { "handle_ringbuf_sys_enter" },
 		.hits = { HITS(ringbuf_hits) },
 		.load_hint = "kernel needs 5.8 or later",
@@ -441,6 +454,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_TASK_STORAGE,
 		.name = "task_storage",
 		.what = "task local storage (tracing programs)",
+		.fix = "the kernel needs BTF and Linux 5.11 or later (task local storage)",
 		.progs = { "handle_task_storage_sys_enter" },
 		.hits = { HITS(task_storage_hits) },
 		.load_hint = "kernel needs BTF, tp_btf and 5.11 or later",
@@ -451,6 +465,8 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_SOCK_TP,
 		.name = "sock_tp",
 		.what = "socket I/O tracepoints (sock_send_length, sock_recv_length)",
+		.fix = "the kernel needs Linux 6.3 or later (sock:sock_send_length and "
+		       "sock:sock_recv_length)",
 		.progs = { "handle_sock_send_length", "handle_sock_recv_length" },
 		.hits = { HITS(sock_send_hits), HITS(sock_recv_hits) },
 		.load_hint = "kernel needs BTF, tp_btf and the sock:sock_send_length and "
@@ -461,6 +477,7 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.bit = SLT_FEAT_RDONLY_CAST,
 		.name = "rdonly_cast",
 		.what = "the bpf_rdonly_cast kfunc (typed reads of kernel objects)",
+		.fix = "the kernel needs BTF and Linux 6.2 or later (the bpf_rdonly_cast kfunc)",
 		.progs = { "handle_rdonly_cast_sys_enter" },
 		.hits = { HITS(rdonly_cast_hits) },
 		.load_hint = "kernel needs BTF and Linux 6.2 or later",
@@ -611,6 +628,7 @@ unsigned features_probe_mask(unsigned want, struct feature_result *res)
 		r->bit = d->bit;
 		r->name = d->name;
 		r->what = d->what;
+		r->fix = d->fix;
 		if (!(want & d->bit)) {
 			snprintf(r->detail, sizeof(r->detail), "not probed");
 			continue;

@@ -26,6 +26,7 @@ struct feature_result {
 	unsigned bit;
 	const char *name;	/* "tp_btf" */
 	const char *what;	/* "BTF tracepoints (tp_btf/)" */
+	const char *fix;	/* in words, for a kernel that refused it */
 	int ok;
 	char detail[160];	/* why not, or a note ("tracefs mounted by slatrace") */
 };
