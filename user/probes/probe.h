@@ -21,7 +21,8 @@ struct probe_ops {
 	int default_on;		/* part of the default set (cheap enough to leave on) */
 	unsigned ringbuf_bytes;	/* ring buffer it needs (power of two), 0: none */
 	/* open the skeleton, configure target and sizes, share the session's
-	 * maps, load; *state is the family's own */
+	 * maps, load (core/skel.h does all but the configuring); *state is
+	 * the family's own */
 	int (*open)(struct session *s, void **state);
 	int (*attach)(void *state);
 	/* copy what the kernel aggregated so far into the model */
