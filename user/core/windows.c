@@ -22,7 +22,9 @@ void windows_halve(struct series_windows *sw)
 
 		for (int j = 0; j < 3; j++)
 			f[j][k] = c ? (uint64_t)(((long double)f[j][i] * c0 +
-						  (long double)f[j][i + 1] * c1) / c + 0.5L)
+						  (long double)f[j][i + 1] * c1) /
+						     c +
+						 0.5L)
 				    : 0;
 		sw->count[k] = c;
 	}

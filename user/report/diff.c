@@ -291,9 +291,44 @@ static int by_impact(const void *x, const void *y)
 	return by_key(&a->b, &b->b);
 }
 
+/* the verdict of a statistic's window test: +1 slower, -1 faster, 0 */
+static int wverdict(const struct diff_wtest *w, const struct diff_opts *o)
+{
+	if (!w->tested || w->p_adj >= o->alpha)
+		return 0;
+	if (w->t > 0 && w->shift >= o->min_effect)
+		return 1;
+	if (w->t < 0 && w->shift <= -o->min_effect)
+		return -1;
+	return 0;
+}
+
+static void judge_windows(struct series_diff *sd, const struct diff_opts *o)
+{
+	const struct diff_wtest *w = &sd->w[DIFF_W_P50];
+	int v = wverdict(w, o);
+
+	sd->verdict = v > 0 ? DIFF_SLOWER : v < 0 ? DIFF_FASTER : DIFF_UNCHANGED;
+	if (v)
+		snprintf(sd->why, sizeof(sd->why),
+			 "typical request %+.1f%% (windows: p %.1e; could see %.1f%%)", w->shift * 100,
+			 w->p_adj, w->mde * 100);
+	else if (w->p_adj < o->alpha)
+		snprintf(sd->why, sizeof(sd->why),
+			 "significant (windows: p %.1e) but the typical request moved %+.1f%%, "
+			 "under %g%%",
+			 w->p_adj, w->shift * 100, o->min_effect * 100);
+	else
+		snprintf(sd->why, sizeof(sd->why),
+			 "no shift larger than %.1f%% (typical request %+.1f%%, windows: p %.2g)",
+			 (w->mde > o->min_effect ? w->mde : o->min_effect) * 100, w->shift * 100,
+			 w->p_adj);
+}
+
 static void judge(struct series_diff *sd, const struct diff_opts *o)
 {
 	int sig = sd->p_adj < o->alpha;
+	char tmp[sizeof(sd->why) + 64];
 
 	sd->verdict = DIFF_UNCHANGED;
 	if (sig && sd->mwu.z > 0 && sd->shift >= o->min_effect)
@@ -309,6 +344,11 @@ static void judge(struct series_diff *sd, const struct diff_opts *o)
 			 sd->p_adj, sd->shift * 100, o->min_effect * 100);
 	else
 		snprintf(sd->why, sizeof(sd->why), "no significant change (p %.2g)", sd->p_adj);
+	/* an older report, or a run too short for windows */
+	snprintf(tmp, sizeof(tmp), "no windows: per-request test only, not noise-robust; %s",
+		 sd->why);
+	memcpy(sd->why, tmp, sizeof(sd->why) - 1);
+	sd->why[sizeof(sd->why) - 1] = '\0';
 }
 
 static void warn(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -341,6 +381,17 @@ static double gate_value(const struct diff_gate *g, const struct series *s)
 	return 0;
 }
 
+/* the window statistic a latency gate is judged by: p50 for the middle and
+ * the mean, p90, p99 for p99 and beyond (windows keep no p99.9 or max) */
+static int gate_stat(const struct diff_gate *g)
+{
+	if (g->metric == DIFF_M_MAX)
+		return DIFF_W_P99;
+	if (g->metric != DIFF_M_PCT || g->pct <= 70)
+		return DIFF_W_P50;
+	return g->pct <= 95 ? DIFF_W_P90 : DIFF_W_P99;
+}
+
 /* the change a gate measures: percent (error rate: points), ns or count */
 static double gate_change(const struct diff_gate *g, const struct series_diff *sd)
 {
@@ -367,7 +418,11 @@ static int gate_fires(const struct diff *d, const struct diff_gate *g, const str
 	case DIFF_M_ERROR_RATE:
 		return sd->err_p_adj < d->opts.alpha;
 	default:
-		return sd->verdict == (g->sign > 0 ? DIFF_SLOWER : DIFF_FASTER);
+		/* only the noise-robust test fires a latency gate, on the
+		 * window statistic nearest the gate's */
+		if (!sd->windowed)
+			return 0;
+		return wverdict(&sd->w[gate_stat(g)], &d->opts) == g->sign;
 	}
 }
 
@@ -389,15 +444,129 @@ static void families_warning(struct diff *d)
 		     (unsigned long long)model_lost_total(d->a));
 }
 
+/* the runs of a side as one model: histograms, counts and losses added,
+ * durations too (so a rate is the runs' mean rate); windows left out */
+static struct model *merge_runs(const struct model *const *v, int n)
+{
+	struct model *m = model_clone(v[0]);
+
+	if (!m)
+		return NULL;
+	for (int i = 0; i < m->nseries; i++) {
+		free(m->series[i]->win);
+		m->series[i]->win = NULL;
+	}
+	for (int r = 1; r < n; r++) {
+		for (int l = 0; l < SLT_LOSS_MAX; l++)
+			m->lost[l] += v[r]->lost[l];
+		m->meta.duration_ns += v[r]->meta.duration_ns;
+		for (int i = 0; i < v[r]->nseries; i++) {
+			const struct series *src = v[r]->series[i];
+			struct series *dst = model_series(m, src->family, src->name);
+
+			if (!dst) {
+				model_free(m);
+				return NULL;
+			}
+			if (!dst->nlabels) {
+				memcpy(dst->labels, src->labels, sizeof(src->labels));
+				dst->nlabels = src->nlabels;
+			}
+			hist_merge(&dst->hist, &src->hist);
+			dst->errors += src->errors;
+			dst->failed += src->failed;
+		}
+	}
+	return m;
+}
+
+static int by_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* the window tests of every series, each statistic its own Holm family */
+static int window_tests(struct diff *d, double *p, double *adj)
+{
+	const struct series_windows *wb[SLT_DIFF_MAX_RUNS], *wa[SLT_DIFF_MAX_RUNS];
+	int nnoise = 0;
+
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+
+		for (int r = 0; r < d->nruns_b; r++) {
+			const struct series *s = model_find(d->runs_b[r], sd->b->family, sd->b->name);
+
+			wb[r] = s ? s->win : NULL;
+		}
+		for (int r = 0; r < d->nruns_a; r++) {
+			const struct series *s = model_find(d->runs_a[r], sd->b->family, sd->b->name);
+
+			wa[r] = s ? s->win : NULL;
+		}
+		for (int st = 0; st < DIFF_W_NSTATS; st++)
+			diff_window_test(wb, d->nruns_b, wa, d->nruns_a, st,
+					 SLT_DIFF_MIN_WINDOW_COUNT, &sd->w[st]);
+		sd->windowed = sd->w[DIFF_W_P50].tested;
+		d->nunwindowed += !sd->windowed && sd->tested;
+	}
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		int np = 0;
+
+		for (int k = 0; k < d->n; k++)
+			if (d->v[k].w[st].tested)
+				p[np++] = d->v[k].w[st].p;
+		diff_holm(p, np, adj);
+		if (st == DIFF_W_P50)
+			d->nwtests = np;
+		for (int k = 0, i = 0; k < d->n; k++) {
+			if (!d->v[k].w[st].tested)
+				continue;
+			d->v[k].w[st].p_adj = adj[i++];
+			diff_wtest_mde(&d->v[k].w[st], d->opts.alpha, np);
+		}
+	}
+	/* the host's noise floor: the middle of the series' run-to-run noise */
+	for (int k = 0; k < d->n; k++)
+		if (d->v[k].w[DIFF_W_P50].noise >= 0)
+			p[nnoise++] = d->v[k].w[DIFF_W_P50].noise;
+	qsort(p, (size_t)nnoise, sizeof(*p), by_double);
+	d->noise_floor = !nnoise	? -1
+			 : nnoise % 2 ? p[nnoise / 2]
+				      : (p[nnoise / 2 - 1] + p[nnoise / 2]) / 2;
+	return 0;
+}
+
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
 	     const struct diff_opts *o)
 {
-	const struct series **vb = NULL, **va = NULL;
-	double *p = NULL, *adj = NULL;
-	int i = 0, j = 0, np = 0, err = -ENOMEM, nb = before->nseries, na = after->nseries;
+	return diff_run_runs(d, &before, 1, &after, 1, o);
+}
 
-	d->b = before;
-	d->a = after;
+int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
+		  const struct model *const *runs_a, int nra, const struct diff_opts *o)
+{
+	const struct series **vb = NULL, **va = NULL;
+	const struct model *before, *after;
+	double *p = NULL, *adj = NULL;
+	int i = 0, j = 0, np = 0, err = -ENOMEM, nb, na;
+
+	if (nrb < 1 || nra < 1 || nrb > SLT_DIFF_MAX_RUNS || nra > SLT_DIFF_MAX_RUNS)
+		return -EINVAL;
+	d->runs_b = runs_b;
+	d->runs_a = runs_a;
+	d->nruns_b = nrb;
+	d->nruns_a = nra;
+	if (nrb > 1 && !(d->own_b = merge_runs(runs_b, nrb)))
+		return -ENOMEM;
+	if (nra > 1 && !(d->own_a = merge_runs(runs_a, nra)))
+		return -ENOMEM;
+	before = d->b = nrb > 1 ? d->own_b : runs_b[0];
+	after = d->a = nra > 1 ? d->own_a : runs_a[0];
+	nb = before->nseries;
+	na = after->nseries;
 	d->opts = *o;
 	vb = sorted_series(before);
 	va = sorted_series(after);
@@ -456,10 +625,13 @@ int diff_run(struct diff *d, const struct model *before, const struct model *aft
 	for (int k = 0; k < d->n; k++)
 		d->v[k].err_p_adj = adj[k];
 
+	window_tests(d, p, adj);
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
-		if (sd->tested)
+		if (sd->windowed)
+			judge_windows(sd, o);
+		else if (sd->tested)
 			judge(sd, o);
 		else
 			snprintf(sd->why, sizeof(sd->why),
@@ -497,6 +669,9 @@ void diff_free(struct diff *d)
 	free(d->v);
 	free(d->appeared);
 	free(d->vanished);
+	model_free(d->own_b);
+	model_free(d->own_a);
+	d->own_b = d->own_a = NULL;
 	d->v = NULL;
 	d->appeared = d->vanished = NULL;
 	d->n = d->nappeared = d->nvanished = 0;
