@@ -42,7 +42,7 @@ struct diff_wtest {
 	double p, p_adj;	 /* two-sided; Holm-adjusted within its statistic */
 	double mde;		 /* smallest shift found 80% of the time, ratio - 1 */
 	double noise;		 /* run-to-run sd of a run's figure, ratio - 1; < 0: not measured */
-	double r1_b, r1_a;	 /* lag-1 autocorrelation of the windows, clipped to [0, 0.9] */
+	double r1_b, r1_a;	 /* lag-1 autocorrelation of the windows, clipped to [0, 0.5] */
 };
 
 enum diff_verdict {

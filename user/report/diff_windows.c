@@ -18,7 +18,8 @@
  * is the larger of two:
  *  - the windows' spread: the pooled within-run variance over the windows,
  *    divided by the windows' effective number, which is their count
- *    discounted for the lag-1 autocorrelation r as n (1 - r) / (1 + r)
+ *    discounted for the lag-1 autocorrelation r as n (1 - r) / (1 + r), r
+ *    taken in [0, 0.5]
  *    (a slow drift inside a run makes neighbouring windows alike, and so
  *    fewer independent ones); never below the rounding of a bucket, whose
  *    width h gives a variance of h^2 / 12 per window;
@@ -207,11 +208,17 @@ static void side_window_var(struct side *s)
 	s->r1 = s->ss > 0 ? s->lag / s->ss : 0;
 	if (s->r1 < 0)
 		s->r1 = 0; /* alternation is not independence gained: count as r = 0 */
-	if (s->r1 > 0.9)
-		s->r1 = 0.9;
-	f = (1 - s->r1) / (1 + s->r1);
-	if (sw2 < q * q / 12)
+	/* from 20 windows r is a rough estimate, and one window a bucket off
+	 * beside another makes it large: at most 0.5, a third of the windows */
+	if (s->r1 > 0.5)
+		s->r1 = 0.5;
+	if (sw2 < q * q / 12) {
+		/* the windows differ by less than a bucket: what remains is
+		 * rounding, which is independent from window to window */
 		sw2 = q * q / 12;
+		s->r1 = 0;
+	}
+	f = (1 - s->r1) / (1 + s->r1);
 	/* mean of k run means, run i from n_i windows worth n_i f each */
 	s->var = sw2 * s->inv_n_sum / f / ((double)s->k * s->k);
 	s->df = s->n * f - s->k;
