@@ -899,22 +899,28 @@ static double rate(const struct model *m, const struct series *s)
 
 static void print_row(FILE *f, const struct diff *d, const struct series_diff *sd)
 {
-	char typ[16], p50[48], p99[48], cnt[48], err[32], x[16], name[160];
+	char typ[16], mde[16], p50[48], p99[48], cnt[48], err[32], x[16], name[160];
 	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
 
 	(void)d;
-	if (sd->tested)
-		snprintf(typ, sizeof(typ), "%+.1f%%", sd->shift * 100);
+	if (sd->windowed)
+		snprintf(typ, sizeof(typ), "%+.1f%%", sd->w[DIFF_W_P50].shift * 100);
+	else if (sd->tested)
+		snprintf(typ, sizeof(typ), "%+.1f%%*", sd->shift * 100);
 	else
 		snprintf(typ, sizeof(typ), "-");
+	if (sd->windowed)
+		snprintf(mde, sizeof(mde), "%.1f%%", sd->w[DIFF_W_P50].mde * 100);
+	else
+		snprintf(mde, sizeof(mde), "-");
 	fmt_lat(hist_percentile(hb, 50), hist_percentile(ha, 50), p50, sizeof(p50));
 	fmt_lat(hist_percentile(hb, 99), hist_percentile(ha, 99), p99, sizeof(p99));
 	snprintf(cnt, sizeof(cnt), "%llu %s", (unsigned long long)s_count(sd->a),
 		 fmt_pct((double)s_count(sd->b), (double)s_count(sd->a), x, sizeof(x)));
 	snprintf(err, sizeof(err), "%.2f->%.2f", s_error_rate(sd->b) * 100,
 		 s_error_rate(sd->a) * 100);
-	fprintf(f, "%-9s %8s  %-28s %-28s %-16s %-12s %s\n", verdict_name(sd->verdict), typ, p50,
-		p99, cnt, err, who(sd->b, name, sizeof(name)));
+	fprintf(f, "%-9s %8s %7s  %-28s %-28s %-16s %-12s %s\n", verdict_name(sd->verdict), typ, mde,
+		p50, p99, cnt, err, who(sd->b, name, sizeof(name)));
 }
 
 static void print_details(FILE *f, const struct diff *d, const struct series_diff *sd)
@@ -923,9 +929,25 @@ static void print_details(FILE *f, const struct diff *d, const struct series_dif
 	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
 
 	fprintf(f, "%s  %s\n", verdict_name(sd->verdict), who(sd->b, name, sizeof(name)));
+	fprintf(f, "    %s\n", sd->why);
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		static const char *const nm[DIFF_W_NSTATS] = { "p50", "p90", "p99" };
+		const struct diff_wtest *w = &sd->w[st];
+
+		if (!w->tested)
+			continue;
+		fprintf(f,
+			"    windows %s %+.1f%%, p %.2g (Holm), could see %.1f%%; %d+%d windows, "
+			"%d+%d runs",
+			nm[st], w->shift * 100, w->p_adj, w->mde * 100, w->nwin_b, w->nwin_a,
+			w->nruns_b, w->nruns_a);
+		if (w->noise >= 0)
+			fprintf(f, ", run-to-run +-%.1f%%", w->noise * 100);
+		fputc('\n', f);
+	}
 	fprintf(f,
-		"    typical request %+.1f%% (Hodges-Lehmann), P(after slower) %.3f, p %.2g "
-		"(Holm-adjusted; raw %.2g)\n",
+		"    per request: typical %+.1f%% (Hodges-Lehmann), P(after slower) %.3f, p %.2g "
+		"(Holm-adjusted; raw %.2g; not the verdict)\n",
 		sd->shift * 100, sd->mwu.prob_slower, sd->p_adj, sd->mwu.p);
 	fprintf(f, "    count %llu -> %llu %s, rate %.1f/s -> %.1f/s, errors %.2f%% -> %.2f%%\n",
 		(unsigned long long)s_count(sd->b), (unsigned long long)s_count(sd->a),
@@ -1141,12 +1163,25 @@ void print_diff_plain(FILE *f, const struct diff *d, int top)
 	fprintf(f, "\n%d slower, %d faster, %d unchanged; %d appeared, %d vanished\n", counts[0],
 		counts[1], counts[2], d->nappeared, d->nvanished);
 	fprintf(f,
-		"(Mann-Whitney U on the buckets, Holm-corrected over %d series to alpha %g; "
-		"the typical request must move %g%% or more)\n",
-		d->ntests, d->opts.alpha, d->opts.min_effect * 100);
+		"(Welch's t on the log p50 of each run's windows, %s; Holm-corrected over %d "
+		"series to alpha %g; the typical request must move %g%% or more)\n",
+		d->nruns_b > 1 || d->nruns_a > 1 ? "runs as replicates where they vary more"
+						 : "windows as replicates",
+		d->nwtests, d->opts.alpha, d->opts.min_effect * 100);
+	if (d->noise_floor >= 0)
+		fprintf(f, "noise floor on this host: +-%.1f%% on the typical request (sd of a run's "
+			   "p50 between runs; %d run%s before, %d after)\n",
+			d->noise_floor * 100, d->nruns_b, d->nruns_b > 1 ? "s" : "", d->nruns_a);
+	else
+		fprintf(f, "run-to-run noise not measured: one run a side; several runs a side "
+			   "(A1 A2 -- B1 B2) measure it\n");
+	if (d->nunwindowed)
+		fprintf(f, "no windows: %d series compared by the per-request test only, not "
+			   "noise-robust; no latency gate fires on them\n",
+			d->nunwindowed);
 	if (d->n) {
-		fprintf(f, "\n%-9s %8s  %-28s %-28s %-16s %-12s %s\n", "VERDICT", "TYPICAL", "P50",
-			"P99", "COUNT", "ERR% B->A", "SERIES");
+		fprintf(f, "\n%-9s %8s %7s  %-28s %-28s %-16s %-12s %s\n", "VERDICT", "TYPICAL", "MDE",
+			"P50", "P99", "COUNT", "ERR% B->A", "SERIES");
 		for (int k = 0; k < d->n; k++) {
 			if (d->v[k].verdict == DIFF_UNCHANGED && top && shown >= top) {
 				fprintf(f, "... and %d more unchanged (--top 0 shows all)\n",
@@ -1241,6 +1276,30 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 	jadd(t, "p", json_object_new_double(sd->mwu.p));
 	jadd(t, "p_adjusted", json_object_new_double(sd->p_adj));
 	jadd(o, "test", t);
+	jadd(o, "basis", json_object_new_string(sd->windowed ? "windows" : "requests"));
+	jadd(o, "mde_pct", sd->windowed ? json_object_new_double(sd->w[DIFF_W_P50].mde * 100) : NULL);
+	t = json_object_new_object();
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		static const char *const nm[DIFF_W_NSTATS] = { "p50", "p90", "p99" };
+		const struct diff_wtest *w = &sd->w[st];
+		struct json_object *x = json_object_new_object();
+
+		jadd(x, "tested", json_object_new_boolean(w->tested));
+		jadd(x, "change_pct", jnum(w->shift * 100));
+		jadd(x, "p", jnum(w->p));
+		jadd(x, "p_adjusted", jnum(w->p_adj));
+		jadd(x, "mde_pct", w->tested ? jnum(w->mde * 100) : NULL);
+		jadd(x, "t", jnum(w->t));
+		jadd(x, "df", jnum(w->df));
+		jadd(x, "variance_from", json_object_new_string(w->by_runs ? "runs" : "windows"));
+		jadd(x, "windows_before", json_object_new_int(w->nwin_b));
+		jadd(x, "windows_after", json_object_new_int(w->nwin_a));
+		jadd(x, "runs_before", json_object_new_int(w->nruns_b));
+		jadd(x, "runs_after", json_object_new_int(w->nruns_a));
+		jadd(x, "run_noise_pct", w->noise >= 0 ? jnum(w->noise * 100) : NULL);
+		jadd(t, nm[st], x);
+	}
+	jadd(o, "windows", t);
 	g = json_object_new_array();
 	for (int i = 0; i < d->ngates; i++)
 		if (sd->gates_failed & (1u << i))
@@ -1312,12 +1371,19 @@ struct json_object *diff_json(const struct diff *d)
 		json_object_array_add(arr, json_object_new_string(d->warnings[w]));
 	jadd(root, "warnings", arr);
 	o = json_object_new_object();
-	jadd(o, "name", json_object_new_string("mann-whitney-u"));
-	jadd(o, "effect", json_object_new_string("hodges-lehmann-ratio"));
+	jadd(o, "name", json_object_new_string("welch-t-log-window-statistics"));
+	jadd(o, "per_request", json_object_new_string("mann-whitney-u"));
+	jadd(o, "effect", json_object_new_string("ratio-of-geometric-means-of-window-p50"));
+	jadd(o, "runs_before", json_object_new_int(d->nruns_b));
+	jadd(o, "runs_after", json_object_new_int(d->nruns_a));
+	jadd(o, "noise_floor_pct", d->noise_floor >= 0 ? jnum(d->noise_floor * 100) : NULL);
+	jadd(o, "series_without_windows", json_object_new_int(d->nunwindowed));
+	jadd(o, "mde_power", json_object_new_double(0.8));
 	jadd(o, "correction", json_object_new_string("holm"));
 	jadd(o, "alpha", json_object_new_double(d->opts.alpha));
 	jadd(o, "min_effect_pct", json_object_new_double(d->opts.min_effect * 100));
-	jadd(o, "tests", json_object_new_int(d->ntests));
+	jadd(o, "tests", json_object_new_int(d->nwtests));
+	jadd(o, "per_request_tests", json_object_new_int(d->ntests));
 	jadd(root, "test", o);
 	arr = json_object_new_array();
 	for (int k = 0; k < d->n; k++)
