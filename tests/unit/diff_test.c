@@ -795,3 +795,31 @@ TEST(gates_do_not_fire_without_windows)
 	model_free(b);
 	model_free(a);
 }
+
+/* a burst inside one or two windows has windows but no replicates: no
+ * verdict, rather than the per-request test's (which would say slower) */
+TEST(a_burst_in_too_few_windows_gets_no_verdict)
+{
+	struct model *b, *a;
+	struct diff d = { 0 };
+	const struct series_diff *sd;
+
+	two_runs(&b, &a, 1.5, 5);
+	CHECK(b && a);
+	for (int r = 0; r < 2; r++) {
+		struct series *s = model_find(r ? a : b, "request", "demo :80 GET /slow");
+
+		CHECK(s && s->win);
+		for (int i = 2; s && s->win && i < s->win->n; i++)
+			s->win->count[i] = 0;
+	}
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	sd = find(&d, "demo :80 GET /slow");
+	CHECK(sd && sd->tested && sd->mwu.p < 1e-10 && !sd->windowed);
+	CHECK(sd && sd->verdict == DIFF_UNCHANGED);
+	CHECK(sd && strstr(sd->why, "too few windows to tell (2 before, 2 after"));
+	CHECK_EQ_INT(d.nunwindowed, 0);
+	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}

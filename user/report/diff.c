@@ -487,6 +487,14 @@ static int by_double(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+static int any_windows(const struct series_windows *const *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i] && w[i]->n)
+			return 1;
+	return 0;
+}
+
 /* the window tests of every series, each statistic its own Holm family */
 static int window_tests(struct diff *d, double *p, double *adj)
 {
@@ -510,7 +518,8 @@ static int window_tests(struct diff *d, double *p, double *adj)
 			diff_window_test(wb, d->nruns_b, wa, d->nruns_a, st,
 					 SLT_DIFF_MIN_WINDOW_COUNT, &sd->w[st]);
 		sd->windowed = sd->w[DIFF_W_P50].tested;
-		d->nunwindowed += !sd->windowed && sd->tested;
+		sd->has_windows = any_windows(wb, d->nruns_b) && any_windows(wa, d->nruns_a);
+		d->nunwindowed += !sd->has_windows && sd->tested;
 	}
 	for (int st = 0; st < DIFF_W_NSTATS; st++) {
 		int np = 0;
@@ -629,15 +638,24 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
-		if (sd->windowed)
+		if (sd->windowed) {
 			judge_windows(sd, o);
-		else if (sd->tested)
+		} else if (sd->has_windows) {
+			/* a burst shorter than a few windows: no replicates, no verdict */
+			sd->verdict = DIFF_UNCHANGED;
+			snprintf(sd->why, sizeof(sd->why),
+				 "too few windows to tell (%d before, %d after with %d+ requests; "
+				 "%d needed)",
+				 sd->w[DIFF_W_P50].nwin_b, sd->w[DIFF_W_P50].nwin_a,
+				 SLT_DIFF_MIN_WINDOW_COUNT, SLT_DIFF_MIN_WINDOWS);
+		} else if (sd->tested) {
 			judge(sd, o);
-		else
+		} else {
 			snprintf(sd->why, sizeof(sd->why),
 				 "too few samples to tell (%llu before, %llu after)",
 				 (unsigned long long)sd->mwu.n_before,
 				 (unsigned long long)sd->mwu.n_after);
+		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
 				(double)s_count(sd->a);
 	}

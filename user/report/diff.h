@@ -74,6 +74,7 @@ struct series_diff {
 	 * test's and no gate fires on it */
 	struct diff_wtest w[DIFF_W_NSTATS];
 	int windowed;
+	int has_windows; /* both sides have windows, usable or not */
 	enum diff_verdict verdict;
 	char why[160];	       /* the reason, for people */
 	double impact_ns;      /* |mean after - mean before| * count after */
