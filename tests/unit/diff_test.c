@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include "harness.h"
 #include "core/model.h"
+#include "core/pressure.h"
 #include "core/windows.h"
 #include "report/diff.h"
 
@@ -820,6 +821,47 @@ TEST(a_burst_in_too_few_windows_gets_no_verdict)
 	CHECK(sd && strstr(sd->why, "too few windows to tell (2 before, 2 after"));
 	CHECK_EQ_INT(d.nunwindowed, 0);
 	diff_free(&d);
+	model_free(b);
+	model_free(a);
+}
+
+TEST(cpu_pressure_is_read_from_the_psi_some_line)
+{
+	uint64_t ns = 0;
+
+	CHECK_EQ_INT(pressure_parse("some avg10=4.65 avg60=12.02 avg300=32.56 total=1744729606\n"
+				    "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+				    &ns),
+		     0);
+	CHECK_EQ_U64(ns, 1744729606000ull);
+	CHECK(pressure_parse("full avg10=0.00 total=5\n", &ns) < 0);
+	CHECK(pressure_parse("some avg10=1 total=x\n", &ns) < 0);
+	CHECK(pressure_parse("", &ns) < 0);
+}
+
+/* a CPU hog during one side (pressure 5% -> 60%): no verdict, no gate, the
+ * reason given; 5% -> 15% is an ordinary busy host and is judged */
+TEST(runs_whose_cpu_pressure_differs_are_not_compared)
+{
+	static const char *const exprs[] = { "p50 +10%" };
+	struct model *b, *a;
+	struct diff d = { 0 };
+	int each[1];
+
+	two_runs(&b, &a, 1.5, 5);
+	CHECK(b && a);
+	b->meta.has_cpu_pressure = a->meta.has_cpu_pressure = 1;
+	b->meta.cpu_pressure_pct = 5;
+	a->meta.cpu_pressure_pct = 60;
+	CHECK_EQ_INT(diff_run(&d, b, a, &defaults), 0);
+	CHECK(d.not_comparable);
+	CHECK(find(&d, "demo :80 GET /slow")->verdict == DIFF_UNCHANGED);
+	CHECK(strstr(find(&d, "demo :80 GET /slow")->why,
+		     "not comparable: CPU pressure 5% before, 60% after"));
+	diff_free(&d);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 1, each), 0);
+	a->meta.cpu_pressure_pct = 15;
+	CHECK_EQ_INT(gates_on(b, a, exprs, 1, each), 1);
 	model_free(b);
 	model_free(a);
 }

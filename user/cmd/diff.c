@@ -78,8 +78,9 @@ static void usage(FILE *f)
 		   "'error_rate +1%%'\n"
 		   "  slatrace diff before.json after.json --json | jq '.series[] | "
 		   "select(.verdict != \"unchanged\")'\n\n"
-		   "exit status: 0 ok, 1 runtime failure, 2 usage error or unreadable report,\n"
-		   "3 a --fail-on gate failed\n");
+		   "exit status: 0 ok, 1 runtime failure or gates given on runs that are not\n"
+		   "comparable (the host's CPU pressure differed), 2 usage error or unreadable\n"
+		   "report, 3 a --fail-on gate failed\n");
 }
 
 /* a plain decimal number in [lo, hi] */
@@ -256,6 +257,13 @@ int cmd_diff(int argc, char **argv)
 		print_diff_plain(stdout, d, (int)top);
 	}
 	rc = diff_gates_failed(d) ? SLT_EXIT_SLA : SLT_EXIT_OK;
+	/* a gate that could not be judged must not read as passed */
+	if (rc == SLT_EXIT_OK && d->not_comparable && d->ngates) {
+		slt_error("cannot judge the gates: the runs are not comparable (CPU pressure %.0f%% "
+			  "before, %.0f%% after)",
+			  d->pressure_b, d->pressure_a);
+		rc = SLT_EXIT_FAIL;
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
 			slt_error("cannot write the comparison: %s", strerror(errno));

@@ -13,6 +13,7 @@
 #include "core/features.h"
 #include "core/log.h"
 #include "core/windows.h"
+#include "core/pressure.h"
 #include "core/parse.h"
 #include "core/session.h"
 #include "probes/probe.h"
@@ -294,6 +295,8 @@ int cmd_trace(int argc, char **argv)
 	struct model *m = NULL, *prev = NULL;
 	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
 	struct windows_rec win = { .next_ns = UINT64_MAX };
+	uint64_t stall0 = 0, stall1 = 0;
+	int stall0_ok = 0;
 	char slaerr[SLA_ERR_MAX];
 	int window_given = 0;
 	struct option *longopts = NULL;
@@ -585,6 +588,7 @@ int cmd_trace(int argc, char **argv)
 	/* per-window summaries, for the JSON report only (diff's replicates) */
 	if (json_path)
 		windows_start(&win, m, sess.start_mono_ns);
+	stall0_ok = !pressure_cpu_stall_ns(&stall0);
 	/* saturate: a duration of 2^64-1 ns means "as long as it takes" */
 	if (duration_ns)
 		end_at = duration_ns > UINT64_MAX - sess.start_mono_ns ? UINT64_MAX
@@ -674,6 +678,11 @@ int cmd_trace(int argc, char **argv)
 	session_cmd_done(&sess);
 	if (windows_finish(&win, m, slt_now_ns()))
 		slt_warn("out of memory: the report will have no windows");
+	if (stall0_ok && !pressure_cpu_stall_ns(&stall1) && stall1 >= stall0 &&
+	    m->meta.duration_ns) {
+		m->meta.has_cpu_pressure = 1;
+		m->meta.cpu_pressure_pct = (double)(stall1 - stall0) * 100 / m->meta.duration_ns;
+	}
 
 	if (sla.set.n) {
 		uint64_t now = slt_now_ns();

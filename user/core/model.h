@@ -79,6 +79,8 @@ struct run_meta {
 	uint64_t procs_forked;		/* children followed (-- CMD) */
 	uint64_t procs_exited;
 	uint64_t window_ns;		/* length of a series' windows; 0: none */
+	int has_cpu_pressure;		/* PSI was readable at both ends of the run */
+	double cpu_pressure_pct;	/* share of the run some task waited for a CPU */
 };
 
 struct model {

@@ -548,6 +548,19 @@ static int window_tests(struct diff *d, double *p, double *adj)
 	return 0;
 }
 
+/* the mean CPU pressure of a side's runs; -1 when any run lacks it */
+static double side_pressure(const struct model *const *v, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!v[i]->meta.has_cpu_pressure)
+			return -1;
+		sum += v[i]->meta.cpu_pressure_pct;
+	}
+	return sum / n;
+}
+
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
 	     const struct diff_opts *o)
 {
@@ -635,6 +648,10 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 		d->v[k].err_p_adj = adj[k];
 
 	window_tests(d, p, adj);
+	d->pressure_b = side_pressure(runs_b, nrb);
+	d->pressure_a = side_pressure(runs_a, nra);
+	d->not_comparable = d->pressure_b >= 0 && d->pressure_a >= 0 &&
+			    fabs(d->pressure_a - d->pressure_b) > SLT_DIFF_MAX_PRESSURE_GAP;
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
@@ -655,6 +672,14 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 				 "too few samples to tell (%llu before, %llu after)",
 				 (unsigned long long)sd->mwu.n_before,
 				 (unsigned long long)sd->mwu.n_after);
+		}
+		if (d->not_comparable && sd->tested) {
+			/* a verdict would judge the host, not the build */
+			sd->verdict = DIFF_UNCHANGED;
+			sd->windowed = 0;
+			snprintf(sd->why, sizeof(sd->why),
+				 "not comparable: CPU pressure %.0f%% before, %.0f%% after",
+				 d->pressure_b, d->pressure_a);
 		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
 				(double)s_count(sd->a);
@@ -1193,6 +1218,12 @@ void print_diff_plain(FILE *f, const struct diff *d, int top)
 	else
 		fprintf(f, "run-to-run noise not measured: one run a side; several runs a side "
 			   "(A1 A2 -- B1 B2) measure it\n");
+	if (d->not_comparable)
+		fprintf(f,
+			"NOT COMPARABLE: the host's CPU pressure was %.0f%% before and %.0f%% after "
+			"(PSI, time some task waited for a CPU; more than %.0f points apart): another "
+			"load ran during one side, so no verdicts and no latency gates\n",
+			d->pressure_b, d->pressure_a, SLT_DIFF_MAX_PRESSURE_GAP);
 	if (d->nunwindowed)
 		fprintf(f, "no windows: %d series compared by the per-request test only, not "
 			   "noise-robust; no latency gate fires on them\n",
@@ -1396,6 +1427,9 @@ struct json_object *diff_json(const struct diff *d)
 	jadd(o, "runs_after", json_object_new_int(d->nruns_a));
 	jadd(o, "noise_floor_pct", d->noise_floor >= 0 ? jnum(d->noise_floor * 100) : NULL);
 	jadd(o, "series_without_windows", json_object_new_int(d->nunwindowed));
+	jadd(o, "cpu_pressure_pct_before", d->pressure_b >= 0 ? jnum(d->pressure_b) : NULL);
+	jadd(o, "cpu_pressure_pct_after", d->pressure_a >= 0 ? jnum(d->pressure_a) : NULL);
+	jadd(o, "comparable", json_object_new_boolean(!d->not_comparable));
 	jadd(o, "mde_power", json_object_new_double(0.8));
 	jadd(o, "correction", json_object_new_string("holm"));
 	jadd(o, "alpha", json_object_new_double(d->opts.alpha));

@@ -28,6 +28,10 @@ struct json_object;
 /* fewer usable windows a side than this: no window test */
 #define SLT_DIFF_MIN_WINDOWS 4
 
+/* the host's CPU pressure (PSI "some", percent of the run) differs between
+ * the sides by more than this many points: the runs are not comparable */
+#define SLT_DIFF_MAX_PRESSURE_GAP 20.0
+
 /* the window statistics tested (core/model.h, struct series_windows) */
 enum { DIFF_W_P50, DIFF_W_P90, DIFF_W_P99, DIFF_W_NSTATS };
 
@@ -112,6 +116,8 @@ struct diff {
 	struct model *own_b, *own_a; /* the merged models, when several runs */
 	double noise_floor;	     /* median run-to-run noise of the p50s; < 0: not measured */
 	int nunwindowed;	     /* series compared without windows */
+	double pressure_b, pressure_a; /* CPU pressure of each side, mean of its runs; < 0: unknown */
+	int not_comparable;	     /* the pressures differ: no verdicts, no latency gates */
 	const char *b_name, *a_name; /* the first run of each side */
 	struct diff_opts opts;
 	struct series_diff *v; /* in both; sorted: slower, faster, unchanged; by impact */

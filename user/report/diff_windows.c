@@ -202,8 +202,7 @@ static void side_stats(const struct series_windows *const *runs, int nruns, int 
 /* the windows' variance of one side's mean, and its degrees of freedom */
 static void side_window_var(struct side *s)
 {
-	double sw2 = s->n > s->k ? s->ss / (s->n - s->k) : 0, q = bucket_width_log(exp(s->mean)),
-	       f;
+	double sw2 = s->n > s->k ? s->ss / (s->n - s->k) : 0, q = bucket_width_log(exp(s->mean)), f;
 
 	s->r1 = s->ss > 0 ? s->lag / s->ss : 0;
 	if (s->r1 < 0)

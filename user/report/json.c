@@ -178,6 +178,8 @@ struct json_object *report_json(const struct model *m)
 	add_double(root, "attach_s", r->attach_ns / 1e9);
 	if (r->window_ns)
 		add_double(root, "window_s", r->window_ns / 1e9);
+	if (r->has_cpu_pressure)
+		add_double(root, "cpu_pressure_pct", r->cpu_pressure_pct);
 	if (r->cmd_pid) {
 		o = json_object_new_object();
 		add_u64(o, "pid", (uint64_t)r->cmd_pid);

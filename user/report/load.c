@@ -375,6 +375,13 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 	if ((err = get_num(c, root, "duration_s", 1, 1e9, &d)))
 		return err;
 	r->duration_ns = (uint64_t)llround(d * 1e9);
+	err = get_num(c, root, "cpu_pressure_pct", 0, 1e6, &d);
+	if (err < 0)
+		return err;
+	if (!err) {
+		r->has_cpu_pressure = 1;
+		r->cpu_pressure_pct = d;
+	}
 	err = get_num(c, root, "window_s", 0, 1e9, &d);
 	if (err < 0)
 		return err;
