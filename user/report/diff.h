@@ -25,6 +25,8 @@ struct json_object;
 /* a window with fewer latencies than this is not a replicate (its p50 is
  * one or two requests) */
 #define SLT_DIFF_MIN_WINDOW_COUNT 5
+/* batch means: a run's windows in this many consecutive batches */
+#define SLT_DIFF_BATCHES 4
 /* fewer usable windows a side than this: no window test */
 #define SLT_DIFF_MIN_WINDOWS 4
 
