@@ -146,7 +146,7 @@ test-run: test-build
 # the diff's full figures (issue 13): 20 unchanged and 20 +15% pairs,
 # where make test runs 8 of each (tests/e2e/diff.sh)
 test-diff: test-build
-	$(Q)BUILD=$(BUILD) NOISE_PAIRS=20 TESTS=diff tests/run.sh
+	$(Q)BUILD=$(BUILD) NOISE_PAIRS=20 HOG_PAIRS=20 TESTS=diff tests/run.sh
 
 demo:
 	$(Q)tools/install-deps.sh

@@ -82,12 +82,27 @@ traced_run() {
 
 # ensure_runs: base (10 ms), same (10 ms), slower (12 ms) and much (30 ms),
 # once
+# (their CPU pressures within 20 points of each other, so that diff judges
+# them: at most three tries, the host being shared)
 ensure_runs() {
+	local try
 	mkdir -p "$RUNS"
 	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] &&
 		[ -s "$RUNS/much.json" ] && return 0
-	traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
-		traced_run "$RUNS/same.json" 10 && traced_run "$RUNS/much.json" 30
+	for try in 1 2 3; do
+		traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
+			traced_run "$RUNS/same.json" 10 && traced_run "$RUNS/much.json" 30 || return 1
+		pressures_close "$RUNS"/{base,slower,same,much}.json && return 0
+	done
+	rm -f "$RUNS"/{base,slower,same,much}.json
+	why="the host's CPU pressure differed by more than 20 points within each of 3 sets of runs"
+	return 1
+}
+
+# pressures_close FILE...: the reports' CPU pressures are within 20 points
+# (slatrace diff's bound for comparable runs; absent: nothing to compare)
+pressures_close() {
+	jq -s -e '[.[] | .cpu_pressure_pct // empty] | length < 2 or (max - min <= 20)' "$@" >/dev/null
 }
 
 # verdict DIFF.json ROUTE: the verdict of the request series of that route
@@ -292,12 +307,17 @@ flagged() {
 t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	need_root || return
 	have_tools || return
-	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes=""
+	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes="" try retried=0
 	allow=$((n / 20))
 	mkdir -p "$RUNS"
 	for ((i = 1; i <= n; i++)); do
-		noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
-			noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
+		# a pair the host's load made incomparable is run again, at most twice
+		for try in 1 2 3; do
+			noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
+				noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
+			pressures_close "$RUNS"/w-{a,a2,b}.json && break
+			retried=$((retried + 1))
+		done
 		"$SLATRACE" diff "$RUNS/w-a.json" "$RUNS/w-a2.json" --json >"$TMP/aa.json" ||
 			{ fail "pair $i: diff failed"; return; }
 		"$SLATRACE" diff "$RUNS/w-a.json" "$RUNS/w-b.json" --json >"$TMP/ab.json" ||
@@ -311,11 +331,73 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 			notes+=" A/B $i: /slow $(jq -r '.series[] | select(.name | endswith("/slow")) | .why' "$TMP/ab.json");"
 	done
 	echo "      A/A: $aa of $n pairs flagged a route; A/B (+15% /slow): /slow slower in $ab_hit of $n," \
-		"another route flagged in $ab_other; $((SECONDS - t0))s${notes:+;$notes}"
+		"another route flagged in $ab_other; $retried pairs run again for the host's load;" \
+		"$((SECONDS - t0))s${notes:+;$notes}"
 	if [ $aa -le $allow ] && [ $ab_hit -ge $((n - allow)) ] && [ $ab_other -le $allow ]; then
 		pass "A/A $aa/$n, A/B $ab_hit/$n found, $ab_other/$n others flagged"
 	else
 		fail "A/A $aa/$n (at most $allow), A/B $ab_hit/$n (at least $((n - allow))), others $ab_other/$n (at most $allow):$notes"
+	fi
+}
+
+# hog: two bounded busy loops (6 s at most), as long as the next run
+hog() {
+	local k
+	for k in 1 2; do
+		timeout 6 sh -c 'while :; do :; done' &
+		_bg+=($!)
+		hogs+=($!)
+	done
+}
+
+unhog() {
+	local p
+	for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	hogs=()
+}
+
+# A CPU hog during the second run of an unchanged pair (HOG_PAIRS pairs: 20
+# in make test-diff; none in make test, where it is skipped because it
+# fails today, see docs/diff.md "Known gap"): either no route is flagged, or diff
+# says the runs are not comparable and why, gives no verdict and, with a
+# gate, exits 1 with one error line. The truth is the hog we started; the
+# pressure diff reads shows it was felt (a pair whose pressures stayed
+# within 20 points is still held to "no route flagged").
+t_cpu_hog_in_one_run_gives_no_false_verdict() {
+	need_root || return
+	have_tools || return
+	local i n=${HOG_PAIRS:-0} bad=0 nc=0 f rc notes="" hogs=()
+	[ "$n" -gt 0 ] || { skip "HOG_PAIRS=0: known to fail (PSI does not always see a hog; docs/diff.md, Known gap); make test-diff runs it"; return; }
+	for ((i = 1; i <= n; i++)); do
+		noise_run "$RUNS/h-a.json" 20 || { fail "pair $i: $why"; return; }
+		hog
+		noise_run "$RUNS/h-h.json" 20 || { unhog; fail "pair $i (hog): $why"; return; }
+		unhog
+		"$SLATRACE" diff "$RUNS/h-a.json" "$RUNS/h-h.json" --json >"$TMP/h.json" ||
+			{ fail "pair $i: diff failed"; return; }
+		if jq -e '.test.comparable == false' "$TMP/h.json" >/dev/null; then
+			nc=$((nc + 1))
+			"$SLATRACE" diff "$RUNS/h-a.json" "$RUNS/h-h.json" --fail-on 'p50 +10%' \
+				>"$TMP/h.out" 2>"$TMP/h.err"
+			rc=$?
+			if [ $rc != 1 ] || [ "$(wc -l <"$TMP/h.err")" != 1 ] ||
+				! grep -q "^error: cannot judge the gates: the runs are not comparable (CPU pressure" "$TMP/h.err" ||
+				! grep -q "^NOT COMPARABLE: the host's CPU pressure was" "$TMP/h.out" ||
+				[ "$(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/h.json")" != 0 ]; then
+				fail "pair $i not comparable, but: exit $rc, $(cat "$TMP/h.err") $(grep -c . "$TMP/h.out") lines"
+				return
+			fi
+			notes+=" $i: not comparable ($(jq -r '"\(.test.cpu_pressure_pct_before | floor)% -> \(.test.cpu_pressure_pct_after | floor)%"' "$TMP/h.json"));"
+		else
+			f=$(flagged "$TMP/h.json" | tr '\n' ' ')
+			[ -n "$f" ] && { bad=$((bad + 1)); notes+=" $i: flagged $f;"; }
+		fi
+	done
+	echo "      CPU hog in one run of $n unchanged pairs: $nc not comparable, $bad flagged a route;$notes"
+	if [ $bad -le $((n / 20)) ]; then
+		pass "$nc of $n not comparable, $bad flagged"
+	else
+		fail "$bad of $n hog pairs flagged a route (at most $((n / 20))):$notes"
 	fi
 }
 
@@ -326,9 +408,15 @@ t_several_runs_a_side_measure_the_noise_floor() {
 	need_root || return
 	have_tools || return
 	local i rc
-	for i in 1 2 3; do
-		noise_run "$RUNS/m-a$i.json" 20 && noise_run "$RUNS/m-c$i.json" 20 &&
-			noise_run "$RUNS/m-b$i.json" 23 || { fail "run $i: $why"; return; }
+	local try
+	for try in 1 2 3; do
+		for i in 1 2 3; do
+			noise_run "$RUNS/m-a$i.json" 20 && noise_run "$RUNS/m-c$i.json" 20 &&
+				noise_run "$RUNS/m-b$i.json" 23 || { fail "run $i: $why"; return; }
+		done
+		# the sides' mean pressures are what diff holds to 20 points
+		jq -s -e '[.[] | .cpu_pressure_pct // 0] | [(.[0:3] | add / 3), (.[3:6] | add / 3), (.[6:9] | add / 3)] | max - min <= 20' \
+			"$RUNS"/m-a{1,2,3}.json "$RUNS"/m-c{1,2,3}.json "$RUNS"/m-b{1,2,3}.json >/dev/null && break
 	done
 	"$SLATRACE" diff "$RUNS"/m-a{1,2,3}.json -- "$RUNS"/m-c{1,2,3}.json --fail-on 'p99 +10%' \
 		--fail-on 'p50 +10%' >"$TMP/m.out" 2>"$TMP/m.err"
