@@ -302,12 +302,14 @@ flagged() {
 # The issue's figures, with windows as replicates: NOISE_PAIRS pairs (8 in
 # make test, 20 in make test-diff) of unchanged runs flag no route in all
 # but pairs/20 (rounded down) of them; a +15% /slow (20 ms -> 23 ms) is
-# flagged slower in all but as many, while /fast, /tail and /error are
-# unchanged in all but as many. The truth is the injected delay.
+# flagged slower in all but as many of the pairs diff judges (a pair whose
+# CPU pressures stay over 20 points apart after two reruns is "not
+# comparable", no verdict; at most half may be), while /fast, /tail and
+# /error are unchanged in all but as many. The truth is the injected delay.
 t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	need_root || return
 	have_tools || return
-	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes="" try retried=0
+	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes="" try retried=0 nc=0
 	allow=$((n / 20))
 	mkdir -p "$RUNS"
 	for ((i = 1; i <= n; i++)); do
@@ -325,18 +327,23 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 		f=$(flagged "$TMP/aa.json" | tr '\n' ' ')
 		[ -n "$f" ] && { aa=$((aa + 1)); notes+=" A/A $i: $f;"; }
 		[ "$(verdict "$TMP/ab.json" /slow)" = slower ] && ab_hit=$((ab_hit + 1))
+		jq -e '.test.comparable == false' "$TMP/ab.json" >/dev/null && nc=$((nc + 1))
 		f=$(flagged "$TMP/ab.json" | grep -v '^/slow ' | tr '\n' ' ')
 		[ -n "$f" ] && { ab_other=$((ab_other + 1)); notes+=" A/B $i: $f;"; }
 		[ "$(verdict "$TMP/ab.json" /slow)" = slower ] ||
 			notes+=" A/B $i: /slow $(jq -r '.series[] | select(.name | endswith("/slow")) | .why' "$TMP/ab.json");"
 	done
 	echo "      A/A: $aa of $n pairs flagged a route; A/B (+15% /slow): /slow slower in $ab_hit of $n," \
-		"another route flagged in $ab_other; $retried pairs run again for the host's load;" \
+		"another route flagged in $ab_other; $retried pairs run again for the host's load," \
+		"$nc A/B pairs still not comparable (no verdict, by design);" \
 		"$((SECONDS - t0))s${notes:+;$notes}"
-	if [ $aa -le $allow ] && [ $ab_hit -ge $((n - allow)) ] && [ $ab_other -le $allow ]; then
-		pass "A/A $aa/$n, A/B $ab_hit/$n found, $ab_other/$n others flagged"
+	# a pair diff refused to judge (the host's load swung by more than 20
+	# points, three times in a row) is no miss, but most pairs must be judged
+	if [ $aa -le $allow ] && [ $ab_hit -ge $((n - nc - allow)) ] && [ $ab_other -le $allow ] &&
+		[ $((2 * nc)) -le "$n" ]; then
+		pass "A/A $aa/$n, A/B $ab_hit/$((n - nc)) judged pairs found ($nc not comparable), $ab_other/$n others flagged"
 	else
-		fail "A/A $aa/$n (at most $allow), A/B $ab_hit/$n (at least $((n - allow))), others $ab_other/$n (at most $allow):$notes"
+		fail "A/A $aa/$n (at most $allow), A/B $ab_hit/$((n - nc)) judged (at least $((n - nc - allow)); $nc not comparable, at most $((n / 2))), others $ab_other/$n (at most $allow):$notes"
 	fi
 }
 
