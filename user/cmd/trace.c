@@ -628,9 +628,12 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (sla.set.n && sla.next_window < wake)
 			wake = sla.next_window;
-		if (now >= windows_next(&win) &&
-		    (drain_all(fam, state, nfam, m) || windows_tick(&win, m, now)))
-			slt_warn("out of memory: the report will have no windows");
+		if (now >= windows_next(&win)) {
+			if (drain_all(fam, state, nfam, m))
+				goto cleanup;
+			if (windows_tick(&win, m, now))
+				slt_warn("out of memory: the report will have no windows");
+		}
 		if (windows_next(&win) < wake)
 			wake = windows_next(&win);
 		if (next_interval && now >= next_interval) {
