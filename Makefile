@@ -60,7 +60,7 @@ TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-build test-run demo demo-run clean vmlinux format format-check bench fuzz soak
+.PHONY: all deps test test-build test-run test-diff demo demo-run clean vmlinux format format-check bench fuzz soak
 
 all: $(BUILD)/slatrace $(TOOL_BINS)
 
@@ -146,6 +146,11 @@ test:
 
 test-run: test-build
 	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
+
+# the diff's full figures (issue 13): 20 unchanged and 20 +15% pairs,
+# where make test runs 8 of each (tests/e2e/diff.sh)
+test-diff: test-build
+	$(Q)BUILD=$(BUILD) NOISE_PAIRS=20 HOG_PAIRS=20 TESTS=diff tests/run.sh
 
 demo:
 	$(Q)tools/install-deps.sh

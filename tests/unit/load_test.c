@@ -551,3 +551,72 @@ TEST(load_refuses_garbage_from_a_fifo_without_draining_it)
 		  r.err);
 	CHECK_MSG(written < offer, "the loader drained all %zu bytes before refusing", written);
 }
+
+/* windows and the CPU pressure go out with the report and come back the
+ * same; columns of unequal length, more than 64 windows, more values than
+ * the buckets, or p50 > p99 are refused; a report without them loads */
+TEST(windows_round_trip_and_are_checked)
+{
+	static const char *const bad[] = {
+		"\"windows\": {\"count\": [1, 1], \"p50_ns\": [5], \"p90_ns\": [5, 5], \"p99_ns\": [5, 5]}",
+		"\"windows\": {\"count\": [30], \"p50_ns\": [5], \"p90_ns\": [5], \"p99_ns\": [5]}",
+		"\"windows\": {\"count\": [1], \"p50_ns\": [9], \"p90_ns\": [5], \"p99_ns\": [5]}",
+		"\"windows\": {\"count\": [-1], \"p50_ns\": [5], \"p90_ns\": [5], \"p99_ns\": [5]}",
+		"\"windows\": [1, 2]",
+	};
+	struct model *m = model_new(), *back = NULL;
+	struct json_object *root;
+	struct series *s;
+	const struct series *t;
+	char err[256], text[1024];
+
+	CHECK(m);
+	snprintf(m->meta.host, sizeof(m->meta.host), "h");
+	m->meta.window_ns = 200000000;
+	m->meta.has_cpu_pressure = 1;
+	m->meta.cpu_pressure_pct = 12.5;
+	s = model_series(m, "request", "x");
+	CHECK(s && (s->win = calloc(1, sizeof(*s->win))));
+	hist_add_n(&s->hist, 1000, 20);
+	s->win->n = 2;
+	s->win->count[0] = 12;
+	s->win->count[1] = 8;
+	s->win->p50[0] = s->win->p90[0] = s->win->p99[0] = 1000;
+	s->win->p50[1] = 900;
+	s->win->p90[1] = 1000;
+	s->win->p99[1] = 1100;
+	root = report_json(m);
+	snprintf(text, sizeof(text), "%s", json_object_to_json_string(root));
+	json_object_put(root);
+	CHECK_EQ_INT(report_load_buf(text, strlen(text), "w.json", &back, NULL, err, sizeof(err)), 0);
+	t = back ? model_find(back, "request", "x") : NULL;
+	CHECK(t && t->win && t->win->n == 2);
+	CHECK(t && t->win && !memcmp(t->win, s->win, sizeof(*t->win)));
+	CHECK(back && back->meta.window_ns == 200000000 && back->meta.has_cpu_pressure &&
+	      back->meta.cpu_pressure_pct == 12.5);
+	model_free(back);
+	model_free(m);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"schema\": \"slatrace.report/1\", \"host\": \"h\", \"duration_s\": 1, "
+			 "\"series\": [{\"family\": \"request\", \"name\": \"x\", \"count\": 20, "
+			 "\"errors\": 0, \"total_ns\": 20000, \"latency_ns\": {\"max\": 1000}, "
+			 "\"buckets\": [[992, 1008, 20]], %s}]}",
+			 bad[i]);
+		back = NULL;
+		CHECK_MSG(report_load_buf(text, strlen(text), "w.json", &back, NULL, err,
+					  sizeof(err)) == -EINVAL,
+			  "accepted: %s", bad[i]);
+		model_free(back);
+	}
+	/* no windows at all: loads, with none */
+	snprintf(text, sizeof(text),
+		 "{\"schema\": \"slatrace.report/1\", \"host\": \"h\", \"duration_s\": 1, "
+		 "\"series\": [{\"family\": \"request\", \"name\": \"x\", \"count\": 20, "
+		 "\"errors\": 0, \"total_ns\": 20000, \"latency_ns\": {\"max\": 1000}, "
+		 "\"buckets\": [[992, 1008, 20]]}]}");
+	back = NULL;
+	CHECK_EQ_INT(report_load_buf(text, strlen(text), "w.json", &back, NULL, err, sizeof(err)), 0);
+	CHECK(back && back->nseries == 1 && !back->series[0]->win && !back->meta.window_ns);
+	model_free(back);
+}

@@ -49,31 +49,38 @@ static const struct opt_help opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: slatrace diff BEFORE.json AFTER.json [options]\n\n"
-		   "Compare two JSON reports of slatrace trace. For every series in both: the\n"
-		   "change in count, rate, error rate and p50/p90/p99/p99.9, and a verdict,\n"
-		   "slower, faster or unchanged. A verdict needs both a statistical test on the\n"
-		   "two histograms (Mann-Whitney U, a rank test: the buckets are ordered and the\n"
-		   "same in both runs, so they only make ties; Holm-corrected across series)\n"
-		   "and a typical request (Hodges-Lehmann) that moved by --min-effect or more,\n"
-		   "so neither noise nor a trivial shift in a huge sample is flagged. Series\n"
-		   "that appeared or vanished are listed; SLA verdicts are shown side by side\n"
-		   "when both reports have them.\n\n"
+	fprintf(f, "usage: slatrace diff BEFORE.json AFTER.json [options]\n"
+		   "       slatrace diff BEFORE1.json BEFORE2.json ... -- AFTER1.json ... [options]\n\n"
+		   "Compare JSON reports of slatrace trace: one run a side, or several runs a\n"
+		   "side around '--'. For every series in both: the change in count, rate,\n"
+		   "error rate and p50/p90/p99/p99.9, and a verdict, slower, faster or\n"
+		   "unchanged. The verdict compares runs by their windows (every report holds\n"
+		   "each series' p50, p90 and p99 of every ~100 ms), not by their requests,\n"
+		   "because the requests of one run share the machine's state: Welch's t on\n"
+		   "the log window p50s (runs as the replicates when a side has several),\n"
+		   "Holm-corrected across series, and the typical request must move by\n"
+		   "--min-effect or more. Each series shows the smallest shift it could have\n"
+		   "seen (MDE); with several runs a side, the run-to-run noise is measured\n"
+		   "and shown. Reports without windows (older ones) get the per-request rank\n"
+		   "test, marked as not noise-robust, and no latency gate fires on them.\n\n"
 		   "options:\n");
 	cmd_print_options(f, opts);
 	fprintf(f, "\nEXPR is METRIC +AMOUNT or METRIC -AMOUNT: METRIC is pN (p50, p99.9), mean,\n"
 		   "max, error_rate or count; AMOUNT a percent (error_rate: percentage points)\n"
-		   "or a duration (5ms) or a count. Latency gates fire only on a 'slower'\n"
-		   "verdict ('faster' for a '-'), error_rate ones only on a significant change\n"
-		   "of the error rate; a count is taken as it is.\n\n"
+		   "or a duration (5ms) or a count. A latency gate fires only when the window\n"
+		   "test of the nearest window statistic (p50 for p50 and the mean, p90, p99\n"
+		   "for p99 and above) says slower ('faster' for a '-'); error_rate ones only\n"
+		   "on a significant change of the error rate; a count is taken as it is.\n\n"
 		   "examples:\n"
 		   "  slatrace diff before.json after.json\n"
+		   "  slatrace diff a1.json a2.json a3.json -- b1.json b2.json b3.json\n"
 		   "  slatrace diff before.json after.json --fail-on 'p99 +10%%' --fail-on "
 		   "'error_rate +1%%'\n"
 		   "  slatrace diff before.json after.json --json | jq '.series[] | "
 		   "select(.verdict != \"unchanged\")'\n\n"
-		   "exit status: 0 ok, 1 runtime failure, 2 usage error or unreadable report,\n"
-		   "3 a --fail-on gate failed\n");
+		   "exit status: 0 ok, 1 runtime failure or gates given on runs that are not\n"
+		   "comparable (the host's CPU pressure differed), 2 usage error or unreadable\n"
+		   "report, 3 a --fail-on gate failed\n");
 }
 
 /* a plain decimal number in [lo, hi] */
@@ -95,9 +102,15 @@ static int load_exit(int err)
 	return err == -ENOMEM || err == -EIO ? SLT_EXIT_FAIL : SLT_EXIT_USAGE;
 }
 
+/* the marker "--" becomes while getopt permutes the arguments: a
+ * non-option no file name can be, so the two sides stay apart */
+static char sep_mark[] = "\x01--";
+
 int cmd_diff(int argc, char **argv)
 {
-	struct model *before = NULL, *after = NULL;
+	struct model *runs[2][SLT_DIFF_MAX_RUNS] = { { NULL } };
+	int nruns[2] = { 0, 0 }, side = 0, nsep = 0;
+	char **args = NULL;
 	struct json_object *sla_b = NULL, *sla_a = NULL, *root = NULL;
 	struct diff_opts o = { .alpha = 0.01, .min_effect = 0.05 };
 	struct diff *d = NULL;
@@ -108,10 +121,16 @@ int cmd_diff(int argc, char **argv)
 	double v;
 
 	d = calloc(1, sizeof(*d));
-	if (!d || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!d || !args || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
 		slt_error("out of memory");
 		goto cleanup;
 	}
+	/* A1 A2 ... -- B1 B2 ...: getopt would end at "--" and take what
+	 * follows as files, options too; marked, it is one more file name */
+	for (int i = 0; i < argc; i++)
+		args[i] = i && !strcmp(argv[i], "--") ? sep_mark : argv[i];
+	argv = args;
 	optind = 1;
 	opterr = 0;
 	/* options may follow the two files: no '+' here */
@@ -172,30 +191,59 @@ int cmd_diff(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	if (argc - optind < 2) {
+	for (int i = optind; i < argc; i++)
+		nsep += argv[i] == sep_mark;
+	if (nsep > 1) {
+		rc = cmd_usage_error("diff", "more than one '--' (BEFORE... -- AFTER...)");
+		goto cleanup;
+	}
+	if (!nsep && argc - optind < 2) {
 		rc = cmd_usage_error("diff", "give two reports: BEFORE.json AFTER.json");
 		goto cleanup;
 	}
-	if (argc - optind > 2) {
-		rc = cmd_usage_error("diff", "unexpected argument '%s'", argv[optind + 2]);
+	if (!nsep && argc - optind > 2) {
+		rc = cmd_usage_error("diff", "unexpected argument '%s' (several runs a side: "
+					     "BEFORE1 BEFORE2 -- AFTER1 AFTER2)",
+				     argv[optind + 2]);
 		goto cleanup;
 	}
+	/* without "--": one before, one after */
+	side = 0;
+	for (int i = optind; i < argc; i++) {
+		struct json_object **sla;
 
-	err = report_load_file_flags(argv[optind], SLT_LOAD_LATENCY_ONLY, &before, &sla_b, msg,
-				     sizeof(msg));
-	if (!err)
-		err = report_load_file_flags(argv[optind + 1], SLT_LOAD_LATENCY_ONLY, &after,
-					     &sla_a, msg, sizeof(msg));
-	if (err) {
-		slt_error("%s", msg);
-		rc = load_exit(err);
+		if (argv[i] == sep_mark) {
+			side = 1;
+			continue;
+		}
+		if (!nsep && i > optind)
+			side = 1;
+		if (nruns[side] == SLT_DIFF_MAX_RUNS) {
+			rc = cmd_usage_error("diff", "more than %d runs on one side",
+					     SLT_DIFF_MAX_RUNS);
+			goto cleanup;
+		}
+		/* the SLA verdicts shown are the first run's of each side */
+		sla = nruns[side] ? NULL : side ? &sla_a : &sla_b;
+		err = report_load_file_flags(argv[i], SLT_LOAD_LATENCY_ONLY,
+					     &runs[side][nruns[side]], sla, msg, sizeof(msg));
+		if (err) {
+			slt_error("%s", msg);
+			rc = load_exit(err);
+			goto cleanup;
+		}
+		if (!nruns[side]++)
+			(side ? &d->a_name : &d->b_name)[0] = argv[i];
+	}
+	if (!nruns[0] || !nruns[1]) {
+		rc = cmd_usage_error("diff", "give reports on both sides of '--': BEFORE... -- "
+					     "AFTER...");
 		goto cleanup;
 	}
-	d->b_name = argv[optind];
-	d->a_name = argv[optind + 1];
 	d->sla_b = sla_b;
 	d->sla_a = sla_a;
-	if (diff_run(d, before, after, &o)) {
+	if (diff_run_runs(d, (const struct model *const *)runs[0], nruns[0],
+			  (const struct model *const *)runs[1], nruns[1], &o)) {
 		slt_error("out of memory");
 		goto cleanup;
 	}
@@ -209,6 +257,13 @@ int cmd_diff(int argc, char **argv)
 		print_diff_plain(stdout, d, (int)top);
 	}
 	rc = diff_gates_failed(d) ? SLT_EXIT_SLA : SLT_EXIT_OK;
+	/* a gate that could not be judged must not read as passed */
+	if (rc == SLT_EXIT_OK && d->not_comparable && d->ngates) {
+		slt_error("cannot judge the gates: the runs are not comparable (CPU pressure %.0f%% "
+			  "before, %.0f%% after)",
+			  d->pressure_b, d->pressure_a);
+		rc = SLT_EXIT_FAIL;
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
 			slt_error("cannot write the comparison: %s", strerror(errno));
@@ -220,8 +275,10 @@ cleanup:
 	json_object_put(sla_a);
 	diff_free(d);
 	free(d);
-	model_free(before);
-	model_free(after);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < nruns[k]; i++)
+			model_free(runs[k][i]);
+	free(args);
 	free(longopts);
 	return rc;
 }

@@ -13,6 +13,8 @@
 #include "cmd/cmd.h"
 #include "core/features.h"
 #include "core/log.h"
+#include "core/windows.h"
+#include "core/pressure.h"
 #include "core/parse.h"
 #include "core/session.h"
 #include "probes/probe.h"
@@ -297,6 +299,9 @@ int cmd_trace(int argc, char **argv)
 	int session_opened = 0, usage_fault = 0;
 	struct model *m = NULL, *prev = NULL;
 	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
+	struct windows_rec win = { .next_ns = UINT64_MAX };
+	uint64_t stall0 = 0, stall1 = 0;
+	int stall0_ok = 0;
 	char slaerr[SLA_ERR_MAX];
 	int window_given = 0, keep_going = 0, gone_said = 0;
 	struct option *longopts = NULL;
@@ -611,6 +616,10 @@ int cmd_trace(int argc, char **argv)
 	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target, fams);
 
 	last_interval = sess.start_mono_ns;
+	/* per-window summaries, for the JSON report only (diff's replicates) */
+	if (json_path)
+		windows_start(&win, m, sess.start_mono_ns);
+	stall0_ok = !pressure_cpu_stall_ns(&stall0);
 	/* saturate: a duration of 2^64-1 ns means "as long as it takes" */
 	if (duration_ns)
 		end_at = duration_ns > UINT64_MAX - sess.start_mono_ns ? UINT64_MAX
@@ -660,6 +669,14 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (sla.set.n && sla.next_window < wake)
 			wake = sla.next_window;
+		if (now >= windows_next(&win)) {
+			if (drain_all(fam, state, nfam, m))
+				goto cleanup;
+			if (windows_tick(&win, m, now))
+				slt_warn("out of memory: the report will have no windows");
+		}
+		if (windows_next(&win) < wake)
+			wake = windows_next(&win);
 		if (next_interval && now >= next_interval) {
 			struct model *d;
 			struct text_opts io = { .top = 10, .interval = 1 };
@@ -703,6 +720,13 @@ int cmd_trace(int argc, char **argv)
 	m->meta.end_realtime_ns = slt_realtime_ns();
 	m->meta.duration_ns = slt_now_ns() - sess.start_mono_ns;
 	session_cmd_done(&sess);
+	if (windows_finish(&win, m, slt_now_ns()))
+		slt_warn("out of memory: the report will have no windows");
+	if (stall0_ok && !pressure_cpu_stall_ns(&stall1) && stall1 >= stall0 &&
+	    m->meta.duration_ns) {
+		m->meta.has_cpu_pressure = 1;
+		m->meta.cpu_pressure_pct = (double)(stall1 - stall0) * 100 / m->meta.duration_ns;
+	}
 
 	if (sla.set.n) {
 		uint64_t now = slt_now_ns();
@@ -758,6 +782,7 @@ cleanup:
 	if (sla.hooks)
 		hooks_wait_all(sla.hooks);
 	sla_run_free(&sla);
+	windows_free(&win);
 	model_free(prev);
 	model_free(m);
 	free(longopts);

@@ -17,6 +17,7 @@ static void series_free(struct series *s)
 	free(s->counters);
 	free(s->queue);
 	free(s->service);
+	free(s->win);
 	free(s);
 }
 
@@ -294,6 +295,8 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 		return NULL;
 	if (s->service &&
 	    (!series_service(c) || !memcpy(c->service, s->service, sizeof(*c->service))))
+		return NULL;
+	if (s->win && (!(c->win = malloc(sizeof(*c->win))) || !memcpy(c->win, s->win, sizeof(*c->win))))
 		return NULL;
 	for (int i = 0; i < s->ncounters; i++)
 		if (series_set_counter(c, s->counters[i].name, s->counters[i].value))

@@ -17,6 +17,26 @@
 #define SLT_LOSS_UNDECODABLE SLT_DROP_KERNEL_MAX
 #define SLT_LOSS_MAX (SLT_DROP_KERNEL_MAX + 1)
 
+/*
+ * Per-window summaries of a series (core/windows.h records them, the JSON
+ * report carries them, diff uses them as its replicates). Window i of every
+ * series of a model covers the same span, run start + i * window_ns; a
+ * series that began later has empty windows first. At most
+ * SLT_WINDOWS_MAX: past that, adjacent windows are merged pairwise and the
+ * length doubles, so a run of any length keeps 32 to 64 windows once it has
+ * passed 32 base windows.
+ */
+#define SLT_WINDOWS_MAX 64
+
+struct series_windows {
+	int n;
+	uint64_t count[SLT_WINDOWS_MAX];
+	/* nearest-rank percentiles of the window's latencies (bucket
+	 * midpoints); 0 when count is 0. A merged window holds the
+	 * count-weighted mean of its halves' figures. */
+	uint64_t p50[SLT_WINDOWS_MAX], p90[SLT_WINDOWS_MAX], p99[SLT_WINDOWS_MAX];
+};
+
 struct label {
 	char key[24];
 	char val[104];
@@ -41,6 +61,7 @@ struct series {
 	struct hist *service;		/* read -> last response byte written */
 	uint64_t failed;		/* ended without a response (reset, closed) */
 	uint64_t bytes_in, bytes_out;	/* requests: bytes read (requests), written (responses) */
+	struct series_windows *win;	/* NULL: none recorded (or an older report) */
 };
 
 struct run_meta {
@@ -57,6 +78,9 @@ struct run_meta {
 	int cmd_exited;
 	uint64_t procs_forked;		/* children followed (-- CMD) */
 	uint64_t procs_exited;
+	uint64_t window_ns;		/* length of a series' windows; 0: none */
+	int has_cpu_pressure;		/* PSI was readable at both ends of the run */
+	double cpu_pressure_pct;	/* share of the run some task waited for a CPU */
 };
 
 struct model {

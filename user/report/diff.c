@@ -291,9 +291,44 @@ static int by_impact(const void *x, const void *y)
 	return by_key(&a->b, &b->b);
 }
 
+/* the verdict of a statistic's window test: +1 slower, -1 faster, 0 */
+static int wverdict(const struct diff_wtest *w, const struct diff_opts *o)
+{
+	if (!w->tested || w->p_adj >= o->alpha)
+		return 0;
+	if (w->t > 0 && w->shift >= o->min_effect)
+		return 1;
+	if (w->t < 0 && w->shift <= -o->min_effect)
+		return -1;
+	return 0;
+}
+
+static void judge_windows(struct series_diff *sd, const struct diff_opts *o)
+{
+	const struct diff_wtest *w = &sd->w[DIFF_W_P50];
+	int v = wverdict(w, o);
+
+	sd->verdict = v > 0 ? DIFF_SLOWER : v < 0 ? DIFF_FASTER : DIFF_UNCHANGED;
+	if (v)
+		snprintf(sd->why, sizeof(sd->why),
+			 "typical request %+.1f%% (windows: p %.1e; could see %.1f%%)", w->shift * 100,
+			 w->p_adj, w->mde * 100);
+	else if (w->p_adj < o->alpha)
+		snprintf(sd->why, sizeof(sd->why),
+			 "significant (windows: p %.1e) but the typical request moved %+.1f%%, "
+			 "under %g%%",
+			 w->p_adj, w->shift * 100, o->min_effect * 100);
+	else
+		snprintf(sd->why, sizeof(sd->why),
+			 "no shift larger than %.1f%% (typical request %+.1f%%, windows: p %.2g)",
+			 (w->mde > o->min_effect ? w->mde : o->min_effect) * 100, w->shift * 100,
+			 w->p_adj);
+}
+
 static void judge(struct series_diff *sd, const struct diff_opts *o)
 {
 	int sig = sd->p_adj < o->alpha;
+	char tmp[sizeof(sd->why) + 64];
 
 	sd->verdict = DIFF_UNCHANGED;
 	if (sig && sd->mwu.z > 0 && sd->shift >= o->min_effect)
@@ -309,6 +344,11 @@ static void judge(struct series_diff *sd, const struct diff_opts *o)
 			 sd->p_adj, sd->shift * 100, o->min_effect * 100);
 	else
 		snprintf(sd->why, sizeof(sd->why), "no significant change (p %.2g)", sd->p_adj);
+	/* an older report, or a run too short for windows */
+	snprintf(tmp, sizeof(tmp), "no windows: per-request test only, not noise-robust; %s",
+		 sd->why);
+	memcpy(sd->why, tmp, sizeof(sd->why) - 1);
+	sd->why[sizeof(sd->why) - 1] = '\0';
 }
 
 static void warn(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -341,6 +381,17 @@ static double gate_value(const struct diff_gate *g, const struct series *s)
 	return 0;
 }
 
+/* the window statistic a latency gate is judged by: p50 for the middle and
+ * the mean, p90, p99 for p99 and beyond (windows keep no p99.9 or max) */
+static int gate_stat(const struct diff_gate *g)
+{
+	if (g->metric == DIFF_M_MAX)
+		return DIFF_W_P99;
+	if (g->metric != DIFF_M_PCT || g->pct <= 70)
+		return DIFF_W_P50;
+	return g->pct <= 95 ? DIFF_W_P90 : DIFF_W_P99;
+}
+
 /* the change a gate measures: percent (error rate: points), ns or count */
 static double gate_change(const struct diff_gate *g, const struct series_diff *sd)
 {
@@ -367,7 +418,11 @@ static int gate_fires(const struct diff *d, const struct diff_gate *g, const str
 	case DIFF_M_ERROR_RATE:
 		return sd->err_p_adj < d->opts.alpha;
 	default:
-		return sd->verdict == (g->sign > 0 ? DIFF_SLOWER : DIFF_FASTER);
+		/* only the noise-robust test fires a latency gate, on the
+		 * window statistic nearest the gate's */
+		if (!sd->windowed)
+			return 0;
+		return wverdict(&sd->w[gate_stat(g)], &d->opts) == g->sign;
 	}
 }
 
@@ -389,15 +444,151 @@ static void families_warning(struct diff *d)
 		     (unsigned long long)model_lost_total(d->a));
 }
 
+/* the runs of a side as one model: histograms, counts and losses added,
+ * durations too (so a rate is the runs' mean rate); windows left out */
+static struct model *merge_runs(const struct model *const *v, int n)
+{
+	struct model *m = model_clone(v[0]);
+
+	if (!m)
+		return NULL;
+	for (int i = 0; i < m->nseries; i++) {
+		free(m->series[i]->win);
+		m->series[i]->win = NULL;
+	}
+	for (int r = 1; r < n; r++) {
+		for (int l = 0; l < SLT_LOSS_MAX; l++)
+			m->lost[l] += v[r]->lost[l];
+		m->meta.duration_ns += v[r]->meta.duration_ns;
+		for (int i = 0; i < v[r]->nseries; i++) {
+			const struct series *src = v[r]->series[i];
+			struct series *dst = model_series(m, src->family, src->name);
+
+			if (!dst) {
+				model_free(m);
+				return NULL;
+			}
+			if (!dst->nlabels) {
+				memcpy(dst->labels, src->labels, sizeof(src->labels));
+				dst->nlabels = src->nlabels;
+			}
+			hist_merge(&dst->hist, &src->hist);
+			dst->errors += src->errors;
+			dst->failed += src->failed;
+		}
+	}
+	return m;
+}
+
+static int by_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int any_windows(const struct series_windows *const *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i] && w[i]->n)
+			return 1;
+	return 0;
+}
+
+/* the window tests of every series, each statistic its own Holm family */
+static int window_tests(struct diff *d, double *p, double *adj)
+{
+	const struct series_windows *wb[SLT_DIFF_MAX_RUNS], *wa[SLT_DIFF_MAX_RUNS];
+	int nnoise = 0;
+
+	for (int k = 0; k < d->n; k++) {
+		struct series_diff *sd = &d->v[k];
+
+		for (int r = 0; r < d->nruns_b; r++) {
+			const struct series *s = model_find(d->runs_b[r], sd->b->family, sd->b->name);
+
+			wb[r] = s ? s->win : NULL;
+		}
+		for (int r = 0; r < d->nruns_a; r++) {
+			const struct series *s = model_find(d->runs_a[r], sd->b->family, sd->b->name);
+
+			wa[r] = s ? s->win : NULL;
+		}
+		for (int st = 0; st < DIFF_W_NSTATS; st++)
+			diff_window_test(wb, d->nruns_b, wa, d->nruns_a, st,
+					 SLT_DIFF_MIN_WINDOW_COUNT, &sd->w[st]);
+		sd->windowed = sd->w[DIFF_W_P50].tested;
+		sd->has_windows = any_windows(wb, d->nruns_b) && any_windows(wa, d->nruns_a);
+		d->nunwindowed += !sd->has_windows && sd->tested;
+	}
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		int np = 0;
+
+		for (int k = 0; k < d->n; k++)
+			if (d->v[k].w[st].tested)
+				p[np++] = d->v[k].w[st].p;
+		diff_holm(p, np, adj);
+		if (st == DIFF_W_P50)
+			d->nwtests = np;
+		for (int k = 0, i = 0; k < d->n; k++) {
+			if (!d->v[k].w[st].tested)
+				continue;
+			d->v[k].w[st].p_adj = adj[i++];
+			diff_wtest_mde(&d->v[k].w[st], d->opts.alpha, np);
+		}
+	}
+	/* the host's noise floor: the middle of the series' run-to-run noise */
+	for (int k = 0; k < d->n; k++)
+		if (d->v[k].w[DIFF_W_P50].noise >= 0)
+			p[nnoise++] = d->v[k].w[DIFF_W_P50].noise;
+	qsort(p, (size_t)nnoise, sizeof(*p), by_double);
+	d->noise_floor = !nnoise	? -1
+			 : nnoise % 2 ? p[nnoise / 2]
+				      : (p[nnoise / 2 - 1] + p[nnoise / 2]) / 2;
+	return 0;
+}
+
+/* the mean CPU pressure of a side's runs; -1 when any run lacks it */
+static double side_pressure(const struct model *const *v, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!v[i]->meta.has_cpu_pressure)
+			return -1;
+		sum += v[i]->meta.cpu_pressure_pct;
+	}
+	return sum / n;
+}
+
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
 	     const struct diff_opts *o)
 {
-	const struct series **vb = NULL, **va = NULL;
-	double *p = NULL, *adj = NULL;
-	int i = 0, j = 0, np = 0, err = -ENOMEM, nb = before->nseries, na = after->nseries;
+	return diff_run_runs(d, &before, 1, &after, 1, o);
+}
 
-	d->b = before;
-	d->a = after;
+int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
+		  const struct model *const *runs_a, int nra, const struct diff_opts *o)
+{
+	const struct series **vb = NULL, **va = NULL;
+	const struct model *before, *after;
+	double *p = NULL, *adj = NULL;
+	int i = 0, j = 0, np = 0, err = -ENOMEM, nb, na;
+
+	if (nrb < 1 || nra < 1 || nrb > SLT_DIFF_MAX_RUNS || nra > SLT_DIFF_MAX_RUNS)
+		return -EINVAL;
+	d->runs_b = runs_b;
+	d->runs_a = runs_a;
+	d->nruns_b = nrb;
+	d->nruns_a = nra;
+	if (nrb > 1 && !(d->own_b = merge_runs(runs_b, nrb)))
+		return -ENOMEM;
+	if (nra > 1 && !(d->own_a = merge_runs(runs_a, nra)))
+		return -ENOMEM;
+	before = d->b = nrb > 1 ? d->own_b : runs_b[0];
+	after = d->a = nra > 1 ? d->own_a : runs_a[0];
+	nb = before->nseries;
+	na = after->nseries;
 	d->opts = *o;
 	vb = sorted_series(before);
 	va = sorted_series(after);
@@ -456,16 +647,40 @@ int diff_run(struct diff *d, const struct model *before, const struct model *aft
 	for (int k = 0; k < d->n; k++)
 		d->v[k].err_p_adj = adj[k];
 
+	window_tests(d, p, adj);
+	d->pressure_b = side_pressure(runs_b, nrb);
+	d->pressure_a = side_pressure(runs_a, nra);
+	d->not_comparable = d->pressure_b >= 0 && d->pressure_a >= 0 &&
+			    fabs(d->pressure_a - d->pressure_b) > SLT_DIFF_MAX_PRESSURE_GAP;
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
-		if (sd->tested)
+		if (sd->windowed) {
+			judge_windows(sd, o);
+		} else if (sd->has_windows) {
+			/* a burst shorter than a few windows: no replicates, no verdict */
+			sd->verdict = DIFF_UNCHANGED;
+			snprintf(sd->why, sizeof(sd->why),
+				 "too few windows to tell (%d before, %d after with %d+ requests; "
+				 "%d needed)",
+				 sd->w[DIFF_W_P50].nwin_b, sd->w[DIFF_W_P50].nwin_a,
+				 SLT_DIFF_MIN_WINDOW_COUNT, SLT_DIFF_MIN_WINDOWS);
+		} else if (sd->tested) {
 			judge(sd, o);
-		else
+		} else {
 			snprintf(sd->why, sizeof(sd->why),
 				 "too few samples to tell (%llu before, %llu after)",
 				 (unsigned long long)sd->mwu.n_before,
 				 (unsigned long long)sd->mwu.n_after);
+		}
+		if (d->not_comparable && sd->tested) {
+			/* a verdict would judge the host, not the build */
+			sd->verdict = DIFF_UNCHANGED;
+			sd->windowed = 0;
+			snprintf(sd->why, sizeof(sd->why),
+				 "not comparable: CPU pressure %.0f%% before, %.0f%% after",
+				 d->pressure_b, d->pressure_a);
+		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
 				(double)s_count(sd->a);
 	}
@@ -497,6 +712,9 @@ void diff_free(struct diff *d)
 	free(d->v);
 	free(d->appeared);
 	free(d->vanished);
+	model_free(d->own_b);
+	model_free(d->own_a);
+	d->own_b = d->own_a = NULL;
 	d->v = NULL;
 	d->appeared = d->vanished = NULL;
 	d->n = d->nappeared = d->nvanished = 0;
@@ -724,22 +942,28 @@ static double rate(const struct model *m, const struct series *s)
 
 static void print_row(FILE *f, const struct diff *d, const struct series_diff *sd)
 {
-	char typ[16], p50[48], p99[48], cnt[48], err[32], x[16], name[160];
+	char typ[16], mde[16], p50[48], p99[48], cnt[48], err[32], x[16], name[160];
 	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
 
 	(void)d;
-	if (sd->tested)
-		snprintf(typ, sizeof(typ), "%+.1f%%", sd->shift * 100);
+	if (sd->windowed)
+		snprintf(typ, sizeof(typ), "%+.1f%%", sd->w[DIFF_W_P50].shift * 100);
+	else if (sd->tested)
+		snprintf(typ, sizeof(typ), "%+.1f%%*", sd->shift * 100);
 	else
 		snprintf(typ, sizeof(typ), "-");
+	if (sd->windowed)
+		snprintf(mde, sizeof(mde), "%.1f%%", sd->w[DIFF_W_P50].mde * 100);
+	else
+		snprintf(mde, sizeof(mde), "-");
 	fmt_lat(hist_percentile(hb, 50), hist_percentile(ha, 50), p50, sizeof(p50));
 	fmt_lat(hist_percentile(hb, 99), hist_percentile(ha, 99), p99, sizeof(p99));
 	snprintf(cnt, sizeof(cnt), "%llu %s", (unsigned long long)s_count(sd->a),
 		 fmt_pct((double)s_count(sd->b), (double)s_count(sd->a), x, sizeof(x)));
 	snprintf(err, sizeof(err), "%.2f->%.2f", s_error_rate(sd->b) * 100,
 		 s_error_rate(sd->a) * 100);
-	fprintf(f, "%-9s %8s  %-28s %-28s %-16s %-12s %s\n", verdict_name(sd->verdict), typ, p50,
-		p99, cnt, err, who(sd->b, name, sizeof(name)));
+	fprintf(f, "%-9s %8s %7s  %-28s %-28s %-16s %-12s %s\n", verdict_name(sd->verdict), typ, mde,
+		p50, p99, cnt, err, who(sd->b, name, sizeof(name)));
 }
 
 static void print_details(FILE *f, const struct diff *d, const struct series_diff *sd)
@@ -748,9 +972,25 @@ static void print_details(FILE *f, const struct diff *d, const struct series_dif
 	const struct hist *hb = &sd->b->hist, *ha = &sd->a->hist;
 
 	fprintf(f, "%s  %s\n", verdict_name(sd->verdict), who(sd->b, name, sizeof(name)));
+	fprintf(f, "    %s\n", sd->why);
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		static const char *const nm[DIFF_W_NSTATS] = { "p50", "p90", "p99" };
+		const struct diff_wtest *w = &sd->w[st];
+
+		if (!w->tested)
+			continue;
+		fprintf(f,
+			"    windows %s %+.1f%%, p %.2g (Holm), could see %.1f%%; %d+%d windows, "
+			"%d+%d runs",
+			nm[st], w->shift * 100, w->p_adj, w->mde * 100, w->nwin_b, w->nwin_a,
+			w->nruns_b, w->nruns_a);
+		if (w->noise >= 0)
+			fprintf(f, ", run-to-run +-%.1f%%", w->noise * 100);
+		fputc('\n', f);
+	}
 	fprintf(f,
-		"    typical request %+.1f%% (Hodges-Lehmann), P(after slower) %.3f, p %.2g "
-		"(Holm-adjusted; raw %.2g)\n",
+		"    per request: typical %+.1f%% (Hodges-Lehmann), P(after slower) %.3f, p %.2g "
+		"(Holm-adjusted; raw %.2g; not the verdict)\n",
 		sd->shift * 100, sd->mwu.prob_slower, sd->p_adj, sd->mwu.p);
 	fprintf(f, "    count %llu -> %llu %s, rate %.1f/s -> %.1f/s, errors %.2f%% -> %.2f%%\n",
 		(unsigned long long)s_count(sd->b), (unsigned long long)s_count(sd->a),
@@ -966,12 +1206,31 @@ void print_diff_plain(FILE *f, const struct diff *d, int top)
 	fprintf(f, "\n%d slower, %d faster, %d unchanged; %d appeared, %d vanished\n", counts[0],
 		counts[1], counts[2], d->nappeared, d->nvanished);
 	fprintf(f,
-		"(Mann-Whitney U on the buckets, Holm-corrected over %d series to alpha %g; "
-		"the typical request must move %g%% or more)\n",
-		d->ntests, d->opts.alpha, d->opts.min_effect * 100);
+		"(Welch's t on the log p50 of each run's windows, %s; Holm-corrected over %d "
+		"series to alpha %g; the typical request must move %g%% or more)\n",
+		d->nruns_b > 1 || d->nruns_a > 1 ? "runs as replicates where they vary more"
+						 : "windows as replicates",
+		d->nwtests, d->opts.alpha, d->opts.min_effect * 100);
+	if (d->noise_floor >= 0)
+		fprintf(f, "noise floor on this host: +-%.1f%% on the typical request (sd of a run's "
+			   "p50 between runs; %d run%s before, %d after)\n",
+			d->noise_floor * 100, d->nruns_b, d->nruns_b > 1 ? "s" : "", d->nruns_a);
+	else
+		fprintf(f, "run-to-run noise not measured: one run a side; several runs a side "
+			   "(A1 A2 -- B1 B2) measure it\n");
+	if (d->not_comparable)
+		fprintf(f,
+			"NOT COMPARABLE: the host's CPU pressure was %.0f%% before and %.0f%% after "
+			"(PSI, time some task waited for a CPU; more than %.0f points apart): another "
+			"load ran during one side, so no verdicts and no latency gates\n",
+			d->pressure_b, d->pressure_a, SLT_DIFF_MAX_PRESSURE_GAP);
+	if (d->nunwindowed)
+		fprintf(f, "no windows: %d series compared by the per-request test only, not "
+			   "noise-robust; no latency gate fires on them\n",
+			d->nunwindowed);
 	if (d->n) {
-		fprintf(f, "\n%-9s %8s  %-28s %-28s %-16s %-12s %s\n", "VERDICT", "TYPICAL", "P50",
-			"P99", "COUNT", "ERR% B->A", "SERIES");
+		fprintf(f, "\n%-9s %8s %7s  %-28s %-28s %-16s %-12s %s\n", "VERDICT", "TYPICAL", "MDE",
+			"P50", "P99", "COUNT", "ERR% B->A", "SERIES");
 		for (int k = 0; k < d->n; k++) {
 			if (d->v[k].verdict == DIFF_UNCHANGED && top && shown >= top) {
 				fprintf(f, "... and %d more unchanged (--top 0 shows all)\n",
@@ -1066,6 +1325,30 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 	jadd(t, "p", json_object_new_double(sd->mwu.p));
 	jadd(t, "p_adjusted", json_object_new_double(sd->p_adj));
 	jadd(o, "test", t);
+	jadd(o, "basis", json_object_new_string(sd->windowed ? "windows" : "requests"));
+	jadd(o, "mde_pct", sd->windowed ? json_object_new_double(sd->w[DIFF_W_P50].mde * 100) : NULL);
+	t = json_object_new_object();
+	for (int st = 0; st < DIFF_W_NSTATS; st++) {
+		static const char *const nm[DIFF_W_NSTATS] = { "p50", "p90", "p99" };
+		const struct diff_wtest *w = &sd->w[st];
+		struct json_object *x = json_object_new_object();
+
+		jadd(x, "tested", json_object_new_boolean(w->tested));
+		jadd(x, "change_pct", jnum(w->shift * 100));
+		jadd(x, "p", jnum(w->p));
+		jadd(x, "p_adjusted", jnum(w->p_adj));
+		jadd(x, "mde_pct", w->tested ? jnum(w->mde * 100) : NULL);
+		jadd(x, "t", jnum(w->t));
+		jadd(x, "df", jnum(w->df));
+		jadd(x, "variance_from", json_object_new_string(w->by_runs ? "runs" : "windows"));
+		jadd(x, "windows_before", json_object_new_int(w->nwin_b));
+		jadd(x, "windows_after", json_object_new_int(w->nwin_a));
+		jadd(x, "runs_before", json_object_new_int(w->nruns_b));
+		jadd(x, "runs_after", json_object_new_int(w->nruns_a));
+		jadd(x, "run_noise_pct", w->noise >= 0 ? jnum(w->noise * 100) : NULL);
+		jadd(t, nm[st], x);
+	}
+	jadd(o, "windows", t);
 	g = json_object_new_array();
 	for (int i = 0; i < d->ngates; i++)
 		if (sd->gates_failed & (1u << i))
@@ -1137,12 +1420,22 @@ struct json_object *diff_json(const struct diff *d)
 		json_object_array_add(arr, json_object_new_string(d->warnings[w]));
 	jadd(root, "warnings", arr);
 	o = json_object_new_object();
-	jadd(o, "name", json_object_new_string("mann-whitney-u"));
-	jadd(o, "effect", json_object_new_string("hodges-lehmann-ratio"));
+	jadd(o, "name", json_object_new_string("welch-t-log-window-statistics"));
+	jadd(o, "per_request", json_object_new_string("mann-whitney-u"));
+	jadd(o, "effect", json_object_new_string("ratio-of-geometric-means-of-window-p50"));
+	jadd(o, "runs_before", json_object_new_int(d->nruns_b));
+	jadd(o, "runs_after", json_object_new_int(d->nruns_a));
+	jadd(o, "noise_floor_pct", d->noise_floor >= 0 ? jnum(d->noise_floor * 100) : NULL);
+	jadd(o, "series_without_windows", json_object_new_int(d->nunwindowed));
+	jadd(o, "cpu_pressure_pct_before", d->pressure_b >= 0 ? jnum(d->pressure_b) : NULL);
+	jadd(o, "cpu_pressure_pct_after", d->pressure_a >= 0 ? jnum(d->pressure_a) : NULL);
+	jadd(o, "comparable", json_object_new_boolean(!d->not_comparable));
+	jadd(o, "mde_power", json_object_new_double(0.8));
 	jadd(o, "correction", json_object_new_string("holm"));
 	jadd(o, "alpha", json_object_new_double(d->opts.alpha));
 	jadd(o, "min_effect_pct", json_object_new_double(d->opts.min_effect * 100));
-	jadd(o, "tests", json_object_new_int(d->ntests));
+	jadd(o, "tests", json_object_new_int(d->nwtests));
+	jadd(o, "per_request_tests", json_object_new_int(d->ntests));
 	jadd(root, "test", o);
 	arr = json_object_new_array();
 	for (int k = 0; k < d->n; k++)

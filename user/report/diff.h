@@ -20,6 +20,36 @@ struct json_object;
 /* fewer latency samples on either side than this: no verdict */
 #define SLT_DIFF_MIN_SAMPLES 10
 #define SLT_DIFF_MAX_GATES   16
+/* runs a side: slatrace diff A1 A2 ... -- B1 B2 ... */
+#define SLT_DIFF_MAX_RUNS 32
+/* a window with fewer latencies than this is not a replicate (its p50 is
+ * one or two requests) */
+#define SLT_DIFF_MIN_WINDOW_COUNT 5
+/* batch means: a run's windows in this many consecutive batches */
+#define SLT_DIFF_BATCHES 4
+/* fewer usable windows a side than this: no window test */
+#define SLT_DIFF_MIN_WINDOWS 4
+
+/* the host's CPU pressure (PSI "some", percent of the run) differs between
+ * the sides by more than this many points: the runs are not comparable */
+#define SLT_DIFF_MAX_PRESSURE_GAP 20.0
+
+/* the window statistics tested (core/model.h, struct series_windows) */
+enum { DIFF_W_P50, DIFF_W_P90, DIFF_W_P99, DIFF_W_NSTATS };
+
+/* Welch's t on log window statistics (diff_windows.c) */
+struct diff_wtest {
+	int tested;		 /* enough windows on both sides */
+	int by_runs;		 /* the run-to-run variance was the larger */
+	int nwin_b, nwin_a;	 /* usable windows */
+	int nruns_b, nruns_a;	 /* runs with two or more usable windows */
+	double shift;		 /* ratio of the sides' geometric means, minus 1 */
+	double se, df, t;	 /* of the log ratio */
+	double p, p_adj;	 /* two-sided; Holm-adjusted within its statistic */
+	double mde;		 /* smallest shift found 80% of the time, ratio - 1 */
+	double noise;		 /* run-to-run sd of a run's figure, ratio - 1; < 0: not measured */
+	double r1_b, r1_a;	 /* lag-1 autocorrelation of the windows, clipped to [0, 0.5] */
+};
 
 enum diff_verdict {
 	DIFF_UNCHANGED,
@@ -45,8 +75,14 @@ struct series_diff {
 	double p_adj;		 /* Holm-adjusted across every series compared */
 	double err_p, err_p_adj; /* error rates, two-proportion z-test, Holm */
 	int tested;		 /* enough samples on both sides */
+	/* the verdict's test: windows (and runs), per statistic; windowed when
+	 * the typical request's test ran, else the verdict is the per-request
+	 * test's and no gate fires on it */
+	struct diff_wtest w[DIFF_W_NSTATS];
+	int windowed;
+	int has_windows; /* both sides have windows, usable or not */
 	enum diff_verdict verdict;
-	char why[96];	       /* the reason, for people */
+	char why[160];	       /* the reason, for people */
 	double impact_ns;      /* |mean after - mean before| * count after */
 	unsigned gates_failed; /* bit g: --fail-on number g fired on this series */
 };
@@ -76,14 +112,22 @@ struct diff_gate {
 };
 
 struct diff {
-	const struct model *b, *a;
-	const char *b_name, *a_name;
+	const struct model *b, *a; /* one run a side, or the runs of a side merged */
+	const struct model *const *runs_b, *const *runs_a;
+	int nruns_b, nruns_a;
+	struct model *own_b, *own_a; /* the merged models, when several runs */
+	double noise_floor;	     /* median run-to-run noise of the p50s; < 0: not measured */
+	int nunwindowed;	     /* series compared without windows */
+	double pressure_b, pressure_a; /* CPU pressure of each side, mean of its runs; < 0: unknown */
+	int not_comparable;	     /* the pressures differ: no verdicts, no latency gates */
+	const char *b_name, *a_name; /* the first run of each side */
 	struct diff_opts opts;
 	struct series_diff *v; /* in both; sorted: slower, faster, unchanged; by impact */
 	int n;
 	const struct series **appeared, **vanished;
 	int nappeared, nvanished;
-	int ntests; /* hypotheses in the Holm family */
+	int ntests;  /* hypotheses in the per-request Holm family */
+	int nwtests; /* in the windows' (typical request) family */
 	char warnings[4][256];
 	int nwarnings;
 	struct diff_gate gates[SLT_DIFF_MAX_GATES];
@@ -99,10 +143,27 @@ double diff_hl_shift(const struct hist *before, const struct hist *after);
 /* Holm's step-down adjustment: adj[i] is the smallest family-wise level at
  * which p[i] is rejected */
 void diff_holm(const double *p, int n, double *adj);
+/* Student's t: P(|T| > t) with df degrees of freedom (df real, > 0) */
+double diff_t_p2(double t, double df);
+/* the q-quantile of Student's t */
+double diff_t_quantile(double q, double df);
+/* compare the windows of kb runs before with ka runs after (NULL entries:
+ * a run without that series) on one statistic (DIFF_W_*); returns
+ * r->tested */
+int diff_window_test(const struct series_windows *const *b, int kb,
+		     const struct series_windows *const *a, int ka, int stat, uint64_t min_count,
+		     struct diff_wtest *r);
+/* r->mde at family-wise alpha over ntests tests, power 0.8 */
+void diff_wtest_mde(struct diff_wtest *r, double alpha, int ntests);
 
 /* Compare; d->gates may be filled first (diff_parse_gate). 0 or -ENOMEM. */
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
 	     const struct diff_opts *o);
+/* the same with several runs a side (each of nb, na >= 1, at most
+ * SLT_DIFF_MAX_RUNS): their series merged for the figures, their windows
+ * kept apart as replicates */
+int diff_run_runs(struct diff *d, const struct model *const *b, int nb,
+		  const struct model *const *a, int na, const struct diff_opts *o);
 void diff_free(struct diff *d);
 /* parse a --fail-on expression; 0 or -EINVAL with the reason in err */
 int diff_parse_gate(const char *s, struct diff_gate *g, char *err, size_t errlen);

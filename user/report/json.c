@@ -76,6 +76,27 @@ static struct json_object *buckets_json(const struct hist *h)
 	return b;
 }
 
+static struct json_object *u64_array(const uint64_t *v, int n)
+{
+	struct json_object *a = json_object_new_array_ext(n);
+
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_uint64(v[i]));
+	return a;
+}
+
+/* columns, not one object per window: 64 windows stay under 2 KiB */
+static struct json_object *windows_json(const struct series_windows *w)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "count", u64_array(w->count, w->n));
+	json_object_object_add(o, "p50_ns", u64_array(w->p50, w->n));
+	json_object_object_add(o, "p90_ns", u64_array(w->p90, w->n));
+	json_object_object_add(o, "p99_ns", u64_array(w->p99, w->n));
+	return o;
+}
+
 static struct json_object *series_json(const struct series *s, double dur_s)
 {
 	struct json_object *o = json_object_new_object(), *labels, *lat, *errs, *buckets;
@@ -116,6 +137,8 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 		json_object_object_add(o, "service_ns", pcts_json(s->service));
 		json_object_object_add(o, "service_buckets", buckets_json(s->service));
 	}
+	if (s->win && s->win->n)
+		json_object_object_add(o, "windows", windows_json(s->win));
 	return o;
 }
 
@@ -150,6 +173,10 @@ struct json_object *report_json(const struct model *m)
 	add_u64(root, "end_unix_ns", r->end_realtime_ns);
 	add_double(root, "duration_s", dur_s);
 	add_double(root, "attach_s", r->attach_ns / 1e9);
+	if (r->window_ns)
+		add_double(root, "window_s", r->window_ns / 1e9);
+	if (r->has_cpu_pressure)
+		add_double(root, "cpu_pressure_pct", r->cpu_pressure_pct);
 	if (r->cmd_pid) {
 		o = json_object_new_object();
 		add_u64(o, "pid", (uint64_t)r->cmd_pid);

@@ -222,6 +222,54 @@ static int read_counters(struct ld *c, struct json_object *o, const char *key, s
 	return 0;
 }
 
+/* "windows": {"count": [..], "p50_ns": [..], "p90_ns": [..], "p99_ns": [..]},
+ * columns of one length, at most SLT_WINDOWS_MAX; optional (reports written
+ * before windows existed have none, and diff says so) */
+static int read_windows(struct ld *c, struct json_object *o, struct series *s)
+{
+	static const char *const keys[4] = { "count", "p50_ns", "p90_ns", "p99_ns" };
+	struct series_windows *w;
+	struct json_object *col[4];
+	uint64_t total = 0;
+	size_t n = 0;
+
+	for (int k = 0; k < 4; k++) {
+		col[k] = field(o, keys[k]);
+		if (!col[k] || !json_object_is_type(col[k], json_type_array))
+			return bad(c, "\"windows\".\"%s\" must be an array", keys[k]);
+		if (k && json_object_array_length(col[k]) != n)
+			return bad(c, "the \"windows\" columns differ in length");
+		n = json_object_array_length(col[k]);
+	}
+	if (n > SLT_WINDOWS_MAX)
+		return bad(c, "more than %d \"windows\"", SLT_WINDOWS_MAX);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name, strerror(ENOMEM));
+	s->win = w;
+	w->n = (int)n;
+	for (int k = 0; k < 4; k++) {
+		uint64_t *dst = k == 0 ? w->count : k == 1 ? w->p50 : k == 2 ? w->p90 : w->p99;
+
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *v = json_object_array_get_idx(col[k], i);
+
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+				return bad(c, "\"windows\".\"%s\" must hold integers >= 0",
+					   keys[k]);
+			dst[i] = json_object_get_uint64(v);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (w->count[i] > s->hist.count - total)
+			return bad(c, "the \"windows\" hold more values than the buckets");
+		total += w->count[i];
+		if (w->p50[i] > w->p90[i] || w->p90[i] > w->p99[i])
+			return bad(c, "window %zu has p50 > p90 or p90 > p99", i + 1);
+	}
+	return 0;
+}
+
 static int read_series(struct ld *c, struct model *m, struct json_object *o, size_t idx)
 {
 	char family[sizeof(((struct series *)0)->family)], name[sizeof(((struct series *)0)->name)];
@@ -305,6 +353,9 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	if ((err = read_part(c, o, "queue_ns", "queue_buckets", series_queue, s)) ||
 	    (err = read_part(c, o, "service_ns", "service_buckets", series_service, s)))
 		return err;
+	if ((err = get_obj(c, o, "windows", &counters)) ||
+	    (counters && (err = read_windows(c, counters, s))))
+		return err;
 	c->where[0] = '\0';
 	return 0;
 }
@@ -327,6 +378,18 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 	if ((err = get_num(c, root, "duration_s", 1, 1e9, &d)))
 		return err;
 	r->duration_ns = (uint64_t)llround(d * 1e9);
+	err = get_num(c, root, "cpu_pressure_pct", 0, 1e6, &d);
+	if (err < 0)
+		return err;
+	if (!err) {
+		r->has_cpu_pressure = 1;
+		r->cpu_pressure_pct = d;
+	}
+	err = get_num(c, root, "window_s", 0, 1e9, &d);
+	if (err < 0)
+		return err;
+	if (!err)
+		r->window_ns = (uint64_t)llround(d * 1e9);
 	err = get_num(c, root, "attach_s", 0, 1e9, &d);
 	if (err < 0)
 		return err;
