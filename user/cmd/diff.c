@@ -83,18 +83,6 @@ static void usage(FILE *f)
 		   "report, 3 a --fail-on gate failed\n");
 }
 
-/* a plain decimal number in [lo, hi] */
-static int parse_number(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	if (!strchr("0123456789.", s[0]))
-		return -EINVAL;
-	errno = 0;
-	*v = strtod(s, &end);
-	return errno || end == s || *end || !isfinite(*v) || *v < lo || *v > hi ? -EINVAL : 0;
-}
-
 static int load_exit(int err)
 {
 	/* a report that cannot be read is the user's to fix, unless memory or
@@ -154,7 +142,7 @@ int cmd_diff(int argc, char **argv)
 			d->ngates++;
 			break;
 		case OPT_ALPHA:
-			if (parse_number(optarg, 0, 0.5, &o.alpha) || o.alpha <= 0) {
+			if (slt_parse_decimal(optarg, 0, 0.5, &o.alpha) || o.alpha <= 0) {
 				rc = cmd_usage_error(
 				    "diff", "invalid --alpha '%s' (0 < alpha <= 0.5)", optarg);
 				goto cleanup;
@@ -167,7 +155,7 @@ int cmd_diff(int argc, char **argv)
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			if (n && n < sizeof(buf) && buf[n - 1] == '%')
 				buf[n - 1] = '\0';
-			if (n >= sizeof(buf) || parse_number(buf, 0, 1000, &v)) {
+			if (n >= sizeof(buf) || slt_parse_decimal(buf, 0, 1000, &v)) {
 				rc = cmd_usage_error(
 				    "diff", "invalid --min-effect '%s' (a percent, 0 to 1000)",
 				    optarg);

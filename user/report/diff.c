@@ -751,17 +751,13 @@ static int gate_err(char *err, size_t len, const char *fmt, ...)
 /* a decimal number with nothing after it, finite and >= 0 */
 static int strict_double(const char *s, size_t len, double *v)
 {
-	char buf[32], *end;
+	char buf[32];
 
-	if (!len || len >= sizeof(buf) || !strchr("0123456789.", s[0]))
+	if (!len || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	errno = 0;
-	*v = strtod(buf, &end);
-	if (errno || *end || !isfinite(*v) || *v < 0)
-		return -EINVAL;
-	return 0;
+	return slt_parse_decimal(buf, 0, INFINITY, v);
 }
 
 int diff_parse_gate(const char *s, struct diff_gate *g, char *err, size_t errlen)
