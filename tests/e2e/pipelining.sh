@@ -126,9 +126,9 @@ need_all() {
 # DIR/www, logging every request to DIR/access.log; sets NGX_PORT,
 # NGX_MASTER, NGX_WORKER
 start_nginx() {
-	local d=$1 i k
+	local d=$1 i k page
 	mkdir -p "$d/www" "$d/tmp"
-	for f in index warm b10 b20 b50; do echo "<html>$f</html>" >"$d/www/$f.html"; done
+	for page in index warm b10 b20 b50; do echo "<html>$page</html>" >"$d/www/$page.html"; done
 	for ((i = 0; i < 5; i++)); do
 		NGX_PORT=$(free_port) || return 1
 		cat >"$d/nginx.conf" <<-EOF
