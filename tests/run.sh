@@ -19,7 +19,9 @@ export BUILD=${BUILD:-build}
 ALL=$(mktemp /tmp/slatrace-results.XXXXXX)
 STEP=$ALL.step
 PLAN=$ALL.plan
-trap 'rm -f "$ALL" "$STEP" "$PLAN" "$ALL.out"' EXIT
+trap 'rm -f "$ALL" "$STEP" "$PLAN" "$ALL.out" "$ALL.tree"' EXIT
+# what the work tree holds now: a test may write only where it was told to
+git status --porcelain --untracked-files=all >"$ALL.tree" 2>/dev/null
 
 # settle STEP-NAME RC: every planned test without a result fails; a non-zero
 # RC with no failure recorded fails the step; the step's results join ALL
@@ -84,6 +86,16 @@ for src in tests/fuzz/*.c; do
 	fi
 	settle "fuzz-$name" 0
 done
+
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	left=$(git status --porcelain --untracked-files=all | grep -vxF -f "$ALL.tree")
+	if [ -n "$left" ]; then
+		echo "FAIL  work_tree_left_as_it_was: the tests wrote or changed: $(head -5 <<<"$left" | tr '\n' ' ')"
+		echo "fail work_tree_left_as_it_was" >>"$ALL"
+	else
+		echo "pass work_tree_left_as_it_was" >>"$ALL"
+	fi
+fi
 
 p=$(grep -c '^pass' "$ALL")
 f=$(grep -c '^fail' "$ALL")
