@@ -123,6 +123,19 @@ pct_err() { awk -v v="$1" -v t="$2" -v d="${3:-2}" 'BEGIN { printf "%+." d "f", 
 # counter FILE NAME: a run-wide counter, 0 when absent
 counter() { jq -r --arg k "$2" '.counters[$k] // 0' "$1"; }
 
+# map_len NAME: entries in slatrace's ($TR_PID) BPF map NAME, found through
+# its own fds; "none" when it holds no such map
+map_len() {
+	local id
+	for id in $(grep -h '^map_id:' /proc/"$TR_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u); do
+		if bpftool map show id "$id" 2>/dev/null | grep -q "name $1 "; then
+			bpftool map dump id "$id" -j 2>/dev/null | jq length
+			return
+		fi
+	done
+	echo none
+}
+
 run_tests() {
 	local f
 	for f in $(declare -F | awk '{print $3}' | grep '^t_'); do

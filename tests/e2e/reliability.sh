@@ -19,19 +19,6 @@ need_bins() {
 	command -v jq >/dev/null || { skip "needs jq"; return 1; }
 }
 
-# entries in the requests family's connection table (found through
-# slatrace's own fds)
-conns_entries() {
-	local id
-	for id in $(grep -h '^map_id:' /proc/"$TR_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u); do
-		if bpftool map show id "$id" 2>/dev/null | grep -q 'name conns '; then
-			bpftool map dump id "$id" -j 2>/dev/null | jq length
-			return
-		fi
-	done
-	echo none
-}
-
 t_connection_waves_leave_no_table_entries_and_every_request_counted() {
 	need_root || return
 	need_bins || return
@@ -52,7 +39,7 @@ t_connection_waves_leave_no_table_entries_and_every_request_counted() {
 	# the server closes its side when the client does: wait until the
 	# table holds no connection, at most 20 s (a slow host), then read it
 	for _ in $(seq 200); do
-		mid=$(conns_entries)
+		mid=$(map_len conns)
 		[ "$mid" = 0 ] && break
 		sleep 0.1
 	done

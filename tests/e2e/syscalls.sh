@@ -154,10 +154,12 @@ t_command_children_are_followed() {
 	pass
 }
 
-t_sigterm_midrun_writes_complete_json() {
+# midrun_signal SIG: SIG mid-run ends the run with its report and a complete
+# JSON file, exit 0; the old file stays as it was until then
+midrun_signal() {
 	need_root || return
 	need_bins || return
-	local d=$TMP/term f=$TMP/term/r.json rc n left kids=()
+	local sig=$1 d=$TMP/sig-$1 f=$TMP/sig-$1/r.json rc n left kids=()
 	mkdir -p "$d"
 	echo '{"old": true}' >"$f"
 	start_trace "$d/out" "$d/err" --json "$f" -- "$SYSLOAD" nanosleep 2000 2 ||
@@ -168,56 +170,28 @@ t_sigterm_midrun_writes_complete_json() {
 	# a run cut short leaves the command running: end it afterwards
 	read -r -a kids < <(cat /proc/"$TR_PID"/task/*/children 2>/dev/null | tr '\n' ' ')
 	_bg+=("${kids[@]}")
-	kill -TERM "$TR_PID"
+	kill -"$sig" "$TR_PID"
 	reap "$TR_PID" 15
 	rc=$?
 	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc after SIGTERM, want 0: $(head -c 500 "$d/err")"; return; }
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc after SIG$sig, want 0: $(head -c 500 "$d/err")"; return; }
 	grep -q '^SYSCALL ' "$d/out" && grep -q '^slatrace ' "$d/out" ||
-		{ fail "no text report on stdout after SIGTERM"; return; }
+		{ fail "no text report on stdout after SIG$sig"; return; }
 	jq -e '.schema == "slatrace.report/1"' "$f" >/dev/null ||
-		{ fail "JSON after SIGTERM is not a complete slatrace.report/1: $(head -c 300 "$f")"; return; }
+		{ fail "JSON after SIG$sig is not a complete slatrace.report/1: $(head -c 300 "$f")"; return; }
 	[ "$(tail -c 2 "$f" | od -An -c | tr -d ' ')" = '}\n' ] || { fail "JSON does not end with '}\\n'"; return; }
 	n=$(series "$f" nanosleep .count)
 	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 2000 ] ||
 		{ fail "nanosleep count after ~1 s of 2000 x 2 ms: '$n', want 0 < n < 2000"; return; }
 	left=$(ls "$f".tmp.* 2>/dev/null)
 	[ -z "$left" ] || { fail "temp files left behind: $left"; return; }
-	pass "$n of 2000 calls seen before SIGTERM"
+	pass "$n of 2000 calls seen before SIG$sig"
 }
 
-# the same as SIGTERM, for a dropped SSH session: SIGHUP ends the run with
-# its report and a complete JSON file, exit 0 (it was rc 129 and nothing)
-t_sighup_midrun_writes_complete_json() {
-	need_root || return
-	need_bins || return
-	local d=$TMP/hup f=$TMP/hup/r.json rc n left kids=()
-	mkdir -p "$d"
-	echo '{"old": true}' >"$f"
-	start_trace "$d/out" "$d/err" --json "$f" -- "$SYSLOAD" nanosleep 2000 2 ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	sleep 1
-	[ "$(cat "$f")" = '{"old": true}' ] ||
-		{ bail "the old JSON file was changed before the report was ready"; return; }
-	read -r -a kids < <(cat /proc/"$TR_PID"/task/*/children 2>/dev/null | tr '\n' ' ')
-	_bg+=("${kids[@]}")
-	kill -HUP "$TR_PID"
-	reap "$TR_PID" 15
-	rc=$?
-	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc after SIGHUP, want 0: $(head -c 500 "$d/err")"; return; }
-	grep -q '^SYSCALL ' "$d/out" && grep -q '^slatrace ' "$d/out" ||
-		{ fail "no text report on stdout after SIGHUP"; return; }
-	jq -e '.schema == "slatrace.report/1"' "$f" >/dev/null ||
-		{ fail "JSON after SIGHUP is not a complete slatrace.report/1: $(head -c 300 "$f")"; return; }
-	[ "$(tail -c 2 "$f" | od -An -c | tr -d ' ')" = '}\n' ] || { fail "JSON does not end with '}\\n'"; return; }
-	n=$(series "$f" nanosleep .count)
-	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 2000 ] ||
-		{ fail "nanosleep count after ~1 s of 2000 x 2 ms: '$n', want 0 < n < 2000"; return; }
-	left=$(ls "$f".tmp.* 2>/dev/null)
-	[ -z "$left" ] || { fail "temp files left behind: $left"; return; }
-	pass "$n of 2000 calls seen before SIGHUP"
-}
+t_sigterm_midrun_writes_complete_json() { midrun_signal TERM; }
+
+# a dropped SSH session: SIGHUP (it was rc 129 and no report)
+t_sighup_midrun_writes_complete_json() { midrun_signal HUP; }
 
 # -p of a process that exits: slatrace says so and ends by itself with the
 # full report, whose count is the process's own (no signal is sent to it)

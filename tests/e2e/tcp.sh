@@ -93,18 +93,8 @@ ts() {
 # tsc FILE METRIC ENDPOINT COUNTER: a count of that series, 0 when absent
 tsc() { ts "$1" "$2" "$3" ".counts.$4 // 0"; }
 
-# entries in slatrace's tcp_socks map (found through slatrace's own fds)
-map_entries() {
-	local id ids
-	ids=$(grep -h '^map_id:' /proc/"$TR_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u)
-	for id in $ids; do
-		if bpftool map show id "$id" 2>/dev/null | grep -q 'name tcp_socks '; then
-			bpftool map dump id "$id" -j 2>/dev/null | jq length
-			return
-		fi
-	done
-	echo none
-}
+# entries in slatrace's tcp_socks map
+map_entries() { map_len tcp_socks; }
 
 need_all() {
 	need_root || return 1
