@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # slatrace build. `make` builds build/slatrace; `make test`, `make demo`,
-# `make deps`, `make clean`, `make vmlinux`, `make format-check`.
+# `make deps`, `make clean`, `make vmlinux`, `make format-check`; longer runs
+# outside `make test`: `make bench`, `make soak`, `make fuzz`, `make test-diff`.
 # `make fuzz` runs every fuzz target from its corpus for FUZZ_SECONDS (60)
 # each: exploratory and time-bounded, so outside `make test`, whose fuzz step
 # replays the corpus and runs a fixed count of mutations (tests/fuzz/README.md).
