@@ -160,13 +160,17 @@ t_fail_on_exit_status() {
 	# gates' amounts: /slow 10 ms -> 30 ms is +200% (every percentile of
 	# 30 ms sleeps is over 30 ms, and the base run's p99 would have to
 	# pass 27 ms for +10% not to fire), 30 ms -> 10 ms is -67%, and the
-	# unchanged pair is 0%.
+	# unchanged pair is 0%. A gate applies to every series, and /fast (a
+	# 1 ms sleep on one connection) is unchanged in every pair, but its
+	# p99 has moved by up to +66% between identical runs on a loaded host
+	# (one run a side: docs/diff.md, what one run a side cannot see), so a
+	# gate that must not fire is set far above that: +100%.
 	gate 3 base much 'p99 +10%' || return
 	gate 3 base much 'p50 +10%' || return
 	gate 0 base much 'p50 +500%' || return
-	gate 0 much base 'p99 +10%' || return
+	gate 0 much base 'p99 +100%' || return
 	gate 3 much base 'p99 -10%' || return
-	gate 0 base same 'p99 +10%' 'p50 +0%' || return
+	gate 0 base same 'p99 +100%' 'p50 +100%' || return
 	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/same.json" --fail-on 'p99 10%' \
 		>"$TMP/g.out" 2>"$TMP/g.err"
 	rc=$?
@@ -175,7 +179,7 @@ t_fail_on_exit_status() {
 		fail "a gate without a sign: exit $rc, stderr $(head -c 300 "$TMP/g.err")"
 		return
 	fi
-	pass "+200% -> p99/p50 +10% fire, p50 +500% not; -67% -> p99 +10% not, p99 -10% fires; unchanged -> 0"
+	pass "+200% -> p99/p50 +10% fire, p50 +500% not; -67% -> p99 +100% not, p99 -10% fires; unchanged -> p99/p50 +100% not"
 }
 
 t_no_change_no_flags_over_20_pairs() {
