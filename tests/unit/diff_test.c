@@ -458,6 +458,60 @@ TEST(gates_fire_only_beyond_the_bound_and_with_the_verdict)
 	model_free(a);
 }
 
+/* one series of 20 windows: 50 requests around median_ns, and in every other
+ * window two outliers 30x to 90x slower, so that each window's p99 (its max)
+ * swings between the median and the outliers */
+static struct model *tail_run(double median_ns)
+{
+	struct model *m = model_new();
+	struct series *s = m ? model_series(m, "request", "demo :80 GET /t") : NULL;
+	struct hist w;
+
+	if (!s)
+		return m;
+	s->win = calloc(1, sizeof(*s->win));
+	for (int i = 0; i < 20 && s->win; i++) {
+		hist_reset(&w);
+		sample(&w, 50, median_ns, 0.05);
+		if (i % 2)
+			for (int k = 0; k < 2; k++)
+				hist_add(&w, (uint64_t)(median_ns * (30 + 60 * unif())));
+		hist_merge(&s->hist, &w);
+		windows_push(s->win, &w);
+	}
+	m->meta.duration_ns = 2000000000ull;
+	return m;
+}
+
+/*
+ * The truth: every request is twice as slow after (the median and the
+ * outliers alike), so the p99 rose by about 100%. Tail windows alone are
+ * too noisy to say so (the max of 52 swings 30x between windows); the
+ * median's windows say it plainly, and a p99 gate whose own statistic moved
+ * beyond its amount fires on them. Without any shift it does not.
+ */
+TEST(a_tail_gate_fires_when_the_whole_distribution_moved)
+{
+	static const char *const exprs[] = { "p99 +10%" };
+	struct model *b, *a;
+	int each[1];
+
+	rng = 11;
+	b = tail_run(1e6);
+	a = tail_run(2e6);
+	CHECK(b && a);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 1, each), 1);
+	model_free(b);
+	model_free(a);
+	rng = 12;
+	b = tail_run(1e6);
+	a = tail_run(1e6);
+	CHECK(b && a);
+	CHECK_EQ_INT(gates_on(b, a, exprs, 1, each), 0);
+	model_free(b);
+	model_free(a);
+}
+
 TEST(error_rate_and_count_gates)
 {
 	static const char *const exprs[] = { "error_rate +1%", "error_rate +5%", "count -20%",

@@ -418,11 +418,15 @@ static int gate_fires(const struct diff *d, const struct diff_gate *g, const str
 	case DIFF_M_ERROR_RATE:
 		return sd->err_p_adj < d->opts.alpha;
 	default:
-		/* only the noise-robust test fires a latency gate, on the
-		 * window statistic nearest the gate's */
+		/* only the noise-robust test fires a latency gate: on the
+		 * window statistic nearest the gate's, or on the median's (the
+		 * series' verdict) when the gate's own statistic moved beyond
+		 * the amount; tail windows hold few requests each, so alone
+		 * they missed a +170% p99 whose median had plainly moved */
 		if (!sd->windowed)
 			return 0;
-		return wverdict(&sd->w[gate_stat(g)], &d->opts) == g->sign;
+		return wverdict(&sd->w[gate_stat(g)], &d->opts) == g->sign ||
+		       wverdict(&sd->w[DIFF_W_P50], &d->opts) == g->sign;
 	}
 }
 
