@@ -1325,7 +1325,7 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 	jadd(t, "p", json_object_new_double(sd->mwu.p));
 	jadd(t, "p_adjusted", json_object_new_double(sd->p_adj));
 	jadd(o, "test", t);
-	jadd(o, "basis", json_object_new_string(sd->windowed ? "windows" : "requests"));
+	jadd(o, "basis", json_object_new_string(sd->windowed ? "windows" : "per_request"));
 	jadd(o, "mde_pct", sd->windowed ? json_object_new_double(sd->w[DIFF_W_P50].mde * 100) : NULL);
 	t = json_object_new_object();
 	for (int st = 0; st < DIFF_W_NSTATS; st++) {
