@@ -35,7 +35,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "core/model.h"
-#include "report/diff.h"
+#include "analysis/diff.h"
 #include "report/load.h"
 #include "report/report.h"
 

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "core/model.h"
-#include "report/sla.h"
+#include "analysis/sla.h"
 
 #define FUZZ_NAME "sla_fuzz"
 #include "check.h"

@@ -12,7 +12,7 @@
 #include "core/model.h"
 #include "core/pressure.h"
 #include "core/windows.h"
-#include "report/diff.h"
+#include "analysis/diff.h"
 
 static uint64_t rng;
 

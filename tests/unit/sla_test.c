@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 #include "harness.h"
 #include "core/model.h"
-#include "report/sla.h"
+#include "analysis/sla.h"
 
 #define MS	 1000000ull
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

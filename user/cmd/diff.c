@@ -11,7 +11,7 @@
 #include "cmd/cmd.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "report/diff.h"
+#include "analysis/diff.h"
 #include "report/load.h"
 
 enum {

@@ -21,7 +21,7 @@
 #include "report/report.h"
 #include "slatrace/requests.h"
 #include "proto/route.h"
-#include "report/sla.h"
+#include "analysis/sla.h"
 #include "core/hook.h"
 #include <json-c/json.h>
 

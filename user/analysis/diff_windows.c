@@ -58,7 +58,7 @@
  */
 #include <math.h>
 #include <string.h>
-#include "report/diff.h"
+#include "analysis/diff.h"
 
 /* regularized incomplete beta I_x(a, b), by its continued fraction
  * evaluated with the modified Lentz method; x < (a + 1) / (a + b + 2) */

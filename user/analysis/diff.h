@@ -7,8 +7,8 @@
  *
  * Which tests, and why they suit bucketed latency: see the top of diff.c.
  */
-#ifndef SLT_REPORT_DIFF_H
-#define SLT_REPORT_DIFF_H
+#ifndef SLT_ANALYSIS_DIFF_H
+#define SLT_ANALYSIS_DIFF_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -172,5 +172,17 @@ int diff_gates_failed(const struct diff *d);
 
 void print_diff_plain(FILE *f, const struct diff *d, int top);
 struct json_object *diff_json(const struct diff *d);
+
+/* shared with the writers (report/diff_out.c) */
+/* in, made printable (control bytes as '?'), into out */
+const char *diff_safe(const char *in, char *out, size_t len);
+/* (a - b) / b; with b 0: 0 when a is 0 too, else infinity */
+double diff_rel_change(double b, double a);
+uint64_t diff_series_count(const struct series *s);
+double diff_error_rate(const struct series *s);
+/* the change a gate measures on a series' pair */
+double diff_gate_change(const struct diff_gate *g, const struct series_diff *sd);
+/* verdicts by how much they matter, for sorting */
+int diff_verdict_rank(enum diff_verdict v);
 
 #endif

@@ -7,8 +7,8 @@
  * the SLA file and writing to the FILE a caller passes. docs/sla.md is the
  * user's reference for the grammar, the file and the arithmetic.
  */
-#ifndef SLT_REPORT_SLA_H
-#define SLT_REPORT_SLA_H
+#ifndef SLT_ANALYSIS_SLA_H
+#define SLT_ANALYSIS_SLA_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -173,5 +173,11 @@ void print_sla_plain(FILE *f, const struct sla_set *set, const struct sla_result
 /* the report's "sla" object; t may be NULL; caller puts it */
 struct json_object *sla_json(const struct sla_set *set, const struct sla_result *run,
 			     const struct sla_tracker *t);
+
+/* shared with the writers (report/sla_out.c) */
+extern const char *const sla_op_names[]; /* by enum sla_op: "<", "<=", ... */
+uint64_t sla_u64_of(double v);		  /* v clamped into uint64_t */
+void sla_selector_text(const struct sla_objective *o, char *buf, size_t len);
+const char *sla_unit_name(enum sla_unit u);
 
 #endif
