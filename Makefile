@@ -45,7 +45,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # a family's report half (its descriptor and printers, core/family.h) and the
 # family table link without the probes: the unit tests and fuzzers print and
 # load reports too
-FAMILY_SRCS := $(wildcard user/probes/*_report.c) user/probes/families.c
+FAMILY_SRCS := $(wildcard user/probes/*_report.c user/probes/*_decode.c) user/probes/families.c
 LIB_SRCS := $(wildcard user/core/*.c user/proto/*.c user/report/*.c user/analysis/*.c) $(FAMILY_SRCS)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/syscall_names.o
 APP_SRCS := $(filter-out $(FAMILY_SRCS),$(wildcard user/probes/*.c user/cmd/*.c))
