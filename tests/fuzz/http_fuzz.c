@@ -328,14 +328,9 @@ static const struct fuzz_seed seeds[] = {
 
 static uint64_t fuzz_add_seeds(uint8_t *buf)
 {
-	uint64_t execs = 0;
+	uint64_t execs = seeds_add(seeds, FUZZ_NELEM(seeds));
 	size_t len = 0;
 
-	/* every seed, and every prefix of it: captures end anywhere */
-	for (size_t s = 0; s < FUZZ_NELEM(seeds); s++) {
-		pool_add(seeds[s].data, seeds[s].len);
-		execs += seed_prefixes(seeds[s].data, seeds[s].len, 1);
-	}
 	/* a path longer than any buffer */
 	buf_insert(buf, &len, 0, (const uint8_t *)"GET /", 5);
 	while (len < 700) {

@@ -39,32 +39,12 @@
 #include "report/load.h"
 #include "report/report.h"
 
-static const uint8_t *cur_data;
-static size_t cur_size;
+#define FUZZ_NAME "report_fuzz"
+#include "check.h"
+
 static uint64_t signature;
 static struct model *fixed; /* a real report to diff against */
 static FILE *sink;
-
-static void fuzz_fail(const char *what, int line)
-{
-	fprintf(stderr, "report_fuzz: invariant broken at %s:%d: %s\ninput (%zu bytes): \"",
-		__FILE__, line, what, cur_size);
-	for (size_t i = 0; i < cur_size; i++)
-		fprintf(stderr,
-			(cur_data[i] >= 0x20 && cur_data[i] < 0x7f && cur_data[i] != '"' &&
-			 cur_data[i] != '\\')
-			    ? "%c"
-			    : "\\x%02x",
-			cur_data[i]);
-	fprintf(stderr, "\"\n");
-	abort();
-}
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			fuzz_fail(#cond, __LINE__);                                                \
-	} while (0)
 
 /* a message: NUL-terminated inside its buffer, non-empty, one printable line */
 static void check_message(const char *msg, size_t cap)
@@ -375,7 +355,6 @@ static void __attribute__((destructor)) fuzz_fini(void)
 
 #ifndef SLT_LIBFUZZER
 
-#define FUZZ_NAME	  "report_fuzz"
 #define FUZZ_MAX_INPUT	  32768
 #define POOL_MAX	  512
 #define FUZZ_DEFAULT_RUNS 3500000
