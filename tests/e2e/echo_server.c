@@ -39,30 +39,13 @@ static void die(const char *what, const char *subject)
 	exit(1);
 }
 
-/* 1: all len bytes read; 0: EOF or an error first */
-static int read_full(int fd, void *buf, size_t len)
+/* 1: all len bytes read (or written); 0: EOF or an error first */
+static int io_full(int fd, void *buf, size_t len, int writing)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -80,13 +63,13 @@ static void *conn_thread(void *arg)
 	char *msg = malloc(4 + MSG_MAX);
 	uint32_t len;
 
-	while (msg && read_full(fd, msg, 4)) {
+	while (msg && io_full(fd, msg, 4, 0)) {
 		memcpy(&len, msg, 4);
 		len = ntohl(len);
-		if (len > MSG_MAX || !read_full(fd, msg + 4, len))
+		if (len > MSG_MAX || !io_full(fd, msg + 4, len, 0))
 			break;
 		__atomic_add_fetch(&turns, 1, __ATOMIC_RELAXED);
-		if (!write_full(fd, msg, 4 + (size_t)len))
+		if (!io_full(fd, msg, 4 + (size_t)len, 1))
 			break;
 	}
 	free(msg);
