@@ -82,7 +82,11 @@ TEST(report_json_series_members_come_from_the_family_descriptor)
 		n = snprintf(want, sizeof(want), "%s",
 			     d && d->counters_key ? d->counters_key : "status");
 		if (!d || !(d->flags & SLT_FAMILY_NEVER_FAILS))
-			snprintf(want + n, sizeof(want) - n, " failed");
+			n += snprintf(want + n, sizeof(want) - n, " failed");
+		/* its byte sums, by the names it gives them */
+		for (int k = 0; d && k < 2; k++)
+			if (d->bytes_keys[k])
+				n += snprintf(want + n, sizeof(want) - n, " %s", d->bytes_keys[k]);
 		/* a family with members of its own adds them after those */
 		if (d && d->json_series ? strncmp(got, want, strlen(want)) : strcmp(got, want))
 			why = fam;

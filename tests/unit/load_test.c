@@ -54,16 +54,19 @@ static struct model *full_model(void)
 	s = model_series(m, "request", "nginx :8080 GET /users/{id}");
 	if (!s || series_set_label(s, "process", "nginx") || series_set_label(s, "port", "8080") ||
 	    series_set_label(s, "method", "GET") || series_set_label(s, "route", "/users/{id}") ||
-	    series_set_counter(s, "200", 900) || series_set_counter(s, "500", 30) ||
-	    series_set_counter(s, "reset", 2) || !series_queue(s) || !series_service(s))
+	    series_set_code(s, "200", 200, 900) || series_set_code(s, "500", 500, 30) ||
+	    series_set_counter(s, "reset", 2) || !series_role(s, SLT_ROLE_QUEUE) ||
+	    !series_role(s, SLT_ROLE_SERVICE))
 		goto fail;
 	for (uint64_t i = 0; i < 930; i++) {
 		hist_add(&s->hist, 1000000 + i * 1733);
-		hist_add(s->queue, 20000 + i * 13);
-		hist_add(s->service, 980000 + i * 1720);
+		hist_add(s->role[SLT_ROLE_QUEUE], 20000 + i * 13);
+		hist_add(s->role[SLT_ROLE_SERVICE], 980000 + i * 1720);
 	}
 	s->failed = 2;
 	s->errors = 32;
+	s->bytes[0] = 930 * 120;
+	s->bytes[1] = 930 * 4096;
 
 	/* a series with no latency at all: every request failed */
 	s = model_series(m, "request", "nginx :8080 POST /upload");
@@ -71,6 +74,7 @@ static struct model *full_model(void)
 		goto fail;
 	s->failed = 3;
 	s->errors = 3;
+	s->untimed = 1;
 	return m;
 fail:
 	model_free(m);
@@ -124,10 +128,18 @@ TEST(load_round_trips_a_report_json_model)
 		CHECK_EQ_U64(t->failed, s->failed);
 		CHECK_EQ_INT(t->ncounters, s->ncounters);
 		CHECK_EQ_INT(t->nlabels, s->nlabels);
-		CHECK_EQ_INT(!t->queue, !s->queue);
-		if (s->queue)
-			CHECK(!memcmp(t->queue->slots, s->queue->slots, sizeof(s->queue->slots)) &&
-			      t->queue->max == s->queue->max);
+		CHECK_EQ_U64(t->untimed, s->untimed);
+		CHECK(!memcmp(t->bytes, s->bytes, sizeof(s->bytes)));
+		for (int k = 0; k < s->ncounters && k < t->ncounters; k++)
+			CHECK_EQ_INT(t->counters[k].code, s->counters[k].code);
+		for (int r = 0; r < SLT_ROLE_MAX; r++) {
+			const struct hist *hs = s->role[r], *ht = t->role[r];
+
+			CHECK_EQ_INT(!ht, !hs);
+			if (hs && ht)
+				CHECK(!memcmp(ht->slots, hs->slots, sizeof(hs->slots)) &&
+				      ht->max == hs->max);
+		}
 	}
 	/* and the strongest form: it writes back byte for byte, however the
 	 * text is cut into pieces on its way in */

@@ -236,14 +236,9 @@ static double proportion_p(uint64_t e1, uint64_t n1, uint64_t e2, uint64_t n2)
 
 /* -------------------------------------------------------------- comparing */
 
-uint64_t diff_series_count(const struct series *s)
-{
-	return s->hist.count + s->failed;
-}
-
 double diff_error_rate(const struct series *s)
 {
-	return diff_series_count(s) ? (double)s->errors / (double)diff_series_count(s) : 0;
+	return series_count(s) ? (double)s->errors / (double)series_count(s) : 0;
 }
 
 double diff_rel_change(double b, double a)
@@ -376,7 +371,7 @@ static double gate_value(const struct diff_gate *g, const struct series *s)
 	case DIFF_M_ERROR_RATE:
 		return diff_error_rate(s);
 	case DIFF_M_COUNT:
-		return (double)diff_series_count(s);
+		return (double)series_count(s);
 	}
 	return 0;
 }
@@ -479,6 +474,7 @@ static struct model *merge_runs(const struct model *const *v, int n)
 			hist_merge(&dst->hist, &src->hist);
 			dst->errors += src->errors;
 			dst->failed += src->failed;
+			dst->untimed += src->untimed;
 		}
 	}
 	return m;
@@ -645,7 +641,7 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 		struct series_diff *sd = &d->v[k];
 
 		p[k] = sd->err_p =
-		    proportion_p(sd->b->errors, diff_series_count(sd->b), sd->a->errors, diff_series_count(sd->a));
+		    proportion_p(sd->b->errors, series_count(sd->b), sd->a->errors, series_count(sd->a));
 	}
 	diff_holm(p, d->n, adj);
 	for (int k = 0; k < d->n; k++)
@@ -686,7 +682,7 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 				 d->pressure_b, d->pressure_a);
 		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
-				(double)diff_series_count(sd->a);
+				(double)series_count(sd->a);
 	}
 	qsort(d->v, (size_t)d->n, sizeof(*d->v), by_impact);
 

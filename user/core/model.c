@@ -15,8 +15,8 @@ static void series_free(struct series *s)
 	if (!s)
 		return;
 	free(s->counters);
-	free(s->queue);
-	free(s->service);
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		free(s->role[r]);
 	free(s->win);
 	free(s);
 }
@@ -160,25 +160,55 @@ const char *series_label(const struct series *s, const char *key)
 	return "";
 }
 
-int series_set_counter(struct series *s, const char *full_name, uint64_t value)
+static struct counter *counter_get(struct series *s, const char *full_name)
 {
 	char name[sizeof(s->counters[0].name)];
 	struct counter *c;
 
 	copy_str(name, sizeof(name), full_name);
-	for (int i = 0; i < s->ncounters; i++) {
-		if (!strcmp(s->counters[i].name, name)) {
-			s->counters[i].value = value;
-			return 0;
-		}
-	}
+	for (int i = 0; i < s->ncounters; i++)
+		if (!strcmp(s->counters[i].name, name))
+			return &s->counters[i];
 	c = realloc(s->counters, (s->ncounters + 1) * sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	s->counters = c;
-	copy_str(c[s->ncounters].name, sizeof(c->name), name);
-	c[s->ncounters].value = value;
-	s->ncounters++;
+	c += s->ncounters++;
+	copy_str(c->name, sizeof(c->name), name);
+	c->code = SLT_NO_CODE;
+	c->value = 0;
+	return c;
+}
+
+int series_set_counter(struct series *s, const char *name, uint64_t value)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->value = value;
+	return 0;
+}
+
+int series_set_code(struct series *s, const char *name, int32_t code, uint64_t value)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->code = code;
+	c->value = value;
+	return 0;
+}
+
+int series_add_code(struct series *s, const char *name, int32_t code, uint64_t n)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->code = code;
+	c->value += n;
 	return 0;
 }
 
@@ -205,14 +235,16 @@ static struct hist *hist_on_demand(struct hist **h)
 	return *h;
 }
 
-struct hist *series_queue(struct series *s)
+struct hist *series_role(struct series *s, enum slt_role r)
 {
-	return hist_on_demand(&s->queue);
+	if ((unsigned)r >= SLT_ROLE_MAX)
+		return NULL;
+	return hist_on_demand(&s->role[r]);
 }
 
-struct hist *series_service(struct series *s)
+uint64_t series_count(const struct series *s)
 {
-	return hist_on_demand(&s->service);
+	return s->hist.count + s->failed + s->untimed;
 }
 
 static int counters_set(struct counter **v, int *n, const char *full_name, uint64_t value)
@@ -232,6 +264,7 @@ static int counters_set(struct counter **v, int *n, const char *full_name, uint6
 		return -ENOMEM;
 	*v = c;
 	copy_str(c[*n].name, sizeof(c->name), name);
+	c[*n].code = SLT_NO_CODE;
 	c[*n].value = value;
 	(*n)++;
 	return 0;
@@ -289,17 +322,17 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 	c->hist = s->hist;
 	c->errors = s->errors;
 	c->failed = s->failed;
-	c->bytes_in = s->bytes_in;
-	c->bytes_out = s->bytes_out;
-	if (s->queue && (!series_queue(c) || !memcpy(c->queue, s->queue, sizeof(*c->queue))))
-		return NULL;
-	if (s->service &&
-	    (!series_service(c) || !memcpy(c->service, s->service, sizeof(*c->service))))
-		return NULL;
+	c->untimed = s->untimed;
+	memcpy(c->bytes, s->bytes, sizeof(s->bytes));
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		if (s->role[r] && (!series_role(c, r) ||
+				   !memcpy(c->role[r], s->role[r], sizeof(*s->role[r]))))
+			return NULL;
 	if (s->win && (!(c->win = malloc(sizeof(*c->win))) || !memcpy(c->win, s->win, sizeof(*c->win))))
 		return NULL;
 	for (int i = 0; i < s->ncounters; i++)
-		if (series_set_counter(c, s->counters[i].name, s->counters[i].value))
+		if (series_set_code(c, s->counters[i].name, s->counters[i].code,
+				    s->counters[i].value))
 			return NULL;
 	return c;
 }
@@ -351,14 +384,14 @@ struct model *model_delta(const struct model *now, const struct model *before)
 		if (!b)
 			continue;
 		hist_delta(&s->hist, &now->series[i]->hist, &b->hist);
-		if (s->queue && b->queue)
-			hist_delta(s->queue, now->series[i]->queue, b->queue);
-		if (s->service && b->service)
-			hist_delta(s->service, now->series[i]->service, b->service);
+		for (int r = 0; r < SLT_ROLE_MAX; r++)
+			if (s->role[r] && b->role[r])
+				hist_delta(s->role[r], now->series[i]->role[r], b->role[r]);
 		s->errors = sub0(s->errors, b->errors);
 		s->failed = sub0(s->failed, b->failed);
-		s->bytes_in = sub0(s->bytes_in, b->bytes_in);
-		s->bytes_out = sub0(s->bytes_out, b->bytes_out);
+		s->untimed = sub0(s->untimed, b->untimed);
+		for (int k = 0; k < 2; k++)
+			s->bytes[k] = sub0(s->bytes[k], b->bytes[k]);
 		for (int k = 0; k < s->ncounters; k++)
 			s->counters[k].value = sub0(s->counters[k].value,
 						    series_counter(b, s->counters[k].name));

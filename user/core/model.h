@@ -42,9 +42,26 @@ struct label {
 	char val[104];
 };
 
+/* a counter's number when it has one (an HTTP status, an errno), so
+ * readers need not parse it back from the name */
+#define SLT_NO_CODE INT32_MIN
+
 struct counter {
 	char name[32];
+	int32_t code;			/* SLT_NO_CODE: named, not numbered */
 	uint64_t value;
+};
+
+/*
+ * The parts of a series' latency, each a histogram of its own beside the
+ * total (hist): the wait before the work started, and the work. A family
+ * says which parts its series have and what the JSON calls them
+ * (core/family.h); the model only keeps them.
+ */
+enum slt_role {
+	SLT_ROLE_QUEUE,
+	SLT_ROLE_SERVICE,
+	SLT_ROLE_MAX
 };
 
 struct series {
@@ -56,11 +73,10 @@ struct series {
 	uint64_t errors;
 	struct counter *counters;	/* breakdown: errno -> n, or status -> n */
 	int ncounters;
-	/* requests: the total latency is hist; its two parts, on demand */
-	struct hist *queue;		/* arrival in the receive queue -> read */
-	struct hist *service;		/* read -> last response byte written */
-	uint64_t failed;		/* ended without a response (reset, closed) */
-	uint64_t bytes_in, bytes_out;	/* requests: bytes read (requests), written (responses) */
+	struct hist *role[SLT_ROLE_MAX];	/* parts of hist, on demand (series_role) */
+	uint64_t failed;		/* calls that ended without an answer: no latency */
+	uint64_t untimed;		/* events counted with no latency sample */
+	uint64_t bytes[2];		/* byte sums, named by the family (bytes_keys) */
 	struct series_windows *win;	/* NULL: none recorded (or an older report) */
 };
 
@@ -103,13 +119,18 @@ struct series *model_find(const struct model *m, const char *family, const char 
 int series_set_label(struct series *s, const char *key, const char *val);
 /* a label's value, "" when the series has none by that key */
 const char *series_label(const struct series *s, const char *key);
-/* set (not add) a named counter */
+/* set (not add) a named counter; a new one has no code */
 int series_set_counter(struct series *s, const char *name, uint64_t value);
 uint64_t series_counter(const struct series *s, const char *name);
 int series_add_counter(struct series *s, const char *name, uint64_t n);
-/* the queue/service histograms, allocated on first use; NULL on ENOMEM */
-struct hist *series_queue(struct series *s);
-struct hist *series_service(struct series *s);
+/* a counter with a number (code != SLT_NO_CODE), named name */
+int series_set_code(struct series *s, const char *name, int32_t code, uint64_t value);
+int series_add_code(struct series *s, const char *name, int32_t code, uint64_t n);
+/* a latency part's histogram, allocated on first use; NULL on ENOMEM or a
+ * role out of range */
+struct hist *series_role(struct series *s, enum slt_role r);
+/* how many events the series counted: timed, failed and untimed */
+uint64_t series_count(const struct series *s);
 int model_stat_add(struct model *m, const char *name, uint64_t n);
 uint64_t model_stat(const struct model *m, const char *name);
 /* series of a family sorted by total time, descending; caller frees */

@@ -322,21 +322,21 @@ static int record(struct req_decoder *st, const struct slt_req_event *e, const c
 	s = class_series(st, g, name, nl, method, route);
 	if (!s)
 		return -ENOMEM;
-	s->bytes_in += req_b;
-	s->bytes_out += resp_b;
+	s->bytes[REQ_BYTES_IN] += req_b;
+	s->bytes[REQ_BYTES_OUT] += resp_b;
 	if (e->flags & SLT_REQ_F_NO_RESPONSE) {
 		s->failed++;
 		s->errors++;
 		return series_add_counter(s, e->flags & SLT_REQ_F_RESET ? "reset" : "no_response", 1);
 	}
-	if (!series_queue(s) || !series_service(s))
+	if (!series_role(s, SLT_ROLE_QUEUE) || !series_role(s, SLT_ROLE_SERVICE))
 		return -ENOMEM;
 	service = e->last_write_ns > e->read_ns ? e->last_write_ns - e->read_ns : 0;
 	queue = e->read_ns > e->arrive_ns ? e->read_ns - e->arrive_ns : 0;
 	total = queue + service;
 	hist_add(&s->hist, total);
-	hist_add(s->queue, queue);
-	hist_add(s->service, service);
+	hist_add(s->role[SLT_ROLE_QUEUE], queue);
+	hist_add(s->role[SLT_ROLE_SERVICE], service);
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
 	if (status >= 100 && status < 600) {

@@ -75,7 +75,7 @@ static int is_other(const struct series *s)
 static int by_count_desc(const void *a, const void *b)
 {
 	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
-	uint64_t cx = x->hist.count + x->failed, cy = y->hist.count + y->failed;
+	uint64_t cx = series_count(x), cy = series_count(y);
 
 	if (is_other(x) != is_other(y))
 		return is_other(x) - is_other(y);
@@ -115,11 +115,11 @@ static void print_connects(FILE *f, const struct model *m, const struct text_opt
 	for (int i = 0; i < shown; i++) {
 		const struct series *s = v[i];
 
-		if (!(s->hist.count + s->failed))
+		if (!series_count(s))
 			continue; /* idle in this interval */
 		fprintf(f, "%-15.15s %-28.28s %8llu %8llu %8llu %8llu %6llu %7llu %9s %9s %9s\n",
 			series_label(s, "process"), endpoint(s),
-			(unsigned long long)(s->hist.count + s->failed),
+			(unsigned long long)series_count(s),
 			(unsigned long long)cnt(s, "established"),
 			(unsigned long long)cnt(s, "refused"),
 			(unsigned long long)cnt(s, "timed_out"),
