@@ -165,6 +165,69 @@ TEST(load_round_trips_a_report_json_model)
 	model_free(back);
 }
 
+/* The JSON keeps a counter's name only: the loader numbers the counters
+ * named by a decimal number (an HTTP status) and leaves the rest named. */
+TEST(load_numbers_the_counters_named_by_a_number)
+{
+	static const char *const names[] = { "200", "404", "reset", "2x", "0", "1234567890" };
+	static const int32_t codes[] = { 200, 404, SLT_NO_CODE, SLT_NO_CODE, 0, SLT_NO_CODE };
+	struct model *m = model_new(), *back = NULL;
+	const struct series *t;
+	struct series *s;
+	char *a = NULL, err[512];
+
+	CHECK(m);
+	s = model_series(m, "request", "srv :80 GET /");
+	CHECK(s);
+	for (int i = 0; i < 6; i++)
+		CHECK(!series_set_counter(s, names[i], 1));
+	s->errors = 0;
+	hist_add_n(&s->hist, 1000, 6);
+	a = to_json(m);
+	CHECK(a);
+	CHECK_MSG(load_str(a, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	t = model_find(back, "request", "srv :80 GET /");
+	CHECK(t);
+	for (int i = 0; i < 6; i++) {
+		int k = 0;
+
+		while (k < t->ncounters && strcmp(t->counters[k].name, names[i]))
+			k++;
+		CHECK_MSG(k < t->ncounters, "counter %s lost", names[i]);
+		CHECK_EQ_INT(t->counters[k].code, codes[i]);
+	}
+	free(a);
+	model_free(m);
+	model_free(back);
+}
+
+/* "untimed" is written only when a series has untimed events, and read
+ * back into the count */
+TEST(load_reads_untimed_back_and_json_omits_it_when_zero)
+{
+	struct model *m = model_new(), *back = NULL;
+	struct series *s;
+	char *a = NULL, *b = NULL, err[512];
+
+	CHECK(m);
+	s = model_series(m, "x", "a");
+	CHECK(s);
+	hist_add_n(&s->hist, 1000, 3);
+	a = to_json(m);
+	CHECK(a && !strstr(a, "\"untimed\""));
+	s->untimed = 4;
+	b = to_json(m);
+	CHECK(b && strstr(b, "\"untimed\":4"));
+	CHECK(strstr(b, "\"count\":7"));
+	CHECK_MSG(load_str(b, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	CHECK_EQ_U64(model_find(back, "x", "a")->untimed, 4);
+	CHECK_EQ_U64(series_count(model_find(back, "x", "a")), 7);
+	free(a);
+	free(b);
+	model_free(m);
+	model_free(back);
+}
+
 TEST(load_returns_the_sla_object_when_present)
 {
 	const char *text = "{\"schema\":\"slatrace.report/1\",\"host\":\"h\",\"duration_s\":1,"

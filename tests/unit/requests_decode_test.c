@@ -79,6 +79,8 @@ TEST(request_get_200_lands_in_its_class_with_exact_times_and_bytes)
 	CHECK_EQ_U64(s->bytes[REQ_BYTES_IN], 28);
 	CHECK_EQ_U64(s->bytes[REQ_BYTES_OUT], 1234);
 	CHECK_EQ_U64(series_counter(s, "200"), 1);
+	CHECK_EQ_INT(s->ncounters, 1);
+	CHECK_EQ_INT(s->counters[0].code, 200); /* numbered, not just named */
 	CHECK_EQ_U64(s->errors, 0);
 	CHECK_EQ_U64(s->failed, 0);
 	CHECK_EQ_U64(model_stat(m, "queue_time_unknown"), 0);

@@ -340,7 +340,7 @@ static int record(struct req_decoder *st, const struct slt_req_event *e, const c
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
 	if (status >= 100 && status < 600) {
-		if (series_add_counter(s, utoa((unsigned)status, nbuf), 1))
+		if (series_add_code(s, utoa((unsigned)status, nbuf), status, 1))
 			return -ENOMEM;
 		if (status >= 500)
 			s->errors++;

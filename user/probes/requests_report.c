@@ -13,12 +13,14 @@
 #include "core/parse.h"
 #include "report/report.h"
 
-static uint64_t status_class(const struct series *s, char digit)
+/* the responses of status class 1xx-5xx (the counters numbered by their
+ * HTTP status; "reset" and "no_response" are named only) */
+static uint64_t status_class(const struct series *s, int hundreds)
 {
 	uint64_t n = 0;
 
 	for (int i = 0; i < s->ncounters; i++)
-		if (s->counters[i].name[0] == digit && strlen(s->counters[i].name) == 3)
+		if (s->counters[i].code != SLT_NO_CODE && s->counters[i].code / 100 == hundreds)
 			n += s->counters[i].value;
 	return n;
 }
@@ -64,7 +66,7 @@ static void print_requests_plain(FILE *f, const struct model *m, const struct te
 		fprintf(f, "%-44.44s %8llu %9.1f %6.2f %6llu %9s %9s %9s %9s %9s", s->name,
 			(unsigned long long)count, dur > 0 ? count / dur : 0,
 			count ? 100.0 * s->errors / count : 0,
-			(unsigned long long)status_class(s, '4'), c[0], c[1], c[2], c[3], c[4]);
+			(unsigned long long)status_class(s, 4), c[0], c[1], c[2], c[3], c[4]);
 		fprintf(f, " | %9s %9s | %9s %9s\n",
 			slt_fmt_duration(hist_percentile(q, 50), c[5], sizeof(c[5])),
 			slt_fmt_duration(hist_percentile(q, 99), c[6], sizeof(c[6])),
