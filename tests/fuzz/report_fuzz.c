@@ -340,7 +340,8 @@ static struct model *make_fixed(void)
 	if (!m)
 		return NULL;
 	snprintf(m->meta.host, sizeof(m->meta.host), "fixed");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls,requests");
+	run_meta_add_family(&m->meta, "syscalls");
+	run_meta_add_family(&m->meta, "requests");
 	m->meta.duration_ns = 2000000000ull;
 	s = model_series(m, "syscall", "read");
 	if (s) {

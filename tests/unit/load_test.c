@@ -27,7 +27,8 @@ static struct model *full_model(void)
 	snprintf(m->meta.host, sizeof(m->meta.host), "web-1");
 	snprintf(m->meta.kernel, sizeof(m->meta.kernel), "6.1.0-test");
 	snprintf(m->meta.target, sizeof(m->meta.target), "command 'x' and its children");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls,requests");
+	run_meta_add_family(&m->meta, "syscalls");
+	run_meta_add_family(&m->meta, "requests");
 	m->meta.start_realtime_ns = 1700000000123456789ull;
 	m->meta.end_realtime_ns = 1700000002358024691ull;
 	m->meta.duration_ns = 2234567891ull;
@@ -110,7 +111,9 @@ TEST(load_round_trips_a_report_json_model)
 	CHECK_MSG(rc == 0, "load failed: %s", err);
 	CHECK_EQ_INT(back->nseries, 3);
 	CHECK_STR(back->meta.host, "web-1");
-	CHECK_STR(back->meta.families, "syscalls,requests");
+	CHECK_EQ_INT(back->meta.nfamilies, 2);
+	CHECK_STR(back->meta.families[0], "syscalls");
+	CHECK_STR(back->meta.families[1], "requests");
 	CHECK_EQ_U64(back->meta.duration_ns, m->meta.duration_ns);
 	CHECK_EQ_U64(back->meta.start_realtime_ns, m->meta.start_realtime_ns);
 	CHECK_EQ_INT(back->meta.cmd_status, m->meta.cmd_status);

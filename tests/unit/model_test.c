@@ -253,7 +253,7 @@ static struct model *sample_model(void)
 	m->lost[SLT_DROP_RINGBUF] = 3;
 	m->lost[SLT_LOSS_UNDECODABLE] = 2;
 	snprintf(m->meta.host, sizeof(m->meta.host), "box");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	m->meta.duration_ns = 2000000000ull;
 	return m;
 }
@@ -648,4 +648,33 @@ TEST(series_codes_set_add_and_read_by_name)
 	CHECK(!series_set_counter(s, "404", 1));
 	CHECK_EQ_INT(s->counters[0].code, 404);
 	model_free(m);
+}
+
+/* The families of a run: kept in order, asked for by name, joined with
+ * commas for text; empty names are refused and the 17th family has no
+ * room. */
+TEST(run_meta_families_add_has_and_join)
+{
+	struct run_meta r;
+	char buf[64], small[8], name[16];
+
+	memset(&r, 0, sizeof(r));
+	CHECK_STR(run_meta_families_joined(&r, buf, sizeof(buf)), "");
+	CHECK(!run_meta_has_family(&r, "tcp"));
+	CHECK_EQ_INT(run_meta_add_family(&r, ""), -EINVAL);
+	CHECK_EQ_INT(run_meta_add_family(&r, NULL), -EINVAL);
+	CHECK_EQ_INT(run_meta_add_family(&r, "syscalls"), 0);
+	CHECK_EQ_INT(run_meta_add_family(&r, "tcp"), 0);
+	CHECK(run_meta_has_family(&r, "tcp") && run_meta_has_family(&r, "syscalls"));
+	CHECK(!run_meta_has_family(&r, "sys") && !run_meta_has_family(&r, "requests"));
+	CHECK_STR(run_meta_families_joined(&r, buf, sizeof(buf)), "syscalls,tcp");
+	/* cut to fit, still a string */
+	CHECK_STR(run_meta_families_joined(&r, small, sizeof(small)), "syscall");
+	for (int i = r.nfamilies; i < SLT_META_FAMILIES_MAX; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		CHECK_EQ_INT(run_meta_add_family(&r, name), 0);
+	}
+	CHECK_EQ_INT(run_meta_add_family(&r, "one-more"), -E2BIG);
+	CHECK_EQ_INT(r.nfamilies, SLT_META_FAMILIES_MAX);
+	CHECK(run_meta_has_family(&r, "f15") && !run_meta_has_family(&r, "one-more"));
 }

@@ -56,7 +56,7 @@ static struct model *sample_model(void)
 	snprintf(m->meta.host, sizeof(m->meta.host), "testhost");
 	snprintf(m->meta.kernel, sizeof(m->meta.kernel), "6.1.0-test");
 	snprintf(m->meta.target, sizeof(m->meta.target), "pid 42");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	m->meta.start_realtime_ns = 1700000000123456789ull;
 	m->meta.end_realtime_ns = 1700000002123456789ull;
 	m->meta.duration_ns = 2000000000ull;
@@ -1080,7 +1080,7 @@ static char *one_hist(uint64_t *v, int n)
 
 	if (!m)
 		return NULL;
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	s = model_series(m, "syscall", "read");
 	for (int i = 0; s && i < n; i++)
 		hist_add(&s->hist, v[i]);

@@ -428,14 +428,16 @@ static int gate_fires(const struct diff *d, const struct diff_gate *g, const str
 static void families_warning(struct diff *d)
 {
 	const struct run_meta *b = &d->b->meta, *a = &d->a->meta;
-	char x[100], y[100];
+	char x[100], y[100], fb[sizeof(b->families)], fa[sizeof(a->families)];
 
 	if (strcmp(b->host, a->host))
 		warn(d, "the reports come from different hosts: '%s' (before) and '%s' (after)",
 		     diff_safe(b->host, x, sizeof(x)), diff_safe(a->host, y, sizeof(y)));
-	if (strcmp(b->families, a->families))
+	run_meta_families_joined(b, fb, sizeof(fb));
+	run_meta_families_joined(a, fa, sizeof(fa));
+	if (strcmp(fb, fa))
 		warn(d, "the runs traced different probe families: '%s' (before), '%s' (after)",
-		     diff_safe(b->families, x, sizeof(x)), diff_safe(a->families, y, sizeof(y)));
+		     diff_safe(fb, x, sizeof(x)), diff_safe(fa, y, sizeof(y)));
 	if (model_lost_total(d->b) || model_lost_total(d->a))
 		warn(d,
 		     "events were lost (%llu before, %llu after): counts may be short by as many",

@@ -399,6 +399,39 @@ struct model *model_delta(const struct model *now, const struct model *before)
 	return d;
 }
 
+int run_meta_add_family(struct run_meta *r, const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	if (r->nfamilies >= SLT_META_FAMILIES_MAX)
+		return -E2BIG;
+	copy_str(r->families[r->nfamilies++], sizeof(r->families[0]), name);
+	return 0;
+}
+
+int run_meta_has_family(const struct run_meta *r, const char *full_name)
+{
+	char name[sizeof(r->families[0])];
+
+	copy_str(name, sizeof(name), full_name);
+	for (int i = 0; i < r->nfamilies; i++)
+		if (!strcmp(r->families[i], name))
+			return 1;
+	return 0;
+}
+
+const char *run_meta_families_joined(const struct run_meta *r, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (int i = 0; i < r->nfamilies && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", r->families[i]);
+	return buf;
+}
+
 const char *model_loss_name(int i)
 {
 	static const char *const names[SLT_LOSS_MAX] = {

@@ -7,6 +7,7 @@
 #ifndef SLT_CORE_MODEL_H
 #define SLT_CORE_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "core/hist.h"
 #include "slatrace/common.h"
@@ -80,11 +81,14 @@ struct series {
 	struct series_windows *win;	/* NULL: none recorded (or an older report) */
 };
 
+#define SLT_META_FAMILIES_MAX 16
+
 struct run_meta {
 	char host[256];
 	char kernel[256];
 	char target[512];		/* human description of the target */
-	char families[128];		/* the families that ran, by flag name, comma separated */
+	char families[SLT_META_FAMILIES_MAX][32]; /* the families that ran, by flag name */
+	int nfamilies;
 	uint64_t start_realtime_ns;
 	uint64_t end_realtime_ns;
 	uint64_t duration_ns;
@@ -139,6 +143,12 @@ struct series **model_sorted(const struct model *m, const char *family, int *n);
 struct model *model_clone(const struct model *m);
 /* a model holding now - before for every series and counter (intervals) */
 struct model *model_delta(const struct model *now, const struct model *before);
+/* the families that ran: add one (0; -EINVAL for an empty name, -E2BIG
+ * past SLT_META_FAMILIES_MAX), ask for one, or all as "a,b" for text
+ * ("" when none; cut to fit len) */
+int run_meta_add_family(struct run_meta *r, const char *name);
+int run_meta_has_family(const struct run_meta *r, const char *name);
+const char *run_meta_families_joined(const struct run_meta *r, char *buf, size_t len);
 /* name of loss stage i for reports and JSON ("ringbuf_reserve_failed") */
 const char *model_loss_name(int i);
 uint64_t model_lost_total(const struct model *m);

@@ -68,14 +68,17 @@ static void fmt_when(uint64_t ns, char *buf, size_t len)
 static void print_side(FILE *f, const char *label, const char *name, const struct model *m)
 {
 	char when[40], host[sizeof(m->meta.host)], fams[sizeof(m->meta.families)],
-	    kernel[sizeof(m->meta.kernel)];
+	    joined[sizeof(m->meta.families)], kernel[sizeof(m->meta.kernel)];
 
 	fmt_when(m->meta.start_realtime_ns, when, sizeof(when));
 	fprintf(f, "  %-7s %s: host %s, kernel %s, %s, %.2fs, %s\n", label, name,
 		diff_safe(m->meta.host, host, sizeof(host)),
 		m->meta.kernel[0] ? diff_safe(m->meta.kernel, kernel, sizeof(kernel)) : "?", when,
 		m->meta.duration_ns / 1e9,
-		m->meta.families[0] ? diff_safe(m->meta.families, fams, sizeof(fams)) : "-");
+		m->meta.nfamilies ? diff_safe(run_meta_families_joined(&m->meta, joined,
+								       sizeof(joined)),
+					      fams, sizeof(fams))
+				  : "-");
 }
 
 static double rate(const struct model *m, const struct series *s)

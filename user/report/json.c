@@ -166,13 +166,8 @@ struct json_object *report_json(const struct model *m)
 	add_str(root, "kernel", r->kernel);
 	add_str(root, "target", r->target);
 	arr = json_object_new_array();
-	{
-		char fam[sizeof(r->families)], *save = NULL;
-
-		snprintf(fam, sizeof(fam), "%s", r->families);
-		for (char *t = strtok_r(fam, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			json_object_array_add(arr, json_object_new_string(t));
-	}
+	for (int i = 0; i < r->nfamilies; i++)
+		json_object_array_add(arr, json_object_new_string(r->families[i]));
 	json_object_object_add(root, "families", arr);
 	add_time(root, "start", r->start_realtime_ns);
 	add_time(root, "end", r->end_realtime_ns);

@@ -422,7 +422,7 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 
 	fams = field(root, "families");
 	if (fams) {
-		size_t n, len = 0;
+		size_t n;
 
 		if (!json_object_is_type(fams, json_type_array))
 			return bad(c, "\"families\" must be an array of strings");
@@ -432,10 +432,8 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 
 			if (!json_object_is_type(f, json_type_string))
 				return bad(c, "\"families\" must be an array of strings");
-			if (len < sizeof(r->families))
-				len += (size_t)snprintf(r->families + len,
-							sizeof(r->families) - len, "%s%s",
-							i ? "," : "", json_object_get_string(f));
+			/* past the model's room, or empty: not ours to judge */
+			run_meta_add_family(r, json_object_get_string(f));
 		}
 	}
 
