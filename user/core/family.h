@@ -53,8 +53,9 @@ struct family_desc {
 };
 
 /* every family, in report order (the order of the text sections), NULL
- * terminated; defined by the family table, user/probes/families.c */
-extern const struct family_desc *const slt_families[];
+ * terminated; the family table, user/probes/families.def, names them and
+ * user/probes/families.c sorts them before main: read it, never write it */
+extern const struct family_desc *slt_families[];
 
 /* by the flag name / by the family its series carry; NULL when unknown
  * (a report written by a newer slatrace, a hand-made one) */
