@@ -28,7 +28,7 @@ void model_free(struct model *m)
 	for (int i = 0; i < m->nseries; i++)
 		series_free(m->series[i]);
 	free(m->series);
-	free(m->index);
+	htab_free(&m->index);
 	free(m->stats);
 	free(m);
 }
@@ -42,53 +42,45 @@ static void copy_str(char *dst, size_t len, const char *src)
 	dst[n] = 0;
 }
 
-static uint32_t series_hash(const char *family, const char *name)
+static uint64_t series_hash(const char *family, const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	static const unsigned char sep = 0xff; /* in no name: "ab"+"c" is not "a"+"bc" */
 
-	for (const char *p = family; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h;
+	return htab_hash_str(htab_hash_bytes(htab_hash_str(HTAB_HASH_INIT, family), &sep, 1),
+			     name);
 }
 
-static int index_rebuild(struct model *m, int cap)
+static uint64_t series_hash_of(const void *ctx, uint32_t i)
 {
-	int *idx = malloc(cap * sizeof(*idx));
+	const struct series *s = ((const struct model *)ctx)->series[i];
 
-	if (!idx)
-		return -ENOMEM;
-	for (int i = 0; i < cap; i++)
-		idx[i] = -1;
-	for (int i = 0; i < m->nseries; i++) {
-		uint32_t h = series_hash(m->series[i]->family, m->series[i]->name);
+	return series_hash(s->family, s->name);
+}
 
-		while (idx[h & (cap - 1)] >= 0)
-			h++;
-		idx[h & (cap - 1)] = i;
+/* the probe position of family+name: where it is, or the empty slot
+ * that ends its probe */
+static uint32_t series_probe(const struct model *m, const char *family, const char *name,
+			     struct series **found)
+{
+	uint32_t pos = htab_pos(&m->index, series_hash(family, name));
+	int i;
+
+	*found = NULL;
+	for (; (i = htab_at(&m->index, pos)) >= 0; pos = htab_next(&m->index, pos)) {
+		if (!strcmp(m->series[i]->family, family) && !strcmp(m->series[i]->name, name)) {
+			*found = m->series[i];
+			break;
+		}
 	}
-	free(m->index);
-	m->index = idx;
-	m->index_cap = cap;
-	return 0;
+	return pos;
 }
 
 struct series *model_find(const struct model *m, const char *family, const char *name)
 {
-	uint32_t h;
+	struct series *s;
 
-	if (!m->index_cap)
-		return NULL;
-	for (h = series_hash(family, name);; h++) {
-		int i = m->index[h & (m->index_cap - 1)];
-
-		if (i < 0)
-			return NULL;
-		if (!strcmp(m->series[i]->family, family) && !strcmp(m->series[i]->name, name))
-			return m->series[i];
-	}
+	series_probe(m, family, name, &s);
+	return s;
 }
 
 struct series *model_series(struct model *m, const char *family, const char *full_name)
@@ -96,24 +88,16 @@ struct series *model_series(struct model *m, const char *family, const char *ful
 	char name[sizeof(((struct series *)0)->name)];
 	char fam[sizeof(((struct series *)0)->family)];
 	struct series *s;
-	uint32_t h;
+	uint32_t pos;
 
 	/* compare as stored: a name longer than the field is kept truncated */
 	copy_str(name, sizeof(name), full_name);
 	copy_str(fam, sizeof(fam), family);
-	if (m->index_cap <= 2 * (m->nseries + 1) &&
-	    index_rebuild(m, m->index_cap ? m->index_cap * 2 : 128))
+	if (htab_reserve(&m->index, series_hash_of, m))
 		return NULL;
-	h = series_hash(fam, name);
-	for (;; h++) {
-		int i = m->index[h & (m->index_cap - 1)];
-
-		if (i < 0)
-			break;
-		s = m->series[i];
-		if (!strcmp(s->family, fam) && !strcmp(s->name, name))
-			return s;
-	}
+	pos = series_probe(m, fam, name, &s);
+	if (s)
+		return s;
 	if (m->nseries == m->cap) {
 		int cap = m->cap ? m->cap * 2 : 64;
 		struct series **n = realloc(m->series, cap * sizeof(*n));
@@ -128,8 +112,8 @@ struct series *model_series(struct model *m, const char *family, const char *ful
 		return NULL;
 	copy_str(s->family, sizeof(s->family), fam);
 	copy_str(s->name, sizeof(s->name), name);
-	m->index[h & (m->index_cap - 1)] = m->nseries;
 	m->series[m->nseries++] = s;
+	htab_put(&m->index, pos);
 	return s;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/hist.h"
+#include "core/htab.h"
 #include "slatrace/common.h"
 
 #define SLT_MAX_LABELS 4
@@ -106,8 +107,7 @@ struct run_meta {
 struct model {
 	struct series **series;
 	int nseries, cap;
-	int *index;			/* open-addressing hash of series, by family+name */
-	int index_cap;			/* a power of two, > 2 * nseries */
+	struct htab index;		/* series by family and name */
 	uint64_t lost[SLT_LOSS_MAX];
 	struct counter *stats;		/* run-wide named counts ("unparsed_payloads") */
 	int nstats;
