@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "harness.h"
+#include "core/family.h"
 #include "core/model.h"
 #include "report/load.h"
 #include "report/report.h"
@@ -227,6 +228,36 @@ TEST(load_reads_untimed_back_and_json_omits_it_when_zero)
 	CHECK_EQ_U64(series_count(model_find(back, "x", "a")), 7);
 	free(a);
 	free(b);
+	model_free(m);
+	model_free(back);
+}
+
+/* Every family's counters come back, from the member its descriptor
+ * names ("status", "error_breakdown", "counts"), and an unknown family's
+ * from "status", where the writer puts them. */
+TEST(load_reads_each_familys_counters_from_the_member_it_names)
+{
+	struct model *m = model_new(), *back = NULL;
+	struct series *s;
+	char *a = NULL, err[512];
+	int n = 0;
+
+	CHECK(m);
+	for (int i = 0; slt_families[i]; i++, n++) {
+		s = model_series(m, slt_families[i]->series, "x");
+		CHECK(s && !series_set_counter(s, "c", 10 + i));
+	}
+	s = model_series(m, "zz-unknown", "x");
+	CHECK(s && !series_set_counter(s, "c", 99));
+	a = to_json(m);
+	CHECK(a);
+	CHECK_MSG(load_str(a, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	for (int i = 0; i < n; i++)
+		CHECK_MSG(series_counter(model_find(back, slt_families[i]->series, "x"), "c") ==
+			      (uint64_t)(10 + i),
+			  "'%s' lost its counters", slt_families[i]->name);
+	CHECK_EQ_U64(series_counter(model_find(back, "zz-unknown", "x"), "c"), 99);
+	free(a);
 	model_free(m);
 	model_free(back);
 }

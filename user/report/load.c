@@ -297,6 +297,7 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	struct json_object *labels, *lat, *buckets, *counters;
 	const struct family_desc *fd;
 	uint64_t count, failed = 0, untimed = 0, sum;
+	const char *ckey;
 	char tmp[120];
 	struct series *s;
 	int n0, err;
@@ -369,10 +370,11 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	for (int k = 0; fd && k < 2; k++)
 		if (fd->bytes_keys[k] && get_u64(c, o, fd->bytes_keys[k], 0, &s->bytes[k]) < 0)
 			return -EINVAL;
-	if ((err = get_obj(c, o, "error_breakdown", &counters)) ||
-	    (counters && (err = read_counters(c, counters, "error_breakdown", s))) ||
-	    (err = get_obj(c, o, "status", &counters)) ||
-	    (counters && (err = read_counters(c, counters, "status", s))))
+	/* the counters, under the member the family names (a family this
+	 * binary does not know: "status", as the writer does) */
+	ckey = fd && fd->counters_key ? fd->counters_key : "status";
+	if ((err = get_obj(c, o, ckey, &counters)) ||
+	    (counters && (err = read_counters(c, counters, ckey, s))))
 		return err;
 	for (int r = 0; fd && r < SLT_ROLE_MAX; r++)
 		if (fd->role_keys[r] && (err = read_part(c, o, fd->role_keys[r], r, s)))
