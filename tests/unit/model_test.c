@@ -586,7 +586,8 @@ TEST(model_clone_and_delta_carry_untimed)
 		goto out;
 	c->untimed = 13;
 	d = model_delta(now, before);
-	ok = d && model_find(d, "x", "a")->untimed == 4 && series_count(model_find(d, "x", "a")) == 4;
+	ok = d && model_find(d, "x", "a")->untimed == 4 &&
+	     series_count(model_find(d, "x", "a")) == 4;
 out:
 	model_free(before);
 	model_free(now);

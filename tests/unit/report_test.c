@@ -307,8 +307,7 @@ TEST(report_json_series_have_every_key_and_buckets_sum_to_count)
 	/* a series of the requests family is reported too, with its own keys */
 	s = add(m, "request", "srv :8080 GET /", 1000, 1);
 	if (!s || !series_role(s, SLT_ROLE_QUEUE) || !series_role(s, SLT_ROLE_SERVICE) ||
-	    series_set_counter(s, "200", 1) ||
-	    series_set_counter(s, "reset", 2)) {
+	    series_set_counter(s, "200", 1) || series_set_counter(s, "reset", 2)) {
 		model_free(m);
 		CHECK_MSG(0, "setup");
 	}

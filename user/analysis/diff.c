@@ -642,8 +642,8 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
-		p[k] = sd->err_p =
-		    proportion_p(sd->b->errors, series_count(sd->b), sd->a->errors, series_count(sd->a));
+		p[k] = sd->err_p = proportion_p(sd->b->errors, series_count(sd->b), sd->a->errors,
+						series_count(sd->a));
 	}
 	diff_holm(p, d->n, adj);
 	for (int k = 0; k < d->n; k++)

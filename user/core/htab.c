@@ -20,8 +20,7 @@ uint64_t htab_hash_str(uint64_t h, const char *s)
 	return h;
 }
 
-int htab_reserve(struct htab *t, uint64_t (*hash_of)(const void *ctx, uint32_t i),
-		 const void *ctx)
+int htab_reserve(struct htab *t, uint64_t (*hash_of)(const void *ctx, uint32_t i), const void *ctx)
 {
 	uint64_t need = 2 * ((uint64_t)t->n + 1);
 	uint32_t cap = t->cap ? t->cap : 64;

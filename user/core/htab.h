@@ -23,9 +23,9 @@
 #include <stdint.h>
 
 struct htab {
-	int *slot;	/* entry + 1; 0: empty */
-	uint32_t cap;	/* slots: a power of two, 0 before the first reserve */
-	uint32_t n;	/* entries indexed: 0 .. n - 1 */
+	int *slot;    /* entry + 1; 0: empty */
+	uint32_t cap; /* slots: a power of two, 0 before the first reserve */
+	uint32_t n;   /* entries indexed: 0 .. n - 1 */
 };
 
 #define HTAB_HASH_INIT 0xcbf29ce484222325ull /* FNV-1a, 64-bit: its offset basis */
@@ -38,8 +38,7 @@ uint64_t htab_hash_str(uint64_t h, const char *s);
 /* room for entry n: when the index would pass half full, double it (64
  * slots first) and put entries 0 .. n - 1 back by hash_of(ctx, i). 0, or
  * -ENOMEM with the index as it was. Probe positions do not survive it. */
-int htab_reserve(struct htab *t, uint64_t (*hash_of)(const void *ctx, uint32_t i),
-		 const void *ctx);
+int htab_reserve(struct htab *t, uint64_t (*hash_of)(const void *ctx, uint32_t i), const void *ctx);
 void htab_free(struct htab *t);
 
 /* where hash h starts probing */

@@ -46,8 +46,7 @@ static uint64_t series_hash(const char *family, const char *name)
 {
 	static const unsigned char sep = 0xff; /* in no name: "ab"+"c" is not "a"+"bc" */
 
-	return htab_hash_str(htab_hash_bytes(htab_hash_str(HTAB_HASH_INIT, family), &sep, 1),
-			     name);
+	return htab_hash_str(htab_hash_bytes(htab_hash_str(HTAB_HASH_INIT, family), &sep, 1), name);
 }
 
 static uint64_t series_hash_of(const void *ctx, uint32_t i)
@@ -309,8 +308,8 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 	c->untimed = s->untimed;
 	memcpy(c->bytes, s->bytes, sizeof(s->bytes));
 	for (int r = 0; r < SLT_ROLE_MAX; r++)
-		if (s->role[r] && (!series_role(c, r) ||
-				   !memcpy(c->role[r], s->role[r], sizeof(*s->role[r]))))
+		if (s->role[r] &&
+		    (!series_role(c, r) || !memcpy(c->role[r], s->role[r], sizeof(*s->role[r]))))
 			return NULL;
 	if (s->win && (!(c->win = malloc(sizeof(*c->win))) || !memcpy(c->win, s->win, sizeof(*c->win))))
 		return NULL;

@@ -129,7 +129,7 @@ struct tcp_aggs {
 	struct model *model;
 	struct agg **aggs; /* in the order first seen */
 	int naggs, cap;
-	struct htab index; /* aggs by agg_key */
+	struct htab index;	/* aggs by agg_key */
 	struct agg other[2];	/* per role: the endpoints without series */
 	struct agg overflow[2]; /* per role: endpoints past SLT_TCP_MAX_AGGS */
 };

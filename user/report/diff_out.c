@@ -75,10 +75,10 @@ static void print_side(FILE *f, const char *label, const char *name, const struc
 		diff_safe(m->meta.host, host, sizeof(host)),
 		m->meta.kernel[0] ? diff_safe(m->meta.kernel, kernel, sizeof(kernel)) : "?", when,
 		m->meta.duration_ns / 1e9,
-		m->meta.nfamilies ? diff_safe(run_meta_families_joined(&m->meta, joined,
-								       sizeof(joined)),
-					      fams, sizeof(fams))
-				  : "-");
+		m->meta.nfamilies
+		    ? diff_safe(run_meta_families_joined(&m->meta, joined, sizeof(joined)), fams,
+				sizeof(fams))
+		    : "-");
 }
 
 static double rate(const struct model *m, const struct series *s)

@@ -40,8 +40,7 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		return;
 	}
 	fprintf(f, "slatrace %s: %s for %s\n", run_meta_families_joined(r, fams, sizeof(fams)),
-		r->target,
-		slt_fmt_duration(r->duration_ns, d, sizeof(d)));
+		r->target, slt_fmt_duration(r->duration_ns, d, sizeof(d)));
 	fprintf(f, "host %s, kernel %s, probes attached in %s\n", r->host, r->kernel,
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
 	if (r->cmd_pid) {
