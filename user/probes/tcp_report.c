@@ -228,13 +228,13 @@ static void print_conns(FILE *f, const struct model *m, const struct text_opts *
 
 		snprintf(name, sizeof(name), "srtt%s", s->name + 4);
 		sr = conn ? model_find(m, "tcp", name) : s;
-		if (!(conn && s->hist.count) && !(sr && sr->hist.count))
+		if (!(conn && series_count(s)) && !(sr && sr->hist.count))
 			continue;
 		snprintf(rst, sizeof(rst), "%llu/%llu", (unsigned long long)cnt(s, "resets_sent"),
 			 (unsigned long long)cnt(s, "resets_received"));
 		fprintf(f, "%-15.15s %-28.28s %6llu %5llu %9s %9s %8llu %9s %9s %9s %9s %12s %s\n",
 			series_label(s, "process"), endpoint(s),
-			(unsigned long long)(conn ? s->hist.count : 0),
+			(unsigned long long)(conn ? series_count(s) : 0),
 			(unsigned long long)cnt(s, "open_at_end"),
 			dur(sr ? &sr->hist : NULL, 50, c[0], 32),
 			dur(sr ? &sr->hist : NULL, 99, c[1], 32),
