@@ -74,12 +74,11 @@ static void check_model(const struct model *m)
 		FUZZ_CHECK(memchr(s->name, '\0', sizeof(s->name)) && s->name[0]);
 		FUZZ_CHECK(s->nlabels >= 0 && s->nlabels <= SLT_MAX_LABELS);
 		FUZZ_CHECK(slot_sum(&s->hist) == s->hist.count);
-		FUZZ_CHECK(s->hist.count + s->failed >= s->hist.count);
-		FUZZ_CHECK(s->errors <= s->hist.count + s->failed);
-		if (s->queue)
-			FUZZ_CHECK(slot_sum(s->queue) == s->queue->count);
-		if (s->service)
-			FUZZ_CHECK(slot_sum(s->service) == s->service->count);
+		FUZZ_CHECK(series_count(s) >= s->hist.count);
+		FUZZ_CHECK(s->errors <= series_count(s));
+		for (int r = 0; r < SLT_ROLE_MAX; r++)
+			if (s->role[r])
+				FUZZ_CHECK(slot_sum(s->role[r]) == s->role[r]->count);
 	}
 }
 
@@ -112,8 +111,10 @@ static void check_round_trip(const struct model *m)
 
 		FUZZ_CHECK(t && back->nseries == m->nseries);
 		FUZZ_CHECK(same_hist(&s->hist, &t->hist) && s->hist.sum == t->hist.sum);
-		FUZZ_CHECK(same_hist(s->queue, t->queue) && same_hist(s->service, t->service));
-		FUZZ_CHECK(s->errors == t->errors && s->failed == t->failed);
+		for (int r = 0; r < SLT_ROLE_MAX; r++)
+			FUZZ_CHECK(same_hist(s->role[r], t->role[r]));
+		FUZZ_CHECK(s->errors == t->errors && s->failed == t->failed &&
+			   s->untimed == t->untimed);
 		FUZZ_CHECK(s->ncounters == t->ncounters && s->nlabels == t->nlabels);
 		for (int k = 0; k < s->ncounters; k++)
 			FUZZ_CHECK(series_counter(t, s->counters[k].name) == s->counters[k].value);
@@ -299,7 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct series *s = m->series[i];
 
 			signature = signature * 17 + (uint64_t)s->nlabels * 4 +
-				    (uint64_t)(s->ncounters > 0) * 2 + !!s->queue +
+				    (uint64_t)(s->ncounters > 0) * 2 + !!s->role[SLT_ROLE_QUEUE] +
 				    !!s->failed * 8 +
 				    (uint64_t)(64 - __builtin_clzll(s->hist.count | 1)) * 16;
 		}
@@ -319,7 +320,8 @@ static struct model *make_fixed(void)
 	if (!m)
 		return NULL;
 	snprintf(m->meta.host, sizeof(m->meta.host), "fixed");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls,requests");
+	run_meta_add_family(&m->meta, "syscalls");
+	run_meta_add_family(&m->meta, "requests");
 	m->meta.duration_ns = 2000000000ull;
 	s = model_series(m, "syscall", "read");
 	if (s) {
@@ -464,9 +466,9 @@ static void add_written_seed(int pretty)
 	if (!m)
 		return;
 	s = model_series(m, "request", "demo :80 GET /slow");
-	if (s && series_queue(s) && series_service(s)) {
-		hist_add_n(s->queue, 20000, 600);
-		hist_add_n(s->service, 10080000, 600);
+	if (s && series_role(s, SLT_ROLE_QUEUE) && series_role(s, SLT_ROLE_SERVICE)) {
+		hist_add_n(s->role[SLT_ROLE_QUEUE], 20000, 600);
+		hist_add_n(s->role[SLT_ROLE_SERVICE], 10080000, 600);
 		series_set_label(s, "route", "/slow");
 		series_set_counter(s, "200", 600);
 		series_set_counter(s, "reset", 2);

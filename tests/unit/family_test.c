@@ -32,6 +32,51 @@ TEST(family_table_lists_each_family_once_with_one_sla_default)
 	CHECK(!family_by_name("no-such-family") && !family_by_series("no-such-family"));
 }
 
+/* families.def names each family once; the table holds each of them, by
+ * the name the line gives, sorted by the line's order (the text report's) */
+#define SLT_FAMILY(name, order) extern const struct family_desc name##_family;
+#include "probes/families.def"
+#undef SLT_FAMILY
+
+TEST(family_table_is_families_def_sorted_by_report_order)
+{
+	static const struct {
+		const struct family_desc *d;
+		const char *name;
+		int order;
+	} def[] = {
+#define SLT_FAMILY(name, order) { &name##_family, #name, order },
+#include "probes/families.def"
+#undef SLT_FAMILY
+	};
+	int n = 0, last = -1;
+
+	for (; slt_families[n]; n++)
+		;
+	CHECK_EQ_INT(n, (int)(sizeof(def) / sizeof(def[0])));
+	for (size_t k = 0; k < sizeof(def) / sizeof(def[0]); k++) {
+		int at = -1;
+
+		/* the line's name is the flag: --NAME and the report's entry */
+		CHECK_STR(def[k].d->name, def[k].name);
+		for (int i = 0; i < n; i++)
+			if (slt_families[i] == def[k].d)
+				at = i;
+		CHECK_MSG(at >= 0, "'%s' is not in the table", def[k].name);
+		/* as many lines of lower order come before it */
+		for (size_t j = 0; j < sizeof(def) / sizeof(def[0]); j++)
+			at -= def[j].order < def[k].order;
+		CHECK_MSG(at == 0, "'%s' is out of report order", def[k].name);
+	}
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < sizeof(def) / sizeof(def[0]); k++)
+			if (def[k].d == slt_families[i]) {
+				CHECK(def[k].order > last);
+				last = def[k].order;
+			}
+	}
+}
+
 /* the members a series' JSON object has between "error_rate" and "total_ns" */
 static const char *members_after_error_rate(struct json_object *o, char *buf, size_t len)
 {
@@ -82,7 +127,11 @@ TEST(report_json_series_members_come_from_the_family_descriptor)
 		n = snprintf(want, sizeof(want), "%s",
 			     d && d->counters_key ? d->counters_key : "status");
 		if (!d || !(d->flags & SLT_FAMILY_NEVER_FAILS))
-			snprintf(want + n, sizeof(want) - n, " failed");
+			n += snprintf(want + n, sizeof(want) - n, " failed");
+		/* its byte sums, by the names it gives them */
+		for (int k = 0; d && k < 2; k++)
+			if (d->bytes_keys[k])
+				n += snprintf(want + n, sizeof(want) - n, " %s", d->bytes_keys[k]);
 		/* a family with members of its own adds them after those */
 		if (d && d->json_series ? strncmp(got, want, strlen(want)) : strcmp(got, want))
 			why = fam;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "harness.h"
+#include "core/family.h"
 #include "core/model.h"
 #include "report/load.h"
 #include "report/report.h"
@@ -27,7 +28,8 @@ static struct model *full_model(void)
 	snprintf(m->meta.host, sizeof(m->meta.host), "web-1");
 	snprintf(m->meta.kernel, sizeof(m->meta.kernel), "6.1.0-test");
 	snprintf(m->meta.target, sizeof(m->meta.target), "command 'x' and its children");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls,requests");
+	run_meta_add_family(&m->meta, "syscalls");
+	run_meta_add_family(&m->meta, "requests");
 	m->meta.start_realtime_ns = 1700000000123456789ull;
 	m->meta.end_realtime_ns = 1700000002358024691ull;
 	m->meta.duration_ns = 2234567891ull;
@@ -54,16 +56,19 @@ static struct model *full_model(void)
 	s = model_series(m, "request", "nginx :8080 GET /users/{id}");
 	if (!s || series_set_label(s, "process", "nginx") || series_set_label(s, "port", "8080") ||
 	    series_set_label(s, "method", "GET") || series_set_label(s, "route", "/users/{id}") ||
-	    series_set_counter(s, "200", 900) || series_set_counter(s, "500", 30) ||
-	    series_set_counter(s, "reset", 2) || !series_queue(s) || !series_service(s))
+	    series_set_code(s, "200", 200, 900) || series_set_code(s, "500", 500, 30) ||
+	    series_set_counter(s, "reset", 2) || !series_role(s, SLT_ROLE_QUEUE) ||
+	    !series_role(s, SLT_ROLE_SERVICE))
 		goto fail;
 	for (uint64_t i = 0; i < 930; i++) {
 		hist_add(&s->hist, 1000000 + i * 1733);
-		hist_add(s->queue, 20000 + i * 13);
-		hist_add(s->service, 980000 + i * 1720);
+		hist_add(s->role[SLT_ROLE_QUEUE], 20000 + i * 13);
+		hist_add(s->role[SLT_ROLE_SERVICE], 980000 + i * 1720);
 	}
 	s->failed = 2;
 	s->errors = 32;
+	s->bytes[0] = 930 * 120;
+	s->bytes[1] = 930 * 4096;
 
 	/* a series with no latency at all: every request failed */
 	s = model_series(m, "request", "nginx :8080 POST /upload");
@@ -71,6 +76,7 @@ static struct model *full_model(void)
 		goto fail;
 	s->failed = 3;
 	s->errors = 3;
+	s->untimed = 1;
 	return m;
 fail:
 	model_free(m);
@@ -106,7 +112,9 @@ TEST(load_round_trips_a_report_json_model)
 	CHECK_MSG(rc == 0, "load failed: %s", err);
 	CHECK_EQ_INT(back->nseries, 3);
 	CHECK_STR(back->meta.host, "web-1");
-	CHECK_STR(back->meta.families, "syscalls,requests");
+	CHECK_EQ_INT(back->meta.nfamilies, 2);
+	CHECK_STR(back->meta.families[0], "syscalls");
+	CHECK_STR(back->meta.families[1], "requests");
 	CHECK_EQ_U64(back->meta.duration_ns, m->meta.duration_ns);
 	CHECK_EQ_U64(back->meta.start_realtime_ns, m->meta.start_realtime_ns);
 	CHECK_EQ_INT(back->meta.cmd_status, m->meta.cmd_status);
@@ -124,10 +132,18 @@ TEST(load_round_trips_a_report_json_model)
 		CHECK_EQ_U64(t->failed, s->failed);
 		CHECK_EQ_INT(t->ncounters, s->ncounters);
 		CHECK_EQ_INT(t->nlabels, s->nlabels);
-		CHECK_EQ_INT(!t->queue, !s->queue);
-		if (s->queue)
-			CHECK(!memcmp(t->queue->slots, s->queue->slots, sizeof(s->queue->slots)) &&
-			      t->queue->max == s->queue->max);
+		CHECK_EQ_U64(t->untimed, s->untimed);
+		CHECK(!memcmp(t->bytes, s->bytes, sizeof(s->bytes)));
+		for (int k = 0; k < s->ncounters && k < t->ncounters; k++)
+			CHECK_EQ_INT(t->counters[k].code, s->counters[k].code);
+		for (int r = 0; r < SLT_ROLE_MAX; r++) {
+			const struct hist *hs = s->role[r], *ht = t->role[r];
+
+			CHECK_EQ_INT(!ht, !hs);
+			if (hs && ht)
+				CHECK(!memcmp(ht->slots, hs->slots, sizeof(hs->slots)) &&
+				      ht->max == hs->max);
+		}
 	}
 	/* and the strongest form: it writes back byte for byte, however the
 	 * text is cut into pieces on its way in */
@@ -149,6 +165,99 @@ TEST(load_round_trips_a_report_json_model)
 	}
 	free(a);
 	free(b);
+	model_free(m);
+	model_free(back);
+}
+
+/* The JSON keeps a counter's name only: the loader numbers the counters
+ * named by a decimal number (an HTTP status) and leaves the rest named. */
+TEST(load_numbers_the_counters_named_by_a_number)
+{
+	static const char *const names[] = { "200", "404", "reset", "2x", "0", "1234567890" };
+	static const int32_t codes[] = { 200, 404, SLT_NO_CODE, SLT_NO_CODE, 0, SLT_NO_CODE };
+	struct model *m = model_new(), *back = NULL;
+	const struct series *t;
+	struct series *s;
+	char *a = NULL, err[512];
+
+	CHECK(m);
+	s = model_series(m, "request", "srv :80 GET /");
+	CHECK(s);
+	for (int i = 0; i < 6; i++)
+		CHECK(!series_set_counter(s, names[i], 1));
+	s->errors = 0;
+	hist_add_n(&s->hist, 1000, 6);
+	a = to_json(m);
+	CHECK(a);
+	CHECK_MSG(load_str(a, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	t = model_find(back, "request", "srv :80 GET /");
+	CHECK(t);
+	for (int i = 0; i < 6; i++) {
+		int k = 0;
+
+		while (k < t->ncounters && strcmp(t->counters[k].name, names[i]))
+			k++;
+		CHECK_MSG(k < t->ncounters, "counter %s lost", names[i]);
+		CHECK_EQ_INT(t->counters[k].code, codes[i]);
+	}
+	free(a);
+	model_free(m);
+	model_free(back);
+}
+
+/* "untimed" is written only when a series has untimed events, and read
+ * back into the count */
+TEST(load_reads_untimed_back_and_json_omits_it_when_zero)
+{
+	struct model *m = model_new(), *back = NULL;
+	struct series *s;
+	char *a = NULL, *b = NULL, err[512];
+
+	CHECK(m);
+	s = model_series(m, "x", "a");
+	CHECK(s);
+	hist_add_n(&s->hist, 1000, 3);
+	a = to_json(m);
+	CHECK(a && !strstr(a, "\"untimed\""));
+	s->untimed = 4;
+	b = to_json(m);
+	CHECK(b && strstr(b, "\"untimed\":4"));
+	CHECK(strstr(b, "\"count\":7"));
+	CHECK_MSG(load_str(b, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	CHECK_EQ_U64(model_find(back, "x", "a")->untimed, 4);
+	CHECK_EQ_U64(series_count(model_find(back, "x", "a")), 7);
+	free(a);
+	free(b);
+	model_free(m);
+	model_free(back);
+}
+
+/* Every family's counters come back, from the member its descriptor
+ * names ("status", "error_breakdown", "counts"), and an unknown family's
+ * from "status", where the writer puts them. */
+TEST(load_reads_each_familys_counters_from_the_member_it_names)
+{
+	struct model *m = model_new(), *back = NULL;
+	struct series *s;
+	char *a = NULL, err[512];
+	int n = 0;
+
+	CHECK(m);
+	for (int i = 0; slt_families[i]; i++, n++) {
+		s = model_series(m, slt_families[i]->series, "x");
+		CHECK(s && !series_set_counter(s, "c", 10 + i));
+	}
+	s = model_series(m, "zz-unknown", "x");
+	CHECK(s && !series_set_counter(s, "c", 99));
+	a = to_json(m);
+	CHECK(a);
+	CHECK_MSG(load_str(a, &back, err, sizeof(err)) == 0, "load failed: %s", err);
+	for (int i = 0; i < n; i++)
+		CHECK_MSG(series_counter(model_find(back, slt_families[i]->series, "x"), "c") ==
+			      (uint64_t)(10 + i),
+			  "'%s' lost its counters", slt_families[i]->name);
+	CHECK_EQ_U64(series_counter(model_find(back, "zz-unknown", "x"), "c"), 99);
+	free(a);
 	model_free(m);
 	model_free(back);
 }

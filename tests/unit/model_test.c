@@ -253,7 +253,7 @@ static struct model *sample_model(void)
 	m->lost[SLT_DROP_RINGBUF] = 3;
 	m->lost[SLT_LOSS_UNDECODABLE] = 2;
 	snprintf(m->meta.host, sizeof(m->meta.host), "box");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	m->meta.duration_ns = 2000000000ull;
 	return m;
 }
@@ -444,10 +444,10 @@ TEST(model_add_counter_and_stats_accumulate)
 	CHECK(ok);
 }
 
-/* The requests family's parts: queue and service histograms are allocated
- * on demand, copied (not shared) by clone, and subtracted by delta, as are
- * failed requests and run-wide stats. */
-TEST(model_clone_and_delta_cover_queue_service_failed_and_stats)
+/* The parts of a latency (roles): allocated on demand, once, copied (not
+ * shared) by clone, and subtracted by delta, as are failed calls and
+ * run-wide stats. */
+TEST(model_clone_and_delta_cover_roles_failed_and_stats)
 {
 	struct model *before = model_new(), *now = NULL, *d = NULL;
 	struct series *s = NULL, *c, *ds;
@@ -455,13 +455,13 @@ TEST(model_clone_and_delta_cover_queue_service_failed_and_stats)
 
 	CHECK(before);
 	s = model_series(before, "request", "srv :80 GET /");
-	if (!s || !series_queue(s) || !series_service(s))
+	if (!s || !series_role(s, SLT_ROLE_QUEUE) || !series_role(s, SLT_ROLE_SERVICE))
 		goto out;
-	if (series_queue(s) != s->queue)
+	if (series_role(s, SLT_ROLE_QUEUE) != s->role[SLT_ROLE_QUEUE])
 		goto out; /* on demand means once */
 	hist_add_n(&s->hist, 1000000, 10);
-	hist_add_n(s->queue, 100000, 10);
-	hist_add_n(s->service, 900000, 10);
+	hist_add_n(s->role[SLT_ROLE_QUEUE], 100000, 10);
+	hist_add_n(s->role[SLT_ROLE_SERVICE], 900000, 10);
 	s->failed = 1;
 	if (model_stat_add(before, "in_flight_at_end", 2))
 		goto out;
@@ -469,26 +469,29 @@ TEST(model_clone_and_delta_cover_queue_service_failed_and_stats)
 	if (!now)
 		goto out;
 	c = model_series(now, "request", "srv :80 GET /");
-	if (!c->queue || c->queue == s->queue || !c->service || c->service == s->service ||
-	    memcmp(c->queue, s->queue, sizeof(*c->queue)) || c->failed != 1 ||
-	    model_stat(now, "in_flight_at_end") != 2)
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		if (!c->role[r] || c->role[r] == s->role[r] ||
+		    memcmp(c->role[r], s->role[r], sizeof(*c->role[r])))
+			goto out;
+	if (c->failed != 1 || model_stat(now, "in_flight_at_end") != 2)
 		goto out;
 	hist_add_n(&c->hist, 2000000, 5);
-	hist_add_n(c->queue, 300000, 5);
-	hist_add_n(c->service, 1700000, 5);
+	hist_add_n(c->role[SLT_ROLE_QUEUE], 300000, 5);
+	hist_add_n(c->role[SLT_ROLE_SERVICE], 1700000, 5);
 	c->failed = 4;
 	model_stat_add(now, "in_flight_at_end", 1);
 	/* the copy is its own: the original did not move */
-	if (s->queue->count != 10 || s->service->count != 10)
+	if (s->role[SLT_ROLE_QUEUE]->count != 10 || s->role[SLT_ROLE_SERVICE]->count != 10)
 		goto out;
 	d = model_delta(now, before);
 	if (!d)
 		goto out;
 	ds = model_series(d, "request", "srv :80 GET /");
-	ok = ds->hist.count == 5 && ds->queue && ds->queue->count == 5 &&
-	     ds->queue->sum == 1500000 && ds->service && ds->service->count == 5 &&
-	     ds->service->sum == 8500000 && ds->failed == 3 &&
-	     model_stat(d, "in_flight_at_end") == 1 && c->queue->count == 15;
+	ok = ds->hist.count == 5 && ds->role[SLT_ROLE_QUEUE] &&
+	     ds->role[SLT_ROLE_QUEUE]->count == 5 && ds->role[SLT_ROLE_QUEUE]->sum == 1500000 &&
+	     ds->role[SLT_ROLE_SERVICE] && ds->role[SLT_ROLE_SERVICE]->count == 5 &&
+	     ds->role[SLT_ROLE_SERVICE]->sum == 8500000 && ds->failed == 3 &&
+	     model_stat(d, "in_flight_at_end") == 1 && c->role[SLT_ROLE_QUEUE]->count == 15;
 out:
 	model_free(before);
 	model_free(now);
@@ -496,9 +499,42 @@ out:
 	CHECK(ok);
 }
 
-/* Interval and SLA-window models are clones and deltas: the bytes a class
- * read and wrote must come along, as exact differences of the run's sums. */
-TEST(model_clone_and_delta_carry_request_and_response_bytes)
+/* A role outside the enum has no histogram, and asking makes none. */
+TEST(series_role_refuses_a_role_out_of_range)
+{
+	struct model *m = model_new();
+	struct series *s = m ? model_series(m, "x", "a") : NULL;
+
+	CHECK(s);
+	CHECK(!series_role(s, SLT_ROLE_MAX));
+	CHECK(!series_role(s, (enum slt_role)-1));
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		CHECK(!s->role[r]);
+	model_free(m);
+}
+
+/* A series counts its timed events, its failed calls and its untimed
+ * events, each once. */
+TEST(series_count_is_timed_plus_failed_plus_untimed)
+{
+	struct model *m = model_new();
+	struct series *s = m ? model_series(m, "x", "a") : NULL;
+
+	CHECK(s);
+	CHECK_EQ_U64(series_count(s), 0);
+	hist_add_n(&s->hist, 1000, 7);
+	s->failed = 2;
+	s->untimed = 5;
+	CHECK_EQ_U64(series_count(s), 14);
+	/* a role is a part of the timed events, not more of them */
+	hist_add_n(series_role(s, SLT_ROLE_QUEUE), 10, 7);
+	CHECK_EQ_U64(series_count(s), 14);
+	model_free(m);
+}
+
+/* Interval and SLA-window models are clones and deltas: the byte sums
+ * must come along, as exact differences of the run's sums. */
+TEST(model_clone_and_delta_carry_the_byte_sums)
 {
 	struct model *before = model_new(), *now = NULL, *d = NULL;
 	struct series *s, *c, *ds;
@@ -508,24 +544,138 @@ TEST(model_clone_and_delta_carry_request_and_response_bytes)
 	s = model_series(before, "request", "srv :80 GET /");
 	if (!s)
 		goto out;
-	s->bytes_in = 415;
-	s->bytes_out = 5243230;
+	s->bytes[0] = 415;
+	s->bytes[1] = 5243230;
 	now = model_clone(before);
 	if (!now)
 		goto out;
 	c = model_series(now, "request", "srv :80 GET /");
-	if (c->bytes_in != 415 || c->bytes_out != 5243230)
+	if (c->bytes[0] != 415 || c->bytes[1] != 5243230)
 		goto out;
-	c->bytes_in += 83;
-	c->bytes_out += 1000;
+	c->bytes[0] += 83;
+	c->bytes[1] += 1000;
 	d = model_delta(now, before);
 	if (!d)
 		goto out;
 	ds = model_series(d, "request", "srv :80 GET /");
-	ok = ds->bytes_in == 83 && ds->bytes_out == 1000;
+	ok = ds->bytes[0] == 83 && ds->bytes[1] == 1000;
 out:
 	model_free(before);
 	model_free(now);
 	model_free(d);
 	CHECK(ok);
+}
+
+/* The untimed events of a series: cloned, and subtracted by delta. */
+TEST(model_clone_and_delta_carry_untimed)
+{
+	struct model *before = model_new(), *now = NULL, *d = NULL;
+	struct series *s, *c;
+	int ok = 0;
+
+	CHECK(before);
+	s = model_series(before, "x", "a");
+	if (!s)
+		goto out;
+	s->untimed = 9;
+	now = model_clone(before);
+	if (!now)
+		goto out;
+	c = model_find(now, "x", "a");
+	if (!c || c->untimed != 9)
+		goto out;
+	c->untimed = 13;
+	d = model_delta(now, before);
+	ok = d && model_find(d, "x", "a")->untimed == 4 &&
+	     series_count(model_find(d, "x", "a")) == 4;
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
+
+/* Counters with a number keep it through clone and delta; a named one
+ * has none. */
+TEST(model_clone_and_delta_carry_counter_codes)
+{
+	struct model *before = model_new(), *now = NULL, *d = NULL;
+	struct series *s, *c;
+	const struct series *ds;
+	int ok = 0;
+
+	CHECK(before);
+	s = model_series(before, "x", "a");
+	if (!s || series_set_code(s, "503", 503, 2) || series_add_counter(s, "reset", 1))
+		goto out;
+	now = model_clone(before);
+	if (!now)
+		goto out;
+	c = model_find(now, "x", "a");
+	if (!c || c->ncounters != 2 || c->counters[0].code != 503 ||
+	    c->counters[1].code != SLT_NO_CODE || series_add_code(c, "503", 503, 5))
+		goto out;
+	d = model_delta(now, before);
+	ds = d ? model_find(d, "x", "a") : NULL;
+	ok = ds && ds->ncounters == 2 && ds->counters[0].code == 503 &&
+	     ds->counters[0].value == 5 && ds->counters[1].code == SLT_NO_CODE &&
+	     ds->counters[1].value == 0;
+out:
+	model_free(before);
+	model_free(now);
+	model_free(d);
+	CHECK(ok);
+}
+
+/* set_code sets, add_code adds; both name the counter and number it, and
+ * series_counter reads either kind by name. */
+TEST(series_codes_set_add_and_read_by_name)
+{
+	struct model *m = model_new();
+	struct series *s = m ? model_series(m, "x", "a") : NULL;
+
+	CHECK(s);
+	CHECK(!series_add_code(s, "404", 404, 2));
+	CHECK(!series_add_code(s, "404", 404, 3));
+	CHECK(!series_set_code(s, "EAGAIN", 11, 7));
+	CHECK(!series_set_counter(s, "reset", 1));
+	CHECK_EQ_INT(s->ncounters, 3);
+	CHECK_EQ_U64(series_counter(s, "404"), 5);
+	CHECK_EQ_INT(s->counters[0].code, 404);
+	CHECK_EQ_INT(s->counters[1].code, 11);
+	CHECK_EQ_U64(s->counters[1].value, 7);
+	CHECK_EQ_INT(s->counters[2].code, SLT_NO_CODE);
+	/* setting by name keeps the number it had */
+	CHECK(!series_set_counter(s, "404", 1));
+	CHECK_EQ_INT(s->counters[0].code, 404);
+	model_free(m);
+}
+
+/* The families of a run: kept in order, asked for by name, joined with
+ * commas for text; empty names are refused and the 17th family has no
+ * room. */
+TEST(run_meta_families_add_has_and_join)
+{
+	struct run_meta r;
+	char buf[64], small[8], name[16];
+
+	memset(&r, 0, sizeof(r));
+	CHECK_STR(run_meta_families_joined(&r, buf, sizeof(buf)), "");
+	CHECK(!run_meta_has_family(&r, "tcp"));
+	CHECK_EQ_INT(run_meta_add_family(&r, ""), -EINVAL);
+	CHECK_EQ_INT(run_meta_add_family(&r, NULL), -EINVAL);
+	CHECK_EQ_INT(run_meta_add_family(&r, "syscalls"), 0);
+	CHECK_EQ_INT(run_meta_add_family(&r, "tcp"), 0);
+	CHECK(run_meta_has_family(&r, "tcp") && run_meta_has_family(&r, "syscalls"));
+	CHECK(!run_meta_has_family(&r, "sys") && !run_meta_has_family(&r, "requests"));
+	CHECK_STR(run_meta_families_joined(&r, buf, sizeof(buf)), "syscalls,tcp");
+	/* cut to fit, still a string */
+	CHECK_STR(run_meta_families_joined(&r, small, sizeof(small)), "syscall");
+	for (int i = r.nfamilies; i < SLT_META_FAMILIES_MAX; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		CHECK_EQ_INT(run_meta_add_family(&r, name), 0);
+	}
+	CHECK_EQ_INT(run_meta_add_family(&r, "one-more"), -E2BIG);
+	CHECK_EQ_INT(r.nfamilies, SLT_META_FAMILIES_MAX);
+	CHECK(run_meta_has_family(&r, "f15") && !run_meta_has_family(&r, "one-more"));
 }

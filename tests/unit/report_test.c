@@ -56,7 +56,7 @@ static struct model *sample_model(void)
 	snprintf(m->meta.host, sizeof(m->meta.host), "testhost");
 	snprintf(m->meta.kernel, sizeof(m->meta.kernel), "6.1.0-test");
 	snprintf(m->meta.target, sizeof(m->meta.target), "pid 42");
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	m->meta.start_realtime_ns = 1700000000123456789ull;
 	m->meta.end_realtime_ns = 1700000002123456789ull;
 	m->meta.duration_ns = 2000000000ull;
@@ -241,14 +241,18 @@ static const char *check_series(struct json_object *o, const struct series *s, d
 					s->counters[i].name),
 			       why;
 	/* requests: the queue and service parts, only when measured */
-	if (!!get(o, "queue_ns") != !!s->queue || !!get(o, "queue_buckets") != !!s->queue ||
-	    !!get(o, "service_ns") != !!s->service || !!get(o, "service_buckets") != !!s->service)
-		return snprintf(why, sizeof(why), "%s: queue/service keys", s->name), why;
-	if (s->queue && u64(get(o, "queue_ns"), "p99") != hist_percentile(s->queue, 99))
-		return snprintf(why, sizeof(why), "%s: queue_ns.p99", s->name), why;
-	if (s->service && (u64(get(o, "service_ns"), "max") != s->service->max ||
+	{
+		const struct hist *q = s->role[SLT_ROLE_QUEUE], *sv = s->role[SLT_ROLE_SERVICE];
+
+		if (!!get(o, "queue_ns") != !!q || !!get(o, "queue_buckets") != !!q ||
+		    !!get(o, "service_ns") != !!sv || !!get(o, "service_buckets") != !!sv)
+			return snprintf(why, sizeof(why), "%s: queue/service keys", s->name), why;
+		if (q && u64(get(o, "queue_ns"), "p99") != hist_percentile(q, 99))
+			return snprintf(why, sizeof(why), "%s: queue_ns.p99", s->name), why;
+		if (sv && (u64(get(o, "service_ns"), "max") != sv->max ||
 			   json_object_array_length(get(o, "service_buckets")) != 1))
-		return snprintf(why, sizeof(why), "%s: service_ns", s->name), why;
+			return snprintf(why, sizeof(why), "%s: service_ns", s->name), why;
+	}
 	if (!json_object_is_type(lat, json_type_object) || json_object_object_length(lat) != 5)
 		return snprintf(why, sizeof(why), "%s: latency_ns has not 5 keys", s->name), why;
 	for (int i = 0; i < 5; i++) {
@@ -302,15 +306,15 @@ TEST(report_json_series_have_every_key_and_buckets_sum_to_count)
 	CHECK(m);
 	/* a series of the requests family is reported too, with its own keys */
 	s = add(m, "request", "srv :8080 GET /", 1000, 1);
-	if (!s || !series_queue(s) || !series_service(s) || series_set_counter(s, "200", 1) ||
-	    series_set_counter(s, "reset", 2)) {
+	if (!s || !series_role(s, SLT_ROLE_QUEUE) || !series_role(s, SLT_ROLE_SERVICE) ||
+	    series_set_counter(s, "200", 1) || series_set_counter(s, "reset", 2)) {
 		model_free(m);
 		CHECK_MSG(0, "setup");
 	}
 	s->failed = 2;
 	s->errors = 2;
-	hist_add(series_queue(s), 300);
-	hist_add(series_service(s), 700);
+	hist_add(series_role(s, SLT_ROLE_QUEUE), 300);
+	hist_add(series_role(s, SLT_ROLE_SERVICE), 700);
 	root = report_json(m);
 	arr = get(root, "series");
 	if (json_object_array_length(arr) != 4)
@@ -1075,7 +1079,7 @@ static char *one_hist(uint64_t *v, int n)
 
 	if (!m)
 		return NULL;
-	snprintf(m->meta.families, sizeof(m->meta.families), "syscalls");
+	run_meta_add_family(&m->meta, "syscalls");
 	s = model_series(m, "syscall", "read");
 	for (int i = 0; s && i < n; i++)
 		hist_add(&s->hist, v[i]);

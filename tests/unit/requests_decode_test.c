@@ -72,13 +72,15 @@ TEST(request_get_200_lands_in_its_class_with_exact_times_and_bytes)
 	CHECK_STR(series_label(s, "route"), "/x");
 	CHECK_EQ_U64(s->hist.count, 1);
 	CHECK_EQ_U64(s->hist.sum, 3500); /* total = queue + service */
-	CHECK(s->queue && s->service);
-	CHECK_EQ_U64(s->queue->count, 1);
-	CHECK_EQ_U64(s->queue->sum, 500);
-	CHECK_EQ_U64(s->service->sum, 3000);
-	CHECK_EQ_U64(s->bytes_in, 28);
-	CHECK_EQ_U64(s->bytes_out, 1234);
+	CHECK(s->role[SLT_ROLE_QUEUE] && s->role[SLT_ROLE_SERVICE]);
+	CHECK_EQ_U64(s->role[SLT_ROLE_QUEUE]->count, 1);
+	CHECK_EQ_U64(s->role[SLT_ROLE_QUEUE]->sum, 500);
+	CHECK_EQ_U64(s->role[SLT_ROLE_SERVICE]->sum, 3000);
+	CHECK_EQ_U64(s->bytes[REQ_BYTES_IN], 28);
+	CHECK_EQ_U64(s->bytes[REQ_BYTES_OUT], 1234);
 	CHECK_EQ_U64(series_counter(s, "200"), 1);
+	CHECK_EQ_INT(s->ncounters, 1);
+	CHECK_EQ_INT(s->counters[0].code, 200); /* numbered, not just named */
 	CHECK_EQ_U64(s->errors, 0);
 	CHECK_EQ_U64(s->failed, 0);
 	CHECK_EQ_U64(model_stat(m, "queue_time_unknown"), 0);
@@ -131,7 +133,7 @@ TEST(request_reset_or_unanswered_counts_as_failed_without_a_latency)
 	CHECK_EQ_U64(series_counter(s, "reset"), 1);
 	CHECK_EQ_U64(series_counter(s, "no_response"), 1);
 	CHECK_EQ_U64(s->hist.count, 0);
-	CHECK_EQ_U64(s->bytes_in, 2 * 19);
+	CHECK_EQ_U64(s->bytes[REQ_BYTES_IN], 2 * 19);
 	req_decoder_free(d);
 	model_free(m);
 }
@@ -161,10 +163,10 @@ TEST(request_pipelined_batch_splits_statuses_and_bytes_by_request)
 	CHECK_EQ_U64(b->hist.sum, 3500);
 	CHECK_EQ_U64(series_counter(a, "204"), 2);
 	CHECK_EQ_U64(series_counter(b, "304"), 1);
-	CHECK_EQ_U64(a->bytes_in, 38);
-	CHECK_EQ_U64(b->bytes_in, 19);
-	CHECK_EQ_U64(a->bytes_out, 33 + 34);
-	CHECK_EQ_U64(b->bytes_out, 33);
+	CHECK_EQ_U64(a->bytes[REQ_BYTES_IN], 38);
+	CHECK_EQ_U64(b->bytes[REQ_BYTES_IN], 19);
+	CHECK_EQ_U64(a->bytes[REQ_BYTES_OUT], 33 + 34);
+	CHECK_EQ_U64(b->bytes[REQ_BYTES_OUT], 33);
 	CHECK_EQ_U64(model_stat(m, "pipelined_requests"), 2);
 	CHECK_EQ_U64(model_stat(m, "uncounted_pipelined_turns"), 0);
 	req_decoder_free(d);
@@ -377,7 +379,7 @@ TEST(request_undecodable_payload_is_counted_in_its_own_class)
 	s = find(m, "srv :8080 - tcp:8080");
 	CHECK(s);
 	CHECK_EQ_U64(s->hist.count, 1);
-	CHECK_EQ_U64(s->bytes_in, 8);
+	CHECK_EQ_U64(s->bytes[REQ_BYTES_IN], 8);
 	CHECK_STR(series_label(s, "method"), "-");
 
 	turn(&e, "\x2a\x31\x0d\x0a", "+OK\r\n");

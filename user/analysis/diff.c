@@ -236,14 +236,9 @@ static double proportion_p(uint64_t e1, uint64_t n1, uint64_t e2, uint64_t n2)
 
 /* -------------------------------------------------------------- comparing */
 
-uint64_t diff_series_count(const struct series *s)
-{
-	return s->hist.count + s->failed;
-}
-
 double diff_error_rate(const struct series *s)
 {
-	return diff_series_count(s) ? (double)s->errors / (double)diff_series_count(s) : 0;
+	return series_count(s) ? (double)s->errors / (double)series_count(s) : 0;
 }
 
 double diff_rel_change(double b, double a)
@@ -376,7 +371,7 @@ static double gate_value(const struct diff_gate *g, const struct series *s)
 	case DIFF_M_ERROR_RATE:
 		return diff_error_rate(s);
 	case DIFF_M_COUNT:
-		return (double)diff_series_count(s);
+		return (double)series_count(s);
 	}
 	return 0;
 }
@@ -433,14 +428,16 @@ static int gate_fires(const struct diff *d, const struct diff_gate *g, const str
 static void families_warning(struct diff *d)
 {
 	const struct run_meta *b = &d->b->meta, *a = &d->a->meta;
-	char x[100], y[100];
+	char x[100], y[100], fb[sizeof(b->families)], fa[sizeof(a->families)];
 
 	if (strcmp(b->host, a->host))
 		warn(d, "the reports come from different hosts: '%s' (before) and '%s' (after)",
 		     diff_safe(b->host, x, sizeof(x)), diff_safe(a->host, y, sizeof(y)));
-	if (strcmp(b->families, a->families))
+	run_meta_families_joined(b, fb, sizeof(fb));
+	run_meta_families_joined(a, fa, sizeof(fa));
+	if (strcmp(fb, fa))
 		warn(d, "the runs traced different probe families: '%s' (before), '%s' (after)",
-		     diff_safe(b->families, x, sizeof(x)), diff_safe(a->families, y, sizeof(y)));
+		     diff_safe(fb, x, sizeof(x)), diff_safe(fa, y, sizeof(y)));
 	if (model_lost_total(d->b) || model_lost_total(d->a))
 		warn(d,
 		     "events were lost (%llu before, %llu after): counts may be short by as many",
@@ -479,6 +476,7 @@ static struct model *merge_runs(const struct model *const *v, int n)
 			hist_merge(&dst->hist, &src->hist);
 			dst->errors += src->errors;
 			dst->failed += src->failed;
+			dst->untimed += src->untimed;
 		}
 	}
 	return m;
@@ -644,8 +642,8 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
-		p[k] = sd->err_p =
-		    proportion_p(sd->b->errors, diff_series_count(sd->b), sd->a->errors, diff_series_count(sd->a));
+		p[k] = sd->err_p = proportion_p(sd->b->errors, series_count(sd->b), sd->a->errors,
+						series_count(sd->a));
 	}
 	diff_holm(p, d->n, adj);
 	for (int k = 0; k < d->n; k++)
@@ -686,7 +684,7 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 				 d->pressure_b, d->pressure_a);
 		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
-				(double)diff_series_count(sd->a);
+				(double)series_count(sd->a);
 	}
 	qsort(d->v, (size_t)d->n, sizeof(*d->v), by_impact);
 

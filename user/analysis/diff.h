@@ -178,7 +178,6 @@ struct json_object *diff_json(const struct diff *d);
 const char *diff_safe(const char *in, char *out, size_t len);
 /* (a - b) / b; with b 0: 0 when a is 0 too, else infinity */
 double diff_rel_change(double b, double a);
-uint64_t diff_series_count(const struct series *s);
 double diff_error_rate(const struct series *s);
 /* the change a gate measures on a series' pair */
 double diff_gate_change(const struct diff_gate *g, const struct series_diff *sd);

@@ -1121,7 +1121,7 @@ static void eval(const struct sla_objective *o, const struct model *m, uint64_t 
 		 struct sla_result *r)
 {
 	struct hist h;
-	uint64_t errors = 0, failed = 0, good, v;
+	uint64_t errors = 0, good, v;
 	int c = 0, top;
 
 	memset(r, 0, sizeof(*r));
@@ -1133,10 +1133,9 @@ static void eval(const struct sla_objective *o, const struct model *m, uint64_t 
 			continue;
 		hist_merge(&h, &s->hist);
 		errors += s->errors;
-		failed += s->failed;
+		r->count += series_count(s);
 		r->matched++;
 	}
-	r->count = h.count + failed;
 	if (errors > r->count)
 		errors = r->count;
 	/*

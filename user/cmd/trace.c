@@ -152,7 +152,8 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "2 usage error, 3 an objective failed or had no data\n");
 }
 
-static void fill_meta(struct run_meta *r, const struct target_spec *t, const char *fams)
+static void fill_meta(struct run_meta *r, const struct target_spec *t,
+		      const struct probe_ops *const *fam, int nfam)
 {
 	struct utsname u;
 
@@ -161,7 +162,8 @@ static void fill_meta(struct run_meta *r, const struct target_spec *t, const cha
 	if (!uname(&u))
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	session_describe_target(t, r->target, sizeof(r->target));
-	snprintf(r->families, sizeof(r->families), "%s", fams);
+	for (int i = 0; i < nfam; i++)
+		run_meta_add_family(r, fam[i]->name);
 }
 
 /* On a failed load, say what the kernel lacks instead of a verifier dump. */
@@ -571,7 +573,7 @@ int cmd_trace(int argc, char **argv)
 		slt_error("out of memory");
 		goto cleanup;
 	}
-	fill_meta(&m->meta, t, fams);
+	fill_meta(&m->meta, t, fam, nfam);
 	err = session_open(&sess, t, &sopts, m, &usage_fault);
 	if (err) {
 		rc = usage_fault ? SLT_EXIT_USAGE : SLT_EXIT_FAIL;

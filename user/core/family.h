@@ -15,6 +15,7 @@
 #define SLT_CORE_FAMILY_H
 
 #include <stdio.h>
+#include "core/model.h"
 
 struct model;
 struct series;
@@ -37,16 +38,24 @@ struct family_desc {
 	unsigned flags;	    /* SLT_FAMILY_* */
 	/* the JSON member holding a series' counters; NULL: "status" */
 	const char *counters_key;
+	/* the parts of its series' latency (series_role) by the stem of their
+	 * JSON members, "<stem>_ns" and "<stem>_buckets", written after
+	 * "buckets" in role order; NULL: its series have no such part */
+	const char *role_keys[SLT_ROLE_MAX];
+	/* the JSON members of its series' byte sums (series.bytes[0], [1]),
+	 * written after "failed"; NULL: not written */
+	const char *bytes_keys[2];
 	/* optional: its text section, printed when the family ran */
 	void (*print_text)(FILE *f, const struct model *m, const struct text_opts *o);
 	/* optional: members of its own for a series' JSON object, added after
-	 * the counters and "failed", before "total_ns" */
+	 * the counters, "failed", "untimed" and the byte sums, before "total_ns" */
 	void (*json_series)(struct json_object *o, const struct series *s);
 };
 
 /* every family, in report order (the order of the text sections), NULL
- * terminated; defined by the family table, user/probes/families.c */
-extern const struct family_desc *const slt_families[];
+ * terminated; the family table, user/probes/families.def, names them and
+ * user/probes/families.c sorts them before main: read it, never write it */
+extern const struct family_desc *slt_families[];
 
 /* by the flag name / by the family its series carry; NULL when unknown
  * (a report written by a newer slatrace, a hand-made one) */

@@ -15,8 +15,8 @@ static void series_free(struct series *s)
 	if (!s)
 		return;
 	free(s->counters);
-	free(s->queue);
-	free(s->service);
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		free(s->role[r]);
 	free(s->win);
 	free(s);
 }
@@ -28,7 +28,7 @@ void model_free(struct model *m)
 	for (int i = 0; i < m->nseries; i++)
 		series_free(m->series[i]);
 	free(m->series);
-	free(m->index);
+	htab_free(&m->index);
 	free(m->stats);
 	free(m);
 }
@@ -42,53 +42,44 @@ static void copy_str(char *dst, size_t len, const char *src)
 	dst[n] = 0;
 }
 
-static uint32_t series_hash(const char *family, const char *name)
+static uint64_t series_hash(const char *family, const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	static const unsigned char sep = 0xff; /* in no name: "ab"+"c" is not "a"+"bc" */
 
-	for (const char *p = family; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h;
+	return htab_hash_str(htab_hash_bytes(htab_hash_str(HTAB_HASH_INIT, family), &sep, 1), name);
 }
 
-static int index_rebuild(struct model *m, int cap)
+static uint64_t series_hash_of(const void *ctx, uint32_t i)
 {
-	int *idx = malloc(cap * sizeof(*idx));
+	const struct series *s = ((const struct model *)ctx)->series[i];
 
-	if (!idx)
-		return -ENOMEM;
-	for (int i = 0; i < cap; i++)
-		idx[i] = -1;
-	for (int i = 0; i < m->nseries; i++) {
-		uint32_t h = series_hash(m->series[i]->family, m->series[i]->name);
+	return series_hash(s->family, s->name);
+}
 
-		while (idx[h & (cap - 1)] >= 0)
-			h++;
-		idx[h & (cap - 1)] = i;
+/* the probe position of family+name: where it is, or the empty slot
+ * that ends its probe */
+static uint32_t series_probe(const struct model *m, const char *family, const char *name,
+			     struct series **found)
+{
+	uint32_t pos = htab_pos(&m->index, series_hash(family, name));
+	int i;
+
+	*found = NULL;
+	for (; (i = htab_at(&m->index, pos)) >= 0; pos = htab_next(&m->index, pos)) {
+		if (!strcmp(m->series[i]->family, family) && !strcmp(m->series[i]->name, name)) {
+			*found = m->series[i];
+			break;
+		}
 	}
-	free(m->index);
-	m->index = idx;
-	m->index_cap = cap;
-	return 0;
+	return pos;
 }
 
 struct series *model_find(const struct model *m, const char *family, const char *name)
 {
-	uint32_t h;
+	struct series *s;
 
-	if (!m->index_cap)
-		return NULL;
-	for (h = series_hash(family, name);; h++) {
-		int i = m->index[h & (m->index_cap - 1)];
-
-		if (i < 0)
-			return NULL;
-		if (!strcmp(m->series[i]->family, family) && !strcmp(m->series[i]->name, name))
-			return m->series[i];
-	}
+	series_probe(m, family, name, &s);
+	return s;
 }
 
 struct series *model_series(struct model *m, const char *family, const char *full_name)
@@ -96,24 +87,16 @@ struct series *model_series(struct model *m, const char *family, const char *ful
 	char name[sizeof(((struct series *)0)->name)];
 	char fam[sizeof(((struct series *)0)->family)];
 	struct series *s;
-	uint32_t h;
+	uint32_t pos;
 
 	/* compare as stored: a name longer than the field is kept truncated */
 	copy_str(name, sizeof(name), full_name);
 	copy_str(fam, sizeof(fam), family);
-	if (m->index_cap <= 2 * (m->nseries + 1) &&
-	    index_rebuild(m, m->index_cap ? m->index_cap * 2 : 128))
+	if (htab_reserve(&m->index, series_hash_of, m))
 		return NULL;
-	h = series_hash(fam, name);
-	for (;; h++) {
-		int i = m->index[h & (m->index_cap - 1)];
-
-		if (i < 0)
-			break;
-		s = m->series[i];
-		if (!strcmp(s->family, fam) && !strcmp(s->name, name))
-			return s;
-	}
+	pos = series_probe(m, fam, name, &s);
+	if (s)
+		return s;
 	if (m->nseries == m->cap) {
 		int cap = m->cap ? m->cap * 2 : 64;
 		struct series **n = realloc(m->series, cap * sizeof(*n));
@@ -128,8 +111,8 @@ struct series *model_series(struct model *m, const char *family, const char *ful
 		return NULL;
 	copy_str(s->family, sizeof(s->family), fam);
 	copy_str(s->name, sizeof(s->name), name);
-	m->index[h & (m->index_cap - 1)] = m->nseries;
 	m->series[m->nseries++] = s;
+	htab_put(&m->index, pos);
 	return s;
 }
 
@@ -160,25 +143,55 @@ const char *series_label(const struct series *s, const char *key)
 	return "";
 }
 
-int series_set_counter(struct series *s, const char *full_name, uint64_t value)
+static struct counter *counter_get(struct series *s, const char *full_name)
 {
 	char name[sizeof(s->counters[0].name)];
 	struct counter *c;
 
 	copy_str(name, sizeof(name), full_name);
-	for (int i = 0; i < s->ncounters; i++) {
-		if (!strcmp(s->counters[i].name, name)) {
-			s->counters[i].value = value;
-			return 0;
-		}
-	}
+	for (int i = 0; i < s->ncounters; i++)
+		if (!strcmp(s->counters[i].name, name))
+			return &s->counters[i];
 	c = realloc(s->counters, (s->ncounters + 1) * sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	s->counters = c;
-	copy_str(c[s->ncounters].name, sizeof(c->name), name);
-	c[s->ncounters].value = value;
-	s->ncounters++;
+	c += s->ncounters++;
+	copy_str(c->name, sizeof(c->name), name);
+	c->code = SLT_NO_CODE;
+	c->value = 0;
+	return c;
+}
+
+int series_set_counter(struct series *s, const char *name, uint64_t value)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->value = value;
+	return 0;
+}
+
+int series_set_code(struct series *s, const char *name, int32_t code, uint64_t value)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->code = code;
+	c->value = value;
+	return 0;
+}
+
+int series_add_code(struct series *s, const char *name, int32_t code, uint64_t n)
+{
+	struct counter *c = counter_get(s, name);
+
+	if (!c)
+		return -ENOMEM;
+	c->code = code;
+	c->value += n;
 	return 0;
 }
 
@@ -205,14 +218,16 @@ static struct hist *hist_on_demand(struct hist **h)
 	return *h;
 }
 
-struct hist *series_queue(struct series *s)
+struct hist *series_role(struct series *s, enum slt_role r)
 {
-	return hist_on_demand(&s->queue);
+	if ((unsigned)r >= SLT_ROLE_MAX)
+		return NULL;
+	return hist_on_demand(&s->role[r]);
 }
 
-struct hist *series_service(struct series *s)
+uint64_t series_count(const struct series *s)
 {
-	return hist_on_demand(&s->service);
+	return s->hist.count + s->failed + s->untimed;
 }
 
 static int counters_set(struct counter **v, int *n, const char *full_name, uint64_t value)
@@ -232,6 +247,7 @@ static int counters_set(struct counter **v, int *n, const char *full_name, uint6
 		return -ENOMEM;
 	*v = c;
 	copy_str(c[*n].name, sizeof(c->name), name);
+	c[*n].code = SLT_NO_CODE;
 	c[*n].value = value;
 	(*n)++;
 	return 0;
@@ -289,17 +305,17 @@ static struct series *series_clone_into(struct model *dst, const struct series *
 	c->hist = s->hist;
 	c->errors = s->errors;
 	c->failed = s->failed;
-	c->bytes_in = s->bytes_in;
-	c->bytes_out = s->bytes_out;
-	if (s->queue && (!series_queue(c) || !memcpy(c->queue, s->queue, sizeof(*c->queue))))
-		return NULL;
-	if (s->service &&
-	    (!series_service(c) || !memcpy(c->service, s->service, sizeof(*c->service))))
-		return NULL;
+	c->untimed = s->untimed;
+	memcpy(c->bytes, s->bytes, sizeof(s->bytes));
+	for (int r = 0; r < SLT_ROLE_MAX; r++)
+		if (s->role[r] &&
+		    (!series_role(c, r) || !memcpy(c->role[r], s->role[r], sizeof(*s->role[r]))))
+			return NULL;
 	if (s->win && (!(c->win = malloc(sizeof(*c->win))) || !memcpy(c->win, s->win, sizeof(*c->win))))
 		return NULL;
 	for (int i = 0; i < s->ncounters; i++)
-		if (series_set_counter(c, s->counters[i].name, s->counters[i].value))
+		if (series_set_code(c, s->counters[i].name, s->counters[i].code,
+				    s->counters[i].value))
 			return NULL;
 	return c;
 }
@@ -351,19 +367,52 @@ struct model *model_delta(const struct model *now, const struct model *before)
 		if (!b)
 			continue;
 		hist_delta(&s->hist, &now->series[i]->hist, &b->hist);
-		if (s->queue && b->queue)
-			hist_delta(s->queue, now->series[i]->queue, b->queue);
-		if (s->service && b->service)
-			hist_delta(s->service, now->series[i]->service, b->service);
+		for (int r = 0; r < SLT_ROLE_MAX; r++)
+			if (s->role[r] && b->role[r])
+				hist_delta(s->role[r], now->series[i]->role[r], b->role[r]);
 		s->errors = sub0(s->errors, b->errors);
 		s->failed = sub0(s->failed, b->failed);
-		s->bytes_in = sub0(s->bytes_in, b->bytes_in);
-		s->bytes_out = sub0(s->bytes_out, b->bytes_out);
+		s->untimed = sub0(s->untimed, b->untimed);
+		for (int k = 0; k < 2; k++)
+			s->bytes[k] = sub0(s->bytes[k], b->bytes[k]);
 		for (int k = 0; k < s->ncounters; k++)
 			s->counters[k].value = sub0(s->counters[k].value,
 						    series_counter(b, s->counters[k].name));
 	}
 	return d;
+}
+
+int run_meta_add_family(struct run_meta *r, const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	if (r->nfamilies >= SLT_META_FAMILIES_MAX)
+		return -E2BIG;
+	copy_str(r->families[r->nfamilies++], sizeof(r->families[0]), name);
+	return 0;
+}
+
+int run_meta_has_family(const struct run_meta *r, const char *full_name)
+{
+	char name[sizeof(r->families[0])];
+
+	copy_str(name, sizeof(name), full_name);
+	for (int i = 0; i < r->nfamilies; i++)
+		if (!strcmp(r->families[i], name))
+			return 1;
+	return 0;
+}
+
+const char *run_meta_families_joined(const struct run_meta *r, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (int i = 0; i < r->nfamilies && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", r->families[i]);
+	return buf;
 }
 
 const char *model_loss_name(int i)

@@ -7,8 +7,10 @@
 #ifndef SLT_CORE_MODEL_H
 #define SLT_CORE_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "core/hist.h"
+#include "core/htab.h"
 #include "slatrace/common.h"
 
 #define SLT_MAX_LABELS 4
@@ -42,9 +44,26 @@ struct label {
 	char val[104];
 };
 
+/* a counter's number when it has one (an HTTP status, an errno), so
+ * readers need not parse it back from the name */
+#define SLT_NO_CODE INT32_MIN
+
 struct counter {
 	char name[32];
+	int32_t code;			/* SLT_NO_CODE: named, not numbered */
 	uint64_t value;
+};
+
+/*
+ * The parts of a series' latency, each a histogram of its own beside the
+ * total (hist): the wait before the work started, and the work. A family
+ * says which parts its series have and what the JSON calls them
+ * (core/family.h); the model only keeps them.
+ */
+enum slt_role {
+	SLT_ROLE_QUEUE,
+	SLT_ROLE_SERVICE,
+	SLT_ROLE_MAX
 };
 
 struct series {
@@ -56,19 +75,21 @@ struct series {
 	uint64_t errors;
 	struct counter *counters;	/* breakdown: errno -> n, or status -> n */
 	int ncounters;
-	/* requests: the total latency is hist; its two parts, on demand */
-	struct hist *queue;		/* arrival in the receive queue -> read */
-	struct hist *service;		/* read -> last response byte written */
-	uint64_t failed;		/* ended without a response (reset, closed) */
-	uint64_t bytes_in, bytes_out;	/* requests: bytes read (requests), written (responses) */
+	struct hist *role[SLT_ROLE_MAX];	/* parts of hist, on demand (series_role) */
+	uint64_t failed;		/* calls that ended without an answer: no latency */
+	uint64_t untimed;		/* events counted with no latency sample */
+	uint64_t bytes[2];		/* byte sums, named by the family (bytes_keys) */
 	struct series_windows *win;	/* NULL: none recorded (or an older report) */
 };
+
+#define SLT_META_FAMILIES_MAX 16
 
 struct run_meta {
 	char host[256];
 	char kernel[256];
 	char target[512];		/* human description of the target */
-	char families[128];		/* the families that ran, by flag name, comma separated */
+	char families[SLT_META_FAMILIES_MAX][32]; /* the families that ran, by flag name */
+	int nfamilies;
 	uint64_t start_realtime_ns;
 	uint64_t end_realtime_ns;
 	uint64_t duration_ns;
@@ -86,8 +107,7 @@ struct run_meta {
 struct model {
 	struct series **series;
 	int nseries, cap;
-	int *index;			/* open-addressing hash of series, by family+name */
-	int index_cap;			/* a power of two, > 2 * nseries */
+	struct htab index;		/* series by family and name */
 	uint64_t lost[SLT_LOSS_MAX];
 	struct counter *stats;		/* run-wide named counts ("unparsed_payloads") */
 	int nstats;
@@ -103,13 +123,18 @@ struct series *model_find(const struct model *m, const char *family, const char 
 int series_set_label(struct series *s, const char *key, const char *val);
 /* a label's value, "" when the series has none by that key */
 const char *series_label(const struct series *s, const char *key);
-/* set (not add) a named counter */
+/* set (not add) a named counter; a new one has no code */
 int series_set_counter(struct series *s, const char *name, uint64_t value);
 uint64_t series_counter(const struct series *s, const char *name);
 int series_add_counter(struct series *s, const char *name, uint64_t n);
-/* the queue/service histograms, allocated on first use; NULL on ENOMEM */
-struct hist *series_queue(struct series *s);
-struct hist *series_service(struct series *s);
+/* a counter with a number (code != SLT_NO_CODE), named name */
+int series_set_code(struct series *s, const char *name, int32_t code, uint64_t value);
+int series_add_code(struct series *s, const char *name, int32_t code, uint64_t n);
+/* a latency part's histogram, allocated on first use; NULL on ENOMEM or a
+ * role out of range */
+struct hist *series_role(struct series *s, enum slt_role r);
+/* how many events the series counted: timed, failed and untimed */
+uint64_t series_count(const struct series *s);
 int model_stat_add(struct model *m, const char *name, uint64_t n);
 uint64_t model_stat(const struct model *m, const char *name);
 /* series of a family sorted by total time, descending; caller frees */
@@ -118,6 +143,12 @@ struct series **model_sorted(const struct model *m, const char *family, int *n);
 struct model *model_clone(const struct model *m);
 /* a model holding now - before for every series and counter (intervals) */
 struct model *model_delta(const struct model *now, const struct model *before);
+/* the families that ran: add one (0; -EINVAL for an empty name, -E2BIG
+ * past SLT_META_FAMILIES_MAX), ask for one, or all as "a,b" for text
+ * ("" when none; cut to fit len) */
+int run_meta_add_family(struct run_meta *r, const char *name);
+int run_meta_has_family(const struct run_meta *r, const char *name);
+const char *run_meta_families_joined(const struct run_meta *r, char *buf, size_t len);
 /* name of loss stage i for reports and JSON ("ringbuf_reserve_failed") */
 const char *model_loss_name(int i);
 uint64_t model_lost_total(const struct model *m);

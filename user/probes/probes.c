@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The probe table: one line per family. */
+/* The probe table: every family named in families.def, in its order. */
 #include <string.h>
 #include "probes/probe.h"
 
-extern const struct probe_ops syscalls_probe;
-extern const struct probe_ops requests_probe;
-extern const struct probe_ops tcp_probe;
+#define SLT_FAMILY(name, order) extern const struct probe_ops name##_probe;
+#include "probes/families.def"
+#undef SLT_FAMILY
 
 const struct probe_ops *const slt_probes[] = {
-	&syscalls_probe,
-	&requests_probe,
-	&tcp_probe,
+#define SLT_FAMILY(name, order) &name##_probe,
+#include "probes/families.def"
+#undef SLT_FAMILY
 	NULL,
 };
 

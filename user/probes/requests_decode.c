@@ -69,7 +69,7 @@ struct req_decoder {
 	int *codes;
 	struct series_cache_ent cache[SERIES_CACHE];
 	struct class_group *groups;	/* GROUPS_MAX + 1, the last the overflow */
-	int *group_index;		/* 2 * GROUPS_MAX slots: group + 1, 0 empty */
+	struct htab group_index;	/* groups by key */
 	int ngroups;
 	unsigned nclasses;		/* across groups */
 };
@@ -81,7 +81,7 @@ void req_decoder_free(struct req_decoder *st)
 	for (int i = 0; st->groups && i <= GROUPS_MAX; i++)
 		route_learner_free(st->groups[i].learn);
 	free(st->groups);
-	free(st->group_index);
+	htab_free(&st->group_index);
 	for (int i = 0; i < FOLLOW_SLOTS; i++) {
 		free(st->slots[i].carry);
 		free(st->slots[i].more);
@@ -106,9 +106,7 @@ struct req_decoder *req_decoder_new(struct model *m, const struct req_decode_cfg
 	st->reqs = calloc(MAX_PIPELINED, sizeof(*st->reqs));
 	st->codes = calloc(MAX_PIPELINED, sizeof(*st->codes));
 	st->groups = calloc(GROUPS_MAX + 1, sizeof(*st->groups));
-	st->group_index = calloc(2 * GROUPS_MAX, sizeof(*st->group_index));
-	if (!st->scratch || !st->assembled || !st->reqs || !st->codes || !st->groups ||
-	    !st->group_index) {
+	if (!st->scratch || !st->assembled || !st->reqs || !st->codes || !st->groups) {
 		req_decoder_free(st);
 		errno = ENOMEM;
 		return NULL;
@@ -151,20 +149,26 @@ static uint32_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
+static uint64_t group_hash_of(const void *ctx, uint32_t i)
+{
+	return ((const struct req_decoder *)ctx)->groups[i].hash;
+}
+
 /* The group of key "COMM WHERE" (made when new; the overflow group when
- * GROUPS_MAX are taken, counted in groups_capped per request). */
+ * GROUPS_MAX are taken, counted in groups_capped per request). NULL on
+ * ENOMEM. */
 static struct class_group *class_group(struct req_decoder *st, const char *key, size_t n,
 				       const char *comm, const char *port)
 {
-	uint32_t h = fnv1a(key, n), slot = h & (2 * GROUPS_MAX - 1);
+	uint32_t h = fnv1a(key, n), pos;
 	struct class_group *g;
+	int i;
 
-	for (;; slot = (slot + 1) & (2 * GROUPS_MAX - 1)) {
-		int i = st->group_index[slot];
-
-		if (!i)
-			break;
-		g = &st->groups[i - 1];
+	if (st->ngroups < GROUPS_MAX && htab_reserve(&st->group_index, group_hash_of, st))
+		return NULL;
+	for (pos = htab_pos(&st->group_index, h); (i = htab_at(&st->group_index, pos)) >= 0;
+	     pos = htab_next(&st->group_index, pos)) {
+		g = &st->groups[i];
 		if (g->hash == h && !strcmp(g->key, key))
 			return g;
 	}
@@ -183,7 +187,7 @@ static struct class_group *class_group(struct req_decoder *st, const char *key, 
 	snprintf(g->comm, sizeof(g->comm), "%s", comm);
 	snprintf(g->port, sizeof(g->port), "%s", port);
 	g->hash = h;
-	st->group_index[slot] = st->ngroups;
+	htab_put(&st->group_index, pos);
 	return g;
 }
 
@@ -304,6 +308,8 @@ static int record(struct req_decoder *st, const struct slt_req_event *e, const c
 	put(name, sizeof(name), &nl, " ", 1);
 	put(name, sizeof(name), &nl, where, sizeof(where));
 	g = class_group(st, name, nl, comm, e->family == 1 ? where : where + 1);
+	if (!g)
+		return -ENOMEM;
 	nl = strlen(g->key);
 	memcpy(name, g->key, nl + 1);
 	if (is_http_method(method)) {
@@ -322,25 +328,25 @@ static int record(struct req_decoder *st, const struct slt_req_event *e, const c
 	s = class_series(st, g, name, nl, method, route);
 	if (!s)
 		return -ENOMEM;
-	s->bytes_in += req_b;
-	s->bytes_out += resp_b;
+	s->bytes[REQ_BYTES_IN] += req_b;
+	s->bytes[REQ_BYTES_OUT] += resp_b;
 	if (e->flags & SLT_REQ_F_NO_RESPONSE) {
 		s->failed++;
 		s->errors++;
 		return series_add_counter(s, e->flags & SLT_REQ_F_RESET ? "reset" : "no_response", 1);
 	}
-	if (!series_queue(s) || !series_service(s))
+	if (!series_role(s, SLT_ROLE_QUEUE) || !series_role(s, SLT_ROLE_SERVICE))
 		return -ENOMEM;
 	service = e->last_write_ns > e->read_ns ? e->last_write_ns - e->read_ns : 0;
 	queue = e->read_ns > e->arrive_ns ? e->read_ns - e->arrive_ns : 0;
 	total = queue + service;
 	hist_add(&s->hist, total);
-	hist_add(s->queue, queue);
-	hist_add(s->service, service);
+	hist_add(s->role[SLT_ROLE_QUEUE], queue);
+	hist_add(s->role[SLT_ROLE_SERVICE], service);
 	if (!(e->flags & SLT_REQ_F_QUEUE_KNOWN))
 		model_stat_add(st->model, "queue_time_unknown", 1);
 	if (status >= 100 && status < 600) {
-		if (series_add_counter(s, utoa((unsigned)status, nbuf), 1))
+		if (series_add_code(s, utoa((unsigned)status, nbuf), status, 1))
 			return -ENOMEM;
 		if (status >= 500)
 			s->errors++;

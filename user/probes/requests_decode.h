@@ -15,6 +15,10 @@
 struct model;
 struct req_decoder;
 
+/* a request series' byte sums (series.bytes), as requests_report.c names
+ * them in JSON */
+enum { REQ_BYTES_IN, REQ_BYTES_OUT };
+
 /* how paths become classes (README, "Classes, caps and routes"); the
  * pattern arrays are the caller's and must outlive the decoder */
 struct req_decode_cfg {

@@ -9,17 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 #include "core/family.h"
 #include "core/parse.h"
 #include "report/report.h"
 
-static uint64_t status_class(const struct series *s, char digit)
+/* the responses of status class 1xx-5xx (the counters numbered by their
+ * HTTP status; "reset" and "no_response" are named only) */
+static uint64_t status_class(const struct series *s, int hundreds)
 {
 	uint64_t n = 0;
 
 	for (int i = 0; i < s->ncounters; i++)
-		if (s->counters[i].name[0] == digit && strlen(s->counters[i].name) == 3)
+		if (s->counters[i].code != SLT_NO_CODE && s->counters[i].code / 100 == hundreds)
 			n += s->counters[i].value;
 	return n;
 }
@@ -53,10 +54,11 @@ static void print_requests_plain(FILE *f, const struct model *m, const struct te
 		"P50", "P90", "P99", "P99.9", "MAX", "QUEUE P50", "P99", "SERV P50", "P99");
 	for (int i = 0; i < shown; i++) {
 		const struct series *s = v[i];
-		uint64_t count = s->hist.count + s->failed;
+		uint64_t count = series_count(s);
 		static const struct hist empty;
-		const struct hist *q = s->queue ? s->queue : &empty;
-		const struct hist *sv = s->service ? s->service : &empty;
+		const struct hist *q = s->role[SLT_ROLE_QUEUE] ? s->role[SLT_ROLE_QUEUE] : &empty;
+		const struct hist *sv =
+		    s->role[SLT_ROLE_SERVICE] ? s->role[SLT_ROLE_SERVICE] : &empty;
 
 		for (int k = 0; k < 5; k++)
 			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
@@ -64,7 +66,7 @@ static void print_requests_plain(FILE *f, const struct model *m, const struct te
 		fprintf(f, "%-44.44s %8llu %9.1f %6.2f %6llu %9s %9s %9s %9s %9s", s->name,
 			(unsigned long long)count, dur > 0 ? count / dur : 0,
 			count ? 100.0 * s->errors / count : 0,
-			(unsigned long long)status_class(s, '4'), c[0], c[1], c[2], c[3], c[4]);
+			(unsigned long long)status_class(s, 4), c[0], c[1], c[2], c[3], c[4]);
 		fprintf(f, " | %9s %9s | %9s %9s\n",
 			slt_fmt_duration(hist_percentile(q, 50), c[5], sizeof(c[5])),
 			slt_fmt_duration(hist_percentile(q, 99), c[6], sizeof(c[6])),
@@ -82,17 +84,14 @@ static void print_requests_plain(FILE *f, const struct model *m, const struct te
 	free(v);
 }
 
-static void requests_json_series(struct json_object *o, const struct series *s)
-{
-	json_object_object_add(o, "request_bytes", json_object_new_uint64(s->bytes_in));
-	json_object_object_add(o, "response_bytes", json_object_new_uint64(s->bytes_out));
-}
-
 const struct family_desc requests_family = {
 	.name = "requests",
 	.series = "request",
 	.flags = SLT_FAMILY_SLA_DEFAULT,
 	.counters_key = "status",
+	/* arrival in the receive queue -> read; read -> last response byte */
+	.role_keys = { [SLT_ROLE_QUEUE] = "queue", [SLT_ROLE_SERVICE] = "service" },
+	/* bytes read (requests), written (responses) */
+	.bytes_keys = { "request_bytes", "response_bytes" },
 	.print_text = print_requests_plain,
-	.json_series = requests_json_series,
 };

@@ -35,7 +35,7 @@ static void print_syscalls_plain(FILE *f, const struct model *m, const struct te
 			slt_fmt_duration(hist_percentile(&s->hist, slt_report_pcts[k]), c[k],
 					 sizeof(c[k]));
 		fprintf(f, "%-20s %10llu %8llu %10s %9s %9s %9s %9s %9s %9s\n", s->name,
-			(unsigned long long)s->hist.count, (unsigned long long)s->errors,
+			(unsigned long long)series_count(s), (unsigned long long)s->errors,
 			slt_fmt_duration(s->hist.sum, t, sizeof(t)),
 			slt_fmt_duration((uint64_t)hist_mean(&s->hist), mean, sizeof(mean)), c[0],
 			c[1], c[2], c[3], c[4]);

@@ -127,20 +127,21 @@ struct agg {
 
 struct tcp_aggs {
 	struct model *model;
-	struct agg **aggs; /* open addressing on agg_key */
+	struct agg **aggs; /* in the order first seen */
 	int naggs, cap;
+	struct htab index;	/* aggs by agg_key */
 	struct agg other[2];	/* per role: the endpoints without series */
 	struct agg overflow[2]; /* per role: endpoints past SLT_TCP_MAX_AGGS */
 };
 
 static uint64_t hash_key(const struct agg_key *k)
 {
-	const unsigned char *p = (const unsigned char *)k;
-	uint64_t h = 1469598103934665603ull;
+	return htab_hash_bytes(HTAB_HASH_INIT, k, sizeof(*k));
+}
 
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+static uint64_t agg_hash_of(const void *ctx, uint32_t i)
+{
+	return hash_key(&((const struct tcp_aggs *)ctx)->aggs[i]->key);
 }
 
 static void agg_free(struct agg *a)
@@ -155,13 +156,12 @@ void tcp_aggs_free(struct tcp_aggs *st)
 {
 	if (!st)
 		return;
-	for (int i = 0; i < st->cap; i++) {
-		if (st->aggs && st->aggs[i]) {
-			agg_free(st->aggs[i]);
-			free(st->aggs[i]);
-		}
+	for (int i = 0; i < st->naggs; i++) {
+		agg_free(st->aggs[i]);
+		free(st->aggs[i]);
 	}
 	free(st->aggs);
+	htab_free(&st->index);
 	for (int r = 0; r < 2; r++) {
 		agg_free(&st->other[r]);
 		agg_free(&st->overflow[r]);
@@ -217,49 +217,30 @@ static void key_of(const struct slt_tcp_event *e, struct agg_key *k)
 	}
 }
 
-static int aggs_grow(struct tcp_aggs *st)
-{
-	int cap = st->cap ? st->cap * 2 : 64;
-	struct agg **v = calloc(cap, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (int i = 0; i < st->cap; i++) {
-		struct agg *a = st->aggs[i];
-		uint64_t h;
-
-		if (!a)
-			continue;
-		h = hash_key(&a->key);
-		while (v[h & (cap - 1)])
-			h++;
-		v[h & (cap - 1)] = a;
-	}
-	free(st->aggs);
-	st->aggs = v;
-	st->cap = cap;
-	return 0;
-}
-
 static struct agg *agg_get(struct tcp_aggs *st, const struct slt_tcp_event *e)
 {
 	struct agg_key k;
 	struct agg *a;
-	uint64_t h;
+	uint32_t pos;
+	int i;
 
 	key_of(e, &k);
-	if (st->cap) {
-		for (h = hash_key(&k);; h++) {
-			a = st->aggs[h & (st->cap - 1)];
-			if (!a)
-				break;
-			if (!memcmp(&a->key, &k, sizeof(k)))
-				return a;
-		}
-	}
+	for (pos = htab_pos(&st->index, hash_key(&k)); (i = htab_at(&st->index, pos)) >= 0;
+	     pos = htab_next(&st->index, pos))
+		if (!memcmp(&st->aggs[i]->key, &k, sizeof(k)))
+			return st->aggs[i];
 	if (st->naggs >= SLT_TCP_MAX_AGGS)
 		return &st->overflow[k.role];
-	if (2 * (st->naggs + 1) > st->cap && aggs_grow(st))
+	if (st->naggs == st->cap) {
+		int cap = st->cap ? st->cap * 2 : 64;
+		struct agg **v = realloc(st->aggs, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		st->aggs = v;
+		st->cap = cap;
+	}
+	if (htab_reserve(&st->index, agg_hash_of, st))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -267,10 +248,12 @@ static struct agg *agg_get(struct tcp_aggs *st, const struct slt_tcp_event *e)
 	a->key = k;
 	fmt_endpoint(&k, a->endpoint, sizeof(a->endpoint));
 	memcpy(a->comm, k.comm, SLT_COMM_LEN);
-	for (h = hash_key(&k); st->aggs[h & (st->cap - 1)]; h++)
+	/* the reserve may have moved every slot: probe again for the empty one */
+	for (pos = htab_pos(&st->index, hash_key(&k)); htab_at(&st->index, pos) >= 0;
+	     pos = htab_next(&st->index, pos))
 		;
-	st->aggs[h & (st->cap - 1)] = a;
-	st->naggs++;
+	st->aggs[st->naggs++] = a;
+	htab_put(&st->index, pos);
 	return a;
 }
 
@@ -559,8 +542,8 @@ static int by_weight_desc(const void *x, const void *y)
 
 void tcp_aggs_synack_clear(struct tcp_aggs *st)
 {
-	for (int i = 0; i < st->cap; i++)
-		if (st->aggs[i] && st->aggs[i]->key.role == ROLE_SERVER)
+	for (int i = 0; i < st->naggs; i++)
+		if (st->aggs[i]->key.role == ROLE_SERVER)
 			st->aggs[i]->c[C_SYNACK_RETRANS] = 0;
 }
 
@@ -587,9 +570,8 @@ int tcp_aggs_publish(struct tcp_aggs *st, struct model *m)
 	v = calloc(st->naggs ? st->naggs : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (int i = 0; i < st->cap; i++)
-		if (st->aggs[i])
-			v[n++] = st->aggs[i];
+	for (int i = 0; i < st->naggs; i++)
+		v[n++] = st->aggs[i];
 	qsort(v, n, sizeof(*v), by_weight_desc);
 	for (int i = 0; i < n; i++) {
 		int r = v[i]->key.role;

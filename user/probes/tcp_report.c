@@ -75,7 +75,7 @@ static int is_other(const struct series *s)
 static int by_count_desc(const void *a, const void *b)
 {
 	const struct series *x = *(struct series *const *)a, *y = *(struct series *const *)b;
-	uint64_t cx = x->hist.count + x->failed, cy = y->hist.count + y->failed;
+	uint64_t cx = series_count(x), cy = series_count(y);
 
 	if (is_other(x) != is_other(y))
 		return is_other(x) - is_other(y);
@@ -115,11 +115,11 @@ static void print_connects(FILE *f, const struct model *m, const struct text_opt
 	for (int i = 0; i < shown; i++) {
 		const struct series *s = v[i];
 
-		if (!(s->hist.count + s->failed))
+		if (!series_count(s))
 			continue; /* idle in this interval */
 		fprintf(f, "%-15.15s %-28.28s %8llu %8llu %8llu %8llu %6llu %7llu %9s %9s %9s\n",
 			series_label(s, "process"), endpoint(s),
-			(unsigned long long)(s->hist.count + s->failed),
+			(unsigned long long)series_count(s),
 			(unsigned long long)cnt(s, "established"),
 			(unsigned long long)cnt(s, "refused"),
 			(unsigned long long)cnt(s, "timed_out"),
@@ -228,13 +228,13 @@ static void print_conns(FILE *f, const struct model *m, const struct text_opts *
 
 		snprintf(name, sizeof(name), "srtt%s", s->name + 4);
 		sr = conn ? model_find(m, "tcp", name) : s;
-		if (!(conn && s->hist.count) && !(sr && sr->hist.count))
+		if (!(conn && series_count(s)) && !(sr && sr->hist.count))
 			continue;
 		snprintf(rst, sizeof(rst), "%llu/%llu", (unsigned long long)cnt(s, "resets_sent"),
 			 (unsigned long long)cnt(s, "resets_received"));
 		fprintf(f, "%-15.15s %-28.28s %6llu %5llu %9s %9s %8llu %9s %9s %9s %9s %12s %s\n",
 			series_label(s, "process"), endpoint(s),
-			(unsigned long long)(conn ? s->hist.count : 0),
+			(unsigned long long)(conn ? series_count(s) : 0),
 			(unsigned long long)cnt(s, "open_at_end"),
 			dur(sr ? &sr->hist : NULL, 50, c[0], 32),
 			dur(sr ? &sr->hist : NULL, 99, c[1], 32),

@@ -68,19 +68,22 @@ static void fmt_when(uint64_t ns, char *buf, size_t len)
 static void print_side(FILE *f, const char *label, const char *name, const struct model *m)
 {
 	char when[40], host[sizeof(m->meta.host)], fams[sizeof(m->meta.families)],
-	    kernel[sizeof(m->meta.kernel)];
+	    joined[sizeof(m->meta.families)], kernel[sizeof(m->meta.kernel)];
 
 	fmt_when(m->meta.start_realtime_ns, when, sizeof(when));
 	fprintf(f, "  %-7s %s: host %s, kernel %s, %s, %.2fs, %s\n", label, name,
 		diff_safe(m->meta.host, host, sizeof(host)),
 		m->meta.kernel[0] ? diff_safe(m->meta.kernel, kernel, sizeof(kernel)) : "?", when,
 		m->meta.duration_ns / 1e9,
-		m->meta.families[0] ? diff_safe(m->meta.families, fams, sizeof(fams)) : "-");
+		m->meta.nfamilies
+		    ? diff_safe(run_meta_families_joined(&m->meta, joined, sizeof(joined)), fams,
+				sizeof(fams))
+		    : "-");
 }
 
 static double rate(const struct model *m, const struct series *s)
 {
-	return m->meta.duration_ns ? (double)diff_series_count(s) / (m->meta.duration_ns / 1e9) : 0;
+	return m->meta.duration_ns ? (double)series_count(s) / (m->meta.duration_ns / 1e9) : 0;
 }
 
 static void print_row(FILE *f, const struct diff *d, const struct series_diff *sd)
@@ -101,8 +104,8 @@ static void print_row(FILE *f, const struct diff *d, const struct series_diff *s
 		snprintf(mde, sizeof(mde), "-");
 	fmt_lat(hist_percentile(hb, 50), hist_percentile(ha, 50), p50, sizeof(p50));
 	fmt_lat(hist_percentile(hb, 99), hist_percentile(ha, 99), p99, sizeof(p99));
-	snprintf(cnt, sizeof(cnt), "%llu %s", (unsigned long long)diff_series_count(sd->a),
-		 fmt_pct((double)diff_series_count(sd->b), (double)diff_series_count(sd->a), x, sizeof(x)));
+	snprintf(cnt, sizeof(cnt), "%llu %s", (unsigned long long)series_count(sd->a),
+		 fmt_pct((double)series_count(sd->b), (double)series_count(sd->a), x, sizeof(x)));
 	snprintf(err, sizeof(err), "%.2f->%.2f", diff_error_rate(sd->b) * 100,
 		 diff_error_rate(sd->a) * 100);
 	fprintf(f, "%-9s %8s %7s  %-28s %-28s %-16s %-12s %s\n", verdict_name(sd->verdict), typ, mde,
@@ -136,8 +139,8 @@ static void print_details(FILE *f, const struct diff *d, const struct series_dif
 		"(Holm-adjusted; raw %.2g; not the verdict)\n",
 		sd->shift * 100, sd->mwu.prob_slower, sd->p_adj, sd->mwu.p);
 	fprintf(f, "    count %llu -> %llu %s, rate %.1f/s -> %.1f/s, errors %.2f%% -> %.2f%%\n",
-		(unsigned long long)diff_series_count(sd->b), (unsigned long long)diff_series_count(sd->a),
-		fmt_pct((double)diff_series_count(sd->b), (double)diff_series_count(sd->a), x, sizeof(x)),
+		(unsigned long long)series_count(sd->b), (unsigned long long)series_count(sd->a),
+		fmt_pct((double)series_count(sd->b), (double)series_count(sd->a), x, sizeof(x)),
 		rate(d->b, sd->b), rate(d->a, sd->a), diff_error_rate(sd->b) * 100,
 		diff_error_rate(sd->a) * 100);
 	fprintf(f, "   ");
@@ -158,7 +161,7 @@ static void print_lonely(FILE *f, const char *title, const struct series *const 
 	fprintf(f, "\n%s (%d):\n", title, n);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "  %s: count %llu, p50 %s, p99 %s\n", who(v[i], name, sizeof(name)),
-			(unsigned long long)diff_series_count(v[i]),
+			(unsigned long long)series_count(v[i]),
 			slt_fmt_duration(hist_percentile(&v[i]->hist, 50), x, sizeof(x)),
 			slt_fmt_duration(hist_percentile(&v[i]->hist, 99), y, sizeof(y)));
 }
@@ -447,7 +450,7 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 	jadd(o, "verdict", json_object_new_string(verdict_name(sd->verdict)));
 	jadd(o, "why", json_object_new_string(sd->why));
 	jadd(o, "impact_ns", json_object_new_double(sd->impact_ns));
-	jadd(o, "count", pair_u64(diff_series_count(sd->b), diff_series_count(sd->a)));
+	jadd(o, "count", pair_u64(series_count(sd->b), series_count(sd->a)));
 	jadd(o, "rate_per_s", pair_double(rate(d->b, sd->b), rate(d->a, sd->a), 1));
 	t = pair_double(diff_error_rate(sd->b), diff_error_rate(sd->a), 0);
 	jadd(t, "p", json_object_new_double(sd->err_p));
@@ -520,7 +523,7 @@ static struct json_object *lonely_json(const struct series *const *v, int n)
 	for (int i = 0; i < n; i++) {
 		struct json_object *o = series_ref(v[i]);
 
-		jadd(o, "count", json_object_new_uint64(diff_series_count(v[i])));
+		jadd(o, "count", json_object_new_uint64(series_count(v[i])));
 		jadd(o, "p50_ns", json_object_new_uint64(hist_percentile(&v[i]->hist, 50)));
 		jadd(o, "p99_ns", json_object_new_uint64(hist_percentile(&v[i]->hist, 99)));
 		json_object_array_add(arr, o);

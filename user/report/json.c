@@ -101,6 +101,7 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 {
 	struct json_object *o = json_object_new_object(), *labels, *lat, *errs, *buckets;
 	const struct family_desc *fd = family_by_series(s->family);
+	uint64_t count = series_count(s);
 
 	add_str(o, "family", s->family);
 	add_str(o, "name", s->name);
@@ -108,11 +109,10 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	for (int i = 0; i < s->nlabels; i++)
 		add_str(labels, s->labels[i].key, s->labels[i].val);
 	json_object_object_add(o, "labels", labels);
-	add_u64(o, "count", s->hist.count + s->failed);
-	add_double(o, "rate_per_s", dur_s > 0 ? (s->hist.count + s->failed) / dur_s : 0);
+	add_u64(o, "count", count);
+	add_double(o, "rate_per_s", dur_s > 0 ? count / dur_s : 0);
 	add_u64(o, "errors", s->errors);
-	add_double(o, "error_rate",
-		   s->hist.count + s->failed ? (double)s->errors / (s->hist.count + s->failed) : 0);
+	add_double(o, "error_rate", count ? (double)s->errors / count : 0);
 	errs = json_object_new_object();
 	for (int i = 0; i < s->ncounters; i++)
 		add_u64(errs, s->counters[i].name, s->counters[i].value);
@@ -121,6 +121,11 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	json_object_object_add(o, fd && fd->counters_key ? fd->counters_key : "status", errs);
 	if (!fd || !(fd->flags & SLT_FAMILY_NEVER_FAILS))
 		add_u64(o, "failed", s->failed);
+	if (s->untimed)
+		add_u64(o, "untimed", s->untimed);
+	for (int k = 0; fd && k < 2; k++)
+		if (fd->bytes_keys[k])
+			add_u64(o, fd->bytes_keys[k], s->bytes[k]);
 	if (fd && fd->json_series)
 		fd->json_series(o, s);
 	add_u64(o, "total_ns", s->hist.sum);
@@ -129,13 +134,15 @@ static struct json_object *series_json(const struct series *s, double dur_s)
 	json_object_object_add(o, "latency_ns", lat);
 	buckets = buckets_json(&s->hist);
 	json_object_object_add(o, "buckets", buckets);
-	if (s->queue) {
-		json_object_object_add(o, "queue_ns", pcts_json(s->queue));
-		json_object_object_add(o, "queue_buckets", buckets_json(s->queue));
-	}
-	if (s->service) {
-		json_object_object_add(o, "service_ns", pcts_json(s->service));
-		json_object_object_add(o, "service_buckets", buckets_json(s->service));
+	for (int r = 0; fd && r < SLT_ROLE_MAX; r++) {
+		char key[64];
+
+		if (!s->role[r] || !fd->role_keys[r])
+			continue;
+		snprintf(key, sizeof(key), "%s_ns", fd->role_keys[r]);
+		json_object_object_add(o, key, pcts_json(s->role[r]));
+		snprintf(key, sizeof(key), "%s_buckets", fd->role_keys[r]);
+		json_object_object_add(o, key, buckets_json(s->role[r]));
 	}
 	if (s->win && s->win->n)
 		json_object_object_add(o, "windows", windows_json(s->win));
@@ -159,13 +166,8 @@ struct json_object *report_json(const struct model *m)
 	add_str(root, "kernel", r->kernel);
 	add_str(root, "target", r->target);
 	arr = json_object_new_array();
-	{
-		char fam[sizeof(r->families)], *save = NULL;
-
-		snprintf(fam, sizeof(fam), "%s", r->families);
-		for (char *t = strtok_r(fam, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			json_object_array_add(arr, json_object_new_string(t));
-	}
+	for (int i = 0; i < r->nfamilies; i++)
+		json_object_array_add(arr, json_object_new_string(r->families[i]));
 	json_object_object_add(root, "families", arr);
 	add_time(root, "start", r->start_realtime_ns);
 	add_time(root, "end", r->end_realtime_ns);

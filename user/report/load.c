@@ -171,14 +171,19 @@ static int read_buckets(struct ld *c, struct json_object *arr, const char *key, 
 	return 0;
 }
 
-/* "xxx_ns": {..., "max": N} and "xxx_buckets" of a queue or service part */
-static int read_part(struct ld *c, struct json_object *s, const char *pcts, const char *bkey,
-		     struct hist *(*get)(struct series *), struct series *dst)
+/* "<stem>_ns": {..., "max": N} and "<stem>_buckets" of a part of the
+ * latency (a role), as its family names them */
+static int read_part(struct ld *c, struct json_object *s, const char *stem, enum slt_role r,
+		     struct series *dst)
 {
-	struct json_object *p, *b = field(s, bkey);
+	char pcts[64], bkey[64];
+	struct json_object *p, *b;
 	struct hist *h;
 	int err;
 
+	snprintf(pcts, sizeof(pcts), "%s_ns", stem);
+	snprintf(bkey, sizeof(bkey), "%s_buckets", stem);
+	b = field(s, bkey);
 	if (!b)
 		return 0;
 	if (!json_object_is_type(b, json_type_array))
@@ -187,7 +192,7 @@ static int read_part(struct ld *c, struct json_object *s, const char *pcts, cons
 		h = c->scratch;
 		hist_reset(h);
 	} else {
-		h = get(dst);
+		h = series_role(dst, r);
 	}
 	if (!h)
 		return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name, strerror(ENOMEM));
@@ -204,6 +209,22 @@ static int read_part(struct ld *c, struct json_object *s, const char *pcts, cons
 	return 0;
 }
 
+/* a counter named by a number (an HTTP status) has that number as its
+ * code: the JSON keeps the name only */
+static int32_t code_of(const char *name)
+{
+	int32_t v = 0;
+
+	if (!*name || strlen(name) > 9)
+		return SLT_NO_CODE;
+	for (const char *p = name; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return SLT_NO_CODE;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
 static int read_counters(struct ld *c, struct json_object *o, const char *key, struct series *s)
 {
 	char tmp[64];
@@ -215,7 +236,7 @@ static int read_counters(struct ld *c, struct json_object *o, const char *key, s
 		if (!json_object_is_type(v, json_type_int) || n < 0)
 			return bad(c, "\"%s\".\"%s\" must be an integer >= 0", key,
 				   clean(k, tmp, sizeof(tmp)));
-		if (series_set_counter(s, k, json_object_get_uint64(v)))
+		if (series_set_code(s, k, code_of(k), json_object_get_uint64(v)))
 			return ld_fail(c, -ENOMEM, "cannot read '%s': %s", c->name,
 				       strerror(ENOMEM));
 	}
@@ -275,7 +296,8 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	char family[sizeof(((struct series *)0)->family)], name[sizeof(((struct series *)0)->name)];
 	struct json_object *labels, *lat, *buckets, *counters;
 	const struct family_desc *fd;
-	uint64_t count, failed = 0, sum;
+	uint64_t count, failed = 0, untimed = 0, sum;
+	const char *ckey;
 	char tmp[120];
 	struct series *s;
 	int n0, err;
@@ -313,9 +335,10 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 	}
 	if ((err = get_u64(c, o, "count", 1, &count)) ||
 	    (err = get_u64(c, o, "errors", 1, &s->errors)) ||
-	    get_u64(c, o, "failed", 0, &failed) < 0 || (err = get_u64(c, o, "total_ns", 1, &sum)))
+	    get_u64(c, o, "failed", 0, &failed) < 0 || get_u64(c, o, "untimed", 0, &untimed) < 0 ||
+	    (err = get_u64(c, o, "total_ns", 1, &sum)))
 		return err ? err : -EINVAL;
-	if (s->errors > count || failed > count)
+	if (s->errors > count || failed > count || untimed > count - failed)
 		return bad(c, "more errors or failures than calls");
 	/* a family whose calls always return has no "failed" in the writer */
 	fd = family_by_series(family);
@@ -334,25 +357,28 @@ static int read_series(struct ld *c, struct model *m, struct json_object *o, siz
 		return -EINVAL;
 	if (!s->hist.count)
 		s->hist.max = 0; /* an empty histogram has no max to report */
-	/* "count" includes requests that ended without a response, which have
-	 * no latency and so no bucket */
-	if (s->hist.count + failed != count || s->hist.count > count)
+	/* "count" includes calls that ended without an answer and events
+	 * counted untimed, which have no latency and so no bucket */
+	if (s->hist.count != count - failed - untimed)
 		return bad(c, "the buckets hold %llu values, \"count\" - \"failed\" is %llu",
-			   (unsigned long long)s->hist.count, (unsigned long long)(count - failed));
+			   (unsigned long long)s->hist.count,
+			   (unsigned long long)(count - failed - untimed));
 	s->hist.sum = sum;
 	s->failed = failed;
-	/* requests' bytes: absent from reports older than these fields */
-	if (get_u64(c, o, "request_bytes", 0, &s->bytes_in) < 0 ||
-	    get_u64(c, o, "response_bytes", 0, &s->bytes_out) < 0)
-		return -EINVAL;
-	if ((err = get_obj(c, o, "error_breakdown", &counters)) ||
-	    (counters && (err = read_counters(c, counters, "error_breakdown", s))) ||
-	    (err = get_obj(c, o, "status", &counters)) ||
-	    (counters && (err = read_counters(c, counters, "status", s))))
+	s->untimed = untimed;
+	/* byte sums: absent from reports older than these fields */
+	for (int k = 0; fd && k < 2; k++)
+		if (fd->bytes_keys[k] && get_u64(c, o, fd->bytes_keys[k], 0, &s->bytes[k]) < 0)
+			return -EINVAL;
+	/* the counters, under the member the family names (a family this
+	 * binary does not know: "status", as the writer does) */
+	ckey = fd && fd->counters_key ? fd->counters_key : "status";
+	if ((err = get_obj(c, o, ckey, &counters)) ||
+	    (counters && (err = read_counters(c, counters, ckey, s))))
 		return err;
-	if ((err = read_part(c, o, "queue_ns", "queue_buckets", series_queue, s)) ||
-	    (err = read_part(c, o, "service_ns", "service_buckets", series_service, s)))
-		return err;
+	for (int r = 0; fd && r < SLT_ROLE_MAX; r++)
+		if (fd->role_keys[r] && (err = read_part(c, o, fd->role_keys[r], r, s)))
+			return err;
 	if ((err = get_obj(c, o, "windows", &counters)) ||
 	    (counters && (err = read_windows(c, counters, s))))
 		return err;
@@ -398,7 +424,7 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 
 	fams = field(root, "families");
 	if (fams) {
-		size_t n, len = 0;
+		size_t n;
 
 		if (!json_object_is_type(fams, json_type_array))
 			return bad(c, "\"families\" must be an array of strings");
@@ -408,10 +434,8 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 
 			if (!json_object_is_type(f, json_type_string))
 				return bad(c, "\"families\" must be an array of strings");
-			if (len < sizeof(r->families))
-				len += (size_t)snprintf(r->families + len,
-							sizeof(r->families) - len, "%s%s",
-							i ? "," : "", json_object_get_string(f));
+			/* past the model's room, or empty: not ours to judge */
+			run_meta_add_family(r, json_object_get_string(f));
 		}
 	}
 

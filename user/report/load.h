@@ -22,8 +22,9 @@ struct json_object;
 /* largest report the reader accepts */
 #define SLT_LOAD_MAX_BYTES (512u << 20)
 
-/* drop the queue and service histograms of requests once they are checked:
- * a reader that compares latencies only (diff) keeps a third of the model */
+/* drop the histograms of a latency's parts (series.role) once they are
+ * checked: a reader that compares latencies only (diff) keeps a third of
+ * the model */
 #define SLT_LOAD_LATENCY_ONLY 1u
 
 /*
@@ -51,8 +52,8 @@ int report_load_chunks(const char *text, size_t len, size_t chunk, const char *n
  * Memory: the text is never whole in memory, nor its JSON tree (one series'
  * tree at a time). What remains is the model: some 11 KiB per series (a
  * histogram has 1280 buckets, 10 KiB, however few the report lists), plus
- * 10 KiB for each of a request series' queue and service histograms unless
- * SLT_LOAD_LATENCY_ONLY. A series in a report takes 0.3 to 3 KiB of text,
+ * 10 KiB for each part of its latency (a role: a request series has two)
+ * unless SLT_LOAD_LATENCY_ONLY. A series in a report takes 0.3 to 3 KiB of text,
  * so the model is some 4 to 35 times its report; measured on reports of
  * request series with 4 to 8 buckets each (1.3 KiB of text a series), with
  * SLT_LOAD_LATENCY_ONLY: see README, `diff`.

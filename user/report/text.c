@@ -33,14 +33,14 @@ static void print_losses(FILE *f, const struct model *m)
 static void print_header(FILE *f, const struct model *m, const struct text_opts *o)
 {
 	const struct run_meta *r = &m->meta;
-	char d[32];
+	char d[32], fams[sizeof(r->families)];
 
 	if (o->interval) {
 		fprintf(f, "--- interval %s ---\n", slt_fmt_duration(r->duration_ns, d, sizeof(d)));
 		return;
 	}
-	fprintf(f, "slatrace %s: %s for %s\n", r->families, r->target,
-		slt_fmt_duration(r->duration_ns, d, sizeof(d)));
+	fprintf(f, "slatrace %s: %s for %s\n", run_meta_families_joined(r, fams, sizeof(fams)),
+		r->target, slt_fmt_duration(r->duration_ns, d, sizeof(d)));
 	fprintf(f, "host %s, kernel %s, probes attached in %s\n", r->host, r->kernel,
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
 	if (r->cmd_pid) {
@@ -186,17 +186,6 @@ static void print_stats(FILE *f, const struct model *m)
 	fputc('\n', f);
 }
 
-static int family_ran(const struct model *m, const char *name)
-{
-	char fams[sizeof(m->meta.families)], *save = NULL;
-
-	snprintf(fams, sizeof(fams), "%s", m->meta.families);
-	for (char *t = strtok_r(fams, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (!strcmp(t, name))
-			return 1;
-	return 0;
-}
-
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o)
 {
 	print_header(f, m, o);
@@ -209,8 +198,8 @@ void print_report_plain(FILE *f, const struct model *m, const struct text_opts *
 	for (int i = 0; slt_families[i]; i++) {
 		const struct family_desc *fd = slt_families[i];
 
-		if (fd->print_text && (family_ran(m, fd->name) ||
-				       (!m->meta.families[0] && (fd->flags & SLT_FAMILY_UNLISTED))))
+		if (fd->print_text && (run_meta_has_family(&m->meta, fd->name) ||
+				       (!m->meta.nfamilies && (fd->flags & SLT_FAMILY_UNLISTED))))
 			fd->print_text(f, m, o);
 	}
 }
