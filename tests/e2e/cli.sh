@@ -74,6 +74,9 @@ trace_long_options() {
 		sed 's/[^"]*"\([^"]*\)".*/\1/'
 	# one flag per probe family, from the probe table
 	sed -n 's/^[[:space:]]*\.name = "\([a-z-]*\)",.*/\1/p' "$ROOT"/user/probes/*.c
+	# and each family's own options, from its struct probe_opt table
+	grep -ohE '^[[:space:]]*\{ *"[a-z][a-z-]*", *(no|required|optional)_argument, *("|NULL)' \
+		"$ROOT"/user/probes/*.c | sed 's/[^"]*"\([^"]*\)".*/\1/'
 }
 trace_short_options() {
 	grep -oE "_argument, *NULL, *[^}]*\} *, *'[a-zA-Z]' *," "$ROOT/user/cmd/trace.c" |

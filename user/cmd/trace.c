@@ -19,25 +19,17 @@
 #include "core/session.h"
 #include "probes/probe.h"
 #include "report/report.h"
-#include "slatrace/requests.h"
-#include "proto/route.h"
 #include "analysis/sla.h"
 #include "core/hook.h"
 #include <json-c/json.h>
 
 #define MAX_FAMILIES 16
+#define MAX_FAMILY_OPTS 64
 
 enum {
 	OPT_CGROUP = 256,
 	OPT_JSON,
 	OPT_TOP,
-	OPT_CAPTURE_BYTES,
-	OPT_CAPTURE_QUERY,
-	OPT_ROUTE,
-	OPT_IGNORE_PATH,
-	OPT_SEGMENT_LIMIT,
-	OPT_MAX_CLASSES,
-	OPT_PORT,
 	OPT_SLA,
 	OPT_SLA_FILE,
 	OPT_WINDOW,
@@ -45,6 +37,7 @@ enum {
 	OPT_BREACH_TIMEOUT,
 	OPT_KEEP_GOING,
 	OPT_FAMILY, /* --<family>: one per probe table entry, in order */
+	OPT_FAMILY_OPT = OPT_FAMILY + MAX_FAMILIES, /* a family's own options, in order */
 };
 
 static const struct opt_help base_opts[] = {
@@ -64,20 +57,6 @@ static const struct opt_help base_opts[] = {
 	  "write the report as JSON to FILE, atomically (a regular file or a new path; - is stdout)" },
 	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
 	  "rows in the text table (default 20, 0 = all)" },
-	{ { "port", required_argument, NULL, OPT_PORT }, 0, "PORT",
-	  "requests: only connections on this local port" },
-	{ { "capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES }, 0, "N",
-	  "requests: bytes of each request kept for parsing (default 256, max 512)" },
-	{ { "capture-query", no_argument, NULL, OPT_CAPTURE_QUERY }, 0, NULL,
-	  "requests: keep the ?query part of HTTP paths (default: removed)" },
-	{ { "route", required_argument, NULL, OPT_ROUTE }, 0, "PATTERN",
-	  "requests: class matching paths as PATTERN ('/users/{id}', '/static/*'; repeatable)" },
-	{ { "ignore-path", required_argument, NULL, OPT_IGNORE_PATH }, 0, "PATTERN",
-	  "requests: count matching requests in ignored_requests, not in a class (repeatable)" },
-	{ { "segment-limit", required_argument, NULL, OPT_SEGMENT_LIMIT }, 0, "N",
-	  "requests: a path position past N distinct values becomes * (default 10, 0 = off)" },
-	{ { "max-classes", required_argument, NULL, OPT_MAX_CLASSES }, 0, "N",
-	  "requests: classes per process and port; the rest go to (other) (default 200)" },
 	{ { "sla", required_argument, NULL, OPT_SLA }, 0, "'[SEL:] METRIC OP BOUND'",
 	  "an objective, e.g. 'GET /api/*: p99 < 200ms', 'availability >= 99.9%' (repeatable)" },
 	{ { "sla-file", required_argument, NULL, OPT_SLA_FILE }, 0, "FILE",
@@ -101,14 +80,28 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static struct opt_help *build_opts(void)
+/* a family's own option, by its getopt value less OPT_FAMILY_OPT */
+struct family_opt {
+	int fam; /* index in slt_probes */
+	const struct probe_opt *o;
+};
+
+/* The option table: the generic options, a --<family> flag per family,
+ * then every family's own options (core/probe.h), so getopt_long, --help
+ * and the one-line errors all read the same table. */
+static struct opt_help *build_opts(struct family_opt *fo, int *nfo)
 {
-	size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]) - 1, nfam = 0, k;
+	size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]) - 1, nfam = 0, k, n;
 	struct opt_help *o;
 
-	while (slt_probes[nfam])
+	*nfo = 0;
+	while (slt_probes[nfam] && nfam < MAX_FAMILIES)
 		nfam++;
-	o = calloc(nbase + nfam + 1, sizeof(*o));
+	for (k = 0; k < nfam; k++)
+		for (const struct probe_opt *p = slt_probes[k]->options; p && p->name; p++)
+			if (*nfo < MAX_FAMILY_OPTS)
+				fo[(*nfo)++] = (struct family_opt){ (int)k, p };
+	o = calloc(nbase + nfam + *nfo + 1, sizeof(*o));
 	if (!o)
 		return NULL;
 	memcpy(o, base_opts, nbase * sizeof(*o));
@@ -118,10 +111,26 @@ static struct opt_help *build_opts(void)
 		o[nbase + k].opt.val = OPT_FAMILY + (int)k;
 		o[nbase + k].help = slt_probes[k]->summary;
 	}
+	for (n = nbase + nfam, k = 0; k < (size_t)*nfo; k++, n++) {
+		o[n].opt.name = fo[k].o->name;
+		o[n].opt.has_arg = fo[k].o->has_arg;
+		o[n].opt.val = OPT_FAMILY_OPT + (int)k;
+		o[n].arg = fo[k].o->metavar;
+		o[n].help = fo[k].o->help;
+	}
 	return o;
 }
 
-static void usage(FILE *f, const struct opt_help *opts)
+static void print_option(FILE *f, const struct opt_help *o)
+{
+	struct opt_help one[2];
+
+	memset(one, 0, sizeof(one));
+	one[0] = *o;
+	cmd_print_options(f, one);
+}
+
+static void usage(FILE *f, const struct opt_help *opts, const struct family_opt *fo)
 {
 	fprintf(f, "usage: slatrace trace [-p PID[,PID...] | -c COMM | --cgroup PATH] [options]\n"
 		   "       slatrace trace [options] -- CMD [ARGS...]\n\n"
@@ -134,7 +143,20 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "Ctrl-C, SIGTERM or SIGHUP ends a run early; the full report is still\n"
 		   "printed and the JSON file still written.\n\n"
 		   "options:\n");
-	cmd_print_options(f, opts);
+	while (opts->opt.name && opts->opt.val < OPT_FAMILY_OPT)
+		print_option(f, opts++);
+	/* each family's own options, under its name */
+	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++) {
+		int said = 0;
+
+		for (const struct opt_help *o = opts; o->opt.name; o++) {
+			if (fo[o->opt.val - OPT_FAMILY_OPT].fam != i)
+				continue;
+			if (!said++)
+				fprintf(f, "\n%s options:\n", slt_probes[i]->name);
+			print_option(f, o);
+		}
+	}
 	fprintf(f, "\nprobe families (none given: ");
 	for (int i = 0, first = 1; slt_probes[i]; i++)
 		if (slt_probes[i]->default_on) {
@@ -292,10 +314,12 @@ int cmd_trace(int argc, char **argv)
 	int nfam = 0, want[MAX_FAMILIES] = { 0 }, any_want = 0;
 	struct target_spec *t = NULL;
 	struct session sess = { 0 };
-	struct session_opts sopts = { .capture_bytes = 256,
-				      .segment_limit = SLT_DEFAULT_SEGMENT_LIMIT,
-				      .max_classes = SLT_DEFAULT_MAX_CLASSES };
-	const char *routes[SLT_MAX_ROUTES], *ignores[SLT_MAX_ROUTES], *why;
+	struct session_opts sopts = { 0 };
+	void *fopts[MAX_FAMILIES] = { 0 }; /* each family's options blob, by slt_probes index */
+	const void *fam_opts[MAX_FAMILIES];
+	struct family_opt fo[MAX_FAMILY_OPTS];
+	char famerr[SLT_PROBE_ERR_MAX];
+	int nfo = 0;
 	int session_opened = 0, usage_fault = 0;
 	struct model *m = NULL, *prev = NULL;
 	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
@@ -312,14 +336,23 @@ int cmd_trace(int argc, char **argv)
 	int c, err = 0, rc = SLT_EXIT_FAIL, ntargets = 0;
 	uint64_t next_interval = 0, end_at = 0, last_interval, next_tick = 0;
 
-	opts = build_opts();
+	opts = build_opts(fo, &nfo);
 	t = calloc(1, sizeof(*t));
 	if (!opts || !t || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
 		slt_error("out of memory");
 		goto cleanup;
 	}
-	sopts.routes = routes;
-	sopts.ignores = ignores;
+	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++) {
+		if (!slt_probes[i]->opts_size)
+			continue;
+		fopts[i] = calloc(1, slt_probes[i]->opts_size);
+		if (!fopts[i]) {
+			slt_error("out of memory");
+			goto cleanup;
+		}
+		if (slt_probes[i]->opts_init)
+			slt_probes[i]->opts_init(fopts[i]);
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -369,60 +402,6 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json_path = optarg;
-			break;
-		case OPT_PORT:
-			if (slt_parse_u64(optarg, 1, 65535, &v)) {
-				rc = cmd_usage_error("trace", "invalid port '%s' (1-65535)", optarg);
-				goto cleanup;
-			}
-			sopts.port = (uint16_t)v;
-			break;
-		case OPT_CAPTURE_BYTES:
-			if (slt_parse_u64(optarg, 0, SLT_REQ_CAP_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --capture-bytes '%s' (0-%d)",
-						     optarg, SLT_REQ_CAP_MAX);
-				goto cleanup;
-			}
-			sopts.capture_bytes = (uint32_t)v;
-			sopts.capture_set = 1;
-			break;
-		case OPT_CAPTURE_QUERY:
-			sopts.capture_query = 1;
-			break;
-		case OPT_ROUTE:
-		case OPT_IGNORE_PATH:
-			if (route_pattern_check(optarg, &why)) {
-				rc = cmd_usage_error("trace", "invalid --%s '%s': %s",
-						     c == OPT_ROUTE ? "route" : "ignore-path", optarg,
-						     why);
-				goto cleanup;
-			}
-			if ((c == OPT_ROUTE ? sopts.nroutes : sopts.nignores) == SLT_MAX_ROUTES) {
-				rc = cmd_usage_error("trace", "too many --%s patterns (at most %d)",
-						     c == OPT_ROUTE ? "route" : "ignore-path",
-						     SLT_MAX_ROUTES);
-				goto cleanup;
-			}
-			if (c == OPT_ROUTE)
-				routes[sopts.nroutes++] = optarg;
-			else
-				ignores[sopts.nignores++] = optarg;
-			break;
-		case OPT_SEGMENT_LIMIT:
-			if (slt_parse_u64(optarg, 0, ROUTE_SEGMENT_LIMIT_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --segment-limit '%s' (0-%d)",
-						     optarg, ROUTE_SEGMENT_LIMIT_MAX);
-				goto cleanup;
-			}
-			sopts.segment_limit = (uint32_t)v;
-			break;
-		case OPT_MAX_CLASSES:
-			if (slt_parse_u64(optarg, 1, SLT_MAX_CLASSES_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --max-classes '%s' (1-%d)",
-						     optarg, SLT_MAX_CLASSES_MAX);
-				goto cleanup;
-			}
-			sopts.max_classes = (uint32_t)v;
 			break;
 		case OPT_SLA:
 			if (sla_set_add_expr(&sla.set, optarg, slaerr, sizeof(slaerr))) {
@@ -475,7 +454,7 @@ int cmd_trace(int argc, char **argv)
 			slt_verbose = 1;
 			break;
 		case 'h':
-			usage(stdout, opts);
+			usage(stdout, opts, fo);
 			rc = cmd_help_written();
 			goto cleanup;
 		case ':':
@@ -483,7 +462,14 @@ int cmd_trace(int argc, char **argv)
 			rc = cmd_option_error("trace", c, argc, argv, opts);
 			goto cleanup;
 		default:
-			if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
+			if (c >= OPT_FAMILY_OPT && c < OPT_FAMILY_OPT + nfo) {
+				const struct family_opt *f = &fo[c - OPT_FAMILY_OPT];
+
+				if (f->o->parse(fopts[f->fam], optarg, famerr, sizeof(famerr))) {
+					rc = cmd_usage_error("trace", "%s", famerr);
+					goto cleanup;
+				}
+			} else if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
 				want[c - OPT_FAMILY] = 1;
 				any_want = 1;
 			}
@@ -518,6 +504,7 @@ int cmd_trace(int argc, char **argv)
 	for (int i = 0; slt_probes[i] && nfam < MAX_FAMILIES; i++) {
 		if (any_want ? !want[i] : !slt_probes[i]->default_on)
 			continue;
+		fam_opts[nfam] = fopts[i];
 		fam[nfam++] = slt_probes[i];
 		if (slt_probes[i]->ringbuf_bytes > sopts.ringbuf_bytes)
 			sopts.ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
@@ -588,7 +575,7 @@ int cmd_trace(int argc, char **argv)
 				 t->pids[i], comm);
 	}
 	for (int i = 0; i < nfam; i++) {
-		err = fam[i]->open(&sess, &state[i]);
+		err = fam[i]->open(&sess, fam_opts[i], &state[i]);
 		if (err) {
 			explain_missing(fam[i]);
 			goto cleanup;
@@ -785,6 +772,8 @@ cleanup:
 	windows_free(&win);
 	model_free(prev);
 	model_free(m);
+	for (int i = 0; i < MAX_FAMILIES; i++)
+		free(fopts[i]);
 	free(longopts);
 	free(opts);
 	free(t);

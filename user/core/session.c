@@ -430,10 +430,6 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 	memset(s, 0, sizeof(*s));
 	if (o)
 		s->opts = *o;
-	else
-		s->opts = (struct session_opts){ .capture_bytes = 256,
-						 .segment_limit = SLT_DEFAULT_SEGMENT_LIMIT,
-						 .max_classes = SLT_DEFAULT_MAX_CLASSES };
 	if (s->opts.ringbuf_bytes < SLT_RINGBUF_MIN)
 		s->opts.ringbuf_bytes = SLT_RINGBUF_MIN;
 	s->cgroup_fd = -1;
