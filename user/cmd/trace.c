@@ -3,7 +3,6 @@
  * the duration ends, the command or every -p process exits, or
  * Ctrl-C/SIGTERM/SIGHUP, then report. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +10,9 @@
 #include <ctype.h>
 #include <sys/utsname.h>
 #include "cmd/cmd.h"
-#include "core/features.h"
 #include "core/log.h"
-#include "core/windows.h"
-#include "core/pressure.h"
 #include "core/parse.h"
+#include "core/runner.h"
 #include "core/session.h"
 #include "probes/probe.h"
 #include "report/report.h"
@@ -71,14 +68,6 @@ static const struct opt_help base_opts[] = {
 	{ { "help", no_argument, NULL, 'h' }, 'h', NULL, "show this help" },
 	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 /* a family's own option, by its getopt value less OPT_FAMILY_OPT */
 struct family_opt {
@@ -186,18 +175,6 @@ static void fill_meta(struct run_meta *r, const struct target_spec *t, const cha
 	snprintf(r->families, sizeof(r->families), "%s", fams);
 }
 
-/* On a failed load, say what the kernel lacks instead of a verifier dump. */
-static void explain_missing(const struct probe_ops *p)
-{
-	struct feature_result res[SLT_FEAT_COUNT];
-	unsigned have = features_probe_mask(p->needs, res);
-
-	for (int i = 0; i < SLT_FEAT_COUNT; i++)
-		if ((p->needs & res[i].bit) && !(have & res[i].bit))
-			slt_error("the '%s' family needs %s, which this kernel refused: %s",
-				  p->name, res[i].what, res[i].detail);
-}
-
 /* SLA objectives judged over the run and over fixed windows, and the hook
  * run once per breach episode */
 struct sla_run {
@@ -206,7 +183,6 @@ struct sla_run {
 	struct hooks *hooks;
 	const char *on_breach;
 	uint64_t window_ns, breach_timeout_ns;
-	uint64_t next_window;		/* CLOCK_MONOTONIC */
 	uint64_t window_start_real;	/* CLOCK_REALTIME, for hooks and JSON */
 	uint64_t window_start_mono;
 	struct model *window_prev;	/* the model at the window's start */
@@ -278,247 +254,313 @@ static void print_sla_section(FILE *f, void *ctx)
 	print_sla_plain(f, &r->set, r->results, r->tracker);
 }
 
-/* housekeeping of the families that want it, about once a second */
-static int tick_all(const struct probe_ops **fam, void **state, int nfam, struct model *m,
-		    uint64_t now)
-{
-	for (int i = 0; i < nfam; i++) {
-		int err = fam[i]->tick ? fam[i]->tick(state[i], m, now) : 0;
-
-		if (err) {
-			slt_error("cannot settle the '%s' state: %s", fam[i]->name, slt_strerror(err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-static int drain_all(const struct probe_ops **fam, void **state, int nfam, struct model *m)
-{
-	for (int i = 0; i < nfam; i++) {
-		int err = fam[i]->drain(state[i], m);
-
-		if (err) {
-			slt_error("cannot read the '%s' maps: %s", fam[i]->name, slt_strerror(err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-int cmd_trace(int argc, char **argv)
-{
-	uint64_t t0 = slt_now_ns(), duration_ns = 0, interval_ns = 0, top = 20, v;
-	const struct probe_ops *fam[MAX_FAMILIES];
-	void *state[MAX_FAMILIES] = { 0 };
-	int nfam = 0, want[MAX_FAMILIES] = { 0 }, any_want = 0;
-	struct target_spec *t = NULL;
-	struct session sess = { 0 };
-	struct session_opts sopts = { 0 };
-	void *fopts[MAX_FAMILIES] = { 0 }; /* each family's options blob, by slt_probes index */
-	const void *fam_opts[MAX_FAMILIES];
+/* everything the command line says */
+struct trace_args {
+	struct target_spec t;
+	int ntargets;
+	uint64_t duration_ns, interval_ns, top;
+	const char *json_path;
+	int keep_going, window_given;
+	struct sla_run *sla;
+	int want[MAX_FAMILIES], any_want;
+	void *fopts[MAX_FAMILIES]; /* each family's options blob, by slt_probes index */
 	struct family_opt fo[MAX_FAMILY_OPTS];
-	char famerr[SLT_PROBE_ERR_MAX];
-	int nfo = 0;
-	int session_opened = 0, usage_fault = 0;
-	struct model *m = NULL, *prev = NULL;
-	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
-	struct windows_rec win = { .next_ns = UINT64_MAX };
-	uint64_t stall0 = 0, stall1 = 0;
-	int stall0_ok = 0;
-	char slaerr[SLA_ERR_MAX];
-	int window_given = 0, keep_going = 0, gone_said = 0;
-	struct option *longopts = NULL;
-	struct opt_help *opts = NULL;
-	const char *json_path = NULL, *lastarg = NULL;
-	char shortopts[64], fams[128] = "";
-	struct sigaction sa = { 0 };
-	int c, err = 0, rc = SLT_EXIT_FAIL, ntargets = 0;
-	uint64_t next_interval = 0, end_at = 0, last_interval, next_tick = 0;
+	int nfo;
+	struct opt_help *opts;
+	struct option *longopts;
+	char shortopts[64];
+};
 
-	opts = build_opts(fo, &nfo);
-	t = calloc(1, sizeof(*t));
-	if (!opts || !t || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
+static void trace_args_free(struct trace_args *a)
+{
+	for (int i = 0; i < MAX_FAMILIES; i++)
+		free(a->fopts[i]);
+	free(a->longopts);
+	free(a->opts);
+}
+
+/* -1 when the run goes on, else the exit code (the error said) */
+static int parse_args(struct trace_args *a, int argc, char **argv)
+{
+	char famerr[SLT_PROBE_ERR_MAX], slaerr[SLA_ERR_MAX];
+	const char *lastarg = NULL;
+	uint64_t v;
+	int c, err;
+
+	a->top = 20;
+	a->opts = build_opts(a->fo, &a->nfo);
+	if (!a->opts || cmd_getopt_tables(a->opts, &a->longopts, a->shortopts, sizeof(a->shortopts))) {
 		slt_error("out of memory");
-		goto cleanup;
+		return SLT_EXIT_FAIL;
 	}
 	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++) {
 		if (!slt_probes[i]->opts_size)
 			continue;
-		fopts[i] = calloc(1, slt_probes[i]->opts_size);
-		if (!fopts[i]) {
+		a->fopts[i] = calloc(1, slt_probes[i]->opts_size);
+		if (!a->fopts[i]) {
 			slt_error("out of memory");
-			goto cleanup;
+			return SLT_EXIT_FAIL;
 		}
 		if (slt_probes[i]->opts_init)
-			slt_probes[i]->opts_init(fopts[i]);
+			slt_probes[i]->opts_init(a->fopts[i]);
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, a->shortopts, a->longopts, NULL)) != -1) {
 		lastarg = optarg;
 		switch (c) {
 		case 'p':
-			err = slt_parse_pid_list(optarg, t->pids,
-						 (int)(sizeof(t->pids) / sizeof(t->pids[0])),
-						 &t->npids);
-			if (err) {
-				rc = cmd_usage_error("trace", "invalid PID list '%s'", optarg);
-				goto cleanup;
-			}
-			ntargets++;
+			err = slt_parse_pid_list(optarg, a->t.pids,
+						 (int)(sizeof(a->t.pids) / sizeof(a->t.pids[0])),
+						 &a->t.npids);
+			if (err)
+				return cmd_usage_error("trace", "invalid PID list '%s'", optarg);
+			a->ntargets++;
 			break;
 		case 'c':
-			if (!*optarg) {
-				rc = cmd_usage_error("trace", "empty process name for -c");
-				goto cleanup;
-			}
+			if (!*optarg)
+				return cmd_usage_error("trace", "empty process name for -c");
 			if (strlen(optarg) >= SLT_COMM_LEN)
 				slt_warn("'%s' is longer than the kernel's 15-character comm: "
 					 "matching its first 15 characters",
 					 optarg);
-			snprintf(t->comm, sizeof(t->comm), "%s", optarg);
-			ntargets++;
+			snprintf(a->t.comm, sizeof(a->t.comm), "%s", optarg);
+			a->ntargets++;
 			break;
 		case OPT_CGROUP:
-			t->cgroup = optarg;
-			ntargets++;
+			a->t.cgroup = optarg;
+			a->ntargets++;
 			break;
 		case 'd':
-			if (slt_parse_duration(optarg, &duration_ns) || !duration_ns) {
-				rc = cmd_usage_error("trace",
+			if (slt_parse_duration(optarg, &a->duration_ns) || !a->duration_ns)
+				return cmd_usage_error("trace",
 						     "invalid duration '%s' (examples: 500ms, 10s, 2m)",
 						     optarg);
-				goto cleanup;
-			}
 			break;
 		case 'i':
-			if (slt_parse_duration(optarg, &interval_ns) || interval_ns < 10000000) {
-				rc = cmd_usage_error("trace",
+			if (slt_parse_duration(optarg, &a->interval_ns) || a->interval_ns < 10000000) {
+				return cmd_usage_error("trace",
 						     "invalid interval '%s' (at least 10ms; examples: 1s, 500ms)",
 						     optarg);
-				goto cleanup;
 			}
 			break;
 		case OPT_JSON:
-			json_path = optarg;
+			a->json_path = optarg;
 			break;
 		case OPT_SLA:
-			if (sla_set_add_expr(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+			if (sla_set_add_expr(&a->sla->set, optarg, slaerr, sizeof(slaerr))) {
 				fprintf(stderr, "error: %s\n", slaerr);
-				rc = SLT_EXIT_USAGE;
-				goto cleanup;
+				return SLT_EXIT_USAGE;
 			}
 			break;
 		case OPT_SLA_FILE:
-			if (sla_load_file(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+			if (sla_load_file(&a->sla->set, optarg, slaerr, sizeof(slaerr))) {
 				fprintf(stderr, "error: %s\n", slaerr);
-				rc = SLT_EXIT_USAGE;
-				goto cleanup;
+				return SLT_EXIT_USAGE;
 			}
 			break;
 		case OPT_WINDOW:
-			if (slt_parse_duration(optarg, &sla.window_ns) || sla.window_ns < 100000000) {
-				rc = cmd_usage_error("trace",
+			if (slt_parse_duration(optarg, &a->sla->window_ns) || a->sla->window_ns < 100000000) {
+				return cmd_usage_error("trace",
 						     "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
 						     optarg);
-				goto cleanup;
 			}
-			window_given = 1;
+			a->window_given = 1;
 			break;
 		case OPT_ON_BREACH:
-			if (!*optarg) {
-				rc = cmd_usage_error("trace", "empty --on-breach command");
-				goto cleanup;
-			}
-			sla.on_breach = optarg;
+			if (!*optarg)
+				return cmd_usage_error("trace", "empty --on-breach command");
+			a->sla->on_breach = optarg;
 			break;
 		case OPT_BREACH_TIMEOUT:
-			if (slt_parse_duration(optarg, &sla.breach_timeout_ns) ||
-			    !sla.breach_timeout_ns) {
-				rc = cmd_usage_error("trace", "invalid --breach-timeout '%s'", optarg);
-				goto cleanup;
-			}
+			if (slt_parse_duration(optarg, &a->sla->breach_timeout_ns) ||
+			    !a->sla->breach_timeout_ns)
+				return cmd_usage_error("trace", "invalid --breach-timeout '%s'", optarg);
 			break;
 		case OPT_TOP:
-			if (slt_parse_u64(optarg, 0, 100000, &v)) {
-				rc = cmd_usage_error("trace", "invalid --top '%s'", optarg);
-				goto cleanup;
-			}
-			top = v;
+			if (slt_parse_u64(optarg, 0, 100000, &v))
+				return cmd_usage_error("trace", "invalid --top '%s'", optarg);
+			a->top = v;
 			break;
 		case OPT_KEEP_GOING:
-			keep_going = 1;
+			a->keep_going = 1;
 			break;
 		case 'v':
 			slt_verbose = 1;
 			break;
 		case 'h':
-			usage(stdout, opts, fo);
-			rc = cmd_help_written();
-			goto cleanup;
+			usage(stdout, a->opts, a->fo);
+			return cmd_help_written();
 		case ':':
 		case '?':
-			rc = cmd_option_error("trace", c, argc, argv, opts);
-			goto cleanup;
+			return cmd_option_error("trace", c, argc, argv, a->opts);
 		default:
-			if (c >= OPT_FAMILY_OPT && c < OPT_FAMILY_OPT + nfo) {
-				const struct family_opt *f = &fo[c - OPT_FAMILY_OPT];
+			if (c >= OPT_FAMILY_OPT && c < OPT_FAMILY_OPT + a->nfo) {
+				const struct family_opt *f = &a->fo[c - OPT_FAMILY_OPT];
 
-				if (f->o->parse(fopts[f->fam], optarg, famerr, sizeof(famerr))) {
-					rc = cmd_usage_error("trace", "%s", famerr);
-					goto cleanup;
-				}
+				if (f->o->parse(a->fopts[f->fam], optarg, famerr, sizeof(famerr)))
+					return cmd_usage_error("trace", "%s", famerr);
 			} else if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
-				want[c - OPT_FAMILY] = 1;
-				any_want = 1;
+				a->want[c - OPT_FAMILY] = 1;
+				a->any_want = 1;
 			}
 			break;
 		}
 	}
 	/* "--" ends the options; nothing after it would trace the whole host */
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--") &&
-	    argv[optind - 1] != lastarg) {
-		rc = cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
+	    argv[optind - 1] != lastarg)
+		return cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
 					      "[ARGS...])");
-		goto cleanup;
-	}
 	if (optind < argc) {
-		const char *a = argv[optind];
+		const char *arg = argv[optind];
 		int digits = 1;
 
-		for (const char *p = a; *p; p++)
+		for (const char *p = arg; *p; p++)
 			digits &= isdigit((unsigned char)*p) != 0;
-		if (digits && strcmp(argv[optind - 1], "--")) {
-			rc = cmd_usage_error("trace", "unexpected argument '%s' (a PID? use -p %s)",
-					     a, a);
-			goto cleanup;
-		}
-		t->cmd = &argv[optind];
-		ntargets++;
+		if (digits && strcmp(argv[optind - 1], "--"))
+			return cmd_usage_error("trace", "unexpected argument '%s' (a PID? use -p %s)",
+					     arg, arg);
+		a->t.cmd = &argv[optind];
+		a->ntargets++;
 	}
-	if (ntargets > 1) {
-		rc = cmd_usage_error("trace", "give one target: -p, -c, --cgroup or -- CMD");
+	if (a->ntargets > 1)
+		return cmd_usage_error("trace", "give one target: -p, -c, --cgroup or -- CMD");
+	return -1;
+}
+
+/* what the command does at the runner's cuts (core/runner.h) */
+struct trace_run {
+	struct sla_run *sla;
+	struct model *prev;	/* the model at the last interval's end */
+	uint64_t last_interval;
+};
+
+static int on_start(void *ctx, struct model *m, uint64_t start)
+{
+	struct trace_run *tr = ctx;
+	struct sla_run *sla = tr->sla;
+
+	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target,
+		m->meta.families);
+	tr->last_interval = start;
+	if (!sla->set.n)
+		return 0;
+	sla->window_start_mono = start;
+	sla->window_start_real = m->meta.start_realtime_ns;
+	sla->window_prev = model_clone(m);
+	return sla->window_prev ? 0 : -ENOMEM;
+}
+
+/* with -i: what the interval just ended measured */
+static int on_interval(void *ctx, struct model *m, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+	struct text_opts io = { .top = 10, .interval = 1 };
+	struct model *d = model_delta(m, tr->prev);
+
+	if (d) {
+		d->meta.duration_ns = now - tr->last_interval;
+		print_report_plain(stdout, d, &io);
+		fflush(stdout);
+		model_free(d);
+	}
+	model_free(tr->prev);
+	tr->prev = model_clone(m);
+	tr->last_interval = now;
+	return 0;
+}
+
+static int on_window(void *ctx, struct model *m, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+
+	return sla_run_window(tr->sla, m, now);
+}
+
+static void on_loop(void *ctx, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+
+	(void)now;
+	if (tr->sla->hooks)
+		hooks_reap(tr->sla->hooks);
+}
+
+/* the run is over: the last window, the verdicts, the hooks' counts */
+static int sla_finish(struct sla_run *sla, struct model *m)
+{
+	uint64_t now = slt_now_ns();
+
+	/* the last, partial window counts when it holds anything */
+	if (now > sla->window_start_mono + sla->window_ns / 10 && sla_run_window(sla, m, now))
+		return -ENOMEM;
+	sla_evaluate_all(&sla->set, m, sla->results);
+	for (int i = 0; i < sla->set.n; i++)
+		if (sla->results[i].status == SLA_NO_DATA)
+			slt_warn("objective '%s' matched no data: reported as NO DATA, which "
+				 "is not a pass",
+				 sla->set.obj[i].text);
+	if (sla->hooks) {
+		const struct hook_stats *hs;
+
+		hooks_wait_all(sla->hooks);
+		hs = hooks_stats(sla->hooks);
+		model_stat_add(m, "breach_hooks_run", hs->started);
+		model_stat_add(m, "breach_hooks_failed", hs->failed);
+		model_stat_add(m, "breach_hooks_killed", hs->killed);
+	}
+	return 0;
+}
+
+/* the families that run: the ones named, or the default set (each of which
+ * may be left out when it cannot run here) */
+static void choose_families(struct runner *r, const struct trace_args *a,
+			    struct session_opts *sopts)
+{
+	for (int i = 0; slt_probes[i] && r->nfam < SLT_RUNNER_MAX_FAMILIES; i++) {
+		if (a->any_want ? !a->want[i] : !slt_probes[i]->default_on)
+			continue;
+		r->fam[r->nfam++] = (struct runner_family){ .ops = slt_probes[i],
+							    .opts = a->fopts[i],
+							    .optional = !a->any_want };
+		if (slt_probes[i]->ringbuf_bytes > sopts->ringbuf_bytes)
+			sopts->ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
+	}
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
+	struct trace_run tr = { .sla = &sla };
+	struct runner run = { .t0 = slt_now_ns(), .ctx = &tr };
+	struct trace_args *a = NULL;
+	struct session sess = { 0 };
+	struct session_opts sopts = { 0 };
+	int session_opened = 0, usage_fault = 0;
+	struct model *m = NULL;
+	int err = 0, rc = SLT_EXIT_FAIL;
+	char fams[128] = "";
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		slt_error("out of memory");
 		goto cleanup;
 	}
-	for (int i = 0; slt_probes[i] && nfam < MAX_FAMILIES; i++) {
-		if (any_want ? !want[i] : !slt_probes[i]->default_on)
-			continue;
-		fam_opts[nfam] = fopts[i];
-		fam[nfam++] = slt_probes[i];
-		if (slt_probes[i]->ringbuf_bytes > sopts.ringbuf_bytes)
-			sopts.ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
-		snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s",
-			 strlen(fams) ? "," : "", slt_probes[i]->name);
-	}
+	a->sla = &sla;
+	rc = parse_args(a, argc, argv);
+	if (rc >= 0)
+		goto cleanup;
+	rc = SLT_EXIT_FAIL;
+	choose_families(&run, a, &sopts);
 
-	if (!sla.set.n && (window_given || sla.on_breach)) {
+	if (!sla.set.n && (a->window_given || sla.on_breach)) {
 		rc = cmd_usage_error("trace", "%s needs objectives (--sla or --sla-file)",
-				     window_given ? "--window" : "--on-breach");
+				     a->window_given ? "--window" : "--on-breach");
 		goto cleanup;
 	}
 	if (sla.set.n) {
-		if (!window_given)
+		if (!a->window_given)
 			sla.window_ns = 10000000000ull;
 		sla.tracker = sla_tracker_new(&sla.set);
 		sla.results = calloc(sla.set.n, sizeof(*sla.results));
@@ -530,21 +572,21 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	/* everything the user can get wrong is checked before tracing */
-	if (json_path && report_json_check_path(json_path)) {
+	if (a->json_path && report_json_check_path(a->json_path)) {
 		rc = SLT_EXIT_USAGE;
 		goto cleanup;
 	}
-	if (keep_going && !t->npids) {
+	if (a->keep_going && !a->t.npids) {
 		rc = cmd_usage_error("trace", "--keep-going needs -p (the other targets never end "
 					      "the run)");
 		goto cleanup;
 	}
-	if (t->cmd) {
+	if (a->t.cmd) {
 		char path[4096];
 
-		err = session_resolve_cmd(t->cmd[0], path, sizeof(path));
+		err = session_resolve_cmd(a->t.cmd[0], path, sizeof(path));
 		if (err) {
-			slt_error("cannot run '%s': %s", t->cmd[0], strerror(-err));
+			slt_error("cannot run '%s': %s", a->t.cmd[0], strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -558,202 +600,61 @@ int cmd_trace(int argc, char **argv)
 		slt_error("out of memory");
 		goto cleanup;
 	}
-	fill_meta(&m->meta, t, fams);
-	err = session_open(&sess, t, &sopts, m, &usage_fault);
+	err = session_open(&sess, &a->t, &sopts, m, &usage_fault);
 	if (err) {
 		rc = usage_fault ? SLT_EXIT_USAGE : SLT_EXIT_FAIL;
 		goto cleanup;
 	}
 	session_opened = 1;
-	for (int i = 0; i < t->npids; i++) {
+	for (int i = 0; i < a->t.npids; i++) {
 		char comm[32];
 
-		if (session_pid_is_kthread(t->pids[i], comm, sizeof(comm)))
+		if (session_pid_is_kthread(a->t.pids[i], comm, sizeof(comm)))
 			slt_warn("PID %u (%s) is a kernel thread: it makes no system calls and "
 				 "serves no requests, so the syscalls and requests families will "
 				 "see nothing from it",
-				 t->pids[i], comm);
+				 a->t.pids[i], comm);
 	}
-	for (int i = 0; i < nfam; i++) {
-		err = fam[i]->open(&sess, fam_opts[i], &state[i]);
-		if (err) {
-			explain_missing(fam[i]);
-			goto cleanup;
-		}
-	}
-	for (int i = 0; i < nfam; i++) {
-		err = fam[i]->attach(state[i]);
-		if (err)
-			goto cleanup;
-	}
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* a dropped SSH session (SIGHUP) ends the run like Ctrl-C: with its report */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	m->meta.attach_ns = slt_now_ns() - t0;
-	m->meta.start_realtime_ns = slt_realtime_ns();
-	err = session_start(&sess);
-	if (err)
+	run.sess = &sess;
+	run.m = m;
+	if (runner_open(&run))
 		goto cleanup;
-	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target, fams);
+	for (int i = 0; i < run.nfam; i++)
+		snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s",
+			 i ? "," : "", run.fam[i].ops->name);
+	fill_meta(&m->meta, &a->t, fams);
 
-	last_interval = sess.start_mono_ns;
-	/* per-window summaries, for the JSON report only (diff's replicates) */
-	if (json_path)
-		windows_start(&win, m, sess.start_mono_ns);
-	stall0_ok = !pressure_cpu_stall_ns(&stall0);
-	/* saturate: a duration of 2^64-1 ns means "as long as it takes" */
-	if (duration_ns)
-		end_at = duration_ns > UINT64_MAX - sess.start_mono_ns ? UINT64_MAX
-								       : sess.start_mono_ns + duration_ns;
-	if (interval_ns)
-		next_interval = interval_ns > UINT64_MAX - sess.start_mono_ns
-					? UINT64_MAX
-					: sess.start_mono_ns + interval_ns;
-	if (sla.set.n) {
-		sla.window_start_mono = sess.start_mono_ns;
-		sla.window_start_real = m->meta.start_realtime_ns;
-		sla.next_window = sess.start_mono_ns + sla.window_ns;
-		sla.window_prev = model_clone(m);
-		if (!sla.window_prev)
-			goto cleanup;
-	}
-	while (!stop_requested) {
-		uint64_t now = slt_now_ns(), wake = now + 100000000ull;
-
-		if (end_at && now >= end_at)
-			break;
-		if (session_cmd_done(&sess))
-			break;
-		if (!gone_said && session_targets_gone(&sess)) {
-			gone_said = 1;
-			if (!keep_going) {
-				fprintf(stderr, "slatrace: every target process has exited; "
-						"ending the run\n");
-				break;
-			}
-			fprintf(stderr, "slatrace: every target process has exited; tracing on "
-					"(--keep-going)\n");
-		}
-		if (sla.hooks)
-			hooks_reap(sla.hooks);
-		if (now >= next_tick) {
-			if (tick_all(fam, state, nfam, m, now))
-				goto cleanup;
-			next_tick = now + 1000000000ull;
-		}
-		if (sla.set.n && now >= sla.next_window) {
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			if (sla_run_window(&sla, m, now))
-				goto cleanup;
-			sla.next_window += sla.window_ns;
-		}
-		if (sla.set.n && sla.next_window < wake)
-			wake = sla.next_window;
-		if (now >= windows_next(&win)) {
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			if (windows_tick(&win, m, now))
-				slt_warn("out of memory: the report will have no windows");
-		}
-		if (windows_next(&win) < wake)
-			wake = windows_next(&win);
-		if (next_interval && now >= next_interval) {
-			struct model *d;
-			struct text_opts io = { .top = 10, .interval = 1 };
-
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			session_read_losses(&sess);
-			d = model_delta(m, prev);
-			if (d) {
-				d->meta.duration_ns = now - last_interval;
-				print_report_plain(stdout, d, &io);
-				fflush(stdout);
-				model_free(d);
-			}
-			model_free(prev);
-			prev = model_clone(m);
-			last_interval = now;
-			next_interval = interval_ns > UINT64_MAX - next_interval
-						? UINT64_MAX
-						: next_interval + interval_ns;
-		}
-		if (end_at && end_at < wake)
-			wake = end_at;
-		if (next_interval && next_interval < wake)
-			wake = next_interval;
-		err = session_poll(&sess, (int)((wake > now ? wake - now : 0) / 1000000) + 1);
-		if (err < 0) {
-			slt_error("cannot read the ring buffer: %s", slt_strerror(err));
-			goto cleanup;
-		}
-	}
-	/* last words on the ring buffer, then the final figures */
-	session_poll(&sess, 0);
-	if (drain_all(fam, state, nfam, m))
+	run.duration_ns = a->duration_ns;
+	run.interval_ns = a->interval_ns;
+	run.window_ns = sla.set.n ? sla.window_ns : 0;
+	run.keep_going = a->keep_going;
+	run.windows = a->json_path != NULL;
+	run.on_start = on_start;
+	run.on_interval = on_interval;
+	run.on_window = on_window;
+	run.on_loop = on_loop;
+	if (runner_run(&run))
 		goto cleanup;
-	for (int i = 0; i < nfam; i++)
-		if (fam[i]->finish && fam[i]->finish(state[i], m))
-			goto cleanup;
-	session_poll(&sess, 0);
-	session_read_losses(&sess);
-	m->meta.end_realtime_ns = slt_realtime_ns();
-	m->meta.duration_ns = slt_now_ns() - sess.start_mono_ns;
-	session_cmd_done(&sess);
-	if (windows_finish(&win, m, slt_now_ns()))
-		slt_warn("out of memory: the report will have no windows");
-	if (stall0_ok && !pressure_cpu_stall_ns(&stall1) && stall1 >= stall0 &&
-	    m->meta.duration_ns) {
-		m->meta.has_cpu_pressure = 1;
-		m->meta.cpu_pressure_pct = (double)(stall1 - stall0) * 100 / m->meta.duration_ns;
-	}
-
-	if (sla.set.n) {
-		uint64_t now = slt_now_ns();
-
-		/* the last, partial window counts when it holds anything */
-		if (now > sla.window_start_mono + sla.window_ns / 10 && sla_run_window(&sla, m, now))
-			goto cleanup;
-		sla_evaluate_all(&sla.set, m, sla.results);
-		for (int i = 0; i < sla.set.n; i++)
-			if (sla.results[i].status == SLA_NO_DATA)
-				slt_warn("objective '%s' matched no data: reported as NO DATA, which "
-					 "is not a pass",
-					 sla.set.obj[i].text);
-		if (sla.hooks) {
-			const struct hook_stats *hs;
-
-			hooks_wait_all(sla.hooks);
-			hs = hooks_stats(sla.hooks);
-			model_stat_add(m, "breach_hooks_run", hs->started);
-			model_stat_add(m, "breach_hooks_failed", hs->failed);
-			model_stat_add(m, "breach_hooks_killed", hs->killed);
-		}
-	}
+	if (sla.set.n && sla_finish(&sla, m))
+		goto cleanup;
 	{
-		struct text_opts to = { .top = (int)top, .hist_top = 3 };
+		struct text_opts to = { .top = (int)a->top, .hist_top = 3 };
 
 		if (sla.set.n) {
 			to.after_header = print_sla_section;
 			to.ctx = &sla;
 		}
 		/* with --json -, stdout carries the JSON alone */
-		print_report_plain(json_path && !strcmp(json_path, "-") ? stderr : stdout, m, &to);
+		print_report_plain(a->json_path && !strcmp(a->json_path, "-") ? stderr : stdout, m,
+				   &to);
 	}
 	rc = SLT_EXIT_OK;
 	if (sla.set.n && sla_verdict(&sla.set, sla.results) != SLA_PASS)
 		rc = SLT_EXIT_SLA;
-	if (json_path &&
+	if (a->json_path &&
 	    report_json_write_with(m, "sla",
 				   sla.set.n ? sla_json(&sla.set, sla.results, sla.tracker) : NULL,
-				   json_path))
+				   a->json_path))
 		rc = SLT_EXIT_FAIL;
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
@@ -761,21 +662,16 @@ int cmd_trace(int argc, char **argv)
 		rc = SLT_EXIT_FAIL;
 	}
 cleanup:
-	for (int i = 0; i < nfam; i++)
-		if (state[i])
-			fam[i]->close(state[i]);
+	runner_close(&run);
 	if (session_opened)
 		session_close(&sess);
 	if (sla.hooks)
 		hooks_wait_all(sla.hooks);
 	sla_run_free(&sla);
-	windows_free(&win);
-	model_free(prev);
+	model_free(tr.prev);
 	model_free(m);
-	for (int i = 0; i < MAX_FAMILIES; i++)
-		free(fopts[i]);
-	free(longopts);
-	free(opts);
-	free(t);
+	if (a)
+		trace_args_free(a);
+	free(a);
 	return rc;
 }

@@ -64,6 +64,8 @@ struct series {
 	struct series_windows *win;	/* NULL: none recorded (or an older report) */
 };
 
+#define SLT_SKIPPED_MAX 8
+
 struct run_meta {
 	char host[256];
 	char kernel[256];
@@ -81,6 +83,12 @@ struct run_meta {
 	uint64_t window_ns;		/* length of a series' windows; 0: none */
 	int has_cpu_pressure;		/* PSI was readable at both ends of the run */
 	double cpu_pressure_pct;	/* share of the run some task waited for a CPU */
+	/* default-set families left out because they could not run here */
+	struct {
+		char name[32];
+		char why[224];
+	} skipped[SLT_SKIPPED_MAX];
+	int nskipped;
 };
 
 struct model {

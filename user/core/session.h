@@ -103,6 +103,8 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		 struct model *m, int *usage);
 /* Route ring-buffer records of this kind to fn (a family's decoder). */
 int session_on_event(struct session *s, uint32_t kind, slt_event_fn fn, void *ctx);
+/* Drop every handler registered with ctx (a family being closed). */
+void session_forget(struct session *s, const void *ctx);
 /* Make obj use the session's shared maps; call between open and load. */
 int session_share_maps(struct session *s, struct bpf_object *obj);
 /* Everything attached: let -- CMD exec. */
