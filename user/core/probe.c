@@ -9,5 +9,5 @@ const char *probe_test_refused(const struct probe_ops *p)
 
 	if (!refuse || strcmp(refuse, p->name))
 		return NULL;
-	return "refused by SLATRACE_TEST_REFUSE (a test setting)";
+	return "refused by SLATRACE_TEST_REFUSE, a test setting";
 }

@@ -167,6 +167,17 @@ struct json_object *report_json(const struct model *m)
 			json_object_array_add(arr, json_object_new_string(t));
 	}
 	json_object_object_add(root, "families", arr);
+	if (r->nskipped) {
+		/* default-set families that could not run here, and why */
+		arr = json_object_new_array();
+		for (int i = 0; i < r->nskipped && i < SLT_SKIPPED_MAX; i++) {
+			o = json_object_new_object();
+			add_str(o, "name", r->skipped[i].name);
+			add_str(o, "why", r->skipped[i].why);
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "families_skipped", arr);
+	}
 	add_time(root, "start", r->start_realtime_ns);
 	add_time(root, "end", r->end_realtime_ns);
 	add_u64(root, "start_unix_ns", r->start_realtime_ns);
