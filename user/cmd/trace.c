@@ -289,7 +289,8 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 
 	a->top = 20;
 	a->opts = build_opts(a->fo, &a->nfo);
-	if (!a->opts || cmd_getopt_tables(a->opts, &a->longopts, a->shortopts, sizeof(a->shortopts))) {
+	if (!a->opts ||
+	    cmd_getopt_tables(a->opts, &a->longopts, a->shortopts, sizeof(a->shortopts))) {
 		slt_error("out of memory");
 		return SLT_EXIT_FAIL;
 	}
@@ -334,15 +335,14 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 		case 'd':
 			if (slt_parse_duration(optarg, &a->duration_ns) || !a->duration_ns)
 				return cmd_usage_error("trace",
-						     "invalid duration '%s' (examples: 500ms, 10s, 2m)",
-						     optarg);
+						       "invalid duration '%s' (examples: 500ms, 10s, 2m)",
+						       optarg);
 			break;
 		case 'i':
-			if (slt_parse_duration(optarg, &a->interval_ns) || a->interval_ns < 10000000) {
-				return cmd_usage_error("trace",
-						     "invalid interval '%s' (at least 10ms; examples: 1s, 500ms)",
-						     optarg);
-			}
+			if (slt_parse_duration(optarg, &a->interval_ns) || a->interval_ns < 10000000)
+				return cmd_usage_error(
+					"trace", "invalid interval '%s' (at least 10ms; examples: 1s, 500ms)",
+					optarg);
 			break;
 		case OPT_JSON:
 			a->json_path = optarg;
@@ -360,11 +360,11 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 			}
 			break;
 		case OPT_WINDOW:
-			if (slt_parse_duration(optarg, &a->sla->window_ns) || a->sla->window_ns < 100000000) {
-				return cmd_usage_error("trace",
-						     "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
-						     optarg);
-			}
+			if (slt_parse_duration(optarg, &a->sla->window_ns) ||
+			    a->sla->window_ns < 100000000)
+				return cmd_usage_error(
+					"trace", "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
+					optarg);
 			a->window_given = 1;
 			break;
 		case OPT_ON_BREACH:
@@ -411,7 +411,7 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--") &&
 	    argv[optind - 1] != lastarg)
 		return cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
-					      "[ARGS...])");
+						"[ARGS...])");
 	if (optind < argc) {
 		const char *arg = argv[optind];
 		int digits = 1;
@@ -420,7 +420,7 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 			digits &= isdigit((unsigned char)*p) != 0;
 		if (digits && strcmp(argv[optind - 1], "--"))
 			return cmd_usage_error("trace", "unexpected argument '%s' (a PID? use -p %s)",
-					     arg, arg);
+					       arg, arg);
 		a->t.cmd = &argv[optind];
 		a->ntargets++;
 	}
