@@ -53,24 +53,7 @@ static int missing_feature(const struct probe_ops *p, char *buf, size_t len, int
 	return n;
 }
 
-static int open_one(struct runner *r, struct runner_family *f)
-{
-	int err;
-
-	err = f->ops->open(r->sess, f->opts, &f->state);
-	if (err) {
-		f->state = NULL;
-		return err;
-	}
-	err = f->ops->attach(f->state);
-	if (err) {
-		session_forget(r->sess, f->state);
-		f->ops->close(f->state);
-		f->state = NULL;
-	}
-	return err;
-}
-
+/* the family that cannot run: left out when optional, else the run fails */
 static void leave_out(struct runner *r, int i, const char *why)
 {
 	struct run_meta *meta = &r->m->meta;
@@ -87,45 +70,59 @@ static void leave_out(struct runner *r, int i, const char *why)
 	r->nfam--;
 }
 
+/* one step (open, or attach) of family i: 0, 1 when it was left out, or
+ * -errno when the run fails */
+static int step(struct runner *r, int i, int attach)
+{
+	struct runner_family *f = &r->fam[i];
+	char why[sizeof(r->m->meta.skipped[0].why)];
+	const char *refused = attach ? NULL : probe_test_refused(f->ops);
+	int err;
+
+	if (refused && f->optional) {
+		leave_out(r, i, refused);
+		return 1;
+	}
+	if (refused) {
+		slt_error("cannot open the '%s' family: %s", f->ops->name, refused);
+		return -EPERM;
+	}
+	if (f->optional)
+		slt_capture_begin(why, sizeof(why));
+	err = attach ? f->ops->attach(f->state) : f->ops->open(r->sess, f->opts, &f->state);
+	if (f->optional)
+		slt_capture_end();
+	if (!err)
+		return 0;
+	if (attach) {
+		session_forget(r->sess, f->state);
+		f->ops->close(f->state);
+	}
+	f->state = NULL;
+	if (!f->optional) {
+		if (!attach)
+			missing_feature(f->ops, NULL, 0, 1);
+		return err;
+	}
+	if (!missing_feature(f->ops, why, sizeof(why), 0) && !why[0])
+		snprintf(why, sizeof(why), "%s", slt_strerror(err));
+	leave_out(r, i, why);
+	return 1;
+}
+
 int runner_open(struct runner *r)
 {
-	char why[sizeof(r->m->meta.skipped[0].why)];
-	int err, tried = r->nfam;
+	int tried = r->nfam;
 
-	/* open and attach one family at a time: one left out must not have
-	 * taken the others down with it */
-	for (int i = 0; i < r->nfam;) {
-		struct runner_family *f = &r->fam[i];
-		const char *refused = probe_test_refused(f->ops);
+	/* every family opened, then every one attached, as trace always has */
+	for (int attach = 0; attach <= 1; attach++)
+		for (int i = 0; i < r->nfam;) {
+			int err = step(r, i, attach);
 
-		if (refused && f->optional) {
-			leave_out(r, i, refused);
-			continue;
-		}
-		if (refused) {
-			slt_error("cannot open the '%s' family: %s", f->ops->name, refused);
-			return -EPERM;
-		}
-		if (!f->optional) {
-			err = open_one(r, f);
-			if (err) {
-				missing_feature(f->ops, NULL, 0, 1);
+			if (err < 0)
 				return err;
-			}
-			i++;
-			continue;
+			i += !err;
 		}
-		slt_capture_begin(why, sizeof(why));
-		err = open_one(r, f);
-		slt_capture_end();
-		if (!err) {
-			i++;
-			continue;
-		}
-		if (!missing_feature(f->ops, why, sizeof(why), 0) && !why[0])
-			snprintf(why, sizeof(why), "%s", slt_strerror(err));
-		leave_out(r, i, why);
-	}
 	if (!r->nfam && tried) {
 		slt_error("no probe family can run here (slatrace check says why)");
 		return -ENOENT;
