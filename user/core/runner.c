@@ -27,8 +27,8 @@ static uint64_t later(uint64_t now, uint64_t step)
 	return step > UINT64_MAX - now ? UINT64_MAX : now + step;
 }
 
-/* the first kernel feature the family needs and this kernel refused, as
- * words; 0 when none is missing */
+/* How many kernel features the family needs and this kernel refused: each
+ * said as an error (say), or the first one put in words into buf. */
 static int missing_feature(const struct probe_ops *p, char *buf, size_t len, int say)
 {
 	struct feature_result res[SLT_FEAT_COUNT];
