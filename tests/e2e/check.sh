@@ -227,6 +227,22 @@ t_check_exit_status() {
 	pass
 }
 
+# issue 14: a default family that cannot run here leaves the rest runnable
+t_check_can_run_without_a_default_family_it_cannot_host() {
+	need_root || return
+	SLATRACE_TEST_REFUSE=requests run_check
+	[ "$(rc)" = 0 ] || { fail "exit $(rc): $(head -2 "$TMP/err")"; return; }
+	grep -q '^slatrace can run here, with: syscalls' "$TMP/out" &&
+		grep -q '^  without requests: refused by SLATRACE_TEST_REFUSE' "$TMP/out" ||
+		{ fail "verdict: $(tail -2 "$TMP/out" | tr '\n' '|')"; return; }
+	grep -q "^warning: the 'requests' probe family cannot run here" "$TMP/err" ||
+		{ fail "stderr: $(head -2 "$TMP/err")"; return; }
+	SLATRACE_TEST_REFUSE=requests run_check --json
+	[ "$(rc)" = 0 ] && jq -e '.can_run and (.families.requests.ok | not) and .families.syscalls.ok' \
+		"$TMP/out" >/dev/null || { fail "--json: exit $(rc), can_run $(jq .can_run "$TMP/out")"; return; }
+	pass
+}
+
 t_check_not_root_exits_1() {
 	local -a as_nobody=()
 	if [ "$(id -u)" = 0 ]; then

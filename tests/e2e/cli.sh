@@ -74,6 +74,9 @@ trace_long_options() {
 		sed 's/[^"]*"\([^"]*\)".*/\1/'
 	# one flag per probe family, from the probe table
 	sed -n 's/^[[:space:]]*\.name = "\([a-z-]*\)",.*/\1/p' "$ROOT"/user/probes/*.c
+	# and each family's own options, from its struct probe_opt table
+	grep -ohE '^[[:space:]]*\{ *"[a-z][a-z-]*", *(no|required|optional)_argument, *("|NULL)' \
+		"$ROOT"/user/probes/*.c | sed 's/[^"]*"\([^"]*\)".*/\1/'
 }
 trace_short_options() {
 	grep -oE "_argument, *NULL, *[^}]*\} *, *'[a-zA-Z]' *," "$ROOT/user/cmd/trace.c" |
@@ -445,6 +448,50 @@ t_valid_run_leaves_exactly_one_complete_json() {
 		{ fail "r.json does not end in a newline"; return; }
 	[ -s "$TMP/out" ] || { fail "no text report on stdout"; return; }
 	pass "$(jq '.series | length' "$out/r.json") series"
+}
+
+# issue 14: one family of the default set that cannot load (here refused by
+# the test-only SLATRACE_TEST_REFUSE, docs/families.md) is left out, said
+# once on stderr and in both reports; the rest of the set still traces
+t_default_set_runs_on_without_a_family_that_cannot_load() {
+	have_binary || return
+	need_root || return
+	command -v jq >/dev/null || { skip "jq is not installed"; return; }
+	local out=$TMP/run n
+	rm -rf "$out" && mkdir "$out"
+	rc=0
+	SLATRACE_TEST_REFUSE=requests timeout 60 "$SLATRACE" trace -d 200ms --json "$out/r.json" \
+		-- true >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	[ "$rc" = 0 ] || { fail "exit $rc: $(head -3 "$TMP/err")"; return; }
+	n=$(grep -c "requests" "$TMP/err")
+	[ "$n" = 1 ] && grep -q "^warning: left out the 'requests' family: .*SLATRACE_TEST_REFUSE" "$TMP/err" ||
+		{ fail "want one warning naming requests, stderr: $(head -c 400 "$TMP/err")"; return; }
+	grep -q '^left out: requests (.*SLATRACE_TEST_REFUSE' "$TMP/out" ||
+		{ fail "the text report does not say requests was left out"; return; }
+	jq -e '.families == ["syscalls"] and (.families_skipped | length == 1)
+		and .families_skipped[0].name == "requests"
+		and (.families_skipped[0].why | test("SLATRACE_TEST_REFUSE"))
+		and ([.series[] | select(.family == "syscall" and .name == "execve")] | length == 1)' \
+		"$out/r.json" >/dev/null ||
+		{ fail "JSON: families $(jq -c .families "$out/r.json"), skipped $(jq -c .families_skipped "$out/r.json")"; return; }
+	# and nothing is said, in JSON either, when every family loads
+	timeout 60 "$SLATRACE" trace -d 200ms --json "$out/r.json" -- true >"$TMP/out" 2>"$TMP/err" ||
+		{ fail "a plain run failed: $(head -3 "$TMP/err")"; return; }
+	jq -e 'has("families_skipped") | not' "$out/r.json" >/dev/null &&
+		! grep -q '^left out:' "$TMP/out" || { fail "a plain run reports families left out"; return; }
+	pass "syscalls traced, requests left out"
+}
+
+t_named_family_that_cannot_load_fails_the_run() {
+	have_binary || return
+	need_root || return
+	local why
+	rc=0
+	rm -rf "$TMP/cwd" && mkdir "$TMP/cwd"
+	(cd "$TMP/cwd" && SLATRACE_TEST_REFUSE=requests timeout 60 "$SLATRACE" trace --requests \
+		-d 200ms --json r.json -- true) >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	why=$(refused 1 "cannot open the 'requests' family") || { fail "$why"; return; }
+	pass
 }
 
 run_tests

@@ -1168,3 +1168,37 @@ TEST(report_plain_histogram_of_a_wide_spread_fits_24_lines)
 			  i, t);
 	free(t);
 }
+
+/* issue 14: a default-set family left out is said in both reports, and
+ * nothing is added when none was */
+TEST(report_names_the_families_left_out_and_only_when_some_were)
+{
+	struct model *m = model_new();
+	struct json_object *root, *arr, *e;
+	struct text_opts to = { .top = 20 };
+	char *text;
+	int ok;
+
+	CHECK(m);
+	root = report_json(m);
+	text = plain(m, &to);
+	ok = root && !get(root, "families_skipped") && text && !strstr(text, "left out");
+	json_object_put(root);
+	free(text);
+	CHECK_MSG(ok, "families_skipped or 'left out' without any family left out");
+
+	snprintf(m->meta.skipped[0].name, sizeof(m->meta.skipped[0].name), "requests");
+	snprintf(m->meta.skipped[0].why, sizeof(m->meta.skipped[0].why), "needs sock_tp");
+	m->meta.nskipped = 1;
+	root = report_json(m);
+	arr = get(root, "families_skipped");
+	e = arr ? json_object_array_get_idx(arr, 0) : NULL;
+	ok = e && json_object_array_length(arr) == 1 && !strcmp(str(e, "name"), "requests") &&
+	     !strcmp(str(e, "why"), "needs sock_tp");
+	json_object_put(root);
+	text = plain(m, &to);
+	ok = ok && text && strstr(text, "\nleft out: requests (needs sock_tp)\n");
+	free(text);
+	model_free(m);
+	CHECK(ok);
+}

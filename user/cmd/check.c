@@ -45,6 +45,7 @@ enum memlock_state {
 struct family_verdict {
 	const struct probe_ops *ops;
 	unsigned missing; /* needs the kernel did not grant */
+	const char *refused; /* refused otherwise (core/probe.h), or NULL */
 };
 
 struct check_report {
@@ -62,6 +63,7 @@ struct check_report {
 	struct family_verdict fam[MAX_FAMILIES];
 	int nfam;
 	int can_run;
+	int partial; /* can run, but some default-set family cannot: trace leaves it out */
 };
 
 static void usage(FILE *f)
@@ -163,17 +165,30 @@ static void probe_memlock(struct check_report *r)
 	}
 }
 
+static int family_ok(const struct check_report *r, const struct family_verdict *v)
+{
+	return r->privileged && !v->missing && !v->refused;
+}
+
+/* slatrace runs here when some family of the default set does: trace
+ * leaves out the ones that cannot (and says so) */
 static void judge_families(struct check_report *r)
 {
-	r->can_run = r->privileged;
+	int defaults = 0, runnable = 0;
+
 	for (int i = 0; slt_probes[i] && r->nfam < MAX_FAMILIES; i++) {
 		struct family_verdict *v = &r->fam[r->nfam++];
 
 		v->ops = slt_probes[i];
 		v->missing = v->ops->needs & ~r->have;
-		if (v->ops->default_on && v->missing)
-			r->can_run = 0;
+		v->refused = probe_test_refused(v->ops);
+		if (!v->ops->default_on)
+			continue;
+		defaults++;
+		runnable += !v->missing && !v->refused;
 	}
+	r->can_run = r->privileged && runnable > 0;
+	r->partial = r->can_run && runnable < defaults;
 }
 
 static void format_bytes(char *buf, size_t len, rlim_t v)
@@ -213,6 +228,36 @@ static void missing_names(const struct feature_result *feat, unsigned missing, c
 			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", feat[i].name);
 }
 
+/* why a family cannot run here, in words */
+static const char *family_why(const struct check_report *r, const struct family_verdict *v,
+			      char *buf, size_t len)
+{
+	char names[160];
+
+	if (v->refused)
+		return v->refused;
+	missing_names(r->feat, v->missing, names, sizeof(names));
+	snprintf(buf, len, "this kernel lacks %s", names);
+	return buf;
+}
+
+/* the verdict when some families cannot run: which can, which cannot, why */
+static void print_partial(const struct check_report *r)
+{
+	char why[200];
+	int n = 0;
+
+	printf("\nslatrace can run here, with:");
+	for (int i = 0; i < r->nfam; i++)
+		if (family_ok(r, &r->fam[i]))
+			printf("%s %s", n++ ? "," : "", r->fam[i].ops->name);
+	printf("\n");
+	for (int i = 0; i < r->nfam; i++)
+		if (!family_ok(r, &r->fam[i]))
+			printf("  without %s: %s\n", r->fam[i].ops->name,
+			       family_why(r, &r->fam[i], why, sizeof(why)));
+}
+
 static void print_check_plain(const struct check_report *r)
 {
 	char buf[160], lim[32];
@@ -239,16 +284,21 @@ static void print_check_plain(const struct check_report *r)
 	printf("\nprobe families:\n");
 	for (int i = 0; i < r->nfam; i++) {
 		const struct family_verdict *v = &r->fam[i];
-		const char *ok = !r->privileged ? "?" : v->missing ? "no" : "yes";
+		const char *ok = !r->privileged ? "?" : family_ok(r, v) ? "yes" : "no";
 
 		printf("  %-13s %-4s %-8s %s\n", v->ops->name, ok,
 		       v->ops->default_on ? "default" : "opt-in", v->ops->summary);
 		if (r->privileged && v->missing) {
 			missing_names(r->feat, v->missing, buf, sizeof(buf));
 			printf("  %-13s %-4s %-8s needs %s\n", "", "", "", buf);
+		} else if (r->privileged && v->refused) {
+			printf("  %-13s %-4s %-8s %s\n", "", "", "", v->refused);
 		}
 	}
-	printf("\n%s\n", r->can_run ? "slatrace can run here" : "slatrace cannot run here");
+	if (r->partial)
+		print_partial(r);
+	else
+		printf("\n%s\n", r->can_run ? "slatrace can run here" : "slatrace cannot run here");
 }
 
 static int json_add(struct json_object *o, const char *key, struct json_object *v)
@@ -335,7 +385,9 @@ static struct json_object *check_json(const struct check_report *r)
 		err |= json_add(o, v->ops->name, fo);
 		if (!fo)
 			continue;
-		err |= json_add(fo, "ok", json_object_new_boolean(r->privileged && !v->missing));
+		err |= json_add(fo, "ok", json_object_new_boolean(family_ok(r, v)));
+		if (v->refused)
+			err |= json_add(fo, "refused", json_object_new_string(v->refused));
 		err |= json_add(fo, "default_on", json_object_new_boolean(v->ops->default_on));
 		miss = json_object_new_array();
 		err |= json_add(fo, "missing", miss);
@@ -363,8 +415,9 @@ static struct json_object *check_json(const struct check_report *r)
  * each missing feature */
 static void explain(const struct check_report *r)
 {
+	void (*say)(const char *fmt, ...) = r->can_run ? slt_warn : slt_error;
 	unsigned missing = 0;
-	char names[160];
+	char why[200];
 
 	if (!r->privileged) {
 		slt_error("slatrace needs root (or CAP_BPF and CAP_PERFMON) to trace: "
@@ -374,12 +427,11 @@ static void explain(const struct check_report *r)
 	for (int i = 0; i < r->nfam; i++) {
 		const struct family_verdict *v = &r->fam[i];
 
-		if (!v->ops->default_on || !v->missing)
+		if (!v->ops->default_on || family_ok(r, v))
 			continue;
 		missing |= v->missing;
-		missing_names(r->feat, v->missing, names, sizeof(names));
-		slt_error("the '%s' probe family cannot run here: this kernel lacks %s",
-			  v->ops->name, names);
+		say("the '%s' probe family cannot run here: %s", v->ops->name,
+		    family_why(r, v, why, sizeof(why)));
 	}
 	for (int i = 0; i < SLT_FEAT_COUNT; i++) {
 		const struct feature_result *f = &r->feat[i];
@@ -467,10 +519,10 @@ int cmd_check(int argc, char **argv)
 		slt_error("cannot write the report: %s", slt_strerror(-errno));
 		goto cleanup;
 	}
-	if (!r->can_run) {
+	if (!r->can_run || r->partial)
 		explain(r);
+	if (!r->can_run)
 		goto cleanup;
-	}
 	rc = SLT_EXIT_OK;
 cleanup:
 	json_object_put(root);

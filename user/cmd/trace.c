@@ -3,7 +3,6 @@
  * the duration ends, the command or every -p process exits, or
  * Ctrl-C/SIGTERM/SIGHUP, then report. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,33 +10,23 @@
 #include <ctype.h>
 #include <sys/utsname.h>
 #include "cmd/cmd.h"
-#include "core/features.h"
 #include "core/log.h"
-#include "core/windows.h"
-#include "core/pressure.h"
 #include "core/parse.h"
+#include "core/runner.h"
 #include "core/session.h"
 #include "probes/probe.h"
 #include "report/report.h"
-#include "slatrace/requests.h"
-#include "proto/route.h"
 #include "analysis/sla.h"
 #include "core/hook.h"
 #include <json-c/json.h>
 
 #define MAX_FAMILIES 16
+#define MAX_FAMILY_OPTS 64
 
 enum {
 	OPT_CGROUP = 256,
 	OPT_JSON,
 	OPT_TOP,
-	OPT_CAPTURE_BYTES,
-	OPT_CAPTURE_QUERY,
-	OPT_ROUTE,
-	OPT_IGNORE_PATH,
-	OPT_SEGMENT_LIMIT,
-	OPT_MAX_CLASSES,
-	OPT_PORT,
 	OPT_SLA,
 	OPT_SLA_FILE,
 	OPT_WINDOW,
@@ -45,6 +34,7 @@ enum {
 	OPT_BREACH_TIMEOUT,
 	OPT_KEEP_GOING,
 	OPT_FAMILY, /* --<family>: one per probe table entry, in order */
+	OPT_FAMILY_OPT = OPT_FAMILY + MAX_FAMILIES, /* a family's own options, in order */
 };
 
 static const struct opt_help base_opts[] = {
@@ -64,20 +54,6 @@ static const struct opt_help base_opts[] = {
 	  "write the report as JSON to FILE, atomically (a regular file or a new path; - is stdout)" },
 	{ { "top", required_argument, NULL, OPT_TOP }, 0, "N",
 	  "rows in the text table (default 20, 0 = all)" },
-	{ { "port", required_argument, NULL, OPT_PORT }, 0, "PORT",
-	  "requests: only connections on this local port" },
-	{ { "capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES }, 0, "N",
-	  "requests: bytes of each request kept for parsing (default 256, max 512)" },
-	{ { "capture-query", no_argument, NULL, OPT_CAPTURE_QUERY }, 0, NULL,
-	  "requests: keep the ?query part of HTTP paths (default: removed)" },
-	{ { "route", required_argument, NULL, OPT_ROUTE }, 0, "PATTERN",
-	  "requests: class matching paths as PATTERN ('/users/{id}', '/static/*'; repeatable)" },
-	{ { "ignore-path", required_argument, NULL, OPT_IGNORE_PATH }, 0, "PATTERN",
-	  "requests: count matching requests in ignored_requests, not in a class (repeatable)" },
-	{ { "segment-limit", required_argument, NULL, OPT_SEGMENT_LIMIT }, 0, "N",
-	  "requests: a path position past N distinct values becomes * (default 10, 0 = off)" },
-	{ { "max-classes", required_argument, NULL, OPT_MAX_CLASSES }, 0, "N",
-	  "requests: classes per process and port; the rest go to (other) (default 200)" },
 	{ { "sla", required_argument, NULL, OPT_SLA }, 0, "'[SEL:] METRIC OP BOUND'",
 	  "an objective, e.g. 'GET /api/*: p99 < 200ms', 'availability >= 99.9%' (repeatable)" },
 	{ { "sla-file", required_argument, NULL, OPT_SLA_FILE }, 0, "FILE",
@@ -93,22 +69,28 @@ static const struct opt_help base_opts[] = {
 	{ { NULL, 0, NULL, 0 }, 0, NULL, NULL },
 };
 
-static volatile sig_atomic_t stop_requested;
+/* a family's own option, by its getopt value less OPT_FAMILY_OPT */
+struct family_opt {
+	int fam; /* index in slt_probes */
+	const struct probe_opt *o;
+};
 
-static void on_signal(int sig)
+/* The option table: the generic options, a --<family> flag per family,
+ * then every family's own options (core/probe.h), so getopt_long, --help
+ * and the one-line errors all read the same table. */
+static struct opt_help *build_opts(struct family_opt *fo, int *nfo)
 {
-	(void)sig;
-	stop_requested = 1;
-}
-
-static struct opt_help *build_opts(void)
-{
-	size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]) - 1, nfam = 0, k;
+	size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]) - 1, nfam = 0, k, n;
 	struct opt_help *o;
 
-	while (slt_probes[nfam])
+	*nfo = 0;
+	while (slt_probes[nfam] && nfam < MAX_FAMILIES)
 		nfam++;
-	o = calloc(nbase + nfam + 1, sizeof(*o));
+	for (k = 0; k < nfam; k++)
+		for (const struct probe_opt *p = slt_probes[k]->options; p && p->name; p++)
+			if (*nfo < MAX_FAMILY_OPTS)
+				fo[(*nfo)++] = (struct family_opt){ (int)k, p };
+	o = calloc(nbase + nfam + *nfo + 1, sizeof(*o));
 	if (!o)
 		return NULL;
 	memcpy(o, base_opts, nbase * sizeof(*o));
@@ -118,10 +100,26 @@ static struct opt_help *build_opts(void)
 		o[nbase + k].opt.val = OPT_FAMILY + (int)k;
 		o[nbase + k].help = slt_probes[k]->summary;
 	}
+	for (n = nbase + nfam, k = 0; k < (size_t)*nfo; k++, n++) {
+		o[n].opt.name = fo[k].o->name;
+		o[n].opt.has_arg = fo[k].o->has_arg;
+		o[n].opt.val = OPT_FAMILY_OPT + (int)k;
+		o[n].arg = fo[k].o->metavar;
+		o[n].help = fo[k].o->help;
+	}
 	return o;
 }
 
-static void usage(FILE *f, const struct opt_help *opts)
+static void print_option(FILE *f, const struct opt_help *o)
+{
+	struct opt_help one[2];
+
+	memset(one, 0, sizeof(one));
+	one[0] = *o;
+	cmd_print_options(f, one);
+}
+
+static void usage(FILE *f, const struct opt_help *opts, const struct family_opt *fo)
 {
 	fprintf(f, "usage: slatrace trace [-p PID[,PID...] | -c COMM | --cgroup PATH] [options]\n"
 		   "       slatrace trace [options] -- CMD [ARGS...]\n\n"
@@ -134,7 +132,20 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "Ctrl-C, SIGTERM or SIGHUP ends a run early; the full report is still\n"
 		   "printed and the JSON file still written.\n\n"
 		   "options:\n");
-	cmd_print_options(f, opts);
+	while (opts->opt.name && opts->opt.val < OPT_FAMILY_OPT)
+		print_option(f, opts++);
+	/* each family's own options, under its name */
+	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++) {
+		int said = 0;
+
+		for (const struct opt_help *o = opts; o->opt.name; o++) {
+			if (fo[o->opt.val - OPT_FAMILY_OPT].fam != i)
+				continue;
+			if (!said++)
+				fprintf(f, "\n%s options:\n", slt_probes[i]->name);
+			print_option(f, o);
+		}
+	}
 	fprintf(f, "\nprobe families (none given: ");
 	for (int i = 0, first = 1; slt_probes[i]; i++)
 		if (slt_probes[i]->default_on) {
@@ -152,8 +163,7 @@ static void usage(FILE *f, const struct opt_help *opts)
 		   "2 usage error, 3 an objective failed or had no data\n");
 }
 
-static void fill_meta(struct run_meta *r, const struct target_spec *t,
-		      const struct probe_ops *const *fam, int nfam)
+static void fill_meta(struct run_meta *r, const struct target_spec *t)
 {
 	struct utsname u;
 
@@ -162,20 +172,6 @@ static void fill_meta(struct run_meta *r, const struct target_spec *t,
 	if (!uname(&u))
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	session_describe_target(t, r->target, sizeof(r->target));
-	for (int i = 0; i < nfam; i++)
-		run_meta_add_family(r, fam[i]->name);
-}
-
-/* On a failed load, say what the kernel lacks instead of a verifier dump. */
-static void explain_missing(const struct probe_ops *p)
-{
-	struct feature_result res[SLT_FEAT_COUNT];
-	unsigned have = features_probe_mask(p->needs, res);
-
-	for (int i = 0; i < SLT_FEAT_COUNT; i++)
-		if ((p->needs & res[i].bit) && !(have & res[i].bit))
-			slt_error("the '%s' family needs %s, which this kernel refused: %s",
-				  p->name, res[i].what, res[i].detail);
 }
 
 /* SLA objectives judged over the run and over fixed windows, and the hook
@@ -186,7 +182,6 @@ struct sla_run {
 	struct hooks *hooks;
 	const char *on_breach;
 	uint64_t window_ns, breach_timeout_ns;
-	uint64_t next_window;		/* CLOCK_MONOTONIC */
 	uint64_t window_start_real;	/* CLOCK_REALTIME, for hooks and JSON */
 	uint64_t window_start_mono;
 	struct model *window_prev;	/* the model at the window's start */
@@ -258,282 +253,313 @@ static void print_sla_section(FILE *f, void *ctx)
 	print_sla_plain(f, &r->set, r->results, r->tracker);
 }
 
-/* housekeeping of the families that want it, about once a second */
-static int tick_all(const struct probe_ops **fam, void **state, int nfam, struct model *m,
-		    uint64_t now)
-{
-	for (int i = 0; i < nfam; i++) {
-		int err = fam[i]->tick ? fam[i]->tick(state[i], m, now) : 0;
+/* everything the command line says */
+struct trace_args {
+	struct target_spec t;
+	int ntargets;
+	uint64_t duration_ns, interval_ns, top;
+	const char *json_path;
+	int keep_going, window_given;
+	struct sla_run *sla;
+	int want[MAX_FAMILIES], any_want;
+	void *fopts[MAX_FAMILIES]; /* each family's options blob, by slt_probes index */
+	struct family_opt fo[MAX_FAMILY_OPTS];
+	int nfo;
+	struct opt_help *opts;
+	struct option *longopts;
+	char shortopts[64];
+};
 
-		if (err) {
-			slt_error("cannot settle the '%s' state: %s", fam[i]->name, slt_strerror(err));
-			return err;
-		}
-	}
-	return 0;
+static void trace_args_free(struct trace_args *a)
+{
+	for (int i = 0; i < MAX_FAMILIES; i++)
+		free(a->fopts[i]);
+	free(a->longopts);
+	free(a->opts);
 }
 
-static int drain_all(const struct probe_ops **fam, void **state, int nfam, struct model *m)
+/* -1 when the run goes on, else the exit code (the error said) */
+static int parse_args(struct trace_args *a, int argc, char **argv)
 {
-	for (int i = 0; i < nfam; i++) {
-		int err = fam[i]->drain(state[i], m);
+	char famerr[SLT_PROBE_ERR_MAX], slaerr[SLA_ERR_MAX];
+	const char *lastarg = NULL;
+	uint64_t v;
+	int c, err;
 
-		if (err) {
-			slt_error("cannot read the '%s' maps: %s", fam[i]->name, slt_strerror(err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-int cmd_trace(int argc, char **argv)
-{
-	uint64_t t0 = slt_now_ns(), duration_ns = 0, interval_ns = 0, top = 20, v;
-	const struct probe_ops *fam[MAX_FAMILIES];
-	void *state[MAX_FAMILIES] = { 0 };
-	int nfam = 0, want[MAX_FAMILIES] = { 0 }, any_want = 0;
-	struct target_spec *t = NULL;
-	struct session sess = { 0 };
-	struct session_opts sopts = { .capture_bytes = 256,
-				      .segment_limit = SLT_DEFAULT_SEGMENT_LIMIT,
-				      .max_classes = SLT_DEFAULT_MAX_CLASSES };
-	const char *routes[SLT_MAX_ROUTES], *ignores[SLT_MAX_ROUTES], *why;
-	int session_opened = 0, usage_fault = 0;
-	struct model *m = NULL, *prev = NULL;
-	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
-	struct windows_rec win = { .next_ns = UINT64_MAX };
-	uint64_t stall0 = 0, stall1 = 0;
-	int stall0_ok = 0;
-	char slaerr[SLA_ERR_MAX];
-	int window_given = 0, keep_going = 0, gone_said = 0;
-	struct option *longopts = NULL;
-	struct opt_help *opts = NULL;
-	const char *json_path = NULL, *lastarg = NULL;
-	char shortopts[64], fams[128] = "";
-	struct sigaction sa = { 0 };
-	int c, err = 0, rc = SLT_EXIT_FAIL, ntargets = 0;
-	uint64_t next_interval = 0, end_at = 0, last_interval, next_tick = 0;
-
-	opts = build_opts();
-	t = calloc(1, sizeof(*t));
-	if (!opts || !t || cmd_getopt_tables(opts, &longopts, shortopts, sizeof(shortopts))) {
+	a->top = 20;
+	a->opts = build_opts(a->fo, &a->nfo);
+	if (!a->opts ||
+	    cmd_getopt_tables(a->opts, &a->longopts, a->shortopts, sizeof(a->shortopts))) {
 		slt_error("out of memory");
-		goto cleanup;
+		return SLT_EXIT_FAIL;
 	}
-	sopts.routes = routes;
-	sopts.ignores = ignores;
+	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++) {
+		if (!slt_probes[i]->opts_size)
+			continue;
+		a->fopts[i] = calloc(1, slt_probes[i]->opts_size);
+		if (!a->fopts[i]) {
+			slt_error("out of memory");
+			return SLT_EXIT_FAIL;
+		}
+		if (slt_probes[i]->opts_init)
+			slt_probes[i]->opts_init(a->fopts[i]);
+	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, a->shortopts, a->longopts, NULL)) != -1) {
 		lastarg = optarg;
 		switch (c) {
 		case 'p':
-			err = slt_parse_pid_list(optarg, t->pids,
-						 (int)(sizeof(t->pids) / sizeof(t->pids[0])),
-						 &t->npids);
-			if (err) {
-				rc = cmd_usage_error("trace", "invalid PID list '%s'", optarg);
-				goto cleanup;
-			}
-			ntargets++;
+			err = slt_parse_pid_list(optarg, a->t.pids,
+						 (int)(sizeof(a->t.pids) / sizeof(a->t.pids[0])),
+						 &a->t.npids);
+			if (err)
+				return cmd_usage_error("trace", "invalid PID list '%s'", optarg);
+			a->ntargets++;
 			break;
 		case 'c':
-			if (!*optarg) {
-				rc = cmd_usage_error("trace", "empty process name for -c");
-				goto cleanup;
-			}
+			if (!*optarg)
+				return cmd_usage_error("trace", "empty process name for -c");
 			if (strlen(optarg) >= SLT_COMM_LEN)
 				slt_warn("'%s' is longer than the kernel's 15-character comm: "
 					 "matching its first 15 characters",
 					 optarg);
-			snprintf(t->comm, sizeof(t->comm), "%s", optarg);
-			ntargets++;
+			snprintf(a->t.comm, sizeof(a->t.comm), "%s", optarg);
+			a->ntargets++;
 			break;
 		case OPT_CGROUP:
-			t->cgroup = optarg;
-			ntargets++;
+			a->t.cgroup = optarg;
+			a->ntargets++;
 			break;
 		case 'd':
-			if (slt_parse_duration(optarg, &duration_ns) || !duration_ns) {
-				rc = cmd_usage_error("trace",
-						     "invalid duration '%s' (examples: 500ms, 10s, 2m)",
-						     optarg);
-				goto cleanup;
-			}
+			if (slt_parse_duration(optarg, &a->duration_ns) || !a->duration_ns)
+				return cmd_usage_error("trace",
+						       "invalid duration '%s' (examples: 500ms, 10s, 2m)",
+						       optarg);
 			break;
 		case 'i':
-			if (slt_parse_duration(optarg, &interval_ns) || interval_ns < 10000000) {
-				rc = cmd_usage_error("trace",
-						     "invalid interval '%s' (at least 10ms; examples: 1s, 500ms)",
-						     optarg);
-				goto cleanup;
-			}
+			if (slt_parse_duration(optarg, &a->interval_ns) || a->interval_ns < 10000000)
+				return cmd_usage_error(
+					"trace", "invalid interval '%s' (at least 10ms; examples: 1s, 500ms)",
+					optarg);
 			break;
 		case OPT_JSON:
-			json_path = optarg;
-			break;
-		case OPT_PORT:
-			if (slt_parse_u64(optarg, 1, 65535, &v)) {
-				rc = cmd_usage_error("trace", "invalid port '%s' (1-65535)", optarg);
-				goto cleanup;
-			}
-			sopts.port = (uint16_t)v;
-			break;
-		case OPT_CAPTURE_BYTES:
-			if (slt_parse_u64(optarg, 0, SLT_REQ_CAP_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --capture-bytes '%s' (0-%d)",
-						     optarg, SLT_REQ_CAP_MAX);
-				goto cleanup;
-			}
-			sopts.capture_bytes = (uint32_t)v;
-			sopts.capture_set = 1;
-			break;
-		case OPT_CAPTURE_QUERY:
-			sopts.capture_query = 1;
-			break;
-		case OPT_ROUTE:
-		case OPT_IGNORE_PATH:
-			if (route_pattern_check(optarg, &why)) {
-				rc = cmd_usage_error("trace", "invalid --%s '%s': %s",
-						     c == OPT_ROUTE ? "route" : "ignore-path", optarg,
-						     why);
-				goto cleanup;
-			}
-			if ((c == OPT_ROUTE ? sopts.nroutes : sopts.nignores) == SLT_MAX_ROUTES) {
-				rc = cmd_usage_error("trace", "too many --%s patterns (at most %d)",
-						     c == OPT_ROUTE ? "route" : "ignore-path",
-						     SLT_MAX_ROUTES);
-				goto cleanup;
-			}
-			if (c == OPT_ROUTE)
-				routes[sopts.nroutes++] = optarg;
-			else
-				ignores[sopts.nignores++] = optarg;
-			break;
-		case OPT_SEGMENT_LIMIT:
-			if (slt_parse_u64(optarg, 0, ROUTE_SEGMENT_LIMIT_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --segment-limit '%s' (0-%d)",
-						     optarg, ROUTE_SEGMENT_LIMIT_MAX);
-				goto cleanup;
-			}
-			sopts.segment_limit = (uint32_t)v;
-			break;
-		case OPT_MAX_CLASSES:
-			if (slt_parse_u64(optarg, 1, SLT_MAX_CLASSES_MAX, &v)) {
-				rc = cmd_usage_error("trace", "invalid --max-classes '%s' (1-%d)",
-						     optarg, SLT_MAX_CLASSES_MAX);
-				goto cleanup;
-			}
-			sopts.max_classes = (uint32_t)v;
+			a->json_path = optarg;
 			break;
 		case OPT_SLA:
-			if (sla_set_add_expr(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+			if (sla_set_add_expr(&a->sla->set, optarg, slaerr, sizeof(slaerr))) {
 				fprintf(stderr, "error: %s\n", slaerr);
-				rc = SLT_EXIT_USAGE;
-				goto cleanup;
+				return SLT_EXIT_USAGE;
 			}
 			break;
 		case OPT_SLA_FILE:
-			if (sla_load_file(&sla.set, optarg, slaerr, sizeof(slaerr))) {
+			if (sla_load_file(&a->sla->set, optarg, slaerr, sizeof(slaerr))) {
 				fprintf(stderr, "error: %s\n", slaerr);
-				rc = SLT_EXIT_USAGE;
-				goto cleanup;
+				return SLT_EXIT_USAGE;
 			}
 			break;
 		case OPT_WINDOW:
-			if (slt_parse_duration(optarg, &sla.window_ns) || sla.window_ns < 100000000) {
-				rc = cmd_usage_error("trace",
-						     "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
-						     optarg);
-				goto cleanup;
-			}
-			window_given = 1;
+			if (slt_parse_duration(optarg, &a->sla->window_ns) ||
+			    a->sla->window_ns < 100000000)
+				return cmd_usage_error(
+					"trace", "invalid window '%s' (at least 100ms; examples: 10s, 1m)",
+					optarg);
+			a->window_given = 1;
 			break;
 		case OPT_ON_BREACH:
-			if (!*optarg) {
-				rc = cmd_usage_error("trace", "empty --on-breach command");
-				goto cleanup;
-			}
-			sla.on_breach = optarg;
+			if (!*optarg)
+				return cmd_usage_error("trace", "empty --on-breach command");
+			a->sla->on_breach = optarg;
 			break;
 		case OPT_BREACH_TIMEOUT:
-			if (slt_parse_duration(optarg, &sla.breach_timeout_ns) ||
-			    !sla.breach_timeout_ns) {
-				rc = cmd_usage_error("trace", "invalid --breach-timeout '%s'", optarg);
-				goto cleanup;
-			}
+			if (slt_parse_duration(optarg, &a->sla->breach_timeout_ns) ||
+			    !a->sla->breach_timeout_ns)
+				return cmd_usage_error("trace", "invalid --breach-timeout '%s'", optarg);
 			break;
 		case OPT_TOP:
-			if (slt_parse_u64(optarg, 0, 100000, &v)) {
-				rc = cmd_usage_error("trace", "invalid --top '%s'", optarg);
-				goto cleanup;
-			}
-			top = v;
+			if (slt_parse_u64(optarg, 0, 100000, &v))
+				return cmd_usage_error("trace", "invalid --top '%s'", optarg);
+			a->top = v;
 			break;
 		case OPT_KEEP_GOING:
-			keep_going = 1;
+			a->keep_going = 1;
 			break;
 		case 'v':
 			slt_verbose = 1;
 			break;
 		case 'h':
-			usage(stdout, opts);
-			rc = cmd_help_written();
-			goto cleanup;
+			usage(stdout, a->opts, a->fo);
+			return cmd_help_written();
 		case ':':
 		case '?':
-			rc = cmd_option_error("trace", c, argc, argv, opts);
-			goto cleanup;
+			return cmd_option_error("trace", c, argc, argv, a->opts);
 		default:
-			if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
-				want[c - OPT_FAMILY] = 1;
-				any_want = 1;
+			if (c >= OPT_FAMILY_OPT && c < OPT_FAMILY_OPT + a->nfo) {
+				const struct family_opt *f = &a->fo[c - OPT_FAMILY_OPT];
+
+				if (f->o->parse(a->fopts[f->fam], optarg, famerr, sizeof(famerr)))
+					return cmd_usage_error("trace", "%s", famerr);
+			} else if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
+				a->want[c - OPT_FAMILY] = 1;
+				a->any_want = 1;
 			}
 			break;
 		}
 	}
 	/* "--" ends the options; nothing after it would trace the whole host */
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--") &&
-	    argv[optind - 1] != lastarg) {
-		rc = cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
-					      "[ARGS...])");
-		goto cleanup;
-	}
+	    argv[optind - 1] != lastarg)
+		return cmd_usage_error("trace", "'--' needs a command after it (slatrace trace -- CMD "
+						"[ARGS...])");
 	if (optind < argc) {
-		const char *a = argv[optind];
+		const char *arg = argv[optind];
 		int digits = 1;
 
-		for (const char *p = a; *p; p++)
+		for (const char *p = arg; *p; p++)
 			digits &= isdigit((unsigned char)*p) != 0;
-		if (digits && strcmp(argv[optind - 1], "--")) {
-			rc = cmd_usage_error("trace", "unexpected argument '%s' (a PID? use -p %s)",
-					     a, a);
-			goto cleanup;
-		}
-		t->cmd = &argv[optind];
-		ntargets++;
+		if (digits && strcmp(argv[optind - 1], "--"))
+			return cmd_usage_error("trace", "unexpected argument '%s' (a PID? use -p %s)",
+					       arg, arg);
+		a->t.cmd = &argv[optind];
+		a->ntargets++;
 	}
-	if (ntargets > 1) {
-		rc = cmd_usage_error("trace", "give one target: -p, -c, --cgroup or -- CMD");
+	if (a->ntargets > 1)
+		return cmd_usage_error("trace", "give one target: -p, -c, --cgroup or -- CMD");
+	return -1;
+}
+
+/* what the command does at the runner's cuts (core/runner.h) */
+struct trace_run {
+	struct sla_run *sla;
+	struct model *prev;	/* the model at the last interval's end */
+	uint64_t last_interval;
+};
+
+static int on_start(void *ctx, struct model *m, uint64_t start)
+{
+	struct trace_run *tr = ctx;
+	struct sla_run *sla = tr->sla;
+	char fams[SLT_META_FAMILIES_MAX * 32];
+
+	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target,
+		run_meta_families_joined(&m->meta, fams, sizeof(fams)));
+	tr->last_interval = start;
+	if (!sla->set.n)
+		return 0;
+	sla->window_start_mono = start;
+	sla->window_start_real = m->meta.start_realtime_ns;
+	sla->window_prev = model_clone(m);
+	return sla->window_prev ? 0 : -ENOMEM;
+}
+
+/* with -i: what the interval just ended measured */
+static int on_interval(void *ctx, struct model *m, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+	struct text_opts io = { .top = 10, .interval = 1 };
+	struct model *d = model_delta(m, tr->prev);
+
+	if (d) {
+		d->meta.duration_ns = now - tr->last_interval;
+		print_report_plain(stdout, d, &io);
+		fflush(stdout);
+		model_free(d);
+	}
+	model_free(tr->prev);
+	tr->prev = model_clone(m);
+	tr->last_interval = now;
+	return 0;
+}
+
+static int on_window(void *ctx, struct model *m, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+
+	return sla_run_window(tr->sla, m, now);
+}
+
+static void on_loop(void *ctx, uint64_t now)
+{
+	struct trace_run *tr = ctx;
+
+	(void)now;
+	if (tr->sla->hooks)
+		hooks_reap(tr->sla->hooks);
+}
+
+/* the run is over: the last window, the verdicts, the hooks' counts */
+static int sla_finish(struct sla_run *sla, struct model *m)
+{
+	uint64_t now = slt_now_ns();
+
+	/* the last, partial window counts when it holds anything */
+	if (now > sla->window_start_mono + sla->window_ns / 10 && sla_run_window(sla, m, now))
+		return -ENOMEM;
+	sla_evaluate_all(&sla->set, m, sla->results);
+	for (int i = 0; i < sla->set.n; i++)
+		if (sla->results[i].status == SLA_NO_DATA)
+			slt_warn("objective '%s' matched no data: reported as NO DATA, which "
+				 "is not a pass",
+				 sla->set.obj[i].text);
+	if (sla->hooks) {
+		const struct hook_stats *hs;
+
+		hooks_wait_all(sla->hooks);
+		hs = hooks_stats(sla->hooks);
+		model_stat_add(m, "breach_hooks_run", hs->started);
+		model_stat_add(m, "breach_hooks_failed", hs->failed);
+		model_stat_add(m, "breach_hooks_killed", hs->killed);
+	}
+	return 0;
+}
+
+/* the families that run: the ones named, or the default set (each of which
+ * may be left out when it cannot run here) */
+static void choose_families(struct runner *r, const struct trace_args *a,
+			    struct session_opts *sopts)
+{
+	for (int i = 0; slt_probes[i] && r->nfam < SLT_RUNNER_MAX_FAMILIES; i++) {
+		if (a->any_want ? !a->want[i] : !slt_probes[i]->default_on)
+			continue;
+		r->fam[r->nfam++] = (struct runner_family){ .ops = slt_probes[i],
+							    .opts = a->fopts[i],
+							    .optional = !a->any_want };
+		if (slt_probes[i]->ringbuf_bytes > sopts->ringbuf_bytes)
+			sopts->ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
+	}
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct sla_run sla = { .breach_timeout_ns = 10000000000ull };
+	struct trace_run tr = { .sla = &sla };
+	struct runner run = { .t0 = slt_now_ns(), .ctx = &tr };
+	struct trace_args *a = NULL;
+	struct session sess = { 0 };
+	struct session_opts sopts = { 0 };
+	int session_opened = 0, usage_fault = 0;
+	struct model *m = NULL;
+	int err = 0, rc = SLT_EXIT_FAIL;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		slt_error("out of memory");
 		goto cleanup;
 	}
-	for (int i = 0; slt_probes[i] && nfam < MAX_FAMILIES; i++) {
-		if (any_want ? !want[i] : !slt_probes[i]->default_on)
-			continue;
-		fam[nfam++] = slt_probes[i];
-		if (slt_probes[i]->ringbuf_bytes > sopts.ringbuf_bytes)
-			sopts.ringbuf_bytes = slt_probes[i]->ringbuf_bytes;
-		snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s",
-			 strlen(fams) ? "," : "", slt_probes[i]->name);
-	}
+	a->sla = &sla;
+	rc = parse_args(a, argc, argv);
+	if (rc >= 0)
+		goto cleanup;
+	rc = SLT_EXIT_FAIL;
+	choose_families(&run, a, &sopts);
 
-	if (!sla.set.n && (window_given || sla.on_breach)) {
+	if (!sla.set.n && (a->window_given || sla.on_breach)) {
 		rc = cmd_usage_error("trace", "%s needs objectives (--sla or --sla-file)",
-				     window_given ? "--window" : "--on-breach");
+				     a->window_given ? "--window" : "--on-breach");
 		goto cleanup;
 	}
 	if (sla.set.n) {
-		if (!window_given)
+		if (!a->window_given)
 			sla.window_ns = 10000000000ull;
 		sla.tracker = sla_tracker_new(&sla.set);
 		sla.results = calloc(sla.set.n, sizeof(*sla.results));
@@ -545,21 +571,21 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	/* everything the user can get wrong is checked before tracing */
-	if (json_path && report_json_check_path(json_path)) {
+	if (a->json_path && report_json_check_path(a->json_path)) {
 		rc = SLT_EXIT_USAGE;
 		goto cleanup;
 	}
-	if (keep_going && !t->npids) {
+	if (a->keep_going && !a->t.npids) {
 		rc = cmd_usage_error("trace", "--keep-going needs -p (the other targets never end "
 					      "the run)");
 		goto cleanup;
 	}
-	if (t->cmd) {
+	if (a->t.cmd) {
 		char path[4096];
 
-		err = session_resolve_cmd(t->cmd[0], path, sizeof(path));
+		err = session_resolve_cmd(a->t.cmd[0], path, sizeof(path));
 		if (err) {
-			slt_error("cannot run '%s': %s", t->cmd[0], strerror(-err));
+			slt_error("cannot run '%s': %s", a->t.cmd[0], strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -573,202 +599,60 @@ int cmd_trace(int argc, char **argv)
 		slt_error("out of memory");
 		goto cleanup;
 	}
-	fill_meta(&m->meta, t, fam, nfam);
-	err = session_open(&sess, t, &sopts, m, &usage_fault);
+	err = session_open(&sess, &a->t, &sopts, m, &usage_fault);
 	if (err) {
 		rc = usage_fault ? SLT_EXIT_USAGE : SLT_EXIT_FAIL;
 		goto cleanup;
 	}
 	session_opened = 1;
-	for (int i = 0; i < t->npids; i++) {
+	for (int i = 0; i < a->t.npids; i++) {
 		char comm[32];
 
-		if (session_pid_is_kthread(t->pids[i], comm, sizeof(comm)))
+		if (session_pid_is_kthread(a->t.pids[i], comm, sizeof(comm)))
 			slt_warn("PID %u (%s) is a kernel thread: it makes no system calls and "
 				 "serves no requests, so the syscalls and requests families will "
 				 "see nothing from it",
-				 t->pids[i], comm);
+				 a->t.pids[i], comm);
 	}
-	for (int i = 0; i < nfam; i++) {
-		err = fam[i]->open(&sess, &state[i]);
-		if (err) {
-			explain_missing(fam[i]);
-			goto cleanup;
-		}
-	}
-	for (int i = 0; i < nfam; i++) {
-		err = fam[i]->attach(state[i]);
-		if (err)
-			goto cleanup;
-	}
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* a dropped SSH session (SIGHUP) ends the run like Ctrl-C: with its report */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	m->meta.attach_ns = slt_now_ns() - t0;
-	m->meta.start_realtime_ns = slt_realtime_ns();
-	err = session_start(&sess);
-	if (err)
+	run.sess = &sess;
+	run.m = m;
+	if (runner_open(&run))
 		goto cleanup;
-	fprintf(stderr, "slatrace: tracing %s (%s); Ctrl-C to end\n", m->meta.target, fams);
+	fill_meta(&m->meta, &a->t);
+	for (int i = 0; i < run.nfam; i++)
+		run_meta_add_family(&m->meta, run.fam[i].ops->name);
 
-	last_interval = sess.start_mono_ns;
-	/* per-window summaries, for the JSON report only (diff's replicates) */
-	if (json_path)
-		windows_start(&win, m, sess.start_mono_ns);
-	stall0_ok = !pressure_cpu_stall_ns(&stall0);
-	/* saturate: a duration of 2^64-1 ns means "as long as it takes" */
-	if (duration_ns)
-		end_at = duration_ns > UINT64_MAX - sess.start_mono_ns ? UINT64_MAX
-								       : sess.start_mono_ns + duration_ns;
-	if (interval_ns)
-		next_interval = interval_ns > UINT64_MAX - sess.start_mono_ns
-					? UINT64_MAX
-					: sess.start_mono_ns + interval_ns;
-	if (sla.set.n) {
-		sla.window_start_mono = sess.start_mono_ns;
-		sla.window_start_real = m->meta.start_realtime_ns;
-		sla.next_window = sess.start_mono_ns + sla.window_ns;
-		sla.window_prev = model_clone(m);
-		if (!sla.window_prev)
-			goto cleanup;
-	}
-	while (!stop_requested) {
-		uint64_t now = slt_now_ns(), wake = now + 100000000ull;
-
-		if (end_at && now >= end_at)
-			break;
-		if (session_cmd_done(&sess))
-			break;
-		if (!gone_said && session_targets_gone(&sess)) {
-			gone_said = 1;
-			if (!keep_going) {
-				fprintf(stderr, "slatrace: every target process has exited; "
-						"ending the run\n");
-				break;
-			}
-			fprintf(stderr, "slatrace: every target process has exited; tracing on "
-					"(--keep-going)\n");
-		}
-		if (sla.hooks)
-			hooks_reap(sla.hooks);
-		if (now >= next_tick) {
-			if (tick_all(fam, state, nfam, m, now))
-				goto cleanup;
-			next_tick = now + 1000000000ull;
-		}
-		if (sla.set.n && now >= sla.next_window) {
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			if (sla_run_window(&sla, m, now))
-				goto cleanup;
-			sla.next_window += sla.window_ns;
-		}
-		if (sla.set.n && sla.next_window < wake)
-			wake = sla.next_window;
-		if (now >= windows_next(&win)) {
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			if (windows_tick(&win, m, now))
-				slt_warn("out of memory: the report will have no windows");
-		}
-		if (windows_next(&win) < wake)
-			wake = windows_next(&win);
-		if (next_interval && now >= next_interval) {
-			struct model *d;
-			struct text_opts io = { .top = 10, .interval = 1 };
-
-			if (drain_all(fam, state, nfam, m))
-				goto cleanup;
-			session_read_losses(&sess);
-			d = model_delta(m, prev);
-			if (d) {
-				d->meta.duration_ns = now - last_interval;
-				print_report_plain(stdout, d, &io);
-				fflush(stdout);
-				model_free(d);
-			}
-			model_free(prev);
-			prev = model_clone(m);
-			last_interval = now;
-			next_interval = interval_ns > UINT64_MAX - next_interval
-						? UINT64_MAX
-						: next_interval + interval_ns;
-		}
-		if (end_at && end_at < wake)
-			wake = end_at;
-		if (next_interval && next_interval < wake)
-			wake = next_interval;
-		err = session_poll(&sess, (int)((wake > now ? wake - now : 0) / 1000000) + 1);
-		if (err < 0) {
-			slt_error("cannot read the ring buffer: %s", slt_strerror(err));
-			goto cleanup;
-		}
-	}
-	/* last words on the ring buffer, then the final figures */
-	session_poll(&sess, 0);
-	if (drain_all(fam, state, nfam, m))
+	run.duration_ns = a->duration_ns;
+	run.interval_ns = a->interval_ns;
+	run.window_ns = sla.set.n ? sla.window_ns : 0;
+	run.keep_going = a->keep_going;
+	run.windows = a->json_path != NULL;
+	run.on_start = on_start;
+	run.on_interval = on_interval;
+	run.on_window = on_window;
+	run.on_loop = on_loop;
+	if (runner_run(&run))
 		goto cleanup;
-	for (int i = 0; i < nfam; i++)
-		if (fam[i]->finish && fam[i]->finish(state[i], m))
-			goto cleanup;
-	session_poll(&sess, 0);
-	session_read_losses(&sess);
-	m->meta.end_realtime_ns = slt_realtime_ns();
-	m->meta.duration_ns = slt_now_ns() - sess.start_mono_ns;
-	session_cmd_done(&sess);
-	if (windows_finish(&win, m, slt_now_ns()))
-		slt_warn("out of memory: the report will have no windows");
-	if (stall0_ok && !pressure_cpu_stall_ns(&stall1) && stall1 >= stall0 &&
-	    m->meta.duration_ns) {
-		m->meta.has_cpu_pressure = 1;
-		m->meta.cpu_pressure_pct = (double)(stall1 - stall0) * 100 / m->meta.duration_ns;
-	}
-
-	if (sla.set.n) {
-		uint64_t now = slt_now_ns();
-
-		/* the last, partial window counts when it holds anything */
-		if (now > sla.window_start_mono + sla.window_ns / 10 && sla_run_window(&sla, m, now))
-			goto cleanup;
-		sla_evaluate_all(&sla.set, m, sla.results);
-		for (int i = 0; i < sla.set.n; i++)
-			if (sla.results[i].status == SLA_NO_DATA)
-				slt_warn("objective '%s' matched no data: reported as NO DATA, which "
-					 "is not a pass",
-					 sla.set.obj[i].text);
-		if (sla.hooks) {
-			const struct hook_stats *hs;
-
-			hooks_wait_all(sla.hooks);
-			hs = hooks_stats(sla.hooks);
-			model_stat_add(m, "breach_hooks_run", hs->started);
-			model_stat_add(m, "breach_hooks_failed", hs->failed);
-			model_stat_add(m, "breach_hooks_killed", hs->killed);
-		}
-	}
+	if (sla.set.n && sla_finish(&sla, m))
+		goto cleanup;
 	{
-		struct text_opts to = { .top = (int)top, .hist_top = 3 };
+		struct text_opts to = { .top = (int)a->top, .hist_top = 3 };
 
 		if (sla.set.n) {
 			to.after_header = print_sla_section;
 			to.ctx = &sla;
 		}
 		/* with --json -, stdout carries the JSON alone */
-		print_report_plain(json_path && !strcmp(json_path, "-") ? stderr : stdout, m, &to);
+		print_report_plain(a->json_path && !strcmp(a->json_path, "-") ? stderr : stdout, m,
+				   &to);
 	}
 	rc = SLT_EXIT_OK;
 	if (sla.set.n && sla_verdict(&sla.set, sla.results) != SLA_PASS)
 		rc = SLT_EXIT_SLA;
-	if (json_path &&
+	if (a->json_path &&
 	    report_json_write_with(m, "sla",
 				   sla.set.n ? sla_json(&sla.set, sla.results, sla.tracker) : NULL,
-				   json_path))
+				   a->json_path))
 		rc = SLT_EXIT_FAIL;
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
@@ -776,19 +660,16 @@ int cmd_trace(int argc, char **argv)
 		rc = SLT_EXIT_FAIL;
 	}
 cleanup:
-	for (int i = 0; i < nfam; i++)
-		if (state[i])
-			fam[i]->close(state[i]);
+	runner_close(&run);
 	if (session_opened)
 		session_close(&sess);
 	if (sla.hooks)
 		hooks_wait_all(sla.hooks);
 	sla_run_free(&sla);
-	windows_free(&win);
-	model_free(prev);
+	model_free(tr.prev);
 	model_free(m);
-	free(longopts);
-	free(opts);
-	free(t);
+	if (a)
+		trace_args_free(a);
+	free(a);
 	return rc;
 }

@@ -7,6 +7,13 @@
 
 int slt_verbose;
 
+/* while on, errors go here (the first one kept), not to stderr */
+static struct {
+	char *buf;
+	size_t len;
+	int held;
+} capture;
+
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s", prefix);
@@ -19,8 +26,29 @@ void slt_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsay("error: ", fmt, ap);
+	if (!capture.buf)
+		vsay("error: ", fmt, ap);
+	else if (!capture.held++)
+		vsnprintf(capture.buf, capture.len, fmt, ap);
 	va_end(ap);
+}
+
+void slt_capture_begin(char *buf, size_t len)
+{
+	capture.buf = len ? buf : NULL;
+	capture.len = len;
+	capture.held = 0;
+	if (len)
+		buf[0] = 0;
+}
+
+int slt_capture_end(void)
+{
+	int held = capture.held;
+
+	capture.buf = NULL;
+	capture.held = 0;
+	return held;
 }
 
 void slt_warn(const char *fmt, ...)

@@ -83,6 +83,7 @@ struct series {
 };
 
 #define SLT_META_FAMILIES_MAX 16
+#define SLT_SKIPPED_MAX 8
 
 struct run_meta {
 	char host[256];
@@ -102,6 +103,12 @@ struct run_meta {
 	uint64_t window_ns;		/* length of a series' windows; 0: none */
 	int has_cpu_pressure;		/* PSI was readable at both ends of the run */
 	double cpu_pressure_pct;	/* share of the run some task waited for a CPU */
+	/* default-set families left out because they could not run here */
+	struct {
+		char name[32];
+		char why[224];
+	} skipped[SLT_SKIPPED_MAX];
+	int nskipped;
 };
 
 struct model {

@@ -33,26 +33,11 @@ struct pid_watch {
 
 typedef int (*slt_event_fn)(void *ctx, const void *data, unsigned long len);
 
-/* knobs the probe families read when they open */
+/* what the session needs from the command line; a family's own options
+ * are its own (core/probe.h, struct probe_opt) */
 struct session_opts {
-	uint32_t capture_bytes;		/* --capture-bytes: payload prefix kept */
-	int capture_set;		/* capture_bytes was given (0 is allowed) */
-	int capture_query;		/* --capture-query: keep ?query in routes */
-	uint16_t port;			/* --port: only this local port */
 	uint32_t ringbuf_bytes;		/* a power of two >= SLT_RINGBUF_MIN */
-	/* requests: how paths become classes (README, "Classes, caps and routes") */
-	const char *const *routes;	/* --route PATTERN..., checked by the parser */
-	int nroutes;
-	const char *const *ignores;	/* --ignore-path PATTERN... */
-	int nignores;
-	uint32_t segment_limit;		/* --segment-limit: values per position, 0 = off */
-	uint32_t max_classes;		/* --max-classes: per process and port */
 };
-
-#define SLT_DEFAULT_SEGMENT_LIMIT 10
-#define SLT_DEFAULT_MAX_CLASSES	  200
-#define SLT_MAX_CLASSES_MAX	  1000000
-#define SLT_MAX_ROUTES		  64 /* --route and --ignore-path, each */
 
 #define SLT_MAX_HANDLERS 8
 
@@ -118,6 +103,8 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		 struct model *m, int *usage);
 /* Route ring-buffer records of this kind to fn (a family's decoder). */
 int session_on_event(struct session *s, uint32_t kind, slt_event_fn fn, void *ctx);
+/* Drop every handler registered with ctx (a family being closed). */
+void session_forget(struct session *s, const void *ctx);
 /* Make obj use the session's shared maps; call between open and load. */
 int session_share_maps(struct session *s, struct bpf_object *obj);
 /* Everything attached: let -- CMD exec. */

@@ -5,6 +5,7 @@
  * recorded into the model), and settles the requests the kernel still holds
  * (idle connections, the end of the run). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,10 @@
 #include "core/session.h"
 #include "core/skel.h"
 #include "core/listeners.h"
+#include "core/parse.h"
 #include "probes/requests_decode.h"
+#include "probes/requests_opts.h"
+#include "proto/route.h"
 #include "slatrace/requests.h"
 #include "requests.skel.h"
 
@@ -30,6 +34,7 @@ _Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 
 struct requests_state {
 	struct requests_bpf *skel;
+	const struct requests_opts *opts;
 	struct req_decoder *dec;
 	uint64_t in_flight_at_end;
 	uint64_t settled_idle;
@@ -80,7 +85,7 @@ static void port_set(int fd, uint16_t port, __u32 bits)
  * connection. Listens after this are seen by the kernel side
  * (inet_sock_set_state); the target's ports are marked at its first read.
  * PIDs given with -p may live in other network namespaces: theirs too. */
-static void seed_ports(struct session *s, int fd)
+static void seed_ports(struct session *s, uint16_t port, int fd)
 {
 	uint16_t *ports = calloc(SLT_NPORTS, sizeof(*ports));
 	int n;
@@ -93,8 +98,8 @@ static void seed_ports(struct session *s, int fd)
 			n = listeners_ports_netns(s->pids[i], ports, n, SLT_NPORTS);
 	for (int i = 0; i < n; i++)
 		port_set(fd, ports[i], SLT_PORT_LISTEN);
-	if (s->opts.port)
-		port_set(fd, s->opts.port, SLT_PORT_LISTEN);
+	if (port)
+		port_set(fd, port, SLT_PORT_LISTEN);
 	free(ports);
 }
 
@@ -103,21 +108,22 @@ static int requests_configure(void *ctx, const struct session *s)
 	struct requests_state *st = ctx;
 
 	SESSION_SET_TARGET_RODATA(st->skel, s);
-	st->skel->rodata->targ_capture_bytes = s->opts.capture_bytes;
-	st->skel->rodata->targ_port = s->opts.port;
+	st->skel->rodata->targ_capture_bytes = st->opts->capture_bytes;
+	st->skel->rodata->targ_port = st->opts->port;
 	return 0;
 }
 
-static int requests_open(struct session *s, void **state)
+static int requests_open(struct session *s, const void *opts, void **state)
 {
+	const struct requests_opts *o = opts;
 	struct req_decode_cfg cfg = {
-		.capture_query = s->opts.capture_query,
-		.routes = s->opts.routes,
-		.nroutes = s->opts.nroutes,
-		.ignores = s->opts.ignores,
-		.nignores = s->opts.nignores,
-		.segment_limit = s->opts.segment_limit,
-		.max_classes = s->opts.max_classes ? s->opts.max_classes : SLT_DEFAULT_MAX_CLASSES,
+		.capture_query = o->capture_query,
+		.routes = o->routes,
+		.nroutes = o->nroutes,
+		.ignores = o->ignores,
+		.nignores = o->nignores,
+		.segment_limit = o->segment_limit,
+		.max_classes = o->max_classes ? o->max_classes : SLT_DEFAULT_MAX_CLASSES,
 	};
 	struct requests_state *st;
 	int err;
@@ -125,6 +131,7 @@ static int requests_open(struct session *s, void **state)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->opts = o;
 	st->dec = req_decoder_new(s->model, &cfg);
 	st->conn = calloc(1, sizeof(*st->conn));
 	st->keys = calloc(SWEEP_BATCH, sizeof(*st->keys));
@@ -140,7 +147,7 @@ static int requests_open(struct session *s, void **state)
 			    requests_configure, st);
 	if (err)
 		goto cleanup;
-	seed_ports(s, bpf_map__fd(st->skel->maps.ports));
+	seed_ports(s, o->port, bpf_map__fd(st->skel->maps.ports));
 	err = session_on_event(s, SLT_EV_REQUEST, on_event, st);
 	if (!err)
 		err = session_on_event(s, SLT_EV_REQ_MORE, on_more, st);
@@ -258,6 +265,125 @@ static int requests_finish(void *state, struct model *m)
 	return 0;
 }
 
+static void requests_opts_init(void *opts)
+{
+	struct requests_opts *o = opts;
+
+	*o = (struct requests_opts){ .capture_bytes = SLT_DEFAULT_CAPTURE_BYTES,
+				     .segment_limit = SLT_DEFAULT_SEGMENT_LIMIT,
+				     .max_classes = SLT_DEFAULT_MAX_CLASSES };
+}
+
+static int parse_port(void *opts, const char *arg, char *err, size_t len)
+{
+	uint64_t v;
+
+	if (slt_parse_u64(arg, 1, 65535, &v)) {
+		snprintf(err, len, "invalid port '%s' (1-65535)", arg);
+		return -EINVAL;
+	}
+	((struct requests_opts *)opts)->port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_capture_bytes(void *opts, const char *arg, char *err, size_t len)
+{
+	struct requests_opts *o = opts;
+	uint64_t v;
+
+	if (slt_parse_u64(arg, 0, SLT_REQ_CAP_MAX, &v)) {
+		snprintf(err, len, "invalid --capture-bytes '%s' (0-%d)", arg, SLT_REQ_CAP_MAX);
+		return -EINVAL;
+	}
+	o->capture_bytes = (uint32_t)v;
+	o->capture_set = 1;
+	return 0;
+}
+
+static int parse_capture_query(void *opts, const char *arg, char *err, size_t len)
+{
+	(void)arg;
+	(void)err;
+	(void)len;
+	((struct requests_opts *)opts)->capture_query = 1;
+	return 0;
+}
+
+static int add_pattern(const char *opt, const char **list, int *n, const char *arg, char *err,
+		       size_t len)
+{
+	const char *why;
+
+	if (route_pattern_check(arg, &why)) {
+		snprintf(err, len, "invalid --%s '%s': %s", opt, arg, why);
+		return -EINVAL;
+	}
+	if (*n == SLT_MAX_ROUTES) {
+		snprintf(err, len, "too many --%s patterns (at most %d)", opt, SLT_MAX_ROUTES);
+		return -EINVAL;
+	}
+	list[(*n)++] = arg;
+	return 0;
+}
+
+static int parse_route(void *opts, const char *arg, char *err, size_t len)
+{
+	struct requests_opts *o = opts;
+
+	return add_pattern("route", o->routes, &o->nroutes, arg, err, len);
+}
+
+static int parse_ignore_path(void *opts, const char *arg, char *err, size_t len)
+{
+	struct requests_opts *o = opts;
+
+	return add_pattern("ignore-path", o->ignores, &o->nignores, arg, err, len);
+}
+
+static int parse_segment_limit(void *opts, const char *arg, char *err, size_t len)
+{
+	uint64_t v;
+
+	if (slt_parse_u64(arg, 0, ROUTE_SEGMENT_LIMIT_MAX, &v)) {
+		snprintf(err, len, "invalid --segment-limit '%s' (0-%d)", arg,
+			 ROUTE_SEGMENT_LIMIT_MAX);
+		return -EINVAL;
+	}
+	((struct requests_opts *)opts)->segment_limit = (uint32_t)v;
+	return 0;
+}
+
+static int parse_max_classes(void *opts, const char *arg, char *err, size_t len)
+{
+	uint64_t v;
+
+	if (slt_parse_u64(arg, 1, SLT_MAX_CLASSES_MAX, &v)) {
+		snprintf(err, len, "invalid --max-classes '%s' (1-%d)", arg, SLT_MAX_CLASSES_MAX);
+		return -EINVAL;
+	}
+	((struct requests_opts *)opts)->max_classes = (uint32_t)v;
+	return 0;
+}
+
+static const struct probe_opt requests_options[] = {
+	{ "port", required_argument, "PORT", "only connections on this local port", parse_port },
+	{ "capture-bytes", required_argument, "N",
+	  "bytes of each request kept for parsing (default 256, max 512)", parse_capture_bytes },
+	{ "capture-query", no_argument, NULL,
+	  "keep the ?query part of HTTP paths (default: removed)", parse_capture_query },
+	{ "route", required_argument, "PATTERN",
+	  "class matching paths as PATTERN ('/users/{id}', '/static/*'; repeatable)", parse_route },
+	{ "ignore-path", required_argument, "PATTERN",
+	  "count matching requests in ignored_requests, not in a class (repeatable)",
+	  parse_ignore_path },
+	{ "segment-limit", required_argument, "N",
+	  "a path position past N distinct values becomes * (default 10, 0 = off)",
+	  parse_segment_limit },
+	{ "max-classes", required_argument, "N",
+	  "classes per process and port; the rest go to (other) (default 200)", parse_max_classes },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
 const struct probe_ops requests_probe = {
 	.name = "requests",
 	.summary = "per-request latency of the target's server connections (HTTP/1.x classes, "
@@ -265,6 +391,9 @@ const struct probe_ops requests_probe = {
 	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_SOCK_TP | SLT_FEAT_RINGBUF,
 	.default_on = 1,
 	.ringbuf_bytes = SLT_RINGBUF_BYTES,
+	.options = requests_options,
+	.opts_size = sizeof(struct requests_opts),
+	.opts_init = requests_opts_init,
 	.open = requests_open,
 	.attach = requests_attach,
 	.drain = requests_drain,

@@ -46,12 +46,13 @@ static int syscalls_configure(void *ctx, const struct session *s)
 	return 0;
 }
 
-static int syscalls_open(struct session *s, void **state)
+static int syscalls_open(struct session *s, const void *opts, void **state)
 {
 	struct syscalls_state *st;
 	void *mem;
 	int err;
 
+	(void)opts; /* no options of its own */
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

@@ -385,11 +385,12 @@ static int tcp_configure(void *ctx, const struct session *s)
 	return 0;
 }
 
-static int tcp_open(struct session *s, void **state)
+static int tcp_open(struct session *s, const void *opts, void **state)
 {
 	struct tcp_state *st;
 	int err;
 
+	(void)opts; /* no options of its own */
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

@@ -169,6 +169,17 @@ struct json_object *report_json(const struct model *m)
 	for (int i = 0; i < r->nfamilies; i++)
 		json_object_array_add(arr, json_object_new_string(r->families[i]));
 	json_object_object_add(root, "families", arr);
+	if (r->nskipped) {
+		/* default-set families that could not run here, and why */
+		arr = json_object_new_array();
+		for (int i = 0; i < r->nskipped && i < SLT_SKIPPED_MAX; i++) {
+			o = json_object_new_object();
+			add_str(o, "name", r->skipped[i].name);
+			add_str(o, "why", r->skipped[i].why);
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "families_skipped", arr);
+	}
 	add_time(root, "start", r->start_realtime_ns);
 	add_time(root, "end", r->end_realtime_ns);
 	add_u64(root, "start_unix_ns", r->start_realtime_ns);
