@@ -69,6 +69,7 @@ struct run_meta {
 	char kernel[256];
 	char target[512];		/* human description of the target */
 	char families[128];		/* the families that ran, by flag name, comma separated */
+	char paths[128];		/* their attach paths, where they have two: "requests=fallback,..." */
 	uint64_t start_realtime_ns;
 	uint64_t end_realtime_ns;
 	uint64_t duration_ns;

@@ -43,6 +43,8 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		slt_fmt_duration(r->duration_ns, d, sizeof(d)));
 	fprintf(f, "host %s, kernel %s, probes attached in %s\n", r->host, r->kernel,
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
+	if (strstr(r->paths, "=fallback"))
+		fprintf(f, "kernel paths: %s\n", r->paths);
 	if (r->cmd_pid) {
 		fprintf(f, "command pid %d ", r->cmd_pid);
 		if (!r->cmd_exited)
