@@ -294,10 +294,9 @@ static const struct probe_path requests_prefers = {
 };
 
 static const struct probe_path requests_fallback = {
-	.hooks = "raw_syscalls:sys_exit (reads and writes), tcp:tcp_rcv_space_adjust, "
-		 "sock:inet_sock_set_state (tp_btf)",
-	.cannot = "responses sent with sendfile or splice, recvmmsg/sendmmsg; every syscall "
-		  "exit on the host pays a compare",
+	.hooks = "raw_syscalls:sys_exit (reads and writes; every syscall exit on the host "
+		 "pays a compare), tcp:tcp_rcv_space_adjust, sock:inet_sock_set_state (tp_btf)",
+	.cannot = "responses sent with sendfile or splice; recvmmsg and sendmmsg",
 };
 
 const struct probe_ops requests_probe = {
