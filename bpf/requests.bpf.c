@@ -36,10 +36,9 @@
  * socket is found from the fd. Every syscall exit on the host pays a
  * compare of the syscall number, and the target's reads and writes an fd
  * lookup. It does not see sendfile, splice, recvmmsg and sendmmsg (a
- * response sent with sendfile is not seen: its request has no response),
- * nor writes of processes to a Unix server socket before the target has
- * read from one of its Unix connections. The TCP arrival time is the same
- * (tcp_rcv_space_adjust runs inside the read either way).
+ * response sent with sendfile is not seen past the headers written before
+ * it). The TCP arrival time is the same (tcp_rcv_space_adjust runs inside
+ * the read either way); a Unix client's write is found from its fd.
  *
  * Needs: BTF, tp_btf, a ring buffer; the preferred path the
  * sock_recv_length/sock_send_length tracepoints (Linux 6.3+). Unix sockets have no receive-queue clock:
