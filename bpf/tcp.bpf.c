@@ -148,7 +148,7 @@ static __always_inline const struct tcp_sock *tcp_view(const void *sk)
 
 /* a field of the tcp_sock: a load through the view, or a CO-RE read (the
  * branch not taken is removed by the verifier: targ_rdonly_cast is rodata) */
-#define TP(tp, f) (targ_rdonly_cast ? (tp)->f : BPF_CORE_READ(tp, f))
+#define TP(tp, f)  (targ_rdonly_cast ? (tp)->f : BPF_CORE_READ(tp, f))
 #define SK(tp, f)  TP(tp, inet_conn.icsk_inet.sk.f)
 #define SKC(tp, f) TP(tp, inet_conn.icsk_inet.sk.__sk_common.f)
 
@@ -179,9 +179,9 @@ static __always_inline int is_tcp(const struct tcp_sock *tp)
 
 static __always_inline void port_key_of(const struct tcp_sock *tp, struct slt_tcp_port_key *k)
 {
-	k->netns = targ_rdonly_cast ? SKC(tp, skc_net.net)->ns.inum
-				    : BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net,
-						    ns.inum);
+	k->netns = targ_rdonly_cast
+		       ? SKC(tp, skc_net.net)->ns.inum
+		       : BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
 	k->port = SKC(tp, skc_num);
 	k->__pad = 0;
 }

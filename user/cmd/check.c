@@ -44,7 +44,7 @@ enum memlock_state {
 
 struct family_verdict {
 	const struct probe_ops *ops;
-	unsigned missing; /* needs the kernel did not grant */
+	unsigned missing;	   /* needs the kernel did not grant */
 	enum probe_path_kind path; /* the attach path it would take here */
 	char why[128];		   /* why that one */
 };
@@ -251,15 +251,15 @@ static void print_check_plain(const struct check_report *r)
 			printf("  %-13s %-4s %-8s needs %s\n", "", "", "", buf);
 		}
 		if (r->privileged && !v->missing && v->ops->prefers && v->ops->fallback) {
-			const struct probe_path *pp = v->path == SLT_PATH_FALLBACK
-							      ? v->ops->fallback
-							      : v->ops->prefers;
+			const struct probe_path *pp =
+			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
 
-			printf("  %-13s %-4s %-8s %s path: %s\n", "", "", "", probe_path_name(v->path),
-			       v->why);
+			printf("  %-13s %-4s %-8s %s path: %s\n", "", "", "",
+			       probe_path_name(v->path), v->why);
 			printf("  %-13s %-4s %-8s   hooks: %s\n", "", "", "", pp->hooks);
 			if (v->path == SLT_PATH_FALLBACK && pp->cannot)
-				printf("  %-13s %-4s %-8s   does not see: %s\n", "", "", "", pp->cannot);
+				printf("  %-13s %-4s %-8s   does not see: %s\n", "", "", "",
+				       pp->cannot);
 		}
 	}
 	printf("\n%s\n", r->can_run ? "slatrace can run here" : "slatrace cannot run here");
@@ -354,9 +354,8 @@ static struct json_object *check_json(const struct check_report *r)
 		/* the attach path: null where it is not known (no privileges) or
 		 * the family has one path */
 		if (r->privileged && v->ops->prefers && v->ops->fallback) {
-			const struct probe_path *pp = v->path == SLT_PATH_FALLBACK
-							      ? v->ops->fallback
-							      : v->ops->prefers;
+			const struct probe_path *pp =
+			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
 
 			err |= json_add(fo, "path", json_object_new_string(probe_path_name(v->path)));
 			err |= json_add(fo, "path_why", json_object_new_string(v->why));

@@ -22,9 +22,9 @@ enum probe_path_kind {
 
 /* One way a family attaches: told in check, the report, README. */
 struct probe_path {
-	const char *hooks;	/* what it attaches to, in a few words */
-	unsigned needs;		/* SLT_FEAT_* beyond the family's own .needs */
-	const char *cannot;	/* what it does not see that the preferred path does */
+	const char *hooks;  /* what it attaches to, in a few words */
+	unsigned needs;	    /* SLT_FEAT_* beyond the family's own .needs */
+	const char *cannot; /* what it does not see that the preferred path does */
 };
 
 struct probe_ops {
