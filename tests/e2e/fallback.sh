@@ -5,8 +5,9 @@
 # bpf_rdonly_cast kfunc), forced here with SLATRACE_FORCE_PATH=fallback so
 # that they run on this kernel too. The request and tcp tests that hold the
 # counts against the clients' and the servers' own are run again on the
-# fallback path (requests.sh and tcp.sh, one test each, ONLY=name), and the
-# two paths are run side by side on one workload and must agree exactly.
+# fallback path (requests.sh, pipelining.sh and tcp.sh, one test each,
+# ONLY=name), and the two paths are run side by side on one workload and
+# must agree exactly.
 # Needs root, like the files it borrows from.
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +33,8 @@ t_nginx_counts_match_wrk() { borrowed requests.sh "${FUNCNAME#t_}"; }
 t_pipelined_requests_each_counted() { borrowed requests.sh "${FUNCNAME#t_}"; }
 t_paused_server_queue_time_grows() { borrowed requests.sh "${FUNCNAME#t_}"; }
 t_unix_socket_queue_time_from_the_clients_write() { borrowed requests.sh "${FUNCNAME#t_}"; }
+t_pipelined_batches_counted_as_client_and_nginx_log() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
+t_batch_past_what_is_followed_is_reported_uncounted() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 
