@@ -92,8 +92,9 @@ KILL_AFTER_S=5		# so is a tracer that long after SIGINT
 TRACER_LIMIT_S=$((DURATION + 120))	# hard bound on any tracer's life (timeout(1))
 WRK_LIMIT_S=$((DURATION + 30))
 GOAL_LOSS_PCT=3
-# the fallback path's: the same 3%, and ~5% for the syscall exit hook itself
-# (every syscall on the host through the kernel's slower exit path)
+# the fallback path's: the same 3%, and 5% for the syscall exit hook itself
+# (every syscall on the host through the kernel's slower exit path): half
+# the 9.5% the first design's floor, on syscall entry and exit, cost
 GOAL_FALLBACK_LOSS_PCT=${GOAL_FALLBACK_LOSS_PCT:-8}
 GOAL_RSS_MIB=32
 
