@@ -19,6 +19,14 @@
 # wakeups, a cost in the server's path slows wrk's wakeups too and shows
 # amplified.
 #
+# The requests family's fallback path (what a kernel without the socket
+# length tracepoints, before 6.3, gets: raw_syscalls:sys_exit) runs in the
+# same rounds, forced with SLATRACE_FORCE_PATH=fallback, beside its own
+# floor (bench/req_fallback_floor.bpf.c: empty programs on its hooks), so
+# both paths are priced by the same yardstick in one run. Its goal is its
+# own: the syscall exit hook costs every syscall on the host, not only
+# socket I/O, and no work in the programs goes below that floor.
+#
 # Method: every tracer is started and has said it is attached before wrk
 # starts, and is stopped with SIGINT and waited for after wrk ends. Each
 # round runs every configuration once, in an order rotated every round; the
@@ -84,6 +92,10 @@ KILL_AFTER_S=5		# so is a tracer that long after SIGINT
 TRACER_LIMIT_S=$((DURATION + 120))	# hard bound on any tracer's life (timeout(1))
 WRK_LIMIT_S=$((DURATION + 30))
 GOAL_LOSS_PCT=3
+# the fallback path's: the same 3%, and 5% for the syscall exit hook itself
+# (every syscall on the host through the kernel's slower exit path): half
+# the 9.5% the first design's floor, on syscall entry and exit, cost
+GOAL_FALLBACK_LOSS_PCT=${GOAL_FALLBACK_LOSS_PCT:-8}
 GOAL_RSS_MIB=32
 
 cd "$(dirname "$0")/.." || exit 1
@@ -286,13 +298,15 @@ run_wrk() {
 
 # --- tracers -----------------------------------------------------------------
 
-CONFIGS=(untraced slatrace bpftrace syscount floor known)
+CONFIGS=(untraced slatrace fallback bpftrace syscount floor fallback_floor known)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[slatrace]="slatrace trace --requests -c nginx"
 	[bpftrace]="bpftrace nginx-reqlat.bt (peer)"
 	[syscount]="syscount -L (libbpf-tools)"
+	[fallback]="slatrace, fallback path (sys_exit)"
 	[floor]="floor: empty programs, same hooks"
+	[fallback_floor]="fallback floor: empty, its hooks"
 	[known]="known: +$(awk -v n="$KNOWN_NS" 'BEGIN { printf "%g", n / 1000 }') us CPU/request in nginx"
 )
 declare -A RPS P99 LOSS HWM_KB SKIP ERRS IWI CPU_NS
@@ -303,6 +317,8 @@ COUNT_LINES=()
 [ -n "$SYSCOUNT" ] || SKIP[syscount]="syscount (Debian package libbpf-tools) is not installed"
 [ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/req_floor.bpf.o" ] ||
 	SKIP[floor]="'$BUILD/bench/floor' is not built: run 'make bench'"
+[ -x "$BUILD/bench/floor" ] && [ -e "$BUILD/bench/req_fallback_floor.bpf.o" ] ||
+	SKIP[fallback_floor]="'$BUILD/bench/req_fallback_floor.bpf.o' is not built: run 'make bench'"
 PRELOAD=
 if [ -e "$SPIN_SO" ]; then
 	PRELOAD=$(realpath "$SPIN_SO")
@@ -329,6 +345,10 @@ tracer_setup() {
 	slatrace)
 		CMD=("$SLATRACE" trace --requests -c nginx --json "$TMP/slatrace.$2.json")
 		READY='^slatrace: tracing' ;;
+	fallback)
+		CMD=(env SLATRACE_FORCE_PATH=fallback "$SLATRACE" trace --requests -c nginx --json
+			"$TMP/fallback.$2.json")
+		READY='^slatrace: tracing' ;;
 	bpftrace)
 		CMD=("$BPFTRACE" "$PEER_BT")
 		READY='^Attaching [0-9]+ probes'
@@ -339,6 +359,9 @@ tracer_setup() {
 		READY='^Tracing syscalls' ;;
 	floor)
 		CMD=("$BUILD/bench/floor" "$BUILD/bench/req_floor.bpf.o")
+		READY='^floor: attached' ;;
+	fallback_floor)
+		CMD=("$BUILD/bench/floor" "$BUILD/bench/req_fallback_floor.bpf.o")
 		READY='^floor: attached' ;;
 	esac
 }
@@ -412,7 +435,7 @@ measure() {
 		set_spin "$KNOWN_NS" || die "cannot write '$SPIN_FILE'"
 	elif [ "$cfg" != untraced ] && ! start_tracer "$cfg" "$r" "$log"; then
 		SKIP[$cfg]="it did not attach within ${READY_TIMEOUT_S}s; its output: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
-		[ "$cfg" = slatrace ] && round_record slatrace $((r + 1)) "${SKIP[$cfg]}"
+		[[ $cfg == slatrace || $cfg == fallback ]] && round_record "$cfg" $((r + 1)) "${SKIP[$cfg]}"
 		return 0
 	fi
 	if [ -n "$TRACER_PID" ]; then
@@ -443,6 +466,9 @@ measure() {
 		round_record slatrace $((r + 1)) "$(slatrace_check "$rc" "$TMP/slatrace.$r.json")"
 		read -r n lost <<<"$(slatrace_count "$TMP/slatrace.$r.json")"
 		COUNT_LINES+=("$r ${n:--1} $WRK_REQS ${lost:--1} $WRK_ERRS $WRK_RWERRS")
+	elif [ "$cfg" = fallback ]; then
+		# the same check: the fallback path must count what wrk counted
+		round_record fallback $((r + 1)) "$(slatrace_check "$rc" "$TMP/fallback.$r.json")"
 	fi
 }
 
@@ -529,7 +555,7 @@ if [ -n "${LOSS[known]:-}" ]; then
 		if (k <= 0) { print "  (no measurable loss: no per-request equivalents)"; exit }
 		printf "  by that yardstick, %g%% of throughput is %.2f us per request on this machine\n", g, g * us / k
 	}'
-	for cfg in slatrace bpftrace syscount floor; do
+	for cfg in slatrace fallback bpftrace syscount floor fallback_floor; do
 		[ -n "${LOSS[$cfg]:-}" ] || continue
 		awk -v label="${LABEL[$cfg]}" -v l="$(stat_median "${LOSS[$cfg]}")" -v k="$known_loss" -v ns="$KNOWN_NS" 'BEGIN {
 			if (k > 0) printf "  %-36s %6.2f%% ~ %5.2f us per request\n", label, l, l * ns / 1000 / k }'
@@ -567,15 +593,17 @@ prog_stats() {
 }
 
 STATS_LINES=
+# stats_round CONFIG: slatrace or fallback
 stats_round() {
-	local log="$TMP/slatrace.stats.log" pid ids before after old rc
+	local cfg=$1 log="$TMP/$1.stats.log" pid ids before after old rc
 
-	[ -z "${SKIP[slatrace]:-}" ] || return 1
+	STATS_LINES=
+	[ -z "${SKIP[$cfg]:-}" ] || return 1
 	old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || return 1
 	STATS_OLD=$old
 	sysctl -qw kernel.bpf_stats_enabled=1 >/dev/null || return 1
-	if ! start_tracer slatrace stats "$log"; then
-		round_record slatrace stats "it did not attach within ${READY_TIMEOUT_S}s"
+	if ! start_tracer "$cfg" stats "$log"; then
+		round_record "$cfg" stats "it did not attach within ${READY_TIMEOUT_S}s"
 		return 1
 	fi
 	pid=$(tracer_child)
@@ -585,10 +613,10 @@ stats_round() {
 	before=$(prog_stats "${ids:-[]}")
 	run_wrk "$TMP/wrk.stats.out" || { stop_tracer; return 1; }
 	after=$(prog_stats "${ids:-[]}")
-	record_memory slatrace
+	record_memory "$cfg"
 	stop_tracer
 	rc=$?
-	round_record slatrace stats "$(slatrace_check "$rc" "$TMP/slatrace.stats.json")"
+	round_record "$cfg" stats "$(slatrace_check "$rc" "$TMP/$cfg.stats.json")"
 	restore_stats
 	STATS_LINES=$(awk -v reqs="$WRK_REQS" -v budget="$(awk -v n="$(nproc)" -v r="$base_rps" 'BEGIN { print n * 1e9 / r }')" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
 		{ dt = $3 - t[$1]; dc = $4 - c[$1]
@@ -601,21 +629,26 @@ stats_round() {
 	STATS_RPS=$WRK_RPS
 }
 
-echo "slatrace's BPF programs (one more traced round, kernel.bpf_stats_enabled=1):"
-if stats_round && [ -n "$STATS_LINES" ]; then
-	echo "$STATS_LINES"
-	awk -v a="$STATS_RPS" -v b="$base_rps" 'BEGIN {
-		printf "  (that round: %.0f req/s, %.2f%% below the untraced median, the statistics'"'"' own cost included;\n", a, (1 - a / b) * 100
-		printf "   runs count every process'"'"' socket I/O: the target filter runs in the programs)\n" }'
-else
-	restore_stats
-	echo "  n/a: the stats round did not run (no slatrace, no bpf_stats sysctl, or no programs found)"
-fi
-echo
+for cfg in slatrace fallback; do
+	echo "${LABEL[$cfg]}: its BPF programs (one more traced round, kernel.bpf_stats_enabled=1):"
+	if stats_round "$cfg" && [ -n "$STATS_LINES" ]; then
+		echo "$STATS_LINES"
+		awk -v a="$STATS_RPS" -v b="$base_rps" -v cfg="$cfg" 'BEGIN {
+			printf "  (that round: %.0f req/s, %.2f%% below the untraced median, the statistics'"'"' own cost included;\n", a, (1 - a / b) * 100
+			if (cfg == "fallback")
+				printf "   runs count every syscall exit on the host: the syscall test and the target filter run in the programs)\n"
+			else
+				printf "   runs count every process'"'"' socket I/O: the target filter runs in the programs)\n" }'
+	else
+		restore_stats
+		echo "  n/a: the stats round did not run (no slatrace, no bpf_stats sysctl, or no programs found)"
+	fi
+	echo
+done
 
 echo "the tracer process itself (VmHWM: max over the rounds; CPU: its on-CPU time during the load"
 echo "per request, median; the untraced budget is $(nproc) CPUs / the untraced median req/s):"
-for cfg in slatrace bpftrace syscount; do
+for cfg in slatrace fallback bpftrace syscount; do
 	[ -n "${HWM_KB[$cfg]:-}" ] || continue
 	awk -v what="${LABEL[$cfg]}" -v hwm="$(stat_max "${HWM_KB[$cfg]}")" \
 		-v cpu="$(stat_median "${CPU_NS[$cfg]:-}")" -v budget="$(awk -v n="$(nproc)" -v r="$base_rps" 'BEGIN { print n * 1e9 / r }')" \
@@ -646,6 +679,17 @@ elif [ -n "${SKIP[bpftrace]:-}" ] && [ -n "${MED_LOSS[slatrace]:-}" ]; then
 	echo "SKIP $name: ${SKIP[bpftrace]}"
 else
 	goal_verdict "$name" "${why:-no throughput figure}" 0 ""
+fi
+# the fallback path: its own rounds' evidence, its own goal
+fwhy=$(rounds_why fallback)
+[ -n "${SKIP[fallback]:-}" ] && fwhy="skipped: ${SKIP[fallback]}${fwhy:+; $fwhy}"
+name="slatrace fallback path throughput loss < ${GOAL_FALLBACK_LOSS_PCT}%"
+if [ -n "${MED_LOSS[fallback]:-}" ]; then
+	v=$(awk -v l="${MED_LOSS[fallback]}" -v g="$GOAL_FALLBACK_LOSS_PCT" 'BEGIN { printf "%d measured %.2f%%", l < g, l }')
+	[ -n "${MED_LOSS[fallback_floor]:-}" ] && v+=" (its floor ${MED_LOSS[fallback_floor]}%)"
+	goal_verdict "$name" "$fwhy" "${v%% *}" "${v#* }"
+else
+	goal_verdict "$name" "${fwhy:-no throughput figure}" 0 ""
 fi
 name="slatrace RSS < ${GOAL_RSS_MIB} MiB"
 if [ -n "${HWM_KB[slatrace]:-}" ]; then

@@ -30,13 +30,16 @@
  * one hash lookup (for the target's connections, and a jiffies compare); the
  * target's connections: one record at connect/accept, one at close, and an
  * RTT sample at most every targ_rtt_sample_ns (rounded up to jiffies).
- * Socket fields are loaded directly through a bpf_rdonly_cast() view, not
- * one bpf_probe_read_kernel() call each.
- * Needs: BTF, tp_btf, ring buffer, the bpf_rdonly_cast kfunc (6.2+);
- * task_file iterators for connections older than the run; CONFIG_HZ from
- * kconfig for rates. Syscall numbers are x86_64's.
+ * Two paths, one object: where the bpf_rdonly_cast kfunc exists (6.2+),
+ * socket fields are loaded directly through its read-only view (preferred);
+ * elsewhere (targ_rdonly_cast 0, the fallback) the same fields are CO-RE
+ * reads, one bpf_probe_read_kernel() call each. Same hooks, same records.
+ * Needs: BTF, tp_btf, ring buffer; task_file iterators for connections
+ * older than the run; CONFIG_HZ from kconfig for rates. Syscall numbers
+ * are x86_64's.
  */
 #include "common.bpf.h"
+#include "core_fixes.bpf.h"
 #include "slatrace/tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -77,9 +80,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define CF_RECORD_MASK 0xffffu
 
 const volatile __u64 targ_rtt_sample_ns = 10000000;
+/* 1: bpf_rdonly_cast() works here (userspace probed it): direct loads */
+const volatile __u32 targ_rdonly_cast = 1;
 
 extern unsigned int CONFIG_HZ __kconfig __weak;
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 struct conn {
 	__u64 start_ns;	  /* connect(): the SYN; others: when tracking began */
@@ -133,14 +137,20 @@ struct {
 
 /* A read-only view of a socket the verifier lets us load from directly,
  * whatever the pointer's origin (a tracepoint argument, or a value read out
- * of a file table). The struct sock is the tcp_sock's first member. */
+ * of a file table). The struct sock is the tcp_sock's first member. On the
+ * fallback path the pointer is only cast: every field goes through TP(). */
 static __always_inline const struct tcp_sock *tcp_view(const void *sk)
 {
-	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	if (targ_rdonly_cast)
+		return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	return (const struct tcp_sock *)sk;
 }
 
-#define SK(tp, f)  ((tp)->inet_conn.icsk_inet.sk.f)
-#define SKC(tp, f) ((tp)->inet_conn.icsk_inet.sk.__sk_common.f)
+/* a field of the tcp_sock: a load through the view, or a CO-RE read (the
+ * branch not taken is removed by the verifier: targ_rdonly_cast is rodata) */
+#define TP(tp, f)  (targ_rdonly_cast ? (tp)->f : BPF_CORE_READ(tp, f))
+#define SK(tp, f)  TP(tp, inet_conn.icsk_inet.sk.f)
+#define SKC(tp, f) TP(tp, inet_conn.icsk_inet.sk.__sk_common.f)
 
 static __always_inline __u32 jiffies32(void)
 {
@@ -169,7 +179,9 @@ static __always_inline int is_tcp(const struct tcp_sock *tp)
 
 static __always_inline void port_key_of(const struct tcp_sock *tp, struct slt_tcp_port_key *k)
 {
-	k->netns = SKC(tp, skc_net.net)->ns.inum;
+	k->netns = targ_rdonly_cast
+		       ? SKC(tp, skc_net.net)->ns.inum
+		       : BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
 	k->port = SKC(tp, skc_num);
 	k->__pad = 0;
 }
@@ -190,7 +202,7 @@ static __always_inline int fin_out(const struct tcp_sock *tp, __u32 cflags)
 	if (!(cflags & CF_FIN_SENT) && state != SLT_TCP_FIN_WAIT1 && state != SLT_TCP_FIN_WAIT2 &&
 	    state != SLT_TCP_CLOSING && state != SLT_TCP_LAST_ACK)
 		return 0;
-	return tp->snd_una == tp->write_seq;
+	return TP(tp, snd_una) == TP(tp, write_seq);
 }
 
 /* send-time accounting now, in jiffies, the running period included (as
@@ -198,12 +210,13 @@ static __always_inline int fin_out(const struct tcp_sock *tp, __u32 cflags)
 static __always_inline void chrono_now(const struct tcp_sock *tp, __u32 now_j,
 				       __u32 out[SLT_TCP_CHRONO_MAX])
 {
-	__u32 type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
-	__u32 start = tp->chrono_start;
+	__u32 type = targ_rdonly_cast ? BPF_CORE_READ_BITFIELD(tp, chrono_type)
+				      : BPF_CORE_READ_BITFIELD_PROBED(tp, chrono_type);
+	__u32 start = TP(tp, chrono_start);
 
-	out[0] = tp->chrono_stat[0];
-	out[1] = tp->chrono_stat[1];
-	out[2] = tp->chrono_stat[2];
+	out[0] = TP(tp, chrono_stat[0]);
+	out[1] = TP(tp, chrono_stat[1]);
+	out[2] = TP(tp, chrono_stat[2]);
 	if (type == 1)
 		out[0] += now_j - start;
 	else if (type == 2)
@@ -233,7 +246,7 @@ static __always_inline __u32 rs_bucket_of(__u32 state)
  * the state that retransmit was sent in. */
 static __always_inline void retrans_settle(const struct tcp_sock *tp, struct conn *c)
 {
-	__u32 t = tp->total_retrans;
+	__u32 t = TP(tp, total_retrans);
 	__u32 b = c->rs_bucket;
 
 	if (b < SLT_TCP_RS_MAX)
@@ -250,8 +263,8 @@ static __always_inline void conn_mark_established(const struct tcp_sock *tp, str
 	c->est_ns = now;
 	c->est_j = now_j;
 	c->rtt_next_j = bpf_jiffies64() + rtt_interval_j();
-	c->bytes_in0 = tp->bytes_received;
-	c->bytes_out0 = tp->bytes_acked;
+	c->bytes_in0 = TP(tp, bytes_received);
+	c->bytes_out0 = TP(tp, bytes_acked);
 	chrono_now(tp, now_j, c->chrono0);
 	c->flags |= SLT_TCP_F_ESTABLISHED;
 	if (fin_in(tp))
@@ -267,14 +280,20 @@ static __always_inline struct conn *conn_new(const struct tcp_sock *tp, __u64 ke
 {
 	long err;
 
-	c->retrans_seen = tp->total_retrans;
+	c->retrans_seen = TP(tp, total_retrans);
 	port_key_of(tp, &c->pk);
 	c->family = SKC(tp, skc_family);
 	c->rport = __builtin_bswap16(SKC(tp, skc_dport));
-	if (c->family == SLT_AF_INET6)
-		__builtin_memcpy(c->raddr, SKC(tp, skc_v6_daddr.in6_u.u6_addr8), 16);
-	else
+	if (c->family == SLT_AF_INET6) {
+		const struct sock_common *skc = &tp->inet_conn.icsk_inet.sk.__sk_common;
+
+		if (targ_rdonly_cast)
+			__builtin_memcpy(c->raddr, skc->skc_v6_daddr.in6_u.u6_addr8, 16);
+		else
+			bpf_core_read(c->raddr, 16, &skc->skc_v6_daddr);
+	} else {
 		*(__u32 *)c->raddr = SKC(tp, skc_daddr);
+	}
 	err = bpf_map_update_elem(&tcp_socks, &key, c, flags);
 	if (err) {
 		if (err != -17 /* EEXIST */)
@@ -328,8 +347,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		now_j = jiffies32();
 		e->lat_ns = e->hdr.ts_ns - c->est_ns;
 		e->life_j = now_j - c->est_j;
-		e->bytes_in = tp->bytes_received - c->bytes_in0;
-		e->bytes_out = tp->bytes_acked - c->bytes_out0;
+		e->bytes_in = TP(tp, bytes_received) - c->bytes_in0;
+		e->bytes_out = TP(tp, bytes_acked) - c->bytes_out0;
 		if (fin_in(tp) && !(c->flags & CF_FIN_IN0) && e->bytes_in)
 			e->bytes_in--;
 		if (fin_out(tp, c->flags) && !(c->flags & CF_FIN_OUT0) && e->bytes_out)
@@ -340,7 +359,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	}
 	for (int i = 0; i < SLT_TCP_RS_MAX; i++)
 		e->retrans[i] = c->retrans[i];
-	e->srtt_us = tp->srtt_us >> 3;
+	e->srtt_us = TP(tp, srtt_us) >> 3;
 	e->rst_sent = c->rst_sent;
 	e->rst_recv = c->rst_recv;
 	e->buf_limit = c->buf_limit;
@@ -541,7 +560,7 @@ int BPF_PROG(handle_tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	e = event_new(c, SLT_TCP_REC_RTT);
 	if (!e)
 		return 0;
-	e->srtt_us = tcp_view(sk)->srtt_us >> 3;
+	e->srtt_us = TP(tcp_view(sk), srtt_us) >> 3;
 	e->lat_ns = (__u64)e->srtt_us * 1000;
 	bpf_ringbuf_submit(e, slt_rb_flags());
 	return 0;
@@ -648,7 +667,7 @@ int BPF_PROG(handle_destroy_sock, struct sock *sk)
 	/* its CLOSE went unseen too: settle the connect from the socket, whose
 	 * SYN was acknowledged (bytes_acked counts it) only if it got through */
 	if (c->role == ROLE_CLIENT && !c->est_ns && !(c->flags & CF_CLOSED)) {
-		if (tp->bytes_acked)
+		if (TP(tp, bytes_acked))
 			connect_unseen(tp, c, bpf_ktime_get_ns());
 		else
 			emit_connect(tp, c, bpf_ktime_get_ns(),

@@ -46,6 +46,8 @@ struct family_verdict {
 	const struct probe_ops *ops;
 	unsigned missing; /* needs the kernel did not grant */
 	const char *refused; /* refused otherwise (core/probe.h), or NULL */
+	enum probe_path_kind path; /* the attach path it would take here */
+	char why[128];		   /* why that one */
 };
 
 struct check_report {
@@ -181,6 +183,7 @@ static void judge_families(struct check_report *r)
 
 		v->ops = slt_probes[i];
 		v->missing = v->ops->needs & ~r->have;
+		v->path = probe_choose_path(v->ops, r->have, v->why, sizeof(v->why));
 		v->refused = probe_test_refused(v->ops);
 		if (!v->ops->default_on)
 			continue;
@@ -294,6 +297,17 @@ static void print_check_plain(const struct check_report *r)
 		} else if (r->privileged && v->refused) {
 			printf("  %-13s %-4s %-8s %s\n", "", "", "", v->refused);
 		}
+		if (r->privileged && !v->missing && v->ops->prefers && v->ops->fallback) {
+			const struct probe_path *pp =
+			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
+
+			printf("  %-13s %-4s %-8s %s path: %s\n", "", "", "",
+			       probe_path_name(v->path), v->why);
+			printf("  %-13s %-4s %-8s   hooks: %s\n", "", "", "", pp->hooks);
+			if (v->path == SLT_PATH_FALLBACK && pp->cannot)
+				printf("  %-13s %-4s %-8s   does not see: %s\n", "", "", "",
+				       pp->cannot);
+		}
 	}
 	if (r->partial)
 		print_partial(r);
@@ -389,6 +403,22 @@ static struct json_object *check_json(const struct check_report *r)
 		if (v->refused)
 			err |= json_add(fo, "refused", json_object_new_string(v->refused));
 		err |= json_add(fo, "default_on", json_object_new_boolean(v->ops->default_on));
+		/* the attach path: null where it is not known (no privileges) or
+		 * the family has one path */
+		if (r->privileged && v->ops->prefers && v->ops->fallback) {
+			const struct probe_path *pp =
+			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
+
+			err |= json_add(fo, "path", json_object_new_string(probe_path_name(v->path)));
+			err |= json_add(fo, "path_why", json_object_new_string(v->why));
+			err |= json_add(fo, "hooks", json_object_new_string(pp->hooks));
+			if (pp->cannot)
+				err |= json_add(fo, "does_not_see", json_object_new_string(pp->cannot));
+			else
+				err |= json_add_null(fo, "does_not_see");
+		} else {
+			err |= json_add_null(fo, "path");
+		}
 		miss = json_object_new_array();
 		err |= json_add(fo, "missing", miss);
 		for (int k = 0; miss && k < SLT_FEAT_COUNT; k++) {

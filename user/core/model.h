@@ -91,6 +91,7 @@ struct run_meta {
 	char target[512];		/* human description of the target */
 	char families[SLT_META_FAMILIES_MAX][32]; /* the families that ran, by flag name */
 	int nfamilies;
+	char paths[128];		/* their attach paths, where they have two: "requests=fallback,..." */
 	uint64_t start_realtime_ns;
 	uint64_t end_realtime_ns;
 	uint64_t duration_ns;

@@ -29,6 +29,19 @@ struct probe_opt {
 	int (*parse)(void *opts, const char *arg, char *err, size_t errlen);
 };
 
+/* Which of its attach paths a family takes on this kernel. */
+enum probe_path_kind {
+	SLT_PATH_PREFERRED = 0,
+	SLT_PATH_FALLBACK = 1,
+};
+
+/* One way a family attaches: told in check, the report, README. */
+struct probe_path {
+	const char *hooks;  /* what it attaches to, in a few words */
+	unsigned needs;	    /* SLT_FEAT_* beyond the family's own .needs */
+	const char *cannot; /* what it does not see that the preferred path does */
+};
+
 struct probe_ops {
 	const char *name;	/* "syscalls": also the flag, --syscalls */
 	const char *summary;	/* one line for --help and check */
@@ -40,6 +53,12 @@ struct probe_ops {
 	const struct probe_opt *options;
 	size_t opts_size;
 	void (*opts_init)(void *opts);
+	/* its attach paths; NULL prefers: one path, always taken */
+	const struct probe_path *prefers;
+	const struct probe_path *fallback;
+	/* the path this kernel takes, from the SLT_FEAT_* it has (only the
+	 * bits in prefers->needs are probed), and why, in a few words */
+	enum probe_path_kind (*choose_path)(unsigned have, char *why, unsigned long len);
 	/* open the skeleton, configure target and sizes, share the session's
 	 * maps, load (core/skel.h does all but the configuring); opts is the
 	 * blob above (NULL when opts_size is 0), *state is the family's own */

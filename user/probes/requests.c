@@ -32,6 +32,8 @@ _Static_assert(SLT_REQ_EVENT_HEAD % 8 == 0, "ABI: req[] starts 8-aligned");
 
 #define SWEEP_BATCH 128	/* connections read per syscall when settling idle ones */
 
+extern const struct probe_ops requests_probe;
+
 struct requests_state {
 	struct requests_bpf *skel;
 	const struct requests_opts *opts;
@@ -41,6 +43,7 @@ struct requests_state {
 	struct slt_req_conn *conn;	/* one map value, read by tick and finish */
 	__u64 *keys;			/* SWEEP_BATCH keys and values: tick */
 	struct slt_req_conn *vals;
+	enum probe_path_kind path;
 };
 
 static void requests_close(void *state)
@@ -110,6 +113,14 @@ static int requests_configure(void *ctx, const struct session *s)
 	SESSION_SET_TARGET_RODATA(st->skel, s);
 	st->skel->rodata->targ_capture_bytes = st->opts->capture_bytes;
 	st->skel->rodata->targ_port = st->opts->port;
+	/* one pair of programs per path: the other pair's hooks may not even
+	 * exist on this kernel */
+	bpf_program__set_autoload(st->skel->progs.handle_recv, st->path == SLT_PATH_PREFERRED);
+	bpf_program__set_autoload(st->skel->progs.handle_send, st->path == SLT_PATH_PREFERRED);
+	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_read,
+				  st->path == SLT_PATH_FALLBACK);
+	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_write,
+				  st->path == SLT_PATH_FALLBACK);
 	return 0;
 }
 
@@ -126,6 +137,7 @@ static int requests_open(struct session *s, const void *opts, void **state)
 		.max_classes = o->max_classes ? o->max_classes : SLT_DEFAULT_MAX_CLASSES,
 	};
 	struct requests_state *st;
+	char why[128];
 	int err;
 
 	st = calloc(1, sizeof(*st));
@@ -140,8 +152,8 @@ static int requests_open(struct session *s, const void *opts, void **state)
 		requests_close(st);
 		return -ENOMEM;
 	}
-	/* a kernel without the socket tracepoints (before 6.3) fails the load;
-	 * trace then says which feature is missing (SLT_FEAT_SOCK_TP) */
+	st->path = probe_path_here(&requests_probe, why, sizeof(why));
+	slt_info("requests: %s path (%s)", probe_path_name(st->path), why);
 	st->skel = requests_bpf__open();
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "requests",
 			    requests_configure, st);
@@ -153,6 +165,7 @@ static int requests_open(struct session *s, const void *opts, void **state)
 		err = session_on_event(s, SLT_EV_REQ_MORE, on_more, st);
 	if (err)
 		goto cleanup;
+	probe_record_path(&requests_probe, st->path, s->model);
 	*state = st;
 	return 0;
 cleanup:
@@ -170,8 +183,12 @@ static int requests_attach(void *state)
 	struct requests_state *st = state;
 	static const char *const order[] = { "handle_send", "handle_set_state",
 					     "handle_rcv_space", "handle_recv", NULL };
+	static const char *const fallback_order[] = { "handle_sys_exit_write", "handle_set_state",
+						      "handle_rcv_space", "handle_sys_exit_read",
+						      NULL };
 
-	return slt_skel_attach(st->skel->skeleton, order);
+	return slt_skel_attach(st->skel->skeleton,
+			       st->path == SLT_PATH_FALLBACK ? fallback_order : order);
 }
 
 static int requests_drain(void *state, struct model *m)
@@ -384,16 +401,43 @@ static const struct probe_opt requests_options[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+/* The socket tracepoints that see every socket read and write and nothing
+ * else; without them, the syscall exits (bpf/requests.bpf.c). */
+static enum probe_path_kind requests_choose_path(unsigned have, char *why, unsigned long len)
+{
+	if (have & SLT_FEAT_SOCK_TP) {
+		snprintf(why, len, "the sock_recv_length and sock_send_length tracepoints work here");
+		return SLT_PATH_PREFERRED;
+	}
+	snprintf(why, len, "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+)");
+	return SLT_PATH_FALLBACK;
+}
+
+static const struct probe_path requests_prefers = {
+	.hooks = "sock:sock_recv_length, sock:sock_send_length, tcp:tcp_rcv_space_adjust, "
+		 "sock:inet_sock_set_state (tp_btf)",
+	.needs = SLT_FEAT_SOCK_TP,
+};
+
+static const struct probe_path requests_fallback = {
+	.hooks = "raw_syscalls:sys_exit (reads and writes; every syscall exit on the host "
+		 "pays a compare), tcp:tcp_rcv_space_adjust, sock:inet_sock_set_state (tp_btf)",
+	.cannot = "responses sent with sendfile or splice; recvmmsg and sendmmsg",
+};
+
 const struct probe_ops requests_probe = {
 	.name = "requests",
 	.summary = "per-request latency of the target's server connections (HTTP/1.x classes, "
 		   "any other protocol per port), split into queue and service time",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_SOCK_TP | SLT_FEAT_RINGBUF,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_RINGBUF,
 	.default_on = 1,
 	.ringbuf_bytes = SLT_RINGBUF_BYTES,
 	.options = requests_options,
 	.opts_size = sizeof(struct requests_opts),
 	.opts_init = requests_opts_init,
+	.prefers = &requests_prefers,
+	.fallback = &requests_fallback,
+	.choose_path = requests_choose_path,
 	.open = requests_open,
 	.attach = requests_attach,
 	.drain = requests_drain,

@@ -40,6 +40,8 @@ _Static_assert(sizeof(struct slt_tcp_event) == 16 + 3 * 8 + 20 * 4 + 4 * 2 + 16 
 _Static_assert(sizeof(struct slt_tcp_port_key) == 8, "ABI");
 _Static_assert(sizeof(struct slt_tcp_port) == 16 + SLT_COMM_LEN, "ABI");
 
+extern const struct probe_ops tcp_probe;
+
 struct tcp_state {
 	struct tcp_bpf *skel;
 	struct session *sess;
@@ -54,6 +56,7 @@ struct tcp_state {
 	uint64_t unsettled;
 	uint64_t misses_pub; /* tracepoint runs the kernel skipped, published so far */
 	int seeded;
+	enum probe_path_kind path;
 };
 
 static void tcp_close(void *state)
@@ -380,6 +383,7 @@ static int tcp_configure(void *ctx, const struct session *s)
 	struct tcp_state *st = ctx;
 
 	SESSION_SET_TARGET_RODATA(st->skel, s);
+	st->skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
 	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
 	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
 	return 0;
@@ -387,6 +391,7 @@ static int tcp_configure(void *ctx, const struct session *s)
 
 static int tcp_open(struct session *s, const void *opts, void **state)
 {
+	char why[128];
 	struct tcp_state *st;
 	int err;
 
@@ -401,6 +406,8 @@ static int tcp_open(struct session *s, const void *opts, void **state)
 		free(st);
 		return -ENOMEM;
 	}
+	st->path = probe_path_here(&tcp_probe, why, sizeof(why));
+	slt_info("tcp: %s path (%s)", probe_path_name(st->path), why);
 	st->skel = tcp_bpf__open();
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "tcp", tcp_configure, st);
 	if (err)
@@ -411,6 +418,7 @@ static int tcp_open(struct session *s, const void *opts, void **state)
 		goto cleanup;
 	}
 	open_netstat(st, s);
+	probe_record_path(&tcp_probe, st->path, s->model);
 	*state = st;
 	return 0;
 cleanup:
@@ -483,15 +491,41 @@ static int tcp_finish(void *state, struct model *m)
 	return tcp_drain(st, m);
 }
 
+/* The kfunc that makes socket fields plain loads: without it, the same
+ * fields are CO-RE reads (bpf/core_fixes.bpf.h). */
+static enum probe_path_kind tcp_choose_path(unsigned have, char *why, unsigned long len)
+{
+	if (have & SLT_FEAT_RDONLY_CAST) {
+		snprintf(why, len, "the bpf_rdonly_cast kfunc works here");
+		return SLT_PATH_PREFERRED;
+	}
+	snprintf(why, len, "no bpf_rdonly_cast kfunc (Linux 6.2+)");
+	return SLT_PATH_FALLBACK;
+}
+
+static const struct probe_path tcp_prefers = {
+	.hooks = "socket and TCP tracepoints (tp_btf); socket fields loaded through "
+		 "bpf_rdonly_cast",
+	.needs = SLT_FEAT_RDONLY_CAST,
+};
+
+static const struct probe_path tcp_fallback = {
+	.hooks = "the same tracepoints; socket fields read with CO-RE probe reads",
+	.cannot = NULL, /* everything; it costs more per event */
+};
+
 const struct probe_ops tcp_probe = {
 	.name = "tcp",
 	.summary = "the target's TCP connections: connect latency and failures, accept-queue "
 		   "wait, RTT, retransmits, resets, bytes, and what limited sending",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_RINGBUF | SLT_FEAT_RDONLY_CAST,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_RINGBUF,
 	.default_on = 0,
 	/* ~4 records of 160 bytes per connection: 1 MiB holds a 100 ms poll
 	 * period at 15,000 connections/s */
 	.ringbuf_bytes = 1u << 20,
+	.prefers = &tcp_prefers,
+	.fallback = &tcp_fallback,
+	.choose_path = tcp_choose_path,
 	.open = tcp_open,
 	.attach = tcp_attach,
 	.drain = tcp_drain,

@@ -180,6 +180,19 @@ struct json_object *report_json(const struct model *m)
 		}
 		json_object_object_add(root, "families_skipped", arr);
 	}
+	if (r->paths[0]) {
+		/* "requests=fallback,tcp=preferred" -> { "requests": "fallback", ... } */
+		char paths[sizeof(r->paths)], *save = NULL, *eq;
+
+		o = json_object_new_object();
+		snprintf(paths, sizeof(paths), "%s", r->paths);
+		for (char *t = strtok_r(paths, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if ((eq = strchr(t, '='))) {
+				*eq = 0;
+				add_str(o, t, eq + 1);
+			}
+		json_object_object_add(root, "paths", o);
+	}
 	add_time(root, "start", r->start_realtime_ns);
 	add_time(root, "end", r->end_realtime_ns);
 	add_u64(root, "start_unix_ns", r->start_realtime_ns);

@@ -439,6 +439,22 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 		}
 	}
 
+	if ((err = get_obj(c, root, "paths", &o)))
+		return err;
+	if (o) {
+		size_t len = 0;
+
+		json_object_object_foreach(o, name, v)
+		{
+			if (!json_object_is_type(v, json_type_string))
+				return bad(c, "\"paths\" must map family names to strings");
+			if (len < sizeof(r->paths))
+				len += (size_t)snprintf(r->paths + len, sizeof(r->paths) - len,
+							"%s%s=%s", len ? "," : "", name,
+							json_object_get_string(v));
+		}
+	}
+
 	if ((err = get_obj(c, root, "command", &o)))
 		return err;
 	if (o) {

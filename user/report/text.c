@@ -45,6 +45,8 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
 	for (int i = 0; i < r->nskipped && i < SLT_SKIPPED_MAX; i++)
 		fprintf(f, "left out: %s (%s)\n", r->skipped[i].name, r->skipped[i].why);
+	if (strstr(r->paths, "=fallback"))
+		fprintf(f, "kernel paths: %s\n", r->paths);
 	if (r->cmd_pid) {
 		fprintf(f, "command pid %d ", r->cmd_pid);
 		if (!r->cmd_exited)

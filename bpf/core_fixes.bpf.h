@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What differs between the kernels slatrace runs on (5.8 and later), in one
+ * place: each difference is detected here, with bpf_core_*_exists() against
+ * the running kernel's BTF or a knob userspace sets from its feature probes
+ * (core/features.c), and cites the kernel change that made it. The families
+ * ask these helpers; they never compare kernel versions.
+ */
+#ifndef SLATRACE_CORE_FIXES_BPF_H
+#define SLATRACE_CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/*
+ * The bpf_rdonly_cast() kfunc: a typed, read-only view of any kernel
+ * pointer, so its fields are plain loads instead of one
+ * bpf_probe_read_kernel() call each. Linux 6.2, commit a35b9af4ec2c ("bpf:
+ * Add a kfunc for generic type cast"). Weak: an object that calls it still
+ * loads where it is missing (libbpf leaves the call unresolved and the
+ * verifier removes it as dead code, which 5.16+ allow), as long as every
+ * call sits behind the targ_rdonly_cast knob, which userspace sets from
+ * its own probe of the kfunc (SLT_FEAT_RDONLY_CAST). libbpf 1.1, Debian
+ * 12's, has no bpf_ksym_exists() to ask in the program instead.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/*
+ * bpf_task_pt_regs(): the registers the current syscall was entered with.
+ * Linux 5.15, commit dd6e10fbd9fb ("bpf: Add bpf_task_pt_regs() helper").
+ * Where it is missing, the caller goes without the payload.
+ */
+static __always_inline int slt_have_task_pt_regs(void)
+{
+	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs);
+}
+
+#endif
