@@ -17,11 +17,11 @@ arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 HOST_ROOT=$(arg slt_root)
 BUILD=$(arg slt_build)
 TESTS=$(arg slt_tests | tr ',' ' ')
-# family:e2e-file:test: each family's exact-count test against an
-# independent truth, and a syscalls test that runs the default family set
-# (syscalls and requests), as a user's first `slatrace trace -p PID` does
+# family:e2e-file:test: each family's exact counts against an independent
+# truth (strace, sysload's own count, the server's, tcpload's), each test
+# tracing its own family alone
 : "${TESTS:=syscalls:strace_agreement:t_syscall_counts_match_strace \
-syscalls:syscalls:t_pid_filter_excludes_other_processes \
+syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
 requests:requests:t_request_count_matches_wrk_and_server \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
 

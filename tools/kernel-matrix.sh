@@ -218,7 +218,7 @@ for spec in $KERNELS; do
 	for fam in $FAMILIES; do
 		chk=$(jq -r --arg f "$fam" '.families[$f] | if . == null then "-" elif .ok then "yes"
 			else "no (" + ((.missing // []) | join(",")) + ")" end' <<<"${cj:-null}" 2>/dev/null) || chk="-"
-		path=$(jq -r --arg f "$fam" '.families[$f].path // "-" | tostring' <<<"${cj:-null}" 2>/dev/null) || path="-"
+		path=$(jq -r --arg f "$fam" '.families[$f] | .path // .attach_path // "-" | tostring' <<<"${cj:-null}" 2>/dev/null) || path="-"
 		p=$(grep -c "^@@slt result $fam [^ ]* pass$" "$log" || true)
 		f=$(grep -c "^@@slt result $fam [^ ]* fail$" "$log" || true)
 		s=$(grep -c "^@@slt result $fam [^ ]* skip$" "$log" || true)
