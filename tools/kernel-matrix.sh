@@ -35,6 +35,11 @@ die() {
 	exit 1
 }
 
+usage() {
+	echo "kernel-matrix: $*" >&2
+	exit 2
+}
+
 for c in qemu-system-x86_64 cpio depmod modprobe dpkg-deb jq; do
 	command -v "$c" >/dev/null ||
 		die "needs '$c': run 'tools/install-deps.sh kernels' as root (it installs qemu-system-x86, busybox-static, cpio, kmod)"
@@ -52,6 +57,16 @@ if [ -z "${KERNELS:-}" ]; then
 	[ -n "$pkg" ] || die "cannot name Debian's stock kernel package (apt-get update first?); set KERNELS"
 	KERNELS="deb:$pkg"
 fi
+
+# every entry is checked before the first boot: a typo fails at once
+for spec in $KERNELS; do
+	case $spec in
+	deb:?* | bzimage:?*) ;;
+	*)
+		usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]"
+		;;
+	esac
+done
 
 mkdir -p "$CACHE" "$LOGDIR"
 
@@ -184,17 +199,14 @@ for spec in $KERNELS; do
 		KIMG=${rest%%:*}
 		KMODS=""
 		[ "$rest" != "$KIMG" ] && KMODS=${rest#*:}
-		[ -r "$KIMG" ] || die "no kernel image '$KIMG'"
-		[ -z "$KMODS" ] || [ -d "$KMODS" ] || die "no modules directory '$KMODS'"
+		[ -r "$KIMG" ] || usage "no kernel image '$KIMG'"
+		[ -z "$KMODS" ] || [ -d "$KMODS" ] || usage "no modules directory '$KMODS'"
 		name=$(basename "$KIMG")
 		kind=bzimage
 		kdir=$CACHE/bzimage-$(realpath "$KIMG" | md5sum | cut -c1-12)
 		mkdir -p "$kdir"
 		;;
-	*)
-		echo "kernel-matrix: '$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]" >&2
-		exit 2
-		;;
+	*) usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]" ;;
 	esac
 	ird=$kdir/initramfs.cpio.gz
 	# rebuilt whenever this script (which writes its init) is newer
