@@ -44,8 +44,9 @@ for c in qemu-system-x86_64 cpio depmod modprobe dpkg-deb jq; do
 	command -v "$c" >/dev/null ||
 		die "needs '$c': run 'tools/install-deps.sh kernels' as root (it installs qemu-system-x86, busybox-static, cpio, kmod)"
 done
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-	die "needs a static /bin/busybox: run 'tools/install-deps.sh kernels' as root"
+# the initramfs has no libraries: Debian's busybox-static, not busybox
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
+	die "needs busybox-static: run 'tools/install-deps.sh kernels' as root"
 [ -x "$STATIC_BIN" ] || die "'$STATIC_BIN' was not built: run 'make static'"
 [ "$(id -u)" = 0 ] || die "run as root: the guests run the end-to-end tests as root, from this host's root"
 for b in tests/sysload tests/tcpload tools/demo-server; do
