@@ -100,14 +100,20 @@ start_listener() {
 }
 
 # start_trace OUT ERR ARGS...: start `slatrace trace ARGS` and wait until it
-# says it is tracing; sets TR_PID
+# says it is tracing (15 s at most; a slatrace that exits without tracing,
+# a program the kernel refused, fails at once); sets TR_PID
 start_trace() {
-	local out=$1 err=$2
+	local out=$1 err=$2 i
 	shift 2
 	"$SLATRACE" trace "$@" >"$out" 2>"$err" &
 	TR_PID=$!
 	_bg+=("$TR_PID")
-	wait_for "$err" '^slatrace: tracing' 15
+	for ((i = 0; i < 150; i++)); do
+		grep -q '^slatrace: tracing' "$err" 2>/dev/null && return 0
+		alive "$TR_PID" || break
+		sleep 0.1
+	done
+	grep -q '^slatrace: tracing' "$err" 2>/dev/null
 }
 
 # stop_trace [SECONDS]: SIGINT slatrace, wait at most SECONDS (15); returns
