@@ -70,6 +70,13 @@ for spec in $KERNELS; do
 done
 
 mkdir -p "$CACHE" "$LOGDIR"
+# one matrix at a time on a host: two TCG guests would share its cores and
+# its cache; a second run (another work tree's) waits for the first
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+	echo "kernel-matrix: another kernel matrix is running; waiting for it" >&2
+	flock 9
+fi
 
 # deb_kernel PACKAGE: download and unpack PACKAGE once into $CACHE/deb-PACKAGE;
 # sets KIMG and KMODS (its lib/modules/VERSION)
@@ -100,6 +107,7 @@ deb_kernel() {
 initramfs() {
 	local out=$1 mods=$2 d ver kroot line m i=0
 	d=$(mktemp -d /tmp/slatrace-initramfs.XXXXXX)
+	trap 'rm -rf "$d" "$table"' EXIT
 	mkdir -p "$d"/{bin,dev,proc,sys,lower,rw,newroot,modules}
 	cp /bin/busybox "$d/bin/busybox"
 	: >"$d/modules/order"
@@ -167,6 +175,7 @@ initramfs() {
 	(cd "$d" && find . -path ./kroot -prune -o -print | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
 	mv "$out.tmp" "$out"
 	rm -rf "$d"
+	trap 'rm -f "$table"' EXIT
 }
 
 # boot NAME IMAGE MODDIR: run the guest; its serial output goes to
