@@ -154,9 +154,9 @@ deps:
 	$(Q)tools/install-deps.sh
 
 # one file to copy to another host: build/static/slatrace, linked -static
-# against glibc, libbpf, libelf, zlib, zstd and json-c (README, "Build")
+# against glibc, libbpf, libelf, zlib and json-c (README, "Set-up")
 static:
-	$(Q)$(MAKE) --no-print-directory STATIC=1 build/static/slatrace
+	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=build/static build/static/slatrace
 
 test-build: all $(BUILD)/tests/unit-tests $(E2E_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 
