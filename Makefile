@@ -2,6 +2,9 @@
 # slatrace build. `make` builds build/slatrace; `make test`, `make demo`,
 # `make deps`, `make clean`, `make vmlinux`, `make format-check`; longer runs
 # outside `make test`: `make bench`, `make soak`, `make fuzz`, `make test-diff`.
+# `make static` builds one self-contained build/static/slatrace (glibc and
+# every library linked in); `make test-kernels` boots Debian's stock kernels
+# under qemu and runs slatrace in them (tools/kernel-matrix.sh).
 # `make fuzz` runs every fuzz target from its corpus for FUZZ_SECONDS (60)
 # each: exploratory and time-bounded, so outside `make test`, whose fuzz step
 # replays the corpus and runs a fixed count of mutations (tests/fuzz/README.md).
@@ -9,6 +12,7 @@
 
 ARCH ?= x86
 SAN ?= 0
+STATIC ?= 0
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -17,6 +21,9 @@ PKGS := libbpf libelf zlib json-c
 ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(STATIC),1)
+BUILD ?= build/static
+SANFLAGS :=
 else
 BUILD ?= build
 SANFLAGS :=
@@ -31,11 +38,19 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# STATIC=1 (make static): every library from its .a, glibc included; the
+# binary is stripped, since it is the one file a user copies to a host
+ifeq ($(STATIC),1)
+PKG_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
+STATIC_LDFLAGS := -static -s
+else
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+STATIC_LDFLAGS :=
+endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(SANFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude -Iuser -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) $(STATIC_LDFLAGS)
 LDLIBS = $(PKG_LIBS) -lm
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude \
 	-Wall -Wno-unused-function -MMD -MP
@@ -61,7 +76,8 @@ TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-build test-run test-diff demo demo-run clean vmlinux format format-check bench fuzz soak
+.PHONY: all deps static test test-build test-run test-diff test-kernels demo demo-run clean vmlinux \
+	format format-check bench fuzz soak
 
 all: $(BUILD)/slatrace $(TOOL_BINS)
 
@@ -137,6 +153,11 @@ $(BUILD):
 deps:
 	$(Q)tools/install-deps.sh
 
+# one file to copy to another host: build/static/slatrace, linked -static
+# against glibc, libbpf, libelf, zlib and json-c (README, "Set-up")
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=build/static build/static/slatrace
+
 test-build: all $(BUILD)/tests/unit-tests $(E2E_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 
 # install deps first, then re-enter make so pkg-config sees the libraries
@@ -152,6 +173,13 @@ test-run: test-build
 # where make test runs 8 of each (tests/e2e/diff.sh)
 test-diff: test-build
 	$(Q)BUILD=$(BUILD) NOISE_PAIRS=20 HOG_PAIRS=20 TESTS=diff tests/run.sh
+
+# boots each kernel of KERNELS (Debian 12's stock kernel by default) under
+# qemu and runs the static binary's check and a reduced e2e set in it; not
+# part of `make test` (README, "Kernel matrix")
+test-kernels: static all $(E2E_BINS)
+	$(Q)tools/install-deps.sh kernels
+	$(Q)BUILD=$(BUILD) tools/kernel-matrix.sh
 
 demo:
 	$(Q)tools/install-deps.sh

@@ -12,7 +12,8 @@
 # target was never built. A step that exits non-zero with every test passed
 # (a leak report at exit, an error after the last test) fails as a step.
 #
-# TESTS=word selects the e2e scripts whose names contain it.
+# TESTS=word selects the e2e scripts whose names contain it; E2E_ONLY="t_a
+# t_b" runs only those test functions (tests/e2e/lib.sh).
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
@@ -57,7 +58,11 @@ for t in tests/e2e/*.sh; do
 	[ "$name" = lib ] && continue
 	[ -n "${TESTS:-}" ] && ! grep -q "$name" <<<"$TESTS" && continue
 	echo "== $name"
-	grep -oE '^t_[A-Za-z0-9_]+\(\)' "$t" | sed 's/^t_//; s/()$//' >"$PLAN"
+	grep -oE '^t_[A-Za-z0-9_]+\(\)' "$t" | sed 's/()$//' |
+		while read -r f; do
+			[ -n "${E2E_ONLY:-}" ] && [[ " $E2E_ONLY " != *" $f "* ]] && continue
+			echo "${f#t_}"
+		done >"$PLAN"
 	RESULTS=$STEP bash "$t"
 	settle "e2e-$name" $?
 done

@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Install everything slatrace needs to build, run and test, from Debian's
 # packages. Idempotent: exits early when every package is already present.
+# `install-deps.sh kernels` installs instead what `make test-kernels` alone
+# needs (qemu, a static busybox for its initramfs, cpio, depmod), so that
+# `make test` and its CI stay lean. `make static` needs nothing more than
+# the default set: Debian's -dev packages ship the .a files and libc6-dev
+# the static glibc.
 set -euo pipefail
 
 # build: compiler for BPF and userspace, skeleton generator, libraries
@@ -14,6 +19,14 @@ PKGS=(
 	nginx-light wrk redis-server postgresql postgresql-contrib
 	bpftrace libbpf-tools strace jq curl coreutils time python3
 )
+case "${1:-}" in
+'') ;;
+kernels) PKGS=(qemu-system-x86 busybox-static cpio kmod) ;;
+*)
+	echo "install-deps: unknown set '$1' (known: kernels)" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

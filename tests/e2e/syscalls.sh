@@ -115,6 +115,25 @@ t_pid_filter_excludes_other_processes() {
 	pass
 }
 
+# the same with --syscalls alone: what a kernel that cannot host the
+# requests family (before 6.3) runs; the kernel matrix's exact-count test
+t_getppid_count_exact_with_only_the_syscalls_family() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/alone f=$TMP/alone/r.json n a b
+	mkdir -p "$d"
+	start_gated "$d/a" getppid 3000 || { bail "sysload A did not get ready"; return; }
+	a=$WL_PID
+	start_gated "$d/b" getppid 5000 || { bail "sysload B did not get ready"; return; }
+	b=$WL_PID
+	beside_decoy "$d" "$a" "$b" 5000 --syscalls -p "$a" --json "$f" || return
+	[ "$(jq '[.series[] | select(.family != "syscall")] | length' "$f")" = 0 ] ||
+		{ fail "series of other families with --syscalls alone"; return; }
+	n=$(series "$f" getppid .count)
+	[ "$n" = 3000 ] || { fail "getppid count with --syscalls -p A: $n, want A's 3000 (B made 5000)"; return; }
+	pass "3000 getppid calls, the decoy's 5000 excluded"
+}
+
 t_comm_filter_counts_only_that_comm() {
 	need_root || return
 	need_bins || return

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Runs inside a kernel-matrix guest (tools/kernel-matrix.sh), started by the
+# initramfs's init on the host's root (read-only 9p under a tmpfs overlay).
+# Copies the static slatrace and the test helpers to tmpfs (9p reads are
+# ~100x slower than the host's), runs `slatrace check` and a reduced e2e
+# set, and reports on the serial console in "@@slt" lines the host parses:
+#   @@slt up SECONDS | kernel RELEASE | check-json {...}
+#   @@slt result FAMILY TEST pass|fail|skip | done
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C
+echo "@@slt up $(cut -d' ' -f1 /proc/uptime)"
+echo "@@slt kernel $(uname -r)"
+
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
+HOST_ROOT=$(arg slt_root)
+BUILD=$(arg slt_build)
+TESTS=$(arg slt_tests | tr ',' ' ')
+# family:e2e-file:test: each family's exact counts against an independent
+# truth (strace, sysload's own count, the server's, tcpload's), each test
+# tracing its own family alone
+: "${TESTS:=syscalls:strace_agreement:t_syscall_counts_match_strace \
+syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
+requests:requests:t_request_count_matches_wrk_and_server \
+tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
+
+mount -t tmpfs -o size=512m tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
+# what udev would make: bash's process substitution needs /dev/fd
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+ip link set lo up
+hostname slatrace-guest
+
+# the hot files to tmpfs, laid out as a tree lib.sh recognises as its root
+W=/tmp/slt
+t0=$(cut -d' ' -f1 /proc/uptime)
+mkdir -p "$W/tests" "$W/$BUILD/tests" "$W/$BUILD/tools"
+cp -r "$HOST_ROOT/tests/e2e" "$W/tests/"
+cp "$HOST_ROOT/build/static/slatrace" "$W/slatrace"
+for f in "$HOST_ROOT/$BUILD"/tests/* "$HOST_ROOT/$BUILD"/tools/*; do
+	case $f in *.d | */unit-tests) continue ;; esac
+	[ -f "$f" ] && cp "$f" "$W/$BUILD/${f#"$HOST_ROOT/$BUILD/"}"
+done
+echo "copied the binaries to tmpfs in $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime)s"
+
+SLT=$W/slatrace
+echo "== slatrace check"
+"$SLT" check
+echo "(check exited $?)"
+echo "@@slt check-json $("$SLT" check --json 2>/dev/null | jq -c . 2>/dev/null || echo null)"
+
+for spec in $TESTS; do
+	fam=${spec%%:*}
+	rest=${spec#*:}
+	file=${rest%%:*}
+	t=${rest#*:}
+	res=$W/results.$fam.$t
+	: >"$res"
+	echo "== $fam: $file.sh $t"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	E2E_ONLY=$t RESULTS=$res BUILD=$BUILD SLATRACE=$SLT timeout -k 10 600 bash "$W/tests/e2e/$file.sh"
+	v=$(awk -v n="${t#t_}" '$2 == n { print $1; exit }' "$res")
+	echo "(${t#t_}: $(awk -v a="$t0" '{ printf "%.0f", $1 - a }' /proc/uptime)s)"
+	echo "@@slt result $fam ${t#t_} ${v:-fail}"
+done
+sync
+echo "@@slt done"

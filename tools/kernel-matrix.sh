@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The kernel matrix (`make test-kernels`): boot each kernel of $KERNELS under
+# qemu (software emulation, no KVM needed) with this host's root shared
+# read-only over 9p under a tmpfs overlay, run the static slatrace's `check`
+# and a reduced end-to-end set in it (tools/kernel-matrix-guest.sh), and
+# print one table row per kernel and probe family. Exits 1 when a test
+# failed, a kernel did not boot or its guest did not finish; 2 on bad usage.
+#
+# KERNELS is a space-separated list of
+#   deb:PACKAGE            a Debian kernel package (linux-image-6.1.0-NN-amd64),
+#                          fetched with apt-get download, unpacked with
+#                          dpkg-deb -x (never installed)
+#   bzimage:IMAGE[:MODDIR] a kernel image of your own; MODDIR is its
+#                          lib/modules/VERSION directory, needed unless 9p,
+#                          virtio-pci and overlayfs are built in
+# Default: deb: of the package linux-image-amd64 depends on (Debian 12's
+# stock kernel). Everything downloaded or built is cached under
+# $KERNEL_CACHE (/var/cache/slatrace-kernels); serial logs go to
+# $BUILD/kernel-matrix/. MATRIX_TIMEOUT (900) bounds one guest, in seconds;
+# MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+CACHE=${KERNEL_CACHE:-/var/cache/slatrace-kernels}
+TIMEOUT=${MATRIX_TIMEOUT:-900}
+STATIC_BIN=$ROOT/build/static/slatrace
+LOGDIR=$ROOT/$BUILD/kernel-matrix
+GUEST=$ROOT/tools/kernel-matrix-guest.sh
+FAMILIES="syscalls requests tcp"
+
+die() {
+	echo "kernel-matrix: $*" >&2
+	exit 1
+}
+
+usage() {
+	echo "kernel-matrix: $*" >&2
+	exit 2
+}
+
+for c in qemu-system-x86_64 cpio depmod modprobe dpkg-deb jq; do
+	command -v "$c" >/dev/null ||
+		die "needs '$c': run 'tools/install-deps.sh kernels' as root (it installs qemu-system-x86, busybox-static, cpio, kmod)"
+done
+# the initramfs has no libraries: Debian's busybox-static, not busybox
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
+	die "needs busybox-static: run 'tools/install-deps.sh kernels' as root"
+[ -x "$STATIC_BIN" ] || die "'$STATIC_BIN' was not built: run 'make static'"
+[ "$(id -u)" = 0 ] || die "run as root: the guests run the end-to-end tests as root, from this host's root"
+for b in tests/sysload tests/tcpload tools/demo-server; do
+	[ -x "$BUILD/$b" ] || die "'$BUILD/$b' was not built: run 'make all test-build'"
+done
+
+if [ -z "${KERNELS:-}" ]; then
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || die "cannot name Debian's stock kernel package (apt-get update first?); set KERNELS"
+	KERNELS="deb:$pkg"
+fi
+
+# every entry is checked before the first boot: a typo fails at once
+for spec in $KERNELS; do
+	case $spec in
+	deb:?* | bzimage:?*) ;;
+	*)
+		usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]"
+		;;
+	esac
+done
+
+mkdir -p "$CACHE" "$LOGDIR"
+# one matrix at a time on a host: two TCG guests would share its cores and
+# its cache; a second run (another work tree's) waits for the first
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+	echo "kernel-matrix: another kernel matrix is running; waiting for it" >&2
+	flock 9
+fi
+
+# deb_kernel PACKAGE: download and unpack PACKAGE once into $CACHE/deb-PACKAGE;
+# sets KIMG and KMODS (its lib/modules/VERSION)
+deb_kernel() {
+	local pkg=$1 dir=$CACHE/deb-$1 deb
+	mkdir -p "$dir"
+	deb=$(ls "$dir"/*.deb 2>/dev/null | head -1 || true)
+	if [ -z "$deb" ]; then
+		echo "kernel-matrix: fetching $pkg" >&2
+		(cd "$dir" && apt-get download "$pkg" 2>&1 | grep -v 'unsandboxed' >&2) ||
+			die "apt-get download $pkg failed"
+		deb=$(ls "$dir"/*.deb 2>/dev/null | head -1 || true)
+		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $dir"
+	fi
+	if [ ! -e "$dir/root/.unpacked" ]; then
+		rm -rf "$dir/root"
+		dpkg-deb -x "$deb" "$dir/root" || die "dpkg-deb -x $deb failed"
+		touch "$dir/root/.unpacked"
+	fi
+	KIMG=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+	KMODS=$(ls -d "$dir"/root/lib/modules/* 2>/dev/null | head -1 || true)
+	[ -r "$KIMG" ] && [ -d "$KMODS" ] || die "$pkg holds no boot/vmlinuz-* and lib/modules/*"
+}
+
+# initramfs OUT MODDIR: busybox, the modules that mount the host's root
+# (9p over virtio-pci, overlayfs) with what they depend on, and an init that
+# mounts it, puts a tmpfs overlay on top and switches to it
+initramfs() {
+	local out=$1 mods=$2 d ver kroot line m i=0
+	d=$(mktemp -d /tmp/slatrace-initramfs.XXXXXX)
+	trap 'rm -rf "$d" "$table"' EXIT
+	mkdir -p "$d"/{bin,dev,proc,sys,lower,rw,newroot,modules}
+	cp /bin/busybox "$d/bin/busybox"
+	: >"$d/modules/order"
+	if [ -n "$mods" ]; then
+		ver=$(basename "$mods")
+		# depmod -b wants BASE/lib/modules/VERSION: the unpacked package
+		# has it; an image's MODDIR is linked into one
+		kroot=$(dirname "$(dirname "$(dirname "$mods")")")
+		if [ "$mods" != "$kroot/lib/modules/$ver" ]; then
+			kroot=$d/kroot
+			mkdir -p "$kroot/lib/modules"
+			ln -s "$mods" "$kroot/lib/modules/$ver"
+		fi
+		depmod -b "$kroot" "$ver" || die "depmod -b $kroot $ver failed"
+		modprobe -d "$kroot" -S "$ver" --show-depends -a 9pnet_virtio 9p overlay virtio_pci \
+			>"$d/deps" 2>&1 || die "modprobe --show-depends in $mods: $(cat "$d/deps")"
+		while read -r line; do
+			case $line in
+			insmod\ *)
+				m=$(awk '{ print $2 }' <<<"$line")
+				grep -qxF "$(basename "$m")" <(sed 's/^[0-9]*-//' "$d/modules/order") && continue
+				i=$((i + 1))
+				cp "$m" "$d/modules/$i-$(basename "$m")"
+				echo "$i-$(basename "$m")" >>"$d/modules/order"
+				;;
+			esac
+		done <"$d/deps"
+	fi
+	cat >"$d/init" <<-'EOF'
+		#!/bin/busybox sh
+		/bin/busybox --install -s /bin
+		mount -t proc proc /proc
+		mount -t sysfs sysfs /sys
+		mount -t devtmpfs devtmpfs /dev
+		for m in $(cat /modules/order); do insmod /modules/$m || echo "initramfs: insmod $m failed"; done
+		arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
+		# the virtio device may still be probing: a few tries
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /lower 2>/dev/null && break
+			sleep 0.5
+		done
+		if ! grep -q ' /lower 9p ' /proc/mounts; then
+			echo "@@slt fatal cannot mount the host's root over 9p"
+			poweroff -f
+		fi
+		mount -t tmpfs -o size=1536m tmpfs /rw
+		mkdir /rw/upper /rw/work
+		if ! mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot; then
+			echo "@@slt fatal cannot mount the overlay on the host's root"
+			poweroff -f
+		fi
+		mods=$(arg slt_modules)
+		if [ -n "$mods" ]; then
+			mkdir -p "/newroot/lib/modules/$(uname -r)"
+			mount -o bind "/newroot$mods" "/newroot/lib/modules/$(uname -r)"
+		fi
+		guest=$(arg slt_guest)
+		mount -o move /proc /newroot/proc
+		mount -o move /sys /newroot/sys
+		mount -o move /dev /newroot/dev
+		exec switch_root /newroot /bin/bash -c \
+			"bash $guest </dev/null; echo o >/proc/sysrq-trigger; sleep 30"
+	EOF
+	chmod +x "$d/init"
+	(cd "$d" && find . -path ./kroot -prune -o -print | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$d"
+	trap 'rm -f "$table"' EXIT
+}
+
+# boot NAME IMAGE MODDIR: run the guest; its serial output goes to
+# $LOGDIR/NAME.log (and, one line a test, to stderr)
+boot() {
+	local name=$1 img=$2 mods=$3 ird=$4 log=$LOGDIR/$1.log
+	local tests=${MATRIX_TESTS:-}
+	echo "kernel-matrix: booting $name (log: $log)" >&2
+	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
+		-accel tcg,thread=multi -smp 2 -m 2G \
+		-kernel "$img" -initrd "$ird" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 slt_guest=$GUEST slt_modules=$mods slt_root=$ROOT slt_build=$BUILD slt_tests=${tests// /,}" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-display none -vga none -nic none -monitor none -serial stdio -no-reboot \
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | grep --line-buffered -E '^@@slt (up|result|fatal)|^(ok|FAIL|skip) ' >&2 || true
+}
+
+table=$(mktemp /tmp/slatrace-matrix.XXXXXX)
+trap 'rm -f "$table"' EXIT
+bad=0
+for spec in $KERNELS; do
+	case $spec in
+	deb:*)
+		deb_kernel "${spec#deb:}"
+		name=${spec#deb:}
+		kind=deb
+		kdir=$CACHE/deb-$name
+		;;
+	bzimage:*)
+		rest=${spec#bzimage:}
+		KIMG=${rest%%:*}
+		KMODS=""
+		[ "$rest" != "$KIMG" ] && KMODS=${rest#*:}
+		[ -r "$KIMG" ] || usage "no kernel image '$KIMG'"
+		[ -z "$KMODS" ] || [ -d "$KMODS" ] || usage "no modules directory '$KMODS'"
+		name=$(basename "$KIMG")
+		kind=bzimage
+		kdir=$CACHE/bzimage-$(realpath "$KIMG" | md5sum | cut -c1-12)
+		mkdir -p "$kdir"
+		;;
+	*) usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]" ;;
+	esac
+	ird=$kdir/initramfs.cpio.gz
+	# rebuilt whenever this script (which writes its init) is newer
+	[ -s "$ird" ] && [ "$ird" -nt "$0" ] || initramfs "$ird" "$KMODS"
+	t0=$(date +%s)
+	boot "$name" "$KIMG" "$KMODS" "$ird"
+	secs=$(($(date +%s) - t0))
+	log=$LOGDIR/$name.log
+	kver=$(sed -n 's/^@@slt kernel //p' "$log" | head -1)
+	kver="${kver:-$name} ($kind)"
+	up=$(sed -n 's/^@@slt up //p' "$log" | head -1)
+	cj=$(sed -n 's/^@@slt check-json //p' "$log" | head -1)
+	if ! grep -q '^@@slt done' "$log"; then
+		bad=1
+		why=$(sed -n 's/^@@slt fatal //p' "$log" | head -1)
+		echo "kernel-matrix: $name: the guest did not finish (${why:-see $log}) after ${secs}s" >&2
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kver" - - - - "did not finish: ${why:-see log}" >>"$table"
+		continue
+	fi
+	echo "kernel-matrix: $name: shell after ${up:-?}s of guest time, all done in ${secs}s" >&2
+	for fam in $FAMILIES; do
+		chk=$(jq -r --arg f "$fam" '.families[$f] | if . == null then "-" elif .ok then "yes"
+			else "no (" + ((.missing // []) | join(",")) + ")" end' <<<"${cj:-null}" 2>/dev/null) || chk="-"
+		path=$(jq -r --arg f "$fam" '.families[$f] | .path // .attach_path // "-" | tostring' <<<"${cj:-null}" 2>/dev/null) || path="-"
+		p=$(grep -c "^@@slt result $fam [^ ]* pass$" "$log" || true)
+		f=$(grep -c "^@@slt result $fam [^ ]* fail$" "$log" || true)
+		s=$(grep -c "^@@slt result $fam [^ ]* skip$" "$log" || true)
+		[ "$f" = 0 ] || bad=1
+		names=$(awk -v f="$fam" '$1 == "@@slt" && $2 == "result" && $3 == f && $5 != "pass" { printf "%s%s %s", sep, $4, $5; sep = ", " }' "$log")
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kver" "$fam" "$chk" "$path" "$p passed, $f failed, $s skipped" "${names:--}" >>"$table"
+	done
+done
+
+echo
+{
+	printf 'kernel\tfamily\tcheck\tpath\ttests\tnot passed\n'
+	cat "$table"
+} | column -t -s "$(printf '\t')"
+exit $bad
