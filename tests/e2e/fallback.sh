@@ -6,7 +6,7 @@
 # that they run on this kernel too. The request and tcp tests that hold the
 # counts against the clients' and the servers' own are run again on the
 # fallback path (requests.sh, pipelining.sh and tcp.sh, one test each,
-# ONLY=name), and the two paths are run side by side on one workload and
+# E2E_ONLY=t_name), and the two paths are run side by side on one workload and
 # must agree exactly.
 # Needs root, like the files it borrows from.
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ DEMO=$ROOT/$BUILD/tools/demo-server
 borrowed() {
 	local file=$1 test=$2 res=$TMP/res.$2 out
 	: >"$res"
-	out=$(SLATRACE_FORCE_PATH=fallback ONLY=$test RESULTS=$res BUILD=$BUILD \
+	out=$(SLATRACE_FORCE_PATH=fallback E2E_ONLY=t_$test RESULTS=$res BUILD=$BUILD \
 		bash "$ROOT/tests/e2e/$file" 2>&1)
 	case "$(awk '{ print $1; exit }' "$res")" in
 	pass) pass "$(sed -n 's/^ok *[^:]*: //p' <<<"$out" | head -1)" ;;
