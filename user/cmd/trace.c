@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/windows.h"
 #include "core/pressure.h"
+#include "core/runq.h"
 #include "core/parse.h"
 #include "core/session.h"
 #include "probes/probe.h"
@@ -727,6 +728,7 @@ int cmd_trace(int argc, char **argv)
 		m->meta.has_cpu_pressure = 1;
 		m->meta.cpu_pressure_pct = (double)(stall1 - stall0) * 100 / m->meta.duration_ns;
 	}
+	runq_end(sess.runq, &m->meta);
 
 	if (sla.set.n) {
 		uint64_t now = slt_now_ns();

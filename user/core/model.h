@@ -81,6 +81,11 @@ struct run_meta {
 	uint64_t window_ns;		/* length of a series' windows; 0: none */
 	int has_cpu_pressure;		/* PSI was readable at both ends of the run */
 	double cpu_pressure_pct;	/* share of the run some task waited for a CPU */
+	/* the target's own threads over the run (core/runq.h) */
+	int has_target_runq;		/* measured */
+	uint64_t target_runq_wait_ns;	/* runnable, waiting for a CPU */
+	uint64_t target_cpu_ns;		/* running */
+	double target_runq_wait_pct;	/* wait / (wait + cpu), percent */
 };
 
 struct model {

@@ -43,6 +43,17 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		slt_fmt_duration(r->duration_ns, d, sizeof(d)));
 	fprintf(f, "host %s, kernel %s, probes attached in %s\n", r->host, r->kernel,
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
+	if (r->has_target_runq) {
+		char w[32];
+
+		slt_fmt_duration(r->target_cpu_ns, d, sizeof(d));
+		slt_fmt_duration(r->target_runq_wait_ns, w, sizeof(w));
+		fprintf(f, "target ran %s, waited %s for a CPU (%.1f%% of its runnable time)", d, w,
+			r->target_runq_wait_pct);
+		if (r->has_cpu_pressure)
+			fprintf(f, "; host CPU pressure %.1f%%", r->cpu_pressure_pct);
+		fputc('\n', f);
+	}
 	if (r->cmd_pid) {
 		fprintf(f, "command pid %d ", r->cmd_pid);
 		if (!r->cmd_exited)
