@@ -408,8 +408,8 @@ t_cpu_hog_in_one_run_gives_no_false_verdict() {
 				>"$TMP/h.out" 2>"$TMP/h.err"
 			rc=$?
 			if [ $rc != 1 ] || [ "$(wc -l <"$TMP/h.err")" != 1 ] ||
-				! grep -q "^error: cannot judge the gates: the runs are not comparable (CPU pressure" "$TMP/h.err" ||
-				! grep -q "^NOT COMPARABLE: the host's CPU pressure was" "$TMP/h.out" ||
+				! grep -q "^error: cannot judge the gates: the runs are not comparable (" "$TMP/h.err" ||
+				! grep -q "^NOT COMPARABLE because " "$TMP/h.out" ||
 				[ "$(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/h.json")" != 0 ]; then
 				fail "pair $i not comparable, but: exit $rc, $(cat "$TMP/h.err") $(grep -c . "$TMP/h.out") lines"
 				return
