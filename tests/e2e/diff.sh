@@ -333,7 +333,7 @@ flagged() {
 # make test, 20 in make test-diff) of unchanged runs flag neither /slow nor
 # /tail in all but pairs/20 (rounded down, at least 1) of them; a +15% /slow (20 ms -> 23 ms) is
 # flagged slower in all but as many of the pairs diff judges (a pair diff
-# still calls "not comparable" after two reruns, for the host's CPU pressure
+# still calls "not comparable" after its reruns, for the host's CPU pressure
 # or the server's run-queue wait, gets no verdict; when more than half are,
 # the host is too busy to measure anything and the test skips, saying
 # why), while /tail is unchanged
@@ -352,13 +352,18 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	allow=$((n / 20 > 1 ? n / 20 : 1))
 	mkdir -p "$RUNS"
 	for ((i = 1; i <= n; i++)); do
-		# a pair the host's load made incomparable is run again, at most twice
-		for try in 1 2 3; do
-			noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
-				noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
-			comparable "$RUNS/w-a.json" "$RUNS/w-a2.json" &&
-				comparable "$RUNS/w-a.json" "$RUNS/w-b.json" && break
+		noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
+			noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
+		# an A/B pair the host's load made incomparable is run again (its
+		# two runs), twice at most, n/2 times in all: on a saturated host
+		# the server's run-queue wait swings from run to run, and the
+		# test's time must stay bounded
+		for try in 1 2; do
+			comparable "$RUNS/w-a.json" "$RUNS/w-b.json" && break
+			[ $retried -lt $((n / 2)) ] || break
 			retried=$((retried + 1))
+			noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-b.json" 23 ||
+				{ fail "pair $i: $why"; return; }
 		done
 		"$SLATRACE" diff "$RUNS/w-a.json" "$RUNS/w-a2.json" --json >"$TMP/aa.json" ||
 			{ fail "pair $i: diff failed"; return; }
@@ -390,7 +395,7 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	# runs, three times in a row) is no miss; with most pairs refused there
 	# is too little left to judge the diff by
 	if [ $((2 * nc)) -gt "$n" ]; then
-		skip "the host's load left $nc of $n A/B pairs not comparable after 3 tries each (the last: $last_nc); A/A $aa/$n, A/B $ab_hit/$((n - nc))"
+		skip "the host's load left $nc of $n A/B pairs not comparable ($retried reruns; the last: $last_nc); A/A $aa/$n, A/B $ab_hit/$((n - nc))"
 	elif [ $aa -le $allow ] && [ $ab_hit -ge $((n - nc - allow)) ] && [ $ab_other -le $allow ]; then
 		pass "A/A $aa/$n, A/B $ab_hit/$((n - nc)) judged pairs found ($nc not comparable), $ab_other/$n others flagged"
 	else
