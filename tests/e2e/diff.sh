@@ -419,6 +419,48 @@ unhog() {
 	hogs=()
 }
 
+# The figures the run-queue rule stands on, against the kernel's rusage and
+# a hog we place: a command that burns ~0.3 s of CPU pinned to CPU 0 beside
+# a busy loop pinned there too. Its CPU time must match what bash's `times`
+# reports for itself and its children (within 10% + 20 ms: a tick per
+# thread exit, and slatrace's run starts a little after the command's
+# first instructions); with CFS sharing CPU 0 between the two, the command
+# waits about as long as it runs, so its wait share must be 30% or more.
+# awk exits before the run ends: its figures come from the exit program.
+t_target_runq_figures_match_rusage_and_a_pinned_hog() {
+	need_root || return
+	have_tools || return
+	command -v taskset >/dev/null || { skip "taskset is not installed"; return; }
+	local out=$TMP/rq.json hog cpu_ms wait_pct ru_ms
+	taskset -c 0 timeout 20 sh -c 'while :; do :; done' &
+	hog=$!
+	_bg+=($hog)
+	"$SLATRACE" trace --syscalls --json "$out" -- taskset -c 0 bash -c \
+		'awk "BEGIN { for (i = 0; i < 15000000; i++) s += i }"; times' \
+		>"$TMP/rq.out" 2>"$TMP/rq.err"
+	kill "$hog" 2>/dev/null
+	wait "$hog" 2>/dev/null
+	[ -s "$out" ] || { fail "no report: $(tail -c 300 "$TMP/rq.err")"; return; }
+	jq -e '.target_cpu_ns and .target_runq_wait_ns and .target_runq_wait_pct' "$out" >/dev/null ||
+		{ fail "the report has no run-queue figures: $(jq -c 'del(.series)' "$out" | head -c 400)"; return; }
+	# times: "0m0.003s 0m0.005s" (bash), "0m0.292s 0m0.007s" (children)
+	ru_ms=$(grep -E '^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$' "$TMP/rq.out" |
+		awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); ms += (t[1] * 60 + t[2]) * 1000 } } END { printf "%d", ms }')
+	cpu_ms=$(jq '.target_cpu_ns / 1e6 | floor' "$out")
+	wait_pct=$(jq '.target_runq_wait_pct | floor' "$out")
+	grep -q '^target ran .*, waited .* for a CPU (.*% of its runnable time)' "$TMP/rq.out" ||
+		{ fail "the text report has no run-queue line: $(head -4 "$TMP/rq.out")"; return; }
+	if [ -z "$ru_ms" ] || [ "$ru_ms" -lt 100 ]; then
+		fail "bash's times said ${ru_ms:-nothing}: $(tail -3 "$TMP/rq.out")"
+	elif ! within "$cpu_ms" "$ru_ms" 10 20; then
+		fail "target CPU $cpu_ms ms, rusage $ru_ms ms"
+	elif [ "$wait_pct" -lt 30 ]; then
+		fail "target CPU $cpu_ms ms with a hog on its CPU, but it waited only $wait_pct% of its runnable time"
+	else
+		pass "CPU $cpu_ms ms (rusage $ru_ms ms), waited $wait_pct% beside a pinned hog"
+	fi
+}
+
 # A CPU hog during the second run of an unchanged pair (HOG_PAIRS pairs: 4
 # in make test, 20 in make test-diff): either no route is flagged, or diff
 # says the runs are not comparable and why (the host's CPU pressure, or the
