@@ -992,6 +992,7 @@ TEST(runs_whose_target_waited_for_a_cpu_much_longer_are_not_compared)
 	struct model *b[2], *a[2];
 	struct diff d = { 0 };
 	struct json_object *o, *t, *v;
+	const struct series_diff *sd;
 	int each[1];
 
 	two_runs(&b[0], &a[0], 1.5, 7);
@@ -1011,10 +1012,10 @@ TEST(runs_whose_target_waited_for_a_cpu_much_longer_are_not_compared)
 		     0);
 	CHECK(d.not_comparable);
 	CHECK(fabs(d.runq_w_b - 0.2) < 1e-12 && fabs(d.runq_w_a - 0.85) < 1e-12);
-	CHECK(find(&d, "demo :80 GET /slow")->verdict == DIFF_UNCHANGED);
-	CHECK_MSG(strstr(find(&d, "demo :80 GET /slow")->why,
-			 "not comparable: target's run-queue wait 17% before, 46% after"),
-		  "%s", find(&d, "demo :80 GET /slow")->why);
+	sd = find(&d, "demo :80 GET /slow");
+	CHECK(sd && sd->verdict == DIFF_UNCHANGED);
+	CHECK_MSG(strstr(sd->why, "not comparable: target's run-queue wait 17% before, 46% after"),
+		  "%s", sd->why);
 	o = diff_json(&d);
 	CHECK(json_object_object_get_ex(o, "test", &t));
 	CHECK(json_object_object_get_ex(t, "comparable", &v) && !json_object_get_boolean(v));
