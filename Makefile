@@ -169,8 +169,9 @@ test:
 test-run: test-build
 	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run.sh
 
-# the diff's full figures (issue 13): 20 unchanged and 20 +15% pairs,
-# where make test runs 8 of each (tests/e2e/diff.sh)
+# the diff's full figures (issue 13): 20 unchanged and 20 +15% pairs and
+# 20 with a CPU hog in one run, where make test runs 8, 8 and 4
+# (tests/e2e/diff.sh)
 test-diff: test-build
 	$(Q)BUILD=$(BUILD) NOISE_PAIRS=20 HOG_PAIRS=20 TESTS=diff tests/run.sh
 

@@ -80,29 +80,51 @@ traced_run() {
 	return 0
 }
 
-# ensure_runs: base (10 ms), same (10 ms), slower (12 ms) and much (30 ms),
-# once
-# (their CPU pressures within 20 points of each other, so that diff judges
-# them: at most three tries, the host being shared)
-ensure_runs() {
-	local try
-	mkdir -p "$RUNS"
-	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] &&
-		[ -s "$RUNS/much.json" ] && return 0
-	for try in 1 2 3; do
-		traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
-			traced_run "$RUNS/same.json" 10 && traced_run "$RUNS/much.json" 30 || return 1
-		pressures_close "$RUNS"/{base,slower,same,much}.json && return 0
-	done
-	rm -f "$RUNS"/{base,slower,same,much}.json
-	why="the host's CPU pressure differed by more than 20 points within each of 3 sets of runs"
+# comparable A1 [A2...] -- B1 [B2...]: slatrace diff would judge these runs
+# (its own rules: the host's CPU pressure and the targets' run-queue wait,
+# docs/diff.md, "Runs that are not comparable"); if not, $why says why
+comparable() {
+	"$SLATRACE" diff "$@" --json >"$TMP/cmp.json" 2>"$TMP/cmp.err" ||
+		{ why="diff failed: $(head -c 200 "$TMP/cmp.err")"; return 1; }
+	jq -e '.test.comparable' "$TMP/cmp.json" >/dev/null && return 0
+	why="not comparable: $(jq -r '.test.not_comparable_because' "$TMP/cmp.json")"
 	return 1
 }
 
-# pressures_close FILE...: the reports' CPU pressures are within 20 points
-# (slatrace diff's bound for comparable runs; absent: nothing to compare)
-pressures_close() {
-	jq -s -e '[.[] | .cpu_pressure_pct // empty] | length < 2 or (max - min <= 20)' "$@" >/dev/null
+# ensure_runs: base (10 ms), same (10 ms), slower (12 ms) and much (30 ms),
+# once, comparable with base (the host being shared, up to ENSURE_TRIES (5)
+# sets of runs). Returns 1 with $why when a run failed, 2 when no set was
+# comparable (the tests then skip, saying why), and remembers that.
+ensure_failed=""
+ensure_runs() {
+	local try
+	mkdir -p "$RUNS"
+	[ -n "$ensure_failed" ] && { why=$ensure_failed; return 2; }
+	[ -s "$RUNS/base.json" ] && [ -s "$RUNS/slower.json" ] && [ -s "$RUNS/same.json" ] &&
+		[ -s "$RUNS/much.json" ] && return 0
+	for ((try = 1; try <= ${ENSURE_TRIES:-5}; try++)); do
+		traced_run "$RUNS/base.json" 10 && traced_run "$RUNS/slower.json" 12 &&
+			traced_run "$RUNS/same.json" 10 && traced_run "$RUNS/much.json" 30 || return 1
+		comparable "$RUNS/base.json" "$RUNS/slower.json" &&
+			comparable "$RUNS/base.json" "$RUNS/same.json" &&
+			comparable "$RUNS/base.json" "$RUNS/much.json" && return 0
+	done
+	rm -f "$RUNS"/{base,slower,same,much}.json
+	ensure_failed="no comparable set of runs in ${ENSURE_TRIES:-5} tries, the last: $why"
+	why=$ensure_failed
+	return 2
+}
+
+# need_runs || return: ensure_runs, or the test fails (a run failed) or
+# skips (the host's load never let the runs be compared), saying why
+need_runs() {
+	ensure_runs
+	case $? in
+	0) return 0 ;;
+	2) skip "$why" ;;
+	*) fail "$why" ;;
+	esac
+	return 1
 }
 
 # verdict DIFF.json ROUTE: the verdict of the request series of that route
@@ -114,7 +136,7 @@ verdict() {
 t_changed_route_flagged_slower() {
 	need_root || return
 	have_tools || return
-	ensure_runs || { fail "$why"; return; }
+	need_runs || return
 	"$SLATRACE" diff "$RUNS/base.json" "$RUNS/slower.json" --json >"$TMP/d.json" 2>"$TMP/d.err"
 	local rc=$? slow fast others why2
 	[ $rc = 0 ] || { fail "diff exited $rc: $(cat "$TMP/d.err")"; return; }
@@ -158,7 +180,7 @@ gate() {
 t_fail_on_exit_status() {
 	need_root || return
 	have_tools || return
-	ensure_runs || { fail "$why"; return; }
+	need_runs || return
 	local rc
 	# The expected verdicts come from the injected delays, far from the
 	# gates' amounts: /slow 10 ms -> 30 ms is +200% (every percentile of
@@ -310,9 +332,11 @@ flagged() {
 # The issue's figures, with windows as replicates: NOISE_PAIRS pairs (8 in
 # make test, 20 in make test-diff) of unchanged runs flag neither /slow nor
 # /tail in all but pairs/20 (rounded down, at least 1) of them; a +15% /slow (20 ms -> 23 ms) is
-# flagged slower in all but as many of the pairs diff judges (a pair whose
-# CPU pressures stay over 20 points apart after two reruns is "not
-# comparable", no verdict; at most half may be), while /tail is unchanged
+# flagged slower in all but as many of the pairs diff judges (a pair diff
+# still calls "not comparable" after its reruns, for the host's CPU pressure
+# or the server's run-queue wait, gets no verdict; when more than half are,
+# the host is too busy to measure anything and the test skips, saying
+# why), while /tail is unchanged
 # in all but as many. The truth is the injected delay. /fast and /error,
 # which cost microseconds of CPU, are counted and printed but not asserted:
 # with one run a side their run-to-run drift on this shared host (up to
@@ -322,18 +346,24 @@ flagged() {
 t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	need_root || return
 	have_tools || return
-	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes="" try retried=0 nc=0 us_aa=0 us_ab=0
+	local i n=${NOISE_PAIRS:-8} aa=0 ab_hit=0 ab_other=0 f allow t0=$SECONDS notes="" try retried=0 nc=0 nc_aa=0 us_aa=0 us_ab=0 last_nc=""
 	# the issue's bound, 1 in 20; at least 1 however few the pairs (8 in
 	# make test: a looser bound there, the full one in make test-diff)
 	allow=$((n / 20 > 1 ? n / 20 : 1))
 	mkdir -p "$RUNS"
 	for ((i = 1; i <= n; i++)); do
-		# a pair the host's load made incomparable is run again, at most twice
-		for try in 1 2 3; do
-			noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
-				noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
-			pressures_close "$RUNS"/w-{a,a2,b}.json && break
+		noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-a2.json" 20 &&
+			noise_run "$RUNS/w-b.json" 23 || { fail "pair $i: $why"; return; }
+		# an A/B pair the host's load made incomparable is run again (its
+		# two runs), twice at most, n/2 times in all: on a saturated host
+		# the server's run-queue wait swings from run to run, and the
+		# test's time must stay bounded
+		for try in 1 2; do
+			comparable "$RUNS/w-a.json" "$RUNS/w-b.json" && break
+			[ $retried -lt $((n / 2)) ] || break
 			retried=$((retried + 1))
+			noise_run "$RUNS/w-a.json" 20 && noise_run "$RUNS/w-b.json" 23 ||
+				{ fail "pair $i: $why"; return; }
 		done
 		"$SLATRACE" diff "$RUNS/w-a.json" "$RUNS/w-a2.json" --json >"$TMP/aa.json" ||
 			{ fail "pair $i: diff failed"; return; }
@@ -344,7 +374,11 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 		flagged "$TMP/aa.json" | grep -qE '^/(slow|tail) ' && aa=$((aa + 1))
 		flagged "$TMP/aa.json" | grep -qE '^/(fast|error) ' && us_aa=$((us_aa + 1))
 		[ "$(verdict "$TMP/ab.json" /slow)" = slower ] && ab_hit=$((ab_hit + 1))
-		jq -e '.test.comparable == false' "$TMP/ab.json" >/dev/null && nc=$((nc + 1))
+		if jq -e '.test.comparable == false' "$TMP/ab.json" >/dev/null; then
+			nc=$((nc + 1))
+			last_nc=$(jq -r '.test.not_comparable_because' "$TMP/ab.json")
+		fi
+		jq -e '.test.comparable == false' "$TMP/aa.json" >/dev/null && nc_aa=$((nc_aa + 1))
 		f=$(flagged "$TMP/ab.json" | grep -v '^/slow ' | tr '\n' ' ')
 		[ -n "$f" ] && notes+=" A/B $i: $f;"
 		flagged "$TMP/ab.json" | grep -q '^/tail ' && ab_other=$((ab_other + 1))
@@ -355,15 +389,17 @@ t_windows_aa_and_ab_pairs_on_a_busy_machine() {
 	echo "      A/A: $aa of $n pairs flagged /slow or /tail, $us_aa /fast or /error (not asserted);" \
 		"A/B (+15% /slow): /slow slower in $ab_hit of $n, /tail flagged in $ab_other," \
 		"/fast or /error in $us_ab (not asserted); $retried pairs run again for the host's load," \
-		"$nc A/B pairs still not comparable (no verdict, by design);" \
+		"$nc A/B and $nc_aa A/A pairs still not comparable (no verdict, by design);" \
 		"$((SECONDS - t0))s${notes:+;$notes}"
-	# a pair diff refused to judge (the host's load swung by more than 20
-	# points, three times in a row) is no miss, but most pairs must be judged
-	if [ $aa -le $allow ] && [ $ab_hit -ge $((n - nc - allow)) ] && [ $ab_other -le $allow ] &&
-		[ $((2 * nc)) -le "$n" ]; then
+	# a pair diff refused to judge (the host's load changed between the
+	# runs, three times in a row) is no miss; with most pairs refused there
+	# is too little left to judge the diff by
+	if [ $((2 * nc)) -gt "$n" ]; then
+		skip "the host's load left $nc of $n A/B pairs not comparable ($retried reruns; the last: $last_nc); A/A $aa/$n, A/B $ab_hit/$((n - nc))"
+	elif [ $aa -le $allow ] && [ $ab_hit -ge $((n - nc - allow)) ] && [ $ab_other -le $allow ]; then
 		pass "A/A $aa/$n, A/B $ab_hit/$((n - nc)) judged pairs found ($nc not comparable), $ab_other/$n others flagged"
 	else
-		fail "A/A $aa/$n (at most $allow), A/B $ab_hit/$((n - nc)) judged (at least $((n - nc - allow)); $nc not comparable, at most $((n / 2))), others $ab_other/$n (at most $allow):$notes"
+		fail "A/A $aa/$n (at most $allow), A/B $ab_hit/$((n - nc)) judged (at least $((n - nc - allow)); $nc not comparable), others $ab_other/$n (at most $allow):$notes"
 	fi
 }
 
@@ -383,18 +419,60 @@ unhog() {
 	hogs=()
 }
 
-# A CPU hog during the second run of an unchanged pair (HOG_PAIRS pairs: 20
-# in make test-diff; none in make test, where it is skipped because it
-# fails today, see docs/diff.md "Known gap"): either no route is flagged, or diff
-# says the runs are not comparable and why, gives no verdict and, with a
-# gate, exits 1 with one error line. The truth is the hog we started; the
-# pressure diff reads shows it was felt (a pair whose pressures stayed
-# within 20 points is still held to "no route flagged").
+# The figures the run-queue rule stands on, against the kernel's rusage and
+# a hog we place: a command that burns ~0.3 s of CPU pinned to CPU 0 beside
+# a busy loop pinned there too. Its CPU time must match what bash's `times`
+# reports for itself and its children (within 10% + 20 ms: a tick per
+# thread exit, and slatrace's run starts a little after the command's
+# first instructions); with CFS sharing CPU 0 between the two, the command
+# waits about as long as it runs, so its wait share must be 30% or more.
+# awk exits before the run ends: its figures come from the exit program.
+t_target_runq_figures_match_rusage_and_a_pinned_hog() {
+	need_root || return
+	have_tools || return
+	command -v taskset >/dev/null || { skip "taskset is not installed"; return; }
+	local out=$TMP/rq.json hog cpu_ms wait_pct ru_ms
+	taskset -c 0 timeout 20 sh -c 'while :; do :; done' &
+	hog=$!
+	_bg+=($hog)
+	"$SLATRACE" trace --syscalls --json "$out" -- taskset -c 0 bash -c \
+		'awk "BEGIN { for (i = 0; i < 15000000; i++) s += i }"; times' \
+		>"$TMP/rq.out" 2>"$TMP/rq.err"
+	kill "$hog" 2>/dev/null
+	wait "$hog" 2>/dev/null
+	[ -s "$out" ] || { fail "no report: $(tail -c 300 "$TMP/rq.err")"; return; }
+	jq -e '.target_cpu_ns and .target_runq_wait_ns and .target_runq_wait_pct' "$out" >/dev/null ||
+		{ fail "the report has no run-queue figures: $(jq -c 'del(.series)' "$out" | head -c 400)"; return; }
+	# times: "0m0.003s 0m0.005s" (bash), "0m0.292s 0m0.007s" (children)
+	ru_ms=$(grep -E '^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$' "$TMP/rq.out" |
+		awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); ms += (t[1] * 60 + t[2]) * 1000 } } END { printf "%d", ms }')
+	cpu_ms=$(jq '.target_cpu_ns / 1e6 | floor' "$out")
+	wait_pct=$(jq '.target_runq_wait_pct | floor' "$out")
+	grep -q '^target ran .*, waited .* for a CPU (.*% of its runnable time)' "$TMP/rq.out" ||
+		{ fail "the text report has no run-queue line: $(head -4 "$TMP/rq.out")"; return; }
+	if [ -z "$ru_ms" ] || [ "$ru_ms" -lt 100 ]; then
+		fail "bash's times said ${ru_ms:-nothing}: $(tail -3 "$TMP/rq.out")"
+	elif ! within "$cpu_ms" "$ru_ms" 10 20; then
+		fail "target CPU $cpu_ms ms, rusage $ru_ms ms"
+	elif [ "$wait_pct" -lt 30 ]; then
+		fail "target CPU $cpu_ms ms with a hog on its CPU, but it waited only $wait_pct% of its runnable time"
+	else
+		pass "CPU $cpu_ms ms (rusage $ru_ms ms), waited $wait_pct% beside a pinned hog"
+	fi
+}
+
+# A CPU hog during the second run of an unchanged pair (HOG_PAIRS pairs: 4
+# in make test, 20 in make test-diff): either no route is flagged, or diff
+# says the runs are not comparable and why (the host's CPU pressure, or the
+# server's own run-queue wait, which sees a hog that PSI misses: docs/diff.md),
+# gives no verdict and, with a gate, exits 1 with one error line; at most
+# pairs/20 (at least 1) pairs may flag a route. The truth is the hog we
+# started; the wait shares diff reads show it was felt.
 t_cpu_hog_in_one_run_gives_no_false_verdict() {
 	need_root || return
 	have_tools || return
-	local i n=${HOG_PAIRS:-0} bad=0 nc=0 f rc notes="" hogs=()
-	[ "$n" -gt 0 ] || { skip "HOG_PAIRS=0: known to fail (PSI does not always see a hog; docs/diff.md, Known gap); make test-diff runs it"; return; }
+	local i n=${HOG_PAIRS:-4} bad=0 nc=0 f rc notes="" hogs=() allow t0=$SECONDS
+	allow=$((n / 20 > 1 ? n / 20 : 1))
 	for ((i = 1; i <= n; i++)); do
 		noise_run "$RUNS/h-a.json" 20 || { fail "pair $i: $why"; return; }
 		hog
@@ -408,23 +486,24 @@ t_cpu_hog_in_one_run_gives_no_false_verdict() {
 				>"$TMP/h.out" 2>"$TMP/h.err"
 			rc=$?
 			if [ $rc != 1 ] || [ "$(wc -l <"$TMP/h.err")" != 1 ] ||
-				! grep -q "^error: cannot judge the gates: the runs are not comparable (CPU pressure" "$TMP/h.err" ||
-				! grep -q "^NOT COMPARABLE: the host's CPU pressure was" "$TMP/h.out" ||
+				! grep -q "^error: cannot judge the gates: the runs are not comparable (" "$TMP/h.err" ||
+				! grep -q "^NOT COMPARABLE because " "$TMP/h.out" ||
 				[ "$(jq '[.series[] | select(.verdict != "unchanged")] | length' "$TMP/h.json")" != 0 ]; then
 				fail "pair $i not comparable, but: exit $rc, $(cat "$TMP/h.err") $(grep -c . "$TMP/h.out") lines"
 				return
 			fi
-			notes+=" $i: not comparable ($(jq -r '"\(.test.cpu_pressure_pct_before | floor)% -> \(.test.cpu_pressure_pct_after | floor)%"' "$TMP/h.json"));"
+			notes+=" $i: not comparable ($(jq -r '.test.not_comparable_because' "$TMP/h.json"));"
 		else
 			f=$(flagged "$TMP/h.json" | tr '\n' ' ')
-			[ -n "$f" ] && { bad=$((bad + 1)); notes+=" $i: flagged $f;"; }
+			[ -n "$f" ] && bad=$((bad + 1))
+			notes+=" $i: judged ($(jq -r '.test | "run-queue wait \(.target_runq_wait_pct_before // "?" | floor? // .)% -> \(.target_runq_wait_pct_after // "?" | floor? // .)%, CPU pressure \(.cpu_pressure_pct_before // "?" | floor? // .)% -> \(.cpu_pressure_pct_after // "?" | floor? // .)%"' "$TMP/h.json"))${f:+ flagged $f};"
 		fi
 	done
-	echo "      CPU hog in one run of $n unchanged pairs: $nc not comparable, $bad flagged a route;$notes"
-	if [ $bad -le $((n / 20)) ]; then
+	echo "      CPU hog in one run of $n unchanged pairs: $nc not comparable, $bad flagged a route; $((SECONDS - t0))s;$notes"
+	if [ $bad -le $allow ]; then
 		pass "$nc of $n not comparable, $bad flagged"
 	else
-		fail "$bad of $n hog pairs flagged a route (at most $((n / 20))):$notes"
+		fail "$bad of $n hog pairs flagged a route (at most $allow):$notes"
 	fi
 }
 
@@ -434,17 +513,16 @@ t_cpu_hog_in_one_run_gives_no_false_verdict() {
 t_several_runs_a_side_measure_the_noise_floor() {
 	need_root || return
 	have_tools || return
-	local i rc
-	local try
+	local i rc try ok=""
 	for try in 1 2 3; do
 		for i in 1 2 3; do
 			noise_run "$RUNS/m-a$i.json" 20 && noise_run "$RUNS/m-c$i.json" 20 &&
 				noise_run "$RUNS/m-b$i.json" 23 || { fail "run $i: $why"; return; }
 		done
-		# the sides' mean pressures are what diff holds to 20 points
-		jq -s -e '[.[] | .cpu_pressure_pct // 0] | [(.[0:3] | add / 3), (.[3:6] | add / 3), (.[6:9] | add / 3)] | max - min <= 20' \
-			"$RUNS"/m-a{1,2,3}.json "$RUNS"/m-c{1,2,3}.json "$RUNS"/m-b{1,2,3}.json >/dev/null && break
+		comparable "$RUNS"/m-a{1,2,3}.json -- "$RUNS"/m-c{1,2,3}.json &&
+			comparable "$RUNS"/m-a{1,2,3}.json -- "$RUNS"/m-b{1,2,3}.json && { ok=1; break; }
 	done
+	[ -n "$ok" ] || { skip "no comparable sets of runs in 3 tries, the last: $why"; return; }
 	"$SLATRACE" diff "$RUNS"/m-a{1,2,3}.json -- "$RUNS"/m-c{1,2,3}.json --fail-on 'p99 +10%' \
 		--fail-on 'p50 +10%' >"$TMP/m.out" 2>"$TMP/m.err"
 	rc=$?

@@ -933,3 +933,118 @@ TEST(runs_whose_cpu_pressure_differs_are_not_compared)
 	model_free(b);
 	model_free(a);
 }
+
+/* The run-queue rule by hand: w = wait / CPU time a side, not comparable
+ * when (1 + w_after) / (1 + w_before) leaves [1/1.5, 1.5].
+ *   w 0.2 -> 0.8:  1.8 / 1.2  = 1.5 exactly: comparable (the bound is >)
+ *   w 0.2 -> 0.81: 1.81 / 1.2 = 1.508: not; shares 0.2/1.2 = 17% and
+ *                  0.81/1.81 = 45% of the runnable time
+ *   w 1.0 -> 0.3:  1.3 / 2.0  = 0.65 < 0.667: not (a hog in before)
+ *   w 1.0 -> 0.35: 1.35 / 2.0 = 0.675: comparable
+ * and with both rules firing, both reasons. */
+TEST(runq_wait_ratio_over_1_5_makes_runs_not_comparable)
+{
+	struct diff d = { .pressure_b = -1, .pressure_a = -1 };
+
+	d.runq_w_b = 0.2, d.runq_w_a = 0.8;
+	CHECK(!diff_judge_comparable(&d));
+	CHECK(!d.because[0]);
+	d.runq_w_a = 0.81;
+	CHECK(diff_judge_comparable(&d));
+	CHECK_MSG(strstr(d.because, "the target waited for a CPU 17% of its runnable time before "
+				    "and 45% after (its CPU work took 1.51x as long after"),
+		  "%s", d.because);
+	CHECK_STR(d.because_short, "target's run-queue wait 17% before, 45% after");
+	d.runq_w_b = 1.0, d.runq_w_a = 0.3;
+	CHECK(diff_judge_comparable(&d));
+	CHECK_MSG(strstr(d.because, "took 0.65x as long after"), "%s", d.because);
+	d.runq_w_a = 0.35;
+	CHECK(!diff_judge_comparable(&d));
+	/* unknown on a side (older report, whole-host target): only PSI decides */
+	d.runq_w_b = -1, d.runq_w_a = 5;
+	CHECK(!diff_judge_comparable(&d));
+	d.pressure_b = 5, d.pressure_a = 60;
+	CHECK(diff_judge_comparable(&d));
+	CHECK_STR(d.because_short, "CPU pressure 5% before, 60% after");
+	d.runq_w_b = 0.1, d.runq_w_a = 1.0; /* 2.0 / 1.1 = 1.82 */
+	CHECK(diff_judge_comparable(&d));
+	CHECK_STR(d.because_short,
+		  "target's run-queue wait 9% before, 50% after; CPU pressure 5% before, 60% after");
+	CHECK(strstr(d.because, "1.82x") && strstr(d.because, "; and the host's CPU pressure"));
+}
+
+static void set_runq(struct model *m, uint64_t wait_ms, uint64_t cpu_ms)
+{
+	m->meta.has_target_runq = 1;
+	m->meta.target_runq_wait_ns = wait_ms * 1000000;
+	m->meta.target_cpu_ns = cpu_ms * 1000000;
+	m->meta.target_runq_wait_pct = 100.0 * (double)wait_ms / (double)(wait_ms + cpu_ms);
+}
+
+/* With PSI low on both sides (a hog PSI missed), two runs a side: before w
+ * 0.1 and 0.3 (mean 0.2), after 0.5 and 1.2 (mean 0.85): 1.85 / 1.2 =
+ * 1.54, not comparable: no verdict on a /slow 50% slower, no gate, the
+ * reason in the JSON. After 0.5 and 0.9 (mean 0.7): 1.7 / 1.2 = 1.42, judged,
+ * and the gate fires. A run whose target ran under 10 ms has no share. */
+TEST(runs_whose_target_waited_for_a_cpu_much_longer_are_not_compared)
+{
+	static const char *const exprs[] = { "p50 +10%" };
+	struct model *b[2], *a[2];
+	struct diff d = { 0 };
+	struct json_object *o, *t, *v;
+	const struct series_diff *sd;
+	int each[1];
+
+	two_runs(&b[0], &a[0], 1.5, 7);
+	two_runs(&b[1], &a[1], 1.5, 8);
+	CHECK(b[0] && a[0] && b[1] && a[1]);
+	for (int i = 0; i < 2; i++)
+		b[i]->meta.has_cpu_pressure = a[i]->meta.has_cpu_pressure = 1,
+		b[i]->meta.cpu_pressure_pct = a[i]->meta.cpu_pressure_pct = 4;
+	set_runq(b[0], 10, 100);
+	set_runq(b[1], 60, 200);
+	set_runq(a[0], 50, 100);
+	set_runq(a[1], 240, 200);
+	d.b_name = "b.json";
+	d.a_name = "a.json";
+	CHECK_EQ_INT(diff_run_runs(&d, (const struct model *const *)b, 2,
+				   (const struct model *const *)a, 2, &defaults),
+		     0);
+	CHECK(d.not_comparable);
+	CHECK(fabs(d.runq_w_b - 0.2) < 1e-12 && fabs(d.runq_w_a - 0.85) < 1e-12);
+	sd = find(&d, "demo :80 GET /slow");
+	CHECK(sd && sd->verdict == DIFF_UNCHANGED);
+	CHECK_MSG(strstr(sd->why, "not comparable: target's run-queue wait 17% before, 46% after"),
+		  "%s", sd->why);
+	o = diff_json(&d);
+	CHECK(json_object_object_get_ex(o, "test", &t));
+	CHECK(json_object_object_get_ex(t, "comparable", &v) && !json_object_get_boolean(v));
+	CHECK(json_object_object_get_ex(t, "not_comparable_because", &v) &&
+	      strstr(json_object_get_string(v), "took 1.54x as long after"));
+	CHECK(json_object_object_get_ex(t, "target_runq_wait_pct_after", &v) &&
+	      fabs(json_object_get_double(v) - 85.0 / 1.85) < 1e-9);
+	json_object_put(o);
+	diff_free(&d);
+	memset(&d, 0, sizeof(d));
+	set_runq(a[1], 180, 200);
+	d.b_name = "b.json";
+	d.a_name = "a.json";
+	CHECK_EQ_INT(diff_run_runs(&d, (const struct model *const *)b, 2,
+				   (const struct model *const *)a, 2, &defaults),
+		     0);
+	CHECK(!d.not_comparable);
+	CHECK(find(&d, "demo :80 GET /slow")->verdict == DIFF_SLOWER);
+	o = diff_json(&d);
+	CHECK(json_object_object_get_ex(o, "test", &t));
+	CHECK(json_object_object_get_ex(t, "not_comparable_because", &v) && !v);
+	json_object_put(o);
+	diff_free(&d);
+	/* one run a side: a hog PSI missed, w 0.1 -> 2.0 (the gate would fire) */
+	set_runq(a[0], 200, 100);
+	CHECK_EQ_INT(gates_on(b[0], a[0], exprs, 1, each), 0);
+	/* too little CPU after to tell: judged on PSI alone, and the gate fires */
+	set_runq(a[0], 5, 5);
+	CHECK_EQ_INT(gates_on(b[0], a[0], exprs, 1, each), 1);
+	for (int i = 0; i < 2; i++)
+		model_free(b[i]), model_free(a[i]);
+}

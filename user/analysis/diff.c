@@ -563,6 +563,63 @@ static double side_pressure(const struct model *const *v, int n)
 	return sum / n;
 }
 
+/* the mean over a side's runs of the target's run-queue wait per CPU
+ * time; -1 when any run lacks it or ran too little to tell */
+static double side_runq(const struct model *const *v, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct run_meta *r = &v[i]->meta;
+
+		if (!r->has_target_runq || r->target_cpu_ns < SLT_DIFF_MIN_RUNQ_CPU_NS)
+			return -1;
+		sum += (double)r->target_runq_wait_ns / (double)r->target_cpu_ns;
+	}
+	return sum / n;
+}
+
+/* w as the share of runnable time spent waiting, percent */
+static double w_pct(double w)
+{
+	return w * 100 / (1 + w);
+}
+
+int diff_judge_comparable(struct diff *d)
+{
+	int psi = d->pressure_b >= 0 && d->pressure_a >= 0 &&
+		  fabs(d->pressure_a - d->pressure_b) > SLT_DIFF_MAX_PRESSURE_GAP;
+	double ratio =
+	    d->runq_w_b >= 0 && d->runq_w_a >= 0 ? (1 + d->runq_w_a) / (1 + d->runq_w_b) : 1;
+	int runq = ratio > SLT_DIFF_MAX_RUNQ_RATIO || ratio < 1 / SLT_DIFF_MAX_RUNQ_RATIO;
+	size_t n = 0, m = 0;
+
+	d->because[0] = d->because_short[0] = '\0';
+	d->not_comparable = psi || runq;
+	if (runq) {
+		n += (size_t)snprintf(d->because, sizeof(d->because),
+				      "the target waited for a CPU %.0f%% of its runnable time "
+				      "before and %.0f%% after (its CPU work took %.2fx as long "
+				      "after, more than %.1fx apart)",
+				      w_pct(d->runq_w_b), w_pct(d->runq_w_a), ratio,
+				      SLT_DIFF_MAX_RUNQ_RATIO);
+		m += (size_t)snprintf(d->because_short, sizeof(d->because_short),
+				      "target's run-queue wait %.0f%% before, %.0f%% after",
+				      w_pct(d->runq_w_b), w_pct(d->runq_w_a));
+	}
+	if (psi && n < sizeof(d->because) && m < sizeof(d->because_short)) {
+		snprintf(d->because + n, sizeof(d->because) - n,
+			 "%sthe host's CPU pressure was %.0f%% before and %.0f%% after (PSI, time "
+			 "some task waited for a CPU; more than %.0f points apart)",
+			 n ? "; and " : "", d->pressure_b, d->pressure_a,
+			 SLT_DIFF_MAX_PRESSURE_GAP);
+		snprintf(d->because_short + m, sizeof(d->because_short) - m,
+			 "%sCPU pressure %.0f%% before, %.0f%% after", m ? "; " : "", d->pressure_b,
+			 d->pressure_a);
+	}
+	return d->not_comparable;
+}
+
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
 	     const struct diff_opts *o)
 {
@@ -652,8 +709,9 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 	window_tests(d, p, adj);
 	d->pressure_b = side_pressure(runs_b, nrb);
 	d->pressure_a = side_pressure(runs_a, nra);
-	d->not_comparable = d->pressure_b >= 0 && d->pressure_a >= 0 &&
-			    fabs(d->pressure_a - d->pressure_b) > SLT_DIFF_MAX_PRESSURE_GAP;
+	d->runq_w_b = side_runq(runs_b, nrb);
+	d->runq_w_a = side_runq(runs_a, nra);
+	diff_judge_comparable(d);
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
 
@@ -679,9 +737,7 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 			/* a verdict would judge the host, not the build */
 			sd->verdict = DIFF_UNCHANGED;
 			sd->windowed = 0;
-			snprintf(sd->why, sizeof(sd->why),
-				 "not comparable: CPU pressure %.0f%% before, %.0f%% after",
-				 d->pressure_b, d->pressure_a);
+			snprintf(sd->why, sizeof(sd->why), "not comparable: %s", d->because_short);
 		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
 				(double)series_count(sd->a);

@@ -33,6 +33,13 @@ struct json_object;
 /* the host's CPU pressure (PSI "some", percent of the run) differs between
  * the sides by more than this many points: the runs are not comparable */
 #define SLT_DIFF_MAX_PRESSURE_GAP 20.0
+/* the target's own run-queue wait per CPU time, w (core/runq.h): the sides'
+ * (1 + w) differ by more than this factor: not comparable. 1 + w is how
+ * much longer the target's CPU work took than its CPU time, so 1.5 is a
+ * CPU-bound request taking 50% longer for want of a CPU alone */
+#define SLT_DIFF_MAX_RUNQ_RATIO 1.5
+/* a run whose target ran less than this has no usable wait share */
+#define SLT_DIFF_MIN_RUNQ_CPU_NS 10000000ull
 
 /* the window statistics tested (core/model.h, struct series_windows) */
 enum { DIFF_W_P50, DIFF_W_P90, DIFF_W_P99, DIFF_W_NSTATS };
@@ -119,7 +126,11 @@ struct diff {
 	double noise_floor;	     /* median run-to-run noise of the p50s; < 0: not measured */
 	int nunwindowed;	     /* series compared without windows */
 	double pressure_b, pressure_a; /* CPU pressure of each side, mean of its runs; < 0: unknown */
-	int not_comparable;	     /* the pressures differ: no verdicts, no latency gates */
+	/* the target's run-queue wait per CPU time, mean of a side's runs; < 0: unknown */
+	double runq_w_b, runq_w_a;
+	int not_comparable;	     /* pressures or waits differ: no verdicts, no latency gates */
+	char because[320];	     /* why not comparable, for people */
+	char because_short[96];	     /* the same in brief (each series' why, the gate error) */
 	const char *b_name, *a_name; /* the first run of each side */
 	struct diff_opts opts;
 	struct series_diff *v; /* in both; sorted: slower, faster, unchanged; by impact */
@@ -136,6 +147,9 @@ struct diff {
 };
 
 /* the statistics, on their own for tests */
+/* the comparability rules (d->pressure_*, d->runq_w_* set): fills
+ * not_comparable and the reasons; returns not_comparable */
+int diff_judge_comparable(struct diff *d);
 void diff_mann_whitney(const struct hist *before, const struct hist *after, struct diff_mwu *r);
 /* Hodges-Lehmann: the median over all pairs of log(after / before), as a
  * ratio minus 1; 0 when either side is empty */

@@ -80,8 +80,8 @@ static void usage(FILE *f)
 		   "  slatrace diff before.json after.json --json | jq '.series[] | "
 		   "select(.verdict != \"unchanged\")'\n\n"
 		   "exit status: 0 ok, 1 runtime failure or gates given on runs that are not\n"
-		   "comparable (the host's CPU pressure differed), 2 usage error or unreadable\n"
-		   "report, 3 a --fail-on gate failed\n");
+		   "comparable (the host's CPU pressure or the target's run-queue wait\n"
+		   "differed), 2 usage error or unreadable report, 3 a --fail-on gate failed\n");
 }
 
 static int load_exit(int err)
@@ -248,9 +248,8 @@ int cmd_diff(int argc, char **argv)
 	rc = diff_gates_failed(d) ? SLT_EXIT_SLA : SLT_EXIT_OK;
 	/* a gate that could not be judged must not read as passed */
 	if (rc == SLT_EXIT_OK && d->not_comparable && d->ngates) {
-		slt_error("cannot judge the gates: the runs are not comparable (CPU pressure %.0f%% "
-			  "before, %.0f%% after)",
-			  d->pressure_b, d->pressure_a);
+		slt_error("cannot judge the gates: the runs are not comparable (%s)",
+			  d->because_short);
 		rc = SLT_EXIT_FAIL;
 	}
 	if (fflush(stdout) || ferror(stdout)) {

@@ -110,6 +110,11 @@ struct run_meta {
 		char why[224];
 	} skipped[SLT_SKIPPED_MAX];
 	int nskipped;
+	/* the target's own threads over the run (core/runq.h) */
+	int has_target_runq;		/* measured */
+	uint64_t target_runq_wait_ns;	/* runnable, waiting for a CPU */
+	uint64_t target_cpu_ns;		/* running */
+	double target_runq_wait_pct;	/* wait / (wait + cpu), percent */
 };
 
 struct model {

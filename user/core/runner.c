@@ -8,6 +8,7 @@
 #include "core/features.h"
 #include "core/log.h"
 #include "core/pressure.h"
+#include "core/runq.h"
 #include "core/session.h"
 
 #define TICK_NS 1000000000ull	/* families' housekeeping, about once a second */
@@ -318,6 +319,7 @@ int runner_run(struct runner *r)
 		r->m->meta.cpu_pressure_pct =
 			(double)(stall1 - stall0) * 100 / r->m->meta.duration_ns;
 	}
+	runq_end(r->sess->runq, &r->m->meta);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "core/session.h"
 #include "core/log.h"
+#include "core/runq.h"
 #include "core/skel.h"
 #include "target.skel.h"
 
@@ -560,6 +561,7 @@ int session_open(struct session *s, const struct target_spec *t, const struct se
 		}
 		s->model->meta.cmd_pid = s->cmd_pid;
 	}
+	s->runq = runq_open(s);
 	return 0;
 fail:
 	session_close(s);
@@ -587,6 +589,10 @@ int session_start(struct session *s)
 {
 	int err;
 
+	/* first: its exit program must run before target.bpf.c's */
+	err = runq_begin(s->runq);
+	if (err)
+		return err;
 	if (s->tskel) {
 		err = slt_skel_attach(s->tskel->skeleton, NULL);
 		if (err)
@@ -681,6 +687,8 @@ void session_close(struct session *s)
 	}
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
+	runq_close(s->runq);
+	s->runq = NULL;
 	target_bpf__destroy(s->tskel);
 	s->tskel = NULL;
 	for (int i = 0; i < NSHARED; i++) {

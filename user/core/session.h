@@ -13,6 +13,7 @@
 
 struct bpf_object;
 struct target_bpf;
+struct runq;
 struct ring_buffer;
 struct pollfd;
 
@@ -59,6 +60,7 @@ struct session {
 	uint64_t comm[SLT_COMM_LEN / 8];
 
 	struct target_bpf *tskel;	/* only to follow -- CMD's children */
+	struct runq *runq;		/* the target's run-queue wait (core/runq.h) */
 	int map_fd[4];			/* the shared maps (session.c) */
 	struct ring_buffer *rb;
 	int cgroup_fd;

@@ -366,10 +366,9 @@ void print_diff_plain(FILE *f, const struct diff *d, int top)
 			   "(A1 A2 -- B1 B2) measure it\n");
 	if (d->not_comparable)
 		fprintf(f,
-			"NOT COMPARABLE: the host's CPU pressure was %.0f%% before and %.0f%% after "
-			"(PSI, time some task waited for a CPU; more than %.0f points apart): another "
-			"load ran during one side, so no verdicts and no latency gates\n",
-			d->pressure_b, d->pressure_a, SLT_DIFF_MAX_PRESSURE_GAP);
+			"NOT COMPARABLE because %s: another load ran during one side, so no "
+			"verdicts and no latency gates\n",
+			d->because);
 	if (d->nunwindowed)
 		fprintf(f, "no windows: %d series compared by the per-request test only, not "
 			   "noise-robust; no latency gate fires on them\n",
@@ -575,7 +574,13 @@ struct json_object *diff_json(const struct diff *d)
 	jadd(o, "series_without_windows", json_object_new_int(d->nunwindowed));
 	jadd(o, "cpu_pressure_pct_before", d->pressure_b >= 0 ? jnum(d->pressure_b) : NULL);
 	jadd(o, "cpu_pressure_pct_after", d->pressure_a >= 0 ? jnum(d->pressure_a) : NULL);
+	jadd(o, "target_runq_wait_pct_before",
+	     d->runq_w_b >= 0 ? jnum(d->runq_w_b * 100 / (1 + d->runq_w_b)) : NULL);
+	jadd(o, "target_runq_wait_pct_after",
+	     d->runq_w_a >= 0 ? jnum(d->runq_w_a * 100 / (1 + d->runq_w_a)) : NULL);
 	jadd(o, "comparable", json_object_new_boolean(!d->not_comparable));
+	jadd(o, "not_comparable_because",
+	     d->not_comparable ? json_object_new_string(d->because) : NULL);
 	jadd(o, "mde_power", json_object_new_double(0.8));
 	jadd(o, "correction", json_object_new_string("holm"));
 	jadd(o, "alpha", json_object_new_double(d->opts.alpha));

@@ -203,6 +203,11 @@ struct json_object *report_json(const struct model *m)
 		add_double(root, "window_s", r->window_ns / 1e9);
 	if (r->has_cpu_pressure)
 		add_double(root, "cpu_pressure_pct", r->cpu_pressure_pct);
+	if (r->has_target_runq) {
+		add_u64(root, "target_runq_wait_ns", r->target_runq_wait_ns);
+		add_u64(root, "target_cpu_ns", r->target_cpu_ns);
+		add_double(root, "target_runq_wait_pct", r->target_runq_wait_pct);
+	}
 	if (r->cmd_pid) {
 		o = json_object_new_object();
 		add_u64(o, "pid", (uint64_t)r->cmd_pid);

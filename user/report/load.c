@@ -411,6 +411,15 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 		r->has_cpu_pressure = 1;
 		r->cpu_pressure_pct = d;
 	}
+	/* the target's run-queue figures: all three or none */
+	if (field(root, "target_cpu_ns")) {
+		if ((err = get_u64(c, root, "target_runq_wait_ns", 1, &r->target_runq_wait_ns)) ||
+		    (err = get_u64(c, root, "target_cpu_ns", 1, &r->target_cpu_ns)) ||
+		    (err = get_num(c, root, "target_runq_wait_pct", 1, 100, &d)))
+			return err;
+		r->has_target_runq = 1;
+		r->target_runq_wait_pct = d;
+	}
 	err = get_num(c, root, "window_s", 0, 1e9, &d);
 	if (err < 0)
 		return err;

@@ -47,6 +47,17 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		fprintf(f, "left out: %s (%s)\n", r->skipped[i].name, r->skipped[i].why);
 	if (strstr(r->paths, "=fallback"))
 		fprintf(f, "kernel paths: %s\n", r->paths);
+	if (r->has_target_runq) {
+		char w[32];
+
+		slt_fmt_duration(r->target_cpu_ns, d, sizeof(d));
+		slt_fmt_duration(r->target_runq_wait_ns, w, sizeof(w));
+		fprintf(f, "target ran %s, waited %s for a CPU (%.1f%% of its runnable time)", d, w,
+			r->target_runq_wait_pct);
+		if (r->has_cpu_pressure)
+			fprintf(f, "; host CPU pressure %.1f%%", r->cpu_pressure_pct);
+		fputc('\n', f);
+	}
 	if (r->cmd_pid) {
 		fprintf(f, "command pid %d ", r->cmd_pid);
 		if (!r->cmd_exited)
