@@ -8,19 +8,7 @@
  * Hooks: tp_btf/sys_enter, tp_btf/sys_exit. Cost: two empty program runs
  * per syscall, on every task. Needs: BTF, tp_btf (5.5+).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
+#include "floor.bpf.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-SEC("tp_btf/sys_enter")
-int handle_sys_enter(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int handle_sys_exit(void *ctx)
-{
-	return 0;
-}
+SLT_FLOOR_PROG("tp_btf/sys_enter", handle_sys_enter)
+SLT_FLOOR_PROG("tp_btf/sys_exit", handle_sys_exit)

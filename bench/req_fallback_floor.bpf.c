@@ -12,31 +12,9 @@
  * program is attached), one per TCP read that returns data. Needs: BTF,
  * tp_btf.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
+#include "floor.bpf.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-SEC("tp_btf/sys_exit")
-int handle_sys_exit_read(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int handle_sys_exit_write(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/tcp_rcv_space_adjust")
-int handle_rcv_space(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int handle_set_state(void *ctx)
-{
-	return 0;
-}
+SLT_FLOOR_PROG("tp_btf/sys_exit", handle_sys_exit_read)
+SLT_FLOOR_PROG("tp_btf/sys_exit", handle_sys_exit_write)
+SLT_FLOOR_PROG("tp_btf/tcp_rcv_space_adjust", handle_rcv_space)
+SLT_FLOOR_PROG("tp_btf/inet_sock_set_state", handle_set_state)

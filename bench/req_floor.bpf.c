@@ -10,31 +10,9 @@
  * write (two per TCP read that returns data), on every task. Needs: BTF,
  * tp_btf, Linux 6.3+.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
+#include "floor.bpf.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-SEC("tp_btf/sock_recv_length")
-int handle_recv(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int handle_send(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/tcp_rcv_space_adjust")
-int handle_rcv_space(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int handle_set_state(void *ctx)
-{
-	return 0;
-}
+SLT_FLOOR_PROG("tp_btf/sock_recv_length", handle_recv)
+SLT_FLOOR_PROG("tp_btf/sock_send_length", handle_send)
+SLT_FLOOR_PROG("tp_btf/tcp_rcv_space_adjust", handle_rcv_space)
+SLT_FLOOR_PROG("tp_btf/inet_sock_set_state", handle_set_state)

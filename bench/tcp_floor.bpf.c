@@ -8,31 +8,9 @@
  * Hooks: tp_btf/tcp_probe, tp_btf/inet_sock_set_state, tp_btf/sys_exit,
  * tp_btf/tcp_destroy_sock. Needs: BTF, tp_btf (5.5+).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
+#include "floor.bpf.h"
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-SEC("tp_btf/tcp_probe")
-int handle_tcp_probe(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int handle_set_state(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int handle_sys_exit(void *ctx)
-{
-	return 0;
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int handle_destroy_sock(void *ctx)
-{
-	return 0;
-}
+SLT_FLOOR_PROG("tp_btf/tcp_probe", handle_tcp_probe)
+SLT_FLOOR_PROG("tp_btf/inet_sock_set_state", handle_set_state)
+SLT_FLOOR_PROG("tp_btf/sys_exit", handle_sys_exit)
+SLT_FLOOR_PROG("tp_btf/tcp_destroy_sock", handle_destroy_sock)
