@@ -331,3 +331,13 @@ TEST(fmt_duration_never_shows_1000_of_a_unit)
 			  (unsigned long long)edges[i], s);
 	}
 }
+
+TEST(span_cstr_copies_a_token_and_refuses_empty_or_too_long)
+{
+	char buf[4];
+
+	CHECK(slt_span_cstr("12ms and more", 3, buf, sizeof(buf)) == 0);
+	CHECK(!strcmp(buf, "12m"));
+	CHECK(slt_span_cstr("abc", 0, buf, sizeof(buf)) == -EINVAL);
+	CHECK(slt_span_cstr("abcd", 4, buf, sizeof(buf)) == -EINVAL); /* no room for the NUL */
+}

@@ -811,10 +811,8 @@ static int strict_double(const char *s, size_t len, double *v)
 {
 	char buf[32];
 
-	if (!len || len >= sizeof(buf))
+	if (slt_span_cstr(s, len, buf, sizeof(buf)))
 		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
 	return slt_parse_decimal(buf, 0, INFINITY, v);
 }
 

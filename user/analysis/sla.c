@@ -286,10 +286,8 @@ static int parse_duration_span(const char *s, size_t len, uint64_t *ns)
 {
 	char buf[32];
 
-	if (!len || len >= sizeof(buf))
+	if (slt_span_cstr(s, len, buf, sizeof(buf)))
 		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
 	return slt_parse_duration(buf, ns);
 }
 

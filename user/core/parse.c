@@ -180,3 +180,12 @@ const char *slt_fmt_duration(uint64_t ns, char *buf, unsigned long len)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 	return buf;
 }
+
+int slt_span_cstr(const char *s, unsigned long len, char *buf, unsigned long cap)
+{
+	if (!len || len >= cap)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}

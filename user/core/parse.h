@@ -18,6 +18,9 @@ int slt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * alone on error), -EINVAL when malformed, -ERANGE when outside [min, max]
  * or a double. */
 int slt_parse_decimal(const char *s, double min, double max, double *v);
+/* the len bytes at s, NUL-terminated, into buf (of cap bytes): 0, or
+ * -EINVAL when empty or too long; for parsing a token inside a longer text */
+int slt_span_cstr(const char *s, unsigned long len, char *buf, unsigned long cap);
 /* comma-separated PIDs, each > 0; at most max of them */
 int slt_parse_pid_list(const char *s, uint32_t *pids, int max, int *n);
 /* format a duration in ns for humans: "1.23ms", "850ns", "2.00s" */
