@@ -56,6 +56,14 @@ SLT=$W/slatrace
 echo "== slatrace check"
 "$SLT" check
 echo "(check exited $?)"
+# MATRIX_VERBOSE: a short verbose trace of each family named, to see why one
+# fails to load (the verifier's log ends with the reason)
+for fam in $(arg slt_verbose | tr ',' ' '); do
+	echo "== slatrace trace -v --$fam"
+	timeout -k 5 60 "$SLT" trace -v --"$fam" -- sleep 1 >/tmp/verbose.$fam 2>&1
+	echo "(trace exited $?)"
+	tail -n 60 /tmp/verbose.$fam
+done
 echo "@@slt check-json $("$SLT" check --json 2>/dev/null | jq -c . 2>/dev/null || echo null)"
 
 for spec in $TESTS; do
