@@ -26,6 +26,12 @@ requests:requests:t_request_count_matches_wrk_and_server \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
+# the kernel's kconfig where its distribution installs it (libbpf reads
+# CONFIG_* externs from /boot/config-RELEASE or /proc/config.gz)
+cfg=$(arg slt_config)
+if [ -n "$cfg" ] && [ ! -e "/boot/config-$(uname -r)" ]; then
+	mkdir -p /boot && cp "$cfg" "/boot/config-$(uname -r)"
+fi
 mount -t tmpfs tmpfs /run
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 # what udev would make: bash's process substitution needs /dev/fd
