@@ -26,6 +26,12 @@ requests:requests:t_request_count_matches_wrk_and_server \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
+# the kernel's kconfig where its distribution installs it (libbpf reads
+# CONFIG_* externs from /boot/config-RELEASE or /proc/config.gz)
+cfg=$(arg slt_config)
+if [ -n "$cfg" ] && [ ! -e "/boot/config-$(uname -r)" ]; then
+	mkdir -p /boot && cp "$cfg" "/boot/config-$(uname -r)"
+fi
 mount -t tmpfs tmpfs /run
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 # what udev would make: bash's process substitution needs /dev/fd
@@ -56,6 +62,14 @@ SLT=$W/slatrace
 echo "== slatrace check"
 "$SLT" check
 echo "(check exited $?)"
+# MATRIX_VERBOSE: a short verbose trace of each family named, to see why one
+# fails to load (the verifier's log ends with the reason)
+for fam in $(arg slt_verbose | tr ',' ' '); do
+	echo "== slatrace trace -v --$fam"
+	timeout -k 5 60 "$SLT" trace -v --"$fam" -- sleep 1 >/tmp/verbose.$fam 2>&1
+	echo "(trace exited $?)"
+	tail -n 60 /tmp/verbose.$fam
+done
 echo "@@slt check-json $("$SLT" check --json 2>/dev/null | jq -c . 2>/dev/null || echo null)"
 
 for spec in $TESTS; do

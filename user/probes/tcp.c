@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes/probe.h"
@@ -377,6 +378,31 @@ static void open_netstat(struct tcp_state *st, struct session *s)
 	}
 }
 
+/* The kernel config for the programs' CONFIG_HZ extern, or NULL to let
+ * libbpf read it: libbpf (1.1, Debian 12's) fails the whole object, weak
+ * extern or not, where neither /boot/config-RELEASE nor /proc/config.gz
+ * exists (a container, a minimal image). There CONFIG_HZ is given as 0,
+ * unknown, which the programs and the report already handle (rates from
+ * each connection's own clock). */
+static const char *tcp_kconfig(void)
+{
+	struct utsname u;
+	char path[300];
+
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		if (!access(path, R_OK))
+			return NULL;
+	} else {
+		snprintf(u.release, sizeof(u.release), "?");
+	}
+	if (!access("/proc/config.gz", R_OK))
+		return NULL;
+	slt_info("tcp: no kernel config (/boot/config-%s, /proc/config.gz): CONFIG_HZ unknown",
+		 u.release);
+	return "CONFIG_HZ=0\n";
+}
+
 /* the iterators run on demand, not attached to a hook */
 static int tcp_configure(void *ctx, const struct session *s)
 {
@@ -391,6 +417,7 @@ static int tcp_configure(void *ctx, const struct session *s)
 
 static int tcp_open(struct session *s, const void *opts, void **state)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	char why[128];
 	struct tcp_state *st;
 	int err;
@@ -408,7 +435,8 @@ static int tcp_open(struct session *s, const void *opts, void **state)
 	}
 	st->path = probe_path_here(&tcp_probe, why, sizeof(why));
 	slt_info("tcp: %s path (%s)", probe_path_name(st->path), why);
-	st->skel = tcp_bpf__open();
+	oo.kconfig = tcp_kconfig();
+	st->skel = tcp_bpf__open_opts(&oo);
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "tcp", tcp_configure, st);
 	if (err)
 		goto cleanup;
