@@ -40,15 +40,9 @@ static void print_requests_plain(FILE *f, const struct model *m, const struct te
 	char c[8][32];
 	int n, shown;
 
-	v = model_sorted(m, "request", &n);
+	v = report_rows(f, m, "request", "no requests seen on the target's server connections", o, &n, &shown);
 	if (!v)
 		return;
-	if (!n) {
-		fprintf(f, "\nno requests seen on the target's server connections\n");
-		free(v);
-		return;
-	}
-	shown = o->top && o->top < n ? o->top : n;
 	fprintf(f, "\n%-44s %8s %9s %6s %6s %9s %9s %9s %9s %9s | %9s %9s | %9s %9s\n",
 		"REQUEST CLASS (process port method route)", "COUNT", "RATE/s", "ERR%", "4XX",
 		"P50", "P90", "P99", "P99.9", "MAX", "QUEUE P50", "P99", "SERV P50", "P99");

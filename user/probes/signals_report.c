@@ -19,15 +19,9 @@ static void print_signals_plain(FILE *f, const struct model *m, const struct tex
 	char c[4][32];
 	int n, shown;
 
-	v = model_sorted(m, "signal", &n);
+	v = report_rows(f, m, "signal", "no signals delivered to the target", o, &n, &shown);
 	if (!v)
 		return;
-	if (!n) {
-		fprintf(f, "\nno signals delivered to the target\n");
-		free(v);
-		return;
-	}
-	shown = o->top && o->top < n ? o->top : n;
 	fprintf(f, "\n%-40s %-16s %8s %8s %8s %8s %9s %9s %9s %9s\n", "SIGNAL (sender)", "SENDER",
 		"COUNT", "UNTIMED", "MERGED", "IGNORED", "PEND P50", "P90", "P99", "MAX");
 	for (int i = 0; i < shown; i++) {

@@ -17,15 +17,9 @@ static void print_syscalls_plain(FILE *f, const struct model *m, const struct te
 	int n, shown, any_err = 0;
 	char c[5][32], t[32], mean[32];
 
-	v = model_sorted(m, "syscall", &n);
+	v = report_rows(f, m, "syscall", "no syscalls seen from the target", o, &n, &shown);
 	if (!v)
 		return;
-	if (!n) {
-		fprintf(f, "\nno syscalls seen from the target\n");
-		free(v);
-		return;
-	}
-	shown = o->top && o->top < n ? o->top : n;
 	fprintf(f, "\n%-20s %10s %8s %10s %9s %9s %9s %9s %9s %9s\n", "SYSCALL", "COUNT", "ERRORS",
 		"TOTAL", "MEAN", "P50", "P90", "P99", "P99.9", "MAX");
 	for (int i = 0; i < shown; i++) {

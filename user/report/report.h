@@ -20,6 +20,11 @@ struct text_opts {
 };
 
 void print_report_plain(FILE *f, const struct model *m, const struct text_opts *o);
+/* a family section's rows: the series of that family sorted by total
+ * time, *shown of them within o->top; NULL when it has none (after
+ * printing "\n<none>\n", so nothing is implied) or on ENOMEM */
+struct series **report_rows(FILE *f, const struct model *m, const char *series,
+			    const char *none, const struct text_opts *o, int *n, int *shown);
 /* a series' latency histogram, for the families' sections */
 void print_hist_plain(FILE *f, const struct series *s);
 /* the root object of the JSON report; caller puts it */

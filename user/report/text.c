@@ -218,3 +218,17 @@ void print_report_plain(FILE *f, const struct model *m, const struct text_opts *
 			fd->print_text(f, m, o);
 	}
 }
+
+struct series **report_rows(FILE *f, const struct model *m, const char *series,
+			    const char *none, const struct text_opts *o, int *n, int *shown)
+{
+	struct series **v = model_sorted(m, series, n);
+
+	if (v && !*n) {
+		fprintf(f, "\n%s\n", none);
+		free(v);
+		return NULL;
+	}
+	*shown = o->top && o->top < *n ? o->top : *n;
+	return v;
+}
