@@ -200,20 +200,31 @@ int session_pid_is_kthread(uint32_t pid, char *comm, unsigned long len)
 {
 	unsigned long long start;
 	unsigned flags;
-	char state, path[64];
-	FILE *f;
+	char state;
 
 	if (read_proc_stat(pid, &state, &flags, &start) || !(flags & SLT_PF_KTHREAD))
 		return 0;
+	session_pid_comm(pid, comm, len);
+	return 1;
+}
+
+int session_pid_comm(uint32_t pid, char *comm, unsigned long len)
+{
+	char path[64];
+	FILE *f;
+	int err = -1;
+
 	snprintf(comm, len, "?");
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	f = fopen(path, "re");
 	if (f) {
-		if (fgets(comm, (int)len, f))
+		if (fgets(comm, (int)len, f)) {
 			comm[strcspn(comm, "\n")] = 0;
+			err = 0;
+		}
 		fclose(f);
 	}
-	return 1;
+	return err;
 }
 
 /* A pidfd cannot be fooled by a reused PID; where the kernel gives none (a

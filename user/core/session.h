@@ -127,6 +127,8 @@ int session_resolve_cmd(const char *cmd, char *buf, unsigned long len);
 /* 1 when pid is a kernel thread (PF_KTHREAD), its comm in comm; 0 when it is
  * not, or cannot be read */
 int session_pid_is_kthread(uint32_t pid, char *comm, unsigned long len);
+/* the name (comm) of pid now into comm: 0, or -1 with "?" when unreadable */
+int session_pid_comm(uint32_t pid, char *comm, unsigned long len);
 void session_close(struct session *s);
 /* describe the target for reports: "pid 1234", "command 'ls -R /usr'" */
 void session_describe_target(const struct target_spec *t, char *buf, unsigned long len);

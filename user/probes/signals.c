@@ -92,21 +92,9 @@ static void sig_name(unsigned sig, char *buf, size_t len)
 /* a sender's name as the kernel saw it, or its comm now */
 static void sender_comm(const struct slt_sig_stat *v, uint32_t pid, char *buf, size_t len)
 {
-	char path[64];
-	FILE *f;
-
 	snprintf(buf, len, "%.*s", (int)sizeof(v->sender_comm), v->sender_comm);
-	if (buf[0] || !pid)
-		return;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
-	}
-	if (!buf[0])
-		snprintf(buf, len, "?");
+	if (!buf[0] && pid)
+		session_pid_comm(pid, buf, len);
 }
 
 /* sender: a pid; kernel: raised by the kernel; other: the senders past the cap */
