@@ -5,6 +5,7 @@
 # slatrace's request report beside the server's own counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/demo-lib.sh
 BUILD=${BUILD:-build}
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: error: slatrace loads BPF programs: run 'make demo' as root" >&2
@@ -21,12 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BUILD/tools/demo-server" --listen 127.0.0.1:0 --slow-ms 20 --lock-ms 2 --disk-dir "$tmp" \
-	>"$tmp/server.out" 2>&1 &
-server=$!
-for _ in $(seq 50); do grep -q '^listening' "$tmp/server.out" && break; sleep 0.1; done
-addr=$(sed -n 's/^listening //p' "$tmp/server.out")
-[ -n "$addr" ] || { echo "demo: error: the demo server did not start" >&2; cat "$tmp/server.out" >&2; exit 1; }
+start_demo_server --slow-ms 20 --lock-ms 2 ||
+	{ echo "demo: error: the demo server did not start" >&2; cat "$tmp/server.out" >&2; exit 1; }
 echo "demo: demo-server (pid $server) on $addr: /fast, /slow (20 ms), /tail (1 in 100 takes 50 ms),"
 echo "      /error (500), /disk (64 KiB + fdatasync), /lock (2 ms under one mutex), /users/<id>"
 

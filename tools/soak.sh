@@ -12,6 +12,7 @@
 # Not part of `make test`: it takes as long as it is told to.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. tools/demo-lib.sh
 BUILD=${BUILD:-build}
 SECONDS_TOTAL=${SOAK_SECONDS:-3600}
 SAMPLE=${SOAK_SAMPLE:-10}
@@ -37,12 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BUILD/tools/demo-server" --listen 127.0.0.1:0 --slow-ms 5 --lock-ms 1 --disk-dir "$tmp" \
-	>"$tmp/server.out" 2>&1 &
-server=$!
-for _ in $(seq 50); do grep -q '^listening' "$tmp/server.out" && break; sleep 0.1; done
-addr=$(sed -n 's/^listening //p' "$tmp/server.out")
-[ -n "$addr" ] || die "the demo server did not start: $(head -c 300 "$tmp/server.out")"
+start_demo_server --slow-ms 5 --lock-ms 1 || die "the demo server did not start: $(head -c 300 "$tmp/server.out")"
 
 "$BUILD/slatrace" trace -p "$server" --json "$tmp/r.json" >"$tmp/report.txt" 2>"$tmp/trace.err" &
 tracer=$!
