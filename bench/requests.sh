@@ -100,6 +100,7 @@ GOAL_RSS_MIB=32
 
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.bash
+. tests/e2e/nginx_conf.bash
 
 [ "$(id -u)" = 0 ] || die "cannot run the requests benchmark: it needs root"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "invalid ROUNDS '$ROUNDS': expected a positive integer"
@@ -194,32 +195,8 @@ mkdir -p "$TMP/www" "$TMP/tmp" || die "cannot populate '$TMP'"
 chmod -R a+rX "$TMP/www"
 
 write_nginx_conf() {
-	cat >"$TMP/nginx.conf" <<EOF
-# written by bench/requests.sh
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log warn;
-events {
-	worker_connections 1024;
-}
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	client_body_temp_path $TMP/tmp/body;
-	proxy_temp_path $TMP/tmp/proxy;
-	fastcgi_temp_path $TMP/tmp/fastcgi;
-	uwsgi_temp_path $TMP/tmp/uwsgi;
-	scgi_temp_path $TMP/tmp/scgi;
-	server {
-		listen 127.0.0.1:$1;
-		root $TMP/www;
-	}
-}
-EOF
+	nginx_conf "$TMP/nginx.conf" "$TMP" "$1" "access_log off" "tcp_nopush on" \
+		"keepalive_requests 1000000"
 }
 
 # one GET over bash's /dev/tcp: does nginx answer 200 on $PORT?

@@ -9,6 +9,7 @@ SLATRACE=${SLATRACE:-$ROOT/$BUILD/slatrace}
 SYSLOAD=$ROOT/$BUILD/tests/sysload
 RESULTS=${RESULTS:-/dev/null}
 TMP=$(mktemp -d /tmp/slatrace-e2e.XXXXXX)
+. "$ROOT/tests/e2e/nginx_conf.bash"
 
 # Every process started in the background goes into _bg, so a failing test
 # (or the end of the file) can kill what it left behind, by PID. A file that

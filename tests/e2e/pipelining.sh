@@ -131,30 +131,8 @@ start_nginx() {
 	for page in index warm b10 b20 b50; do echo "<html>$page</html>" >"$d/www/$page.html"; done
 	for ((i = 0; i < 5; i++)); do
 		NGX_PORT=$(free_port) || return 1
-		cat >"$d/nginx.conf" <<-EOF
-			worker_processes 1;
-			master_process on;
-			daemon off;
-			user root;
-			pid $d/nginx.pid;
-			error_log $d/error.log warn;
-			events { worker_connections 512; }
-			http {
-				access_log $d/access.log;
-				keepalive_requests 100000;
-				sendfile on;
-				default_type text/html;
-				client_body_temp_path $d/tmp/body;
-				proxy_temp_path $d/tmp/proxy;
-				fastcgi_temp_path $d/tmp/fastcgi;
-				uwsgi_temp_path $d/tmp/uwsgi;
-				scgi_temp_path $d/tmp/scgi;
-				server {
-					listen 127.0.0.1:$NGX_PORT;
-					root $d/www;
-				}
-			}
-		EOF
+		nginx_conf "$d/nginx.conf" "$d" "$NGX_PORT" "access_log $d/access.log" \
+			"keepalive_requests 100000" "default_type text/html"
 		"$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
 		NGX_MASTER=$!
 		_bg+=("$NGX_MASTER")

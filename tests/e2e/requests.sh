@@ -298,29 +298,8 @@ t_nginx_counts_match_wrk() {
 	head -c 1048576 /dev/zero >"$d/www/big.bin"
 	for ((i = 0; i < 5; i++)); do
 		port=$(free_port) || { fail "no free loopback port"; return; }
-		cat >"$d/nginx.conf" <<-EOF
-			worker_processes 1;
-			master_process on;
-			daemon off;
-			user root;
-			pid $d/nginx.pid;
-			error_log $d/error.log warn;
-			events { worker_connections 512; }
-			http {
-				access_log off;
-				sendfile on;
-				default_type application/octet-stream;
-				client_body_temp_path $d/tmp/body;
-				proxy_temp_path $d/tmp/proxy;
-				fastcgi_temp_path $d/tmp/fastcgi;
-				uwsgi_temp_path $d/tmp/uwsgi;
-				scgi_temp_path $d/tmp/scgi;
-				server {
-					listen 127.0.0.1:$port;
-					root $d/www;
-				}
-			}
-		EOF
+		nginx_conf "$d/nginx.conf" "$d" "$port" "access_log off" \
+			"default_type application/octet-stream"
 		"$ngx" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
 		master=$!
 		_bg+=("$master")
