@@ -143,6 +143,43 @@ map_len() {
 	echo none
 }
 
+# a free loopback TCP port, for servers that cannot be told to pick one
+free_port() {
+	local i p
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# start_nginx_on DIR NGINX [DIRECTIVE...]: nginx (one worker, nginx_conf's
+# config with DIRECTIVEs in its http block) on a free loopback port serving
+# DIR/www, which must hold index.html; sets NGX_PORT, NGX_MASTER, NGX_WORKER;
+# returns 1 when it did not start
+start_nginx_on() {
+	local d=$1 ngx=$2 i k
+	shift 2
+	for ((i = 0; i < 5; i++)); do
+		NGX_PORT=$(free_port) || return 1
+		nginx_conf "$d/nginx.conf" "$d" "$NGX_PORT" "$@"
+		"$ngx" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
+		NGX_MASTER=$!
+		_bg+=("$NGX_MASTER")
+		for ((k = 0; k < 50; k++)); do
+			curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$NGX_PORT/index.html" 2>/dev/null && break
+			alive "$NGX_MASTER" || break
+			sleep 0.1
+		done
+		alive "$NGX_MASTER" && break
+	done
+	alive "$NGX_MASTER" || return 1
+	NGX_WORKER=$(pgrep -P "$NGX_MASTER" | head -1)
+	[ -n "$NGX_WORKER" ] || return 1
+	# a worker outlives a master killed with SIGKILL: it is killed by PID too
+	_bg+=("$NGX_WORKER")
+}
+
 # E2E_ONLY="t_a t_b": run only those tests of the file (the kernel matrix
 # runs a reduced set in its guests, fallback.sh borrows others' tests); unset or empty runs every test
 run_tests() {

@@ -103,15 +103,6 @@ else:
     steady(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
 EOF
 
-free_port() {
-	local i p
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
-
 need_all() {
 	local t
 	for t in jq curl; do
@@ -129,24 +120,8 @@ start_nginx() {
 	local d=$1 i k page
 	mkdir -p "$d/www" "$d/tmp"
 	for page in index warm b10 b20 b50; do echo "<html>$page</html>" >"$d/www/$page.html"; done
-	for ((i = 0; i < 5; i++)); do
-		NGX_PORT=$(free_port) || return 1
-		nginx_conf "$d/nginx.conf" "$d" "$NGX_PORT" "access_log $d/access.log" \
-			"keepalive_requests 100000" "default_type text/html"
-		"$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
-		NGX_MASTER=$!
-		_bg+=("$NGX_MASTER")
-		for ((k = 0; k < 50; k++)); do
-			curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$NGX_PORT/index.html" 2>/dev/null && break
-			alive "$NGX_MASTER" || break
-			sleep 0.1
-		done
-		alive "$NGX_MASTER" && break
-	done
-	alive "$NGX_MASTER" || return 1
-	NGX_WORKER=$(pgrep -P "$NGX_MASTER" | head -1)
-	[ -n "$NGX_WORKER" ] || return 1
-	_bg+=("$NGX_WORKER")
+	start_nginx_on "$d" "$NGINX" "access_log $d/access.log" "keepalive_requests 100000" \
+		"default_type text/html" || return 1
 	: >"$d/access.log" # the curl probe above is not part of any test
 }
 

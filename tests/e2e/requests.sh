@@ -145,16 +145,6 @@ need_wrk() {
 # abs_le A B N: |A - B| <= N
 abs_le() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= n) }'; }
 
-# a free loopback TCP port, for servers that cannot be told to pick one
-free_port() {
-	local i p
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
-
 t_request_count_matches_wrk_and_server() {
 	need_root || return
 	need_bins || return
@@ -296,25 +286,9 @@ t_nginx_counts_match_wrk() {
 	echo '<html><body>slatrace</body></html>' >"$d/www/index.html"
 	echo 'bye' >"$d/www/close.html"
 	head -c 1048576 /dev/zero >"$d/www/big.bin"
-	for ((i = 0; i < 5; i++)); do
-		port=$(free_port) || { fail "no free loopback port"; return; }
-		nginx_conf "$d/nginx.conf" "$d" "$port" "access_log off" \
-			"default_type application/octet-stream"
-		"$ngx" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 &
-		master=$!
-		_bg+=("$master")
-		for ((k = 0; k < 50; k++)); do
-			curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/index.html" 2>/dev/null && break
-			alive "$master" || break
-			sleep 0.1
-		done
-		alive "$master" && break
-	done
-	alive "$master" || { bail "nginx did not start: $(tail -3 "$d/error.log" "$d/nginx.out" 2>/dev/null)"; return; }
-	worker=$(pgrep -P "$master" | head -1)
-	[ -n "$worker" ] || { bail "no nginx worker under master $master"; return; }
-	# a worker outlives a master killed with SIGKILL: it is killed by PID too
-	_bg+=("$worker")
+	start_nginx_on "$d" "$ngx" "access_log off" "default_type application/octet-stream" ||
+		{ bail "nginx did not start: $(tail -3 "$d/error.log" "$d/nginx.out" 2>/dev/null)"; return; }
+	port=$NGX_PORT master=$NGX_MASTER worker=$NGX_WORKER
 	start_trace "$d/out" "$d/err" --requests -p "$worker" --json "$f" ||
 		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
 	# route:connections:extra wrk options
