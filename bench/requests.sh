@@ -100,7 +100,7 @@ GOAL_RSS_MIB=32
 
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.bash
-. tests/e2e/nginx_conf.bash
+. tests/e2e/shared.bash
 
 [ "$(id -u)" = 0 ] || die "cannot run the requests benchmark: it needs root"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "invalid ROUNDS '$ROUNDS': expected a positive integer"

@@ -70,6 +70,7 @@ NICE=${NICE:--10}
 
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.bash
+. tests/e2e/shared.bash
 ROOT=$(pwd)
 TCPLOAD=$ROOT/$BUILD/tests/tcpload
 SLATRACE=${SLATRACE:-$ROOT/$BUILD/slatrace}
@@ -117,15 +118,6 @@ ip netns add "$NSA" && ip netns add "$NSB" &&
 ip netns exec "$NSA" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_tw_reuse=1
 
-wait_line() { # FILE PATTERN SECONDS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # bounded wait for one of our children; returns its exit status (137:
 # it had to be killed)
 reap() { # PID SECONDS
@@ -160,7 +152,7 @@ start_trace() { # CONFIG CLIENT SERVER LOG
 	fi
 	TR_PID=$!
 	PIDS+=("$TR_PID")
-	wait_line "$4.err" '^slatrace: tracing\|^floor: attached' 30
+	wait_for "$4.err" '^slatrace: tracing\|^floor: attached' 30
 }
 
 stop_trace() {
@@ -228,14 +220,14 @@ run_once() {
 	fi
 	cl=$!
 	PIDS+=("$cl")
-	wait_line "$d/srv" '^ready' 5 && wait_line "$d/cl" '^ready' 5 || return 1
+	wait_for "$d/srv" '^ready' 5 && wait_for "$d/cl" '^ready' 5 || return 1
 	[ "$stats" = 1 ] && label=stats
 	if [ "$cfg" != untraced ] && ! start_trace "$cfg" "$cl" "$srv" "$d/tr"; then
 		[ "$cfg" = slatrace ] && round_record "slatrace $mode" "$label" "it did not attach"
 		return 1
 	fi
 	kill -USR1 "$srv"
-	wait_line "$d/srv" '^listening' 5 || return 1
+	wait_for "$d/srv" '^listening' 5 || return 1
 	[ "$stats" = 1 ] && prog_stats >"$d/stats0"
 	tr0=0
 	[ "$cfg" != untraced ] && tr0=$(proc_cpu "$TR_PID")
@@ -247,7 +239,7 @@ run_once() {
 	tr1=0
 	[ "$cfg" != untraced ] && tr1=$(proc_cpu "$TR_PID")
 	kill -TERM "$srv"
-	wait_line "$d/srv" '^accepted=' 5
+	wait_for "$d/srv" '^accepted=' 5
 	reap "$srv" 5
 	# the workload's CPU (both reaped now), before the tracer is
 	child_cpu "$d/cpu1"

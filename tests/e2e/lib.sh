@@ -9,7 +9,7 @@ SLATRACE=${SLATRACE:-$ROOT/$BUILD/slatrace}
 SYSLOAD=$ROOT/$BUILD/tests/sysload
 RESULTS=${RESULTS:-/dev/null}
 TMP=$(mktemp -d /tmp/slatrace-e2e.XXXXXX)
-. "$ROOT/tests/e2e/nginx_conf.bash"
+. "$ROOT/tests/e2e/shared.bash"
 
 # Every process started in the background goes into _bg, so a failing test
 # (or the end of the file) can kill what it left behind, by PID. A file that
@@ -42,15 +42,6 @@ kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 # series FILE SYSCALL JQ-EXPR: a field of one syscall's series
 series() { jq -r --arg n "$2" ".series[] | select(.family==\"syscall\" and .name==\$n) | $3" "$1"; }
 
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # alive PID: the process exists and is not a zombie
 alive() {

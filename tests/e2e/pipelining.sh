@@ -142,6 +142,18 @@ classes() { jq -r '[.series[] | select(.family=="request") | "\(.labels.route)=\
 # access COUNT-OF ROUTE in nginx's access log
 access() { grep -c "\"GET $2[? ]" "$1/access.log"; }
 
+# end_nginx_run ERR: let the last records land, stop slatrace, nginx and
+# what is left; fails the test (returns 1) unless slatrace exited 0
+end_nginx_run() {
+	local rc
+	sleep 0.3
+	stop_trace
+	rc=$?
+	stop_nginx
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$1")"; return 1; }
+}
+
 t_pipelined_batches_counted_as_client_and_nginx_log() {
 	need_root || return
 	need_all || return
@@ -153,12 +165,7 @@ t_pipelined_batches_counted_as_client_and_nginx_log() {
 	out=$(timeout -s KILL 60 "$PY" "$TMP/client.py" batches "$NGX_PORT" 10,20,50 20 2>&1) ||
 		{ bail "pipelining client: $out"; return; }
 	[ "$out" = "/b10.html=200 /b20.html=400 /b50.html=1000" ] || { bail "pipelining client: $out"; return; }
-	sleep 0.3
-	stop_trace
-	rc=$?
-	stop_nginx
-	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	end_nginx_run "$d/err" || return
 	for b in 10 20 50; do
 		want=$((b * 20))
 		n=$(rq "$f" "/b$b.html" .count)
@@ -202,12 +209,7 @@ t_non_pipelining_client_traced_mid_connection_shows_no_pipelining() {
 	touch "$d/go"
 	reap "$cpid" 60 || { bail "client: $(cat "$d/client.out")"; return; }
 	out=$(cat "$d/client.out")
-	sleep 0.3
-	stop_trace
-	rc=$?
-	stop_nginx
-	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	end_nginx_run "$d/err" || return
 	warm=$(kv warm "$out")
 	idx=$(kv index "$out")
 	[ "$idx" = 1200 ] || { fail "client: $out"; return; }

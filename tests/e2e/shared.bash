@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Sourced by tests/e2e/lib.sh and bench/requests.sh: the nginx they run.
+# Sourced by tests/e2e/lib.sh and the benchmarks: what both need.
 
 # nginx_conf FILE DIR PORT [DIRECTIVE...]: write FILE, an nginx.conf for one
 # worker on 127.0.0.1:PORT serving DIR/www, with its pid, error log and
@@ -18,4 +18,15 @@ nginx_conf() {
 		done
 		printf '\tserver {\n\t\tlisten 127.0.0.1:%s;\n\t\troot %s/www;\n\t}\n}\n' "$port" "$d"
 	} >"$file"
+}
+
+# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN (0),
+# or SECONDS have passed (1)
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
