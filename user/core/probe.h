@@ -43,7 +43,7 @@ struct probe_path {
 };
 
 struct probe_ops {
-	const char *name;	/* "syscalls": also the flag, --syscalls */
+	const char *name;	/* the family's name: also its flag, --NAME */
 	const char *summary;	/* one line for --help and check */
 	unsigned needs;		/* SLT_FEAT_* mask the family cannot run without */
 	int default_on;		/* part of the default set (cheap enough to leave on) */

@@ -181,7 +181,7 @@ struct json_object *report_json(const struct model *m)
 		json_object_object_add(root, "families_skipped", arr);
 	}
 	if (r->paths[0]) {
-		/* "requests=fallback,tcp=preferred" -> { "requests": "fallback", ... } */
+		/* "FAM=PATH,FAM=PATH" -> { FAM: PATH, ... } */
 		char paths[sizeof(r->paths)], *save = NULL, *eq;
 
 		o = json_object_new_object();
