@@ -40,7 +40,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 {
 	struct slt_runq_totals *t;
 	__u32 zero = 0;
-	__u64 wait = 0;
+	__u64 wait = 0, ins = 0;
 
 	if (!slt_target_match())
 		return 0;
@@ -48,11 +48,14 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 	if (!t)
 		return 0;
 	if (bpf_core_field_exists(p->sched_info))
+	{
 		wait = BPF_CORE_READ(p, sched_info.run_delay);
-	else
+		ins = BPF_CORE_READ(p, sched_info.pcount);
+	} else
 		__sync_fetch_and_add(&t->no_delay, 1);
 	__sync_fetch_and_add(&t->cpu_ns, BPF_CORE_READ(p, se.sum_exec_runtime));
 	__sync_fetch_and_add(&t->wait_ns, wait);
+	__sync_fetch_and_add(&t->sched_ins, ins);
 	__sync_fetch_and_add(&t->threads, 1);
 	return 0;
 }

@@ -22,6 +22,7 @@ struct slt_runq_totals {
 	__u64 cpu_ns;	/* se.sum_exec_runtime of the target threads that exited */
 	__u64 wait_ns;	/* their sched_info.run_delay: runnable, not running */
 	__u64 threads;	/* how many exited */
+	__u64 sched_ins; /* their sched_info.pcount: times they were put on a CPU */
 	__u64 no_delay;	/* of which the kernel kept no run_delay (!CONFIG_SCHED_INFO) */
 };
 

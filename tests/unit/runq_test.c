@@ -16,43 +16,51 @@ static int fabs_ok(double a, double b)
 	return fabs(a - b) < 1e-9 * (fabs(b) + 1);
 }
 
-TEST(runq_schedstat_line_gives_cpu_and_wait)
+TEST(runq_schedstat_line_gives_cpu_wait_and_sched_ins)
 {
-	uint64_t cpu = 0, wait = 0;
+	uint64_t cpu = 0, wait = 0, ins = 0;
 
-	CHECK_EQ_INT(runq_parse_schedstat("288154521 391381789 173\n", &cpu, &wait), 0);
+	CHECK_EQ_INT(runq_parse_schedstat("288154521 391381789 173\n", &cpu, &wait, &ins), 0);
 	CHECK_EQ_U64(cpu, 288154521ull);
 	CHECK_EQ_U64(wait, 391381789ull);
-	CHECK_EQ_INT(runq_parse_schedstat("5 7", &cpu, &wait), 0);
+	CHECK_EQ_U64(ins, 173);
+	/* a kernel that wrote two fields: no count of sched-ins */
+	CHECK_EQ_INT(runq_parse_schedstat("5 7", &cpu, &wait, &ins), 0);
 	CHECK_EQ_U64(wait, 7);
-	CHECK(runq_parse_schedstat("", &cpu, &wait) < 0);
-	CHECK(runq_parse_schedstat("12\n", &cpu, &wait) < 0);
-	CHECK(runq_parse_schedstat("12 x 3\n", &cpu, &wait) < 0);
-	CHECK(runq_parse_schedstat("-", &cpu, &wait) < 0);
+	CHECK_EQ_U64(ins, 0);
+	CHECK(runq_parse_schedstat("", &cpu, &wait, &ins) < 0);
+	CHECK(runq_parse_schedstat("12\n", &cpu, &wait, &ins) < 0);
+	CHECK(runq_parse_schedstat("12 x 3\n", &cpu, &wait, &ins) < 0);
+	CHECK(runq_parse_schedstat("12 3 y\n", &cpu, &wait, &ins) < 0);
+	CHECK(runq_parse_schedstat("-", &cpu, &wait, &ins) < 0);
 }
 
 /* Three threads: A lived across the run (cpu 100 -> 160 ms, wait 10 ->
- * 40 ms), B was there at the start and exited (cpu 50 -> 70, wait 5 -> 25),
- * C was born and died inside the run (cpu 30, wait 12). By hand: cpu
- * 60 + 20 + 30 = 110 ms, wait 30 + 20 + 12 = 62 ms; the share of waiting
- * 62 / 172 = 36.05%. */
+ * 40 ms, put on a CPU 50 -> 80 times), B was there at the start and
+ * exited (cpu 50 -> 70, wait 5 -> 25, 20 -> 26 times), C was born and died
+ * inside the run (cpu 30, wait 12, 9 times). By hand: cpu 60 + 20 + 30 =
+ * 110 ms, wait 30 + 20 + 12 = 62 ms, 30 + 6 + 9 = 45 sched-ins; the share
+ * of waiting 62 / 172 = 36.05%. */
 TEST(runq_run_figures_are_end_plus_exited_minus_start)
 {
 	const uint64_t ms = 1000000;
-	struct runq_sum start = { 150 * ms, 15 * ms, 2 }, end = { 160 * ms, 40 * ms, 1 },
-			exited = { 100 * ms, 37 * ms, 2 }, none = { 0 };
-	uint64_t cpu, wait;
+	struct runq_sum start = { .cpu_ns = 150 * ms, .wait_ns = 15 * ms, .sched_ins = 70, .threads = 2 },
+			end = { .cpu_ns = 160 * ms, .wait_ns = 40 * ms, .sched_ins = 80, .threads = 1 },
+			exited = { .cpu_ns = 100 * ms, .wait_ns = 37 * ms, .sched_ins = 35, .threads = 2 },
+			none = { 0 }, run;
 
-	runq_combine(&start, &end, &exited, &cpu, &wait);
-	CHECK_EQ_U64(cpu, 110 * ms);
-	CHECK_EQ_U64(wait, 62 * ms);
-	CHECK_MSG(fabs_ok(runq_wait_pct(wait, cpu), 100.0 * 62 / 172), "pct %g",
-		  runq_wait_pct(wait, cpu));
+	runq_combine(&start, &end, &exited, &run);
+	CHECK_EQ_U64(run.cpu_ns, 110 * ms);
+	CHECK_EQ_U64(run.wait_ns, 62 * ms);
+	CHECK_EQ_U64(run.sched_ins, 45);
+	CHECK_MSG(fabs_ok(runq_wait_pct(run.wait_ns, run.cpu_ns), 100.0 * 62 / 172), "pct %g",
+		  runq_wait_pct(run.wait_ns, run.cpu_ns));
 	/* a thread read at the start that exited before the exit program saw
 	 * it cannot make the figures negative */
-	runq_combine(&start, &none, &none, &cpu, &wait);
-	CHECK_EQ_U64(cpu, 0);
-	CHECK_EQ_U64(wait, 0);
+	runq_combine(&start, &none, &none, &run);
+	CHECK_EQ_U64(run.cpu_ns, 0);
+	CHECK_EQ_U64(run.wait_ns, 0);
+	CHECK_EQ_U64(run.sched_ins, 0);
 	CHECK(runq_wait_pct(0, 0) == 0);
 	CHECK(runq_wait_pct(1, 3) == 25);
 }
@@ -71,6 +79,12 @@ TEST(runq_figures_round_trip_through_the_json_report)
 	m->meta.target_runq_wait_ns = 62000000;
 	m->meta.target_cpu_ns = 110000000;
 	m->meta.target_runq_wait_pct = 100.0 * 62 / 172;
+	m->meta.target_sched_ins = 45;
+	m->meta.nwin_runq = 3;
+	for (int i = 0; i < 3; i++) {
+		m->meta.win_cpu_ns[i] = 1000000ull * (i + 1);
+		m->meta.win_wait_ns[i] = 500000ull * i;
+	}
 	o = report_json(m);
 	text = json_object_to_json_string(o);
 	CHECK(strstr(text, "\"target_runq_wait_ns\""));
@@ -84,9 +98,31 @@ TEST(runq_figures_round_trip_through_the_json_report)
 	CHECK_EQ_U64(back->meta.target_runq_wait_ns, 62000000);
 	CHECK_EQ_U64(back->meta.target_cpu_ns, 110000000);
 	CHECK(fabs_ok(back->meta.target_runq_wait_pct, m->meta.target_runq_wait_pct));
+	CHECK_EQ_U64(back->meta.target_sched_ins, 45);
+	CHECK_EQ_INT(back->meta.nwin_runq, 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_U64(back->meta.win_cpu_ns[i], 1000000ull * (i + 1));
+		CHECK_EQ_U64(back->meta.win_wait_ns[i], 500000ull * i);
+	}
+	model_free(back);
+	back = NULL;
+	/* per-window columns of different lengths: refused, with the reason */
+	o = report_json(m);
+	{
+		struct json_object *rw, *short_col = json_object_new_array();
+
+		CHECK(json_object_object_get_ex(o, "target_runq_windows", &rw));
+		json_object_array_add(short_col, json_object_new_int(1));
+		json_object_object_add(rw, "wait_ns", short_col);
+	}
+	text = json_object_to_json_string(o);
+	CHECK(report_load_buf(text, strlen(text), "r.json", &back, NULL, err, sizeof(err)) != 0);
+	CHECK_MSG(strstr(err, "\"target_runq_windows\" columns differ in length"), "%s", err);
+	json_object_put(o);
 	model_free(back);
 	/* without them (every process traced, or an older report): none */
 	m->meta.has_target_runq = 0;
+	m->meta.nwin_runq = 0;
 	o = report_json(m);
 	text = json_object_to_json_string(o);
 	CHECK(!strstr(text, "target_runq"));

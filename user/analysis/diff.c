@@ -579,6 +579,23 @@ static double side_runq(const struct model *const *v, int n)
 	return sum / n;
 }
 
+/* the target's mean wait for a CPU each time it was put on one, ns, over
+ * a side's runs pooled; -1 when any run lacks the figures */
+static double side_wait_in(const struct model *const *v, int n)
+{
+	double wait = 0, ins = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct run_meta *r = &v[i]->meta;
+
+		if (!r->has_target_runq || !r->target_sched_ins)
+			return -1;
+		wait += (double)r->target_runq_wait_ns;
+		ins += (double)r->target_sched_ins;
+	}
+	return wait / ins;
+}
+
 /* w as the share of runnable time spent waiting, percent */
 static double w_pct(double w)
 {
@@ -595,7 +612,14 @@ int diff_judge_comparable(struct diff *d)
 	size_t n = 0, m = 0;
 
 	d->because[0] = d->because_short[0] = '\0';
-	d->not_comparable = psi || runq;
+	d->cpu_differs = psi || runq;
+	d->exposed_below_ns = 0;
+	if (d->cpu_differs && d->wait_in_b >= 0 && d->wait_in_a >= 0 && d->opts.min_effect > 0)
+		d->exposed_below_ns = SLT_DIFF_EXPOSURE_WAITS *
+				      (d->wait_in_b > d->wait_in_a ? d->wait_in_b : d->wait_in_a) /
+				      d->opts.min_effect;
+	/* without the waits, nothing tells the series apart */
+	d->not_comparable = d->cpu_differs && !(d->exposed_below_ns > 0);
 	if (runq) {
 		n += (size_t)snprintf(d->because, sizeof(d->because),
 				      "the target waited for a CPU %.0f%% of its runnable time "
@@ -617,7 +641,12 @@ int diff_judge_comparable(struct diff *d)
 			 "%sCPU pressure %.0f%% before, %.0f%% after", m ? "; " : "", d->pressure_b,
 			 d->pressure_a);
 	}
-	return d->not_comparable;
+	return d->cpu_differs;
+}
+
+int diff_exposed(const struct diff *d, double p50_ns)
+{
+	return d->cpu_differs && (d->not_comparable || p50_ns < d->exposed_below_ns);
 }
 
 int diff_run(struct diff *d, const struct model *before, const struct model *after,
@@ -711,9 +740,12 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 	d->pressure_a = side_pressure(runs_a, nra);
 	d->runq_w_b = side_runq(runs_b, nrb);
 	d->runq_w_a = side_runq(runs_a, nra);
+	d->wait_in_b = side_wait_in(runs_b, nrb);
+	d->wait_in_a = side_wait_in(runs_a, nra);
 	diff_judge_comparable(d);
 	for (int k = 0; k < d->n; k++) {
 		struct series_diff *sd = &d->v[k];
+		uint64_t pb, pa;
 
 		if (sd->windowed) {
 			judge_windows(sd, o);
@@ -733,11 +765,28 @@ int diff_run_runs(struct diff *d, const struct model *const *runs_b, int nrb,
 				 (unsigned long long)sd->mwu.n_before,
 				 (unsigned long long)sd->mwu.n_after);
 		}
-		if (d->not_comparable && sd->tested) {
+		pb = hist_percentile(&sd->b->hist, 50);
+		pa = hist_percentile(&sd->a->hist, 50);
+		if (pa < pb)
+			pb = pa;
+		sd->exposed = sd->tested && diff_exposed(d, (double)pb);
+		if (sd->exposed) {
 			/* a verdict would judge the host, not the build */
+			char t[32], x[32];
+
 			sd->verdict = DIFF_UNCHANGED;
 			sd->windowed = 0;
-			snprintf(sd->why, sizeof(sd->why), "not comparable: %s", d->because_short);
+			d->nexposed++;
+			if (d->not_comparable)
+				snprintf(sd->why, sizeof(sd->why), "not comparable: %s",
+					 d->because_short);
+			else
+				snprintf(sd->why, sizeof(sd->why),
+					 "not comparable: typical request %s, under %s of CPU waits "
+					 "(%s)",
+					 slt_fmt_duration(pb, t, sizeof(t)),
+					 slt_fmt_duration((uint64_t)d->exposed_below_ns, x, sizeof(x)),
+					 d->because_short);
 		}
 		sd->impact_ns = fabs(hist_mean(&sd->a->hist) - hist_mean(&sd->b->hist)) *
 				(double)series_count(sd->a);

@@ -29,6 +29,14 @@ struct json_object;
 #define SLT_DIFF_BATCHES 4
 /* fewer usable windows a side than this: no window test */
 #define SLT_DIFF_MIN_WINDOWS 4
+/* One run a side measures no run-to-run variation, yet on a shared host a
+ * run's level drifts as a whole (placement, frequency, neighbours): a
+ * microsecond route's typical request moved by up to 40% between
+ * identical runs here, with the same CPU availability. So with one run a
+ * side, each side's mean is taken to vary between runs by this many times
+ * its windows' own variance (not divided by their number): a shift must
+ * stand out of what the windows of each run vary by (docs/diff.md) */
+#define SLT_DIFF_ONE_RUN_DRIFT 1.0
 
 /* the host's CPU pressure (PSI "some", percent of the run) differs between
  * the sides by more than this many points: the runs are not comparable */
@@ -40,6 +48,14 @@ struct json_object;
 #define SLT_DIFF_MAX_RUNQ_RATIO 1.5
 /* a run whose target ran less than this has no usable wait share */
 #define SLT_DIFF_MIN_RUNQ_CPU_NS 10000000ull
+/* When the runs' CPU availability differs (either rule above), a series
+ * is exposed to it, and gets no verdict, when this many of the target's
+ * mean waits for a CPU (run-queue wait per time put on a CPU, the larger
+ * side's) move its typical request by --min-effect or more: a request
+ * waits at least once, to be served, and usually once more (a sleep, a
+ * downstream reply). Series longer than that judge the build, not the
+ * host (docs/diff.md, "Runs that are not comparable") */
+#define SLT_DIFF_EXPOSURE_WAITS 2.0
 
 /* the window statistics tested (core/model.h, struct series_windows) */
 enum { DIFF_W_P50, DIFF_W_P90, DIFF_W_P99, DIFF_W_NSTATS };
@@ -48,6 +64,7 @@ enum { DIFF_W_P50, DIFF_W_P90, DIFF_W_P99, DIFF_W_NSTATS };
 struct diff_wtest {
 	int tested;		 /* enough windows on both sides */
 	int by_runs;		 /* the run-to-run variance was the larger */
+	int by_drift;		 /* one run a side: the drift allowance was the larger */
 	int nwin_b, nwin_a;	 /* usable windows */
 	int nruns_b, nruns_a;	 /* runs with two or more usable windows */
 	double shift;		 /* ratio of the sides' geometric means, minus 1 */
@@ -88,6 +105,7 @@ struct series_diff {
 	struct diff_wtest w[DIFF_W_NSTATS];
 	int windowed;
 	int has_windows; /* both sides have windows, usable or not */
+	int exposed;	 /* the CPU availability differs and could move it: no verdict */
 	enum diff_verdict verdict;
 	char why[160];	       /* the reason, for people */
 	double impact_ns;      /* |mean after - mean before| * count after */
@@ -128,8 +146,16 @@ struct diff {
 	double pressure_b, pressure_a; /* CPU pressure of each side, mean of its runs; < 0: unknown */
 	/* the target's run-queue wait per CPU time, mean of a side's runs; < 0: unknown */
 	double runq_w_b, runq_w_a;
-	int not_comparable;	     /* pressures or waits differ: no verdicts, no latency gates */
-	char because[320];	     /* why not comparable, for people */
+	/* its mean wait each time it was put on a CPU, ns, a side's runs
+	 * pooled; < 0: unknown (older reports) */
+	double wait_in_b, wait_in_a;
+	int cpu_differs;	     /* pressures or waits differ */
+	/* ... and no wait per time on a CPU to tell the exposed series from
+	 * the others: no verdicts, no latency gates at all */
+	int not_comparable;
+	int nexposed;		     /* series exposed to the difference (no verdict) */
+	double exposed_below_ns;     /* typical requests shorter than this are exposed */
+	char because[320];	     /* why the CPU availability differs, for people */
 	char because_short[96];	     /* the same in brief (each series' why, the gate error) */
 	const char *b_name, *a_name; /* the first run of each side */
 	struct diff_opts opts;
@@ -147,9 +173,13 @@ struct diff {
 };
 
 /* the statistics, on their own for tests */
-/* the comparability rules (d->pressure_*, d->runq_w_* set): fills
- * not_comparable and the reasons; returns not_comparable */
+/* the comparability rules (d->pressure_*, d->runq_w_*, d->wait_in_* and
+ * d->opts set): fills cpu_differs, not_comparable, exposed_below_ns and
+ * the reasons; returns cpu_differs */
 int diff_judge_comparable(struct diff *d);
+/* with cpu_differs: is a series whose typical request is p50_ns (the
+ * smaller side's) exposed to it */
+int diff_exposed(const struct diff *d, double p50_ns);
 void diff_mann_whitney(const struct hist *before, const struct hist *after, struct diff_mwu *r);
 /* Hodges-Lehmann: the median over all pairs of log(after / before), as a
  * ratio minus 1; 0 when either side is empty */

@@ -165,6 +165,7 @@ struct side {
 	double ss;  /* within-run sum of squares */
 	double lag; /* within-run lag-1 cross products */
 	double mean, run_ss, var, df, r1;
+	double sw2; /* the windows' within-run variance (at least the rounding's) */
 	double inv_n_sum; /* sum over runs of 1 / n_i */
 	/* batch means: each run's windows in SLT_DIFF_BATCHES consecutive
 	 * batches; the variance of a run's mean from its batches' spread */
@@ -246,6 +247,7 @@ static void side_window_var(struct side *s)
 		sw2 = q * q / 12;
 		s->r1 = 0;
 	}
+	s->sw2 = sw2;
 	f = (1 - s->r1) / (1 + s->r1);
 	/* mean of k run means, run i from n_i windows worth n_i f each */
 	s->var = sw2 * s->inv_n_sum / f / ((double)s->k * s->k);
@@ -296,6 +298,17 @@ int diff_window_test(const struct series_windows *const *b, int kb,
 	r->by_runs = vr > vw;
 	r->se = sqrt(r->by_runs ? vr : vw);
 	r->df = r->by_runs ? dfr : dfw;
+	if (sb.k == 1 && sa.k == 1) {
+		/* no run-to-run figure: allow a run's level to drift as much as
+		 * its windows vary (SLT_DIFF_ONE_RUN_DRIFT) */
+		double vd = SLT_DIFF_ONE_RUN_DRIFT * (sb.sw2 + sa.sw2);
+
+		if (vd > vw) {
+			r->by_drift = 1;
+			r->se = sqrt(vd);
+			r->df = sb.n + sa.n - 2;
+		}
+	}
 	r->shift = expm1(sa.mean - sb.mean);
 	r->t = (sa.mean - sb.mean) / r->se;
 	r->p = r->p_adj = diff_t_p2(r->t, r->df);

@@ -95,6 +95,15 @@ static int load_exit(int err)
  * non-option no file name can be, so the two sides stay apart */
 static char sep_mark[] = "\x01--";
 
+/* a gate on latency (pN, mean, max): the ones an exposed series cannot judge */
+static int latency_gates(const struct diff *d)
+{
+	for (int g = 0; g < d->ngates; g++)
+		if (d->gates[g].metric != DIFF_M_COUNT && d->gates[g].metric != DIFF_M_ERROR_RATE)
+			return 1;
+	return 0;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct model *runs[2][SLT_DIFF_MAX_RUNS] = { { NULL } };
@@ -250,6 +259,11 @@ int cmd_diff(int argc, char **argv)
 	if (rc == SLT_EXIT_OK && d->not_comparable && d->ngates) {
 		slt_error("cannot judge the gates: the runs are not comparable (%s)",
 			  d->because_short);
+		rc = SLT_EXIT_FAIL;
+	} else if (rc == SLT_EXIT_OK && d->nexposed && latency_gates(d)) {
+		slt_error("cannot judge the gates on %d series: their typical request could "
+			  "have moved with the CPU availability (%s)",
+			  d->nexposed, d->because_short);
 		rc = SLT_EXIT_FAIL;
 	}
 	if (fflush(stdout) || ferror(stdout)) {

@@ -25,9 +25,10 @@ struct runq {
 	int started; /* the start figures were read */
 };
 
-int runq_parse_schedstat(const char *text, uint64_t *cpu_ns, uint64_t *wait_ns)
+int runq_parse_schedstat(const char *text, uint64_t *cpu_ns, uint64_t *wait_ns,
+			 uint64_t *sched_ins)
 {
-	unsigned long long cpu, wait;
+	unsigned long long cpu, wait, ins = 0;
 	char *end;
 
 	errno = 0;
@@ -38,8 +39,15 @@ int runq_parse_schedstat(const char *text, uint64_t *cpu_ns, uint64_t *wait_ns)
 	wait = strtoull(text, &end, 10);
 	if (errno || end == text || (*end != ' ' && *end != '\n' && *end))
 		return -EINVAL;
+	if (*end == ' ') {
+		text = end + 1;
+		ins = strtoull(text, &end, 10);
+		if (errno || end == text || (*end != '\n' && *end))
+			return -EINVAL;
+	}
 	*cpu_ns = cpu;
 	*wait_ns = wait;
+	*sched_ins = ins;
 	return 0;
 }
 
@@ -49,10 +57,12 @@ static uint64_t clamp_sub(uint64_t a, uint64_t b)
 }
 
 void runq_combine(const struct runq_sum *start, const struct runq_sum *end,
-		  const struct runq_sum *exited, uint64_t *cpu_ns, uint64_t *wait_ns)
+		  const struct runq_sum *exited, struct runq_sum *run)
 {
-	*cpu_ns = clamp_sub(end->cpu_ns + exited->cpu_ns, start->cpu_ns);
-	*wait_ns = clamp_sub(end->wait_ns + exited->wait_ns, start->wait_ns);
+	run->cpu_ns = clamp_sub(end->cpu_ns + exited->cpu_ns, start->cpu_ns);
+	run->wait_ns = clamp_sub(end->wait_ns + exited->wait_ns, start->wait_ns);
+	run->sched_ins = clamp_sub(end->sched_ins + exited->sched_ins, start->sched_ins);
+	run->threads = end->threads + exited->threads;
 }
 
 double runq_wait_pct(uint64_t wait_ns, uint64_t cpu_ns)
@@ -66,7 +76,7 @@ double runq_wait_pct(uint64_t wait_ns, uint64_t cpu_ns)
 static void add_schedstat(int dfd, const char *path, struct runq_sum *sum)
 {
 	char buf[128];
-	uint64_t cpu, wait;
+	uint64_t cpu, wait, ins;
 	ssize_t n;
 	int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
 
@@ -77,10 +87,11 @@ static void add_schedstat(int dfd, const char *path, struct runq_sum *sum)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	if (runq_parse_schedstat(buf, &cpu, &wait))
+	if (runq_parse_schedstat(buf, &cpu, &wait, &ins))
 		return;
 	sum->cpu_ns += cpu;
 	sum->wait_ns += wait;
+	sum->sched_ins += ins;
 	sum->threads++;
 }
 
@@ -276,28 +287,58 @@ int runq_begin(struct runq *r)
 	return 0;
 }
 
-void runq_end(struct runq *r, struct run_meta *meta)
+/* the exited threads' sums; -ENODATA on a kernel without run_delay (no
+ * CONFIG_SCHED_INFO: no schedstat files either, the figures would be the
+ * exits' alone) */
+static int read_exited(const struct runq *r, struct runq_sum *exited)
 {
 	struct slt_runq_totals t = { 0 };
-	struct runq_sum end, exited = { 0 };
 	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.exited_totals), &zero, &t))
+		return -errno;
+	if (t.no_delay)
+		return -ENODATA;
+	exited->cpu_ns = t.cpu_ns;
+	exited->wait_ns = t.wait_ns;
+	exited->threads = t.threads;
+	exited->sched_ins = t.sched_ins;
+	return 0;
+}
+
+int runq_sample(void *rq, uint64_t *cpu_ns, uint64_t *wait_ns)
+{
+	struct runq *r = rq;
+	struct runq_sum now, exited = { 0 };
+	int err;
+
+	if (!r || !r->started)
+		return -ENODATA;
+	read_targets(r, &now);
+	err = read_exited(r, &exited);
+	if (err)
+		return err;
+	*cpu_ns = now.cpu_ns + exited.cpu_ns;
+	*wait_ns = now.wait_ns + exited.wait_ns;
+	return 0;
+}
+
+void runq_end(struct runq *r, struct run_meta *meta)
+{
+	struct runq_sum end, exited = { 0 }, run;
 
 	if (!r || !r->started)
 		return;
 	read_targets(r, &end);
-	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.exited_totals), &zero, &t))
+	if (read_exited(r, &exited))
 		return;
-	/* a kernel without run_delay (no CONFIG_SCHED_INFO) has no schedstat
-	 * files either: the figures would be the exits' alone */
-	if (t.no_delay)
-		return;
-	exited.cpu_ns = t.cpu_ns;
-	exited.wait_ns = t.wait_ns;
-	exited.threads = t.threads;
 	/* no thread at either end and none exited: nothing was measured */
 	if (!r->start.threads && !end.threads && !exited.threads)
 		return;
-	runq_combine(&r->start, &end, &exited, &meta->target_cpu_ns, &meta->target_runq_wait_ns);
+	runq_combine(&r->start, &end, &exited, &run);
+	meta->target_cpu_ns = run.cpu_ns;
+	meta->target_runq_wait_ns = run.wait_ns;
+	meta->target_sched_ins = run.sched_ins;
 	meta->target_runq_wait_pct = runq_wait_pct(meta->target_runq_wait_ns, meta->target_cpu_ns);
 	meta->has_target_runq = 1;
 }

@@ -22,6 +22,7 @@ struct runq;
 /* sums over threads */
 struct runq_sum {
 	uint64_t cpu_ns, wait_ns;
+	uint64_t sched_ins; /* times put on a CPU (schedstat's third field) */
 	uint64_t threads;
 };
 
@@ -37,15 +38,23 @@ int runq_begin(struct runq *r);
  * stays 0 when they could not be read); r may be NULL */
 void runq_end(struct runq *r, struct run_meta *meta);
 void runq_close(struct runq *r);
+/* the target's CPU and run-queue wait so far: its live threads' plus the
+ * exited ones' (a struct runq *, NULL allowed, as void * so that the
+ * windows can take it as their sampler: core/windows.h). Cumulative: the
+ * caller takes differences. 0, or -ENODATA when there are no figures */
+int runq_sample(void *r, uint64_t *cpu_ns, uint64_t *wait_ns);
 
 /* the pure parts, for tests */
-/* "CPU_NS WAIT_NS TIMESLICES\n" (/proc/.../schedstat): 0 or -EINVAL */
-int runq_parse_schedstat(const char *text, uint64_t *cpu_ns, uint64_t *wait_ns);
+/* "CPU_NS WAIT_NS TIMESLICES\n" (/proc/.../schedstat): 0 or -EINVAL;
+ * *sched_ins (TIMESLICES: how many times the thread was put on a CPU) is 0
+ * when the field is missing */
+int runq_parse_schedstat(const char *text, uint64_t *cpu_ns, uint64_t *wait_ns,
+			 uint64_t *sched_ins);
 /* the run's figures from the three sums: end + exited - start, each
  * clamped at 0 (a thread that exited between the reads can be counted in
  * both or neither) */
 void runq_combine(const struct runq_sum *start, const struct runq_sum *end,
-		  const struct runq_sum *exited, uint64_t *cpu_ns, uint64_t *wait_ns);
+		  const struct runq_sum *exited, struct runq_sum *run);
 /* wait / (wait + cpu), percent; 0 when both are 0 */
 double runq_wait_pct(uint64_t wait_ns, uint64_t cpu_ns);
 

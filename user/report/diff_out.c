@@ -364,11 +364,25 @@ void print_diff_plain(FILE *f, const struct diff *d, int top)
 	else
 		fprintf(f, "run-to-run noise not measured: one run a side; several runs a side "
 			   "(A1 A2 -- B1 B2) measure it\n");
-	if (d->not_comparable)
+	if (d->not_comparable) {
 		fprintf(f,
 			"NOT COMPARABLE because %s: another load ran during one side, so no "
 			"verdicts and no latency gates\n",
 			d->because);
+	} else if (d->cpu_differs) {
+		char x[32], wb[32], wa[32];
+
+		fprintf(f,
+			"CPU AVAILABILITY DIFFERED: %s. The target waited %s for a CPU each "
+			"time it was put on one before, %s after: a typical request shorter "
+			"than %s (%.0f such waits for %g%%) could have moved by the host's "
+			"doing, so %d series %s no verdict and no latency gate\n",
+			d->because, slt_fmt_duration((uint64_t)d->wait_in_b, wb, sizeof(wb)),
+			slt_fmt_duration((uint64_t)d->wait_in_a, wa, sizeof(wa)),
+			slt_fmt_duration((uint64_t)d->exposed_below_ns, x, sizeof(x)),
+			SLT_DIFF_EXPOSURE_WAITS, d->opts.min_effect * 100, d->nexposed,
+			d->nexposed == 1 ? "gets" : "get");
+	}
 	if (d->nunwindowed)
 		fprintf(f, "no windows: %d series compared by the per-request test only, not "
 			   "noise-robust; no latency gate fires on them\n",
@@ -448,6 +462,7 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 
 	jadd(o, "verdict", json_object_new_string(verdict_name(sd->verdict)));
 	jadd(o, "why", json_object_new_string(sd->why));
+	jadd(o, "comparable", json_object_new_boolean(!sd->exposed));
 	jadd(o, "impact_ns", json_object_new_double(sd->impact_ns));
 	jadd(o, "count", pair_u64(series_count(sd->b), series_count(sd->a)));
 	jadd(o, "rate_per_s", pair_double(rate(d->b, sd->b), rate(d->a, sd->a), 1));
@@ -485,7 +500,10 @@ static struct json_object *series_diff_json(const struct diff *d, const struct s
 		jadd(x, "mde_pct", w->tested ? jnum(w->mde * 100) : NULL);
 		jadd(x, "t", jnum(w->t));
 		jadd(x, "df", jnum(w->df));
-		jadd(x, "variance_from", json_object_new_string(w->by_runs ? "runs" : "windows"));
+		jadd(x, "variance_from",
+		     json_object_new_string(w->by_runs    ? "runs"
+					    : w->by_drift ? "one_run_drift"
+							  : "windows"));
 		jadd(x, "windows_before", json_object_new_int(w->nwin_b));
 		jadd(x, "windows_after", json_object_new_int(w->nwin_a));
 		jadd(x, "runs_before", json_object_new_int(w->nruns_b));
@@ -578,9 +596,17 @@ struct json_object *diff_json(const struct diff *d)
 	     d->runq_w_b >= 0 ? jnum(d->runq_w_b * 100 / (1 + d->runq_w_b)) : NULL);
 	jadd(o, "target_runq_wait_pct_after",
 	     d->runq_w_a >= 0 ? jnum(d->runq_w_a * 100 / (1 + d->runq_w_a)) : NULL);
+	jadd(o, "target_wait_per_sched_in_ns_before", d->wait_in_b >= 0 ? jnum(d->wait_in_b) : NULL);
+	jadd(o, "target_wait_per_sched_in_ns_after", d->wait_in_a >= 0 ? jnum(d->wait_in_a) : NULL);
 	jadd(o, "comparable", json_object_new_boolean(!d->not_comparable));
 	jadd(o, "not_comparable_because",
 	     d->not_comparable ? json_object_new_string(d->because) : NULL);
+	jadd(o, "cpu_availability_differs", json_object_new_boolean(d->cpu_differs));
+	jadd(o, "cpu_availability_because",
+	     d->cpu_differs ? json_object_new_string(d->because) : NULL);
+	jadd(o, "exposed_below_ns",
+	     d->cpu_differs && !d->not_comparable ? jnum(d->exposed_below_ns) : NULL);
+	jadd(o, "series_not_comparable", json_object_new_int(d->nexposed));
 	jadd(o, "mde_power", json_object_new_double(0.8));
 	jadd(o, "correction", json_object_new_string("holm"));
 	jadd(o, "alpha", json_object_new_double(d->opts.alpha));

@@ -207,6 +207,15 @@ struct json_object *report_json(const struct model *m)
 		add_u64(root, "target_runq_wait_ns", r->target_runq_wait_ns);
 		add_u64(root, "target_cpu_ns", r->target_cpu_ns);
 		add_double(root, "target_runq_wait_pct", r->target_runq_wait_pct);
+		if (r->target_sched_ins)
+			add_u64(root, "target_sched_ins", r->target_sched_ins);
+	}
+	if (r->nwin_runq) {
+		/* per window, aligned with each series' "windows" */
+		o = json_object_new_object();
+		json_object_object_add(o, "cpu_ns", u64_array(r->win_cpu_ns, r->nwin_runq));
+		json_object_object_add(o, "wait_ns", u64_array(r->win_wait_ns, r->nwin_runq));
+		json_object_object_add(root, "target_runq_windows", o);
 	}
 	if (r->cmd_pid) {
 		o = json_object_new_object();
