@@ -701,24 +701,6 @@ TEST(window_test_matches_a_hand_computation)
 	free(a);
 }
 
-/* the run's per-window CPU and wait halve with the series' windows, as
- * sums; an odd last window stays */
-TEST(runq_windows_halve_as_sums)
-{
-	struct run_meta m = { .nwin_runq = 5 };
-
-	for (int i = 0; i < 5; i++)
-		m.win_cpu_ns[i] = 10 * (i + 1), m.win_wait_ns[i] = i;
-	windows_halve_runq(&m);
-	CHECK_EQ_INT(m.nwin_runq, 3);
-	CHECK_EQ_U64(m.win_cpu_ns[0], 30);
-	CHECK_EQ_U64(m.win_cpu_ns[1], 70);
-	CHECK_EQ_U64(m.win_cpu_ns[2], 50);
-	CHECK_EQ_U64(m.win_wait_ns[0], 1);
-	CHECK_EQ_U64(m.win_wait_ns[1], 5);
-	CHECK_EQ_U64(m.win_wait_ns[2], 4);
-}
-
 TEST(windows_merge_pairwise_weighted_by_count)
 {
 	struct series_windows w = { 0 };

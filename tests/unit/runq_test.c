@@ -80,11 +80,6 @@ TEST(runq_figures_round_trip_through_the_json_report)
 	m->meta.target_cpu_ns = 110000000;
 	m->meta.target_runq_wait_pct = 100.0 * 62 / 172;
 	m->meta.target_sched_ins = 45;
-	m->meta.nwin_runq = 3;
-	for (int i = 0; i < 3; i++) {
-		m->meta.win_cpu_ns[i] = 1000000ull * (i + 1);
-		m->meta.win_wait_ns[i] = 500000ull * i;
-	}
 	o = report_json(m);
 	text = json_object_to_json_string(o);
 	CHECK(strstr(text, "\"target_runq_wait_ns\""));
@@ -99,30 +94,9 @@ TEST(runq_figures_round_trip_through_the_json_report)
 	CHECK_EQ_U64(back->meta.target_cpu_ns, 110000000);
 	CHECK(fabs_ok(back->meta.target_runq_wait_pct, m->meta.target_runq_wait_pct));
 	CHECK_EQ_U64(back->meta.target_sched_ins, 45);
-	CHECK_EQ_INT(back->meta.nwin_runq, 3);
-	for (int i = 0; i < 3; i++) {
-		CHECK_EQ_U64(back->meta.win_cpu_ns[i], 1000000ull * (i + 1));
-		CHECK_EQ_U64(back->meta.win_wait_ns[i], 500000ull * i);
-	}
-	model_free(back);
-	back = NULL;
-	/* per-window columns of different lengths: refused, with the reason */
-	o = report_json(m);
-	{
-		struct json_object *rw, *short_col = json_object_new_array();
-
-		CHECK(json_object_object_get_ex(o, "target_runq_windows", &rw));
-		json_object_array_add(short_col, json_object_new_int(1));
-		json_object_object_add(rw, "wait_ns", short_col);
-	}
-	text = json_object_to_json_string(o);
-	CHECK(report_load_buf(text, strlen(text), "r.json", &back, NULL, err, sizeof(err)) != 0);
-	CHECK_MSG(strstr(err, "\"target_runq_windows\" columns differ in length"), "%s", err);
-	json_object_put(o);
 	model_free(back);
 	/* without them (every process traced, or an older report): none */
 	m->meta.has_target_runq = 0;
-	m->meta.nwin_runq = 0;
 	o = report_json(m);
 	text = json_object_to_json_string(o);
 	CHECK(!strstr(text, "target_runq"));

@@ -116,11 +116,6 @@ struct run_meta {
 	uint64_t target_cpu_ns;		/* running */
 	uint64_t target_sched_ins;	/* times put on a CPU; 0: not known */
 	double target_runq_wait_pct;	/* wait / (wait + cpu), percent */
-	/* the same per window (core/windows.h), aligned with every series'
-	 * windows; nwin_runq 0: not recorded (every process traced, no
-	 * figures, or an older report) */
-	int nwin_runq;
-	uint64_t win_cpu_ns[SLT_WINDOWS_MAX], win_wait_ns[SLT_WINDOWS_MAX];
 };
 
 struct model {

@@ -305,14 +305,8 @@ int runner_run(struct runner *r)
 			return err;
 	}
 	/* per-window summaries, for the JSON report only (diff's replicates) */
-	if (r->windows) {
-		/* and the target's CPU availability per window, diff's covariate */
-		if (r->sess->runq) {
-			r->win.sample = runq_sample;
-			r->win.sample_ctx = r->sess->runq;
-		}
+	if (r->windows)
 		windows_start(&r->win, r->m, r->sess->start_mono_ns);
-	}
 	stall0_ok = !pressure_cpu_stall_ns(&stall0);
 	err = loop(r);
 	if (!err)

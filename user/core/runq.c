@@ -306,23 +306,6 @@ static int read_exited(const struct runq *r, struct runq_sum *exited)
 	return 0;
 }
 
-int runq_sample(void *rq, uint64_t *cpu_ns, uint64_t *wait_ns)
-{
-	struct runq *r = rq;
-	struct runq_sum now, exited = { 0 };
-	int err;
-
-	if (!r || !r->started)
-		return -ENODATA;
-	read_targets(r, &now);
-	err = read_exited(r, &exited);
-	if (err)
-		return err;
-	*cpu_ns = now.cpu_ns + exited.cpu_ns;
-	*wait_ns = now.wait_ns + exited.wait_ns;
-	return 0;
-}
-
 void runq_end(struct runq *r, struct run_meta *meta)
 {
 	struct runq_sum end, exited = { 0 }, run;

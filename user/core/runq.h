@@ -38,11 +38,6 @@ int runq_begin(struct runq *r);
  * stays 0 when they could not be read); r may be NULL */
 void runq_end(struct runq *r, struct run_meta *meta);
 void runq_close(struct runq *r);
-/* the target's CPU and run-queue wait so far: its live threads' plus the
- * exited ones' (a struct runq *, NULL allowed, as void * so that the
- * windows can take it as their sampler: core/windows.h). Cumulative: the
- * caller takes differences. 0, or -ENODATA when there are no figures */
-int runq_sample(void *r, uint64_t *cpu_ns, uint64_t *wait_ns);
 
 /* the pure parts, for tests */
 /* "CPU_NS WAIT_NS TIMESLICES\n" (/proc/.../schedstat): 0 or -EINVAL;

@@ -6,55 +6,10 @@
 
 void windows_start(struct windows_rec *w, struct model *m, uint64_t now)
 {
-	int (*sample)(void *, uint64_t *, uint64_t *) = w->sample;
-	void *ctx = w->sample_ctx;
-
 	memset(w, 0, sizeof(*w));
 	w->start_ns = now;
 	w->next_ns = now + SLT_WINDOW_BASE_NS;
 	m->meta.window_ns = SLT_WINDOW_BASE_NS;
-	m->meta.nwin_runq = 0;
-	w->sample = sample;
-	w->sample_ctx = ctx;
-	w->sampling = sample && !sample(ctx, &w->last_cpu_ns, &w->last_wait_ns);
-}
-
-void windows_halve_runq(struct run_meta *meta)
-{
-	int k = 0;
-
-	for (int i = 0; i + 1 < meta->nwin_runq; i += 2, k++) {
-		meta->win_cpu_ns[k] = meta->win_cpu_ns[i] + meta->win_cpu_ns[i + 1];
-		meta->win_wait_ns[k] = meta->win_wait_ns[i] + meta->win_wait_ns[i + 1];
-	}
-	if (meta->nwin_runq % 2) {
-		meta->win_cpu_ns[k] = meta->win_cpu_ns[meta->nwin_runq - 1];
-		meta->win_wait_ns[k] = meta->win_wait_ns[meta->nwin_runq - 1];
-		k++;
-	}
-	meta->nwin_runq = k;
-}
-
-/* the target's CPU and wait in the window closing now; a read that fails
- * ends them for the run (a gap would misalign them with the series) */
-static void sample_runq(struct windows_rec *w, struct run_meta *meta)
-{
-	uint64_t cpu, wait;
-
-	if (!w->sampling)
-		return;
-	if (w->sample(w->sample_ctx, &cpu, &wait)) {
-		w->sampling = 0;
-		meta->nwin_runq = 0;
-		return;
-	}
-	/* a thread that exited between the reads can be counted in both or
-	 * neither: clamp at 0 */
-	meta->win_cpu_ns[meta->nwin_runq] = cpu > w->last_cpu_ns ? cpu - w->last_cpu_ns : 0;
-	meta->win_wait_ns[meta->nwin_runq] = wait > w->last_wait_ns ? wait - w->last_wait_ns : 0;
-	meta->nwin_runq++;
-	w->last_cpu_ns = cpu;
-	w->last_wait_ns = wait;
 }
 
 void windows_halve(struct series_windows *sw)
@@ -116,8 +71,6 @@ static int close_window(struct windows_rec *w, struct model *m)
 		for (int i = 0; i < m->nseries; i++)
 			if (m->series[i]->win)
 				windows_halve(m->series[i]->win);
-		if (w->sampling)
-			windows_halve_runq(&m->meta);
 		w->n = (w->n + 1) / 2;
 		m->meta.window_ns *= 2;
 	}
@@ -136,7 +89,6 @@ static int close_window(struct windows_rec *w, struct model *m)
 		windows_push(s->win, d);
 		*w->snap[i] = s->hist;
 	}
-	sample_runq(w, &m->meta);
 	w->n++;
 	free(d);
 	return 0;
@@ -152,7 +104,6 @@ static void drop_all(struct windows_rec *w, struct model *m)
 		m->series[i]->win = NULL;
 	}
 	m->meta.window_ns = 0;
-	m->meta.nwin_runq = 0;
 	windows_free(w);
 	w->next_ns = UINT64_MAX;
 }

@@ -25,16 +25,9 @@ struct windows_rec {
 	struct hist **snap;	    /* per series index: its histogram at start_ns */
 	int nsnap;
 	int n; /* windows closed so far (the same in every series) */
-	/* optional: the target's cumulative CPU and run-queue wait
-	 * (runq_sample), read at every window's end into the model's
-	 * run_meta win_cpu_ns/win_wait_ns; set before windows_start */
-	int (*sample)(void *ctx, uint64_t *cpu_ns, uint64_t *wait_ns);
-	void *sample_ctx;
-	uint64_t last_cpu_ns, last_wait_ns;
-	int sampling; /* the last read worked */
 };
 
-/* start at now (monotonic ns); sets m->meta.window_ns; keeps w->sample */
+/* start at now (monotonic ns); sets m->meta.window_ns */
 void windows_start(struct windows_rec *w, struct model *m, uint64_t now);
 /* when the current window ends: the run loop wakes by then */
 static inline uint64_t windows_next(const struct windows_rec *w)
@@ -53,7 +46,5 @@ void windows_free(struct windows_rec *w);
  * when full; returns the window count after */
 int windows_push(struct series_windows *sw, const struct hist *h);
 void windows_halve(struct series_windows *sw);
-/* the run's per-window CPU figures halved the same way (sums) */
-void windows_halve_runq(struct run_meta *meta);
 
 #endif

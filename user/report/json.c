@@ -210,13 +210,7 @@ struct json_object *report_json(const struct model *m)
 		if (r->target_sched_ins)
 			add_u64(root, "target_sched_ins", r->target_sched_ins);
 	}
-	if (r->nwin_runq) {
-		/* per window, aligned with each series' "windows" */
-		o = json_object_new_object();
-		json_object_object_add(o, "cpu_ns", u64_array(r->win_cpu_ns, r->nwin_runq));
-		json_object_object_add(o, "wait_ns", u64_array(r->win_wait_ns, r->nwin_runq));
-		json_object_object_add(root, "target_runq_windows", o);
-	}
+
 	if (r->cmd_pid) {
 		o = json_object_new_object();
 		add_u64(o, "pid", (uint64_t)r->cmd_pid);

@@ -291,40 +291,6 @@ static int read_windows(struct ld *c, struct json_object *o, struct series *s)
 	return 0;
 }
 
-/* "target_runq_windows": {"cpu_ns": [..], "wait_ns": [..]}, optional: the
- * target's CPU and run-queue wait per window */
-static int read_runq_windows(struct ld *c, struct json_object *root, struct run_meta *r)
-{
-	static const char *const keys[2] = { "cpu_ns", "wait_ns" };
-	struct json_object *o, *col[2];
-	size_t n = 0;
-	int err;
-
-	if ((err = get_obj(c, root, "target_runq_windows", &o)) || !o)
-		return err;
-	for (int k = 0; k < 2; k++) {
-		col[k] = field(o, keys[k]);
-		if (!col[k] || !json_object_is_type(col[k], json_type_array))
-			return bad(c, "\"target_runq_windows\".\"%s\" must be an array", keys[k]);
-		if (k && json_object_array_length(col[k]) != n)
-			return bad(c, "the \"target_runq_windows\" columns differ in length");
-		n = json_object_array_length(col[k]);
-	}
-	if (n > SLT_WINDOWS_MAX)
-		return bad(c, "more than %d \"target_runq_windows\"", SLT_WINDOWS_MAX);
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *v = json_object_array_get_idx(col[k], i);
-
-			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-				return bad(c, "\"target_runq_windows\".\"%s\" must hold integers >= 0",
-					   keys[k]);
-			(k ? r->win_wait_ns : r->win_cpu_ns)[i] = json_object_get_uint64(v);
-		}
-	r->nwin_runq = (int)n;
-	return 0;
-}
-
 static int read_series(struct ld *c, struct model *m, struct json_object *o, size_t idx)
 {
 	char family[sizeof(((struct series *)0)->family)], name[sizeof(((struct series *)0)->name)];
@@ -457,8 +423,6 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 			return err;
 		err = 0;
 	}
-	if ((err = read_runq_windows(c, root, r)))
-		return err;
 	err = get_num(c, root, "window_s", 0, 1e9, &d);
 	if (err < 0)
 		return err;
