@@ -61,8 +61,13 @@ static void usage(FILE *f)
 		   "Holm-corrected across series, and the typical request must move by\n"
 		   "--min-effect or more. Each series shows the smallest shift it could have\n"
 		   "seen (MDE); with several runs a side, the run-to-run noise is measured\n"
-		   "and shown. Reports without windows (older ones) get the per-request rank\n"
-		   "test, marked as not noise-robust, and no latency gate fires on them.\n\n"
+		   "and shown; with one, each run's level may drift as much as its windows\n"
+		   "vary. When the target's CPU availability differed between the sides\n"
+		   "(its own run-queue wait, or the host's CPU pressure), a series whose\n"
+		   "typical request two of the target's waits for a CPU could move by\n"
+		   "--min-effect gets no verdict: 'not comparable', and why. Reports without\n"
+		   "windows (older ones) get the per-request rank test, marked as not\n"
+		   "noise-robust, and no latency gate fires on them.\n\n"
 		   "options:\n");
 	cmd_print_options(f, opts);
 	fprintf(f, "\nEXPR is METRIC +AMOUNT or METRIC -AMOUNT: METRIC is pN (p50, p99.9), mean,\n"
@@ -79,9 +84,9 @@ static void usage(FILE *f)
 		   "'error_rate +1%%'\n"
 		   "  slatrace diff before.json after.json --json | jq '.series[] | "
 		   "select(.verdict != \"unchanged\")'\n\n"
-		   "exit status: 0 ok, 1 runtime failure or gates given on runs that are not\n"
-		   "comparable (the host's CPU pressure or the target's run-queue wait\n"
-		   "differed), 2 usage error or unreadable report, 3 a --fail-on gate failed\n");
+		   "exit status: 0 ok, 1 runtime failure or latency gates given on series that\n"
+		   "are not comparable (the target's CPU availability differed), 2 usage\n"
+		   "error or unreadable report, 3 a --fail-on gate failed\n");
 }
 
 static int load_exit(int err)
