@@ -57,6 +57,7 @@
  * 'unchanged' verdict means no shift larger than that.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "analysis/diff.h"
 
@@ -166,6 +167,7 @@ struct side {
 	double lag; /* within-run lag-1 cross products */
 	double mean, run_ss, var, df, r1;
 	double sw2; /* the windows' within-run variance (at least the rounding's) */
+	double mad2; /* a robust one: (1.4826 MAD)^2 of the last run's windows */
 	double inv_n_sum; /* sum over runs of 1 / n_i */
 	/* batch means: each run's windows in SLT_DIFF_BATCHES consecutive
 	 * batches; the variance of a run's mean from its batches' spread */
@@ -173,6 +175,30 @@ struct side {
 	int bm_runs;   /* runs with enough windows for batches */
 	int by_batches;
 };
+
+static int by_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* (1.4826 x the median absolute deviation from the median)^2: the
+ * windows' variance, were they normal, that one window far off does not
+ * inflate */
+static double mad_var(const double *y, int n)
+{
+	double v[SLT_WINDOWS_MAX], med, mad;
+
+	memcpy(v, y, (size_t)n * sizeof(*v));
+	qsort(v, (size_t)n, sizeof(*v), by_double);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	for (int i = 0; i < n; i++)
+		v[i] = fabs(y[i] - med);
+	qsort(v, (size_t)n, sizeof(*v), by_double);
+	mad = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return 1.4826 * mad * 1.4826 * mad;
+}
 
 static void side_stats(const struct series_windows *const *runs, int nruns, int stat,
 		       uint64_t min_count, struct side *s)
@@ -217,6 +243,7 @@ static void side_stats(const struct series_windows *const *runs, int nruns, int 
 			s->bm_var += v / (SLT_DIFF_BATCHES - 1) / SLT_DIFF_BATCHES;
 			s->bm_runs++;
 		}
+		s->mad2 = mad_var(y, n);
 		means[s->k++] = m;
 		sum_means += m;
 		s->n += n;
@@ -247,7 +274,7 @@ static void side_window_var(struct side *s)
 		sw2 = q * q / 12;
 		s->r1 = 0;
 	}
-	s->sw2 = sw2;
+	s->sw2 = s->mad2 > q * q / 12 ? s->mad2 : q * q / 12;
 	f = (1 - s->r1) / (1 + s->r1);
 	/* mean of k run means, run i from n_i windows worth n_i f each */
 	s->var = sw2 * s->inv_n_sum / f / ((double)s->k * s->k);
@@ -300,7 +327,9 @@ int diff_window_test(const struct series_windows *const *b, int kb,
 	r->df = r->by_runs ? dfr : dfw;
 	if (sb.k == 1 && sa.k == 1) {
 		/* no run-to-run figure: allow a run's level to drift as much as
-		 * its windows vary (SLT_DIFF_ONE_RUN_DRIFT) */
+		 * its windows typically vary (SLT_DIFF_ONE_RUN_DRIFT; a robust
+		 * spread, so that one window far off, which the windows' own
+		 * variance above counts, does not blind the test) */
 		double vd = SLT_DIFF_ONE_RUN_DRIFT * (sb.sw2 + sa.sw2);
 
 		if (vd > vw) {
