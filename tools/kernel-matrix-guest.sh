@@ -72,6 +72,7 @@ for fam in $(arg slt_verbose | tr ',' ' '); do
 done
 echo "@@slt check-json $("$SLT" check --json 2>/dev/null | jq -c . 2>/dev/null || echo null)"
 
+[ "$TESTS" = none ] && TESTS=
 for spec in $TESTS; do
 	fam=${spec%%:*}
 	rest=${spec#*:}
@@ -86,5 +87,12 @@ for spec in $TESTS; do
 	echo "(${t#t_}: $(awk -v a="$t0" '{ printf "%.0f", $1 - a }' /proc/uptime)s)"
 	echo "@@slt result $fam ${t#t_} ${v:-fail}"
 done
+# MATRIX_RUN: a script of the host's tree (a benchmark), from its root
+run=$(arg slt_run)
+if [ -n "$run" ]; then
+	echo "== $run"
+	(cd "$HOST_ROOT" && BUILD=$BUILD timeout -k 10 1800 bash "$run" 2>&1)
+	echo "($run exited $?)"
+fi
 sync
 echo "@@slt done"
