@@ -11,6 +11,9 @@
 #   fexit_sock      fexit on sock_recvmsg, sock_sendmsg
 #   fexit_tcp       fexit on tcp_recvmsg, tcp_sendmsg, tcp_sendpage,
 #                   unix_stream_recvmsg, unix_stream_sendmsg
+#   fexit_sockops   fexit on inet_, inet6_, unix_stream_ recvmsg and sendmsg,
+#                   inet_ and unix_stream_sendpage: the requests family's
+#                   intermediate path
 #   kretprobe_sock  kretprobes on sock_recvmsg, sock_sendmsg
 #
 # each a near-empty program with the family's target test (the comm
@@ -44,7 +47,7 @@ DURATION=${DURATION:-3}
 CONNS=${CONNS:-8}
 THREADS=${THREADS:-2}
 CALLS=${CALLS:-300000}
-CONFIGS=${CONFIGS:-none sysexit fexit_sock fexit_tcp kretprobe_sock}
+CONFIGS=${CONFIGS:-none sysexit fexit_sockops fexit_sock fexit_tcp kretprobe_sock}
 NGINX=/usr/sbin/nginx
 
 cd "$(dirname "$0")/.." || exit 1
@@ -72,7 +75,7 @@ trap 'exit 1' INT TERM
 
 # local copies: in the kernel matrix's guest the root is 9p, ~100x slower
 for f in floor getppid_loop req_hook_sysexit.bpf.o req_hook_fexit_sock.bpf.o \
-	req_hook_fexit_tcp.bpf.o req_hook_kretprobe_sock.bpf.o; do
+	req_hook_fexit_tcp.bpf.o req_hook_kretprobe_sock.bpf.o req_hook_fexit_sockops.bpf.o; do
 	cp "$BUILD/bench/$f" "$TMP/" || die "cannot find '$BUILD/bench/$f': run 'make $BUILD/bench/$f'"
 done
 
@@ -82,6 +85,7 @@ progs_of() {
 	fexit_sock) echo "fx_sock_recv fx_sock_send" ;;
 	fexit_tcp) echo "fx_tcp_recv fx_tcp_send fx_tcp_sendpg fx_unix_recv fx_unix_send" ;;
 	kretprobe_sock) echo "kr_sock_recv kr_sock_send" ;;
+	fexit_sockops) echo "fo_inet_recv fo_inet6_recv fo_unix_recv fo_inet_send fo_inet6_send fo_unix_send fo_inet_sendpg fo_unix_sendpg" ;;
 	none) echo "" ;;
 	*) die "unknown configuration '$1'" ;;
 	esac
