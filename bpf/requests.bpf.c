@@ -29,7 +29,17 @@
  * (its address from the task's saved registers; the data is already there
  * when the tracepoints run); userspace parses them.
  *
- * Fallback path, where those two tracepoints are missing (before 6.3):
+ * Intermediate path, where those two tracepoints are missing (before 6.3)
+ * and fexit works (most distribution kernels): the same work at fexit of
+ * the socket operations a TCP or Unix stream read or write calls through
+ * sock->ops (inet_, inet6_, unix_stream_ recvmsg and sendmsg; sendpage,
+ * where sendfile and splice go before 6.5). They run once per socket read
+ * or write, as the tracepoints do, and see what they see; the host's other
+ * syscalls pay nothing. bench/req_hooks.sh, on 6.1: ~5 runs per nginx
+ * request against the syscall exit's ~33, and a getppid() of an unrelated
+ * process +0 ns against ~+1 us under qemu.
+ *
+ * Fallback path, where neither is there:
  * the same work at raw_syscalls:sys_exit (tp_btf), in two programs, one for
  * the reads (read, readv, recvfrom, recvmsg) and one for the writes (write,
  * writev, sendto, sendmsg), each small enough for a 6.1 verifier; the
