@@ -144,6 +144,14 @@ t_check_names_each_familys_path() {
 		p=$(jq -r --arg f "$f" '.families[$f].path' <<<"$j")
 		[ "$p" = fallback ] || { fail "check --json says $f takes '$p' when forced to fallback"; return; }
 	done
+	# intermediate moves only a family that has one (requests); tcp keeps
+	# its own choice
+	j=$(SLATRACE_FORCE_PATH=intermediate "$SLATRACE" check --json 2>/dev/null)
+	p=$(jq -r '.families.requests.path' <<<"$j")
+	[ "$p" = intermediate ] || { fail "check --json says requests takes '$p' when forced to intermediate"; return; }
+	p=$(jq -r '.families.tcp.path' <<<"$j")
+	[ "$p" = "$("$SLATRACE" check --json 2>/dev/null | jq -r '.families.tcp.path')" ] ||
+		{ fail "forced to intermediate, tcp (which has none) moved to '$p'"; return; }
 	j=$("$SLATRACE" check --json 2>/dev/null)
 	p=$(jq -r '.families.requests.path' <<<"$j")
 	case "$p" in
@@ -152,7 +160,7 @@ t_check_names_each_familys_path() {
 	esac
 	"$SLATRACE" check 2>/dev/null | grep -q "$p path: " ||
 		{ fail "check's text does not say the requests path"; return; }
-	pass "requests takes the $p path here; forced: fallback for both"
+	pass "requests takes the $p path here; forced: fallback for both, intermediate for requests alone"
 }
 
 run_tests
