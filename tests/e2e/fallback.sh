@@ -62,6 +62,7 @@ t_intermediate_request_count_matches_wrk_and_server() { intermediate requests.sh
 t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_pipelined_requests_each_counted() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_unix_socket_queue_time_from_the_clients_write() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_nginx_sendfile_response_bytes_match_curls() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 
 # one_path PATH DIR: demo-server traced on PATH, a fixed set of requests on
 # one keep-alive connection per route; DIR/r.json and DIR/srv
