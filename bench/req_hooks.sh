@@ -17,7 +17,14 @@
 #   kretprobe_sock  kretprobes on sock_recvmsg, sock_sendmsg
 #
 # each a near-empty program with the family's target test (the comm
-# "nginx", read in place), loaded alone by bench/floor, against "none".
+# "nginx", read in place), loaded alone by bench/floor, against "none"; and
+# the requests family itself on those two paths, every program of it
+# counted (tcp_rcv_space_adjust and inet_sock_set_state too, the same on
+# both), its count of the nginx requests held to wrk's:
+#
+#   slatrace_intermediate  slatrace trace --requests -c nginx, forced to
+#                          its intermediate path (SLATRACE_FORCE_PATH)
+#   slatrace_fallback      the same on its syscall fallback
 # Each round runs every configuration once, in an order rotated every round;
 # in each: (A) wrk on nginx (one worker, a 1 KiB file): BPF ns per request,
 # runs per request, req/s; (B) the same with a background syscall load that
@@ -47,7 +54,8 @@ DURATION=${DURATION:-3}
 CONNS=${CONNS:-8}
 THREADS=${THREADS:-2}
 CALLS=${CALLS:-300000}
-CONFIGS=${CONFIGS:-none sysexit fexit_sockops fexit_sock fexit_tcp kretprobe_sock}
+CONFIGS=${CONFIGS:-none sysexit fexit_sockops fexit_sock fexit_tcp kretprobe_sock slatrace_intermediate slatrace_fallback}
+SLATRACE=${SLATRACE:-$BUILD/slatrace}
 NGINX=/usr/sbin/nginx
 
 cd "$(dirname "$0")/.." || exit 1
@@ -78,6 +86,8 @@ for f in floor getppid_loop req_hook_sysexit.bpf.o req_hook_fexit_sock.bpf.o \
 	req_hook_fexit_tcp.bpf.o req_hook_kretprobe_sock.bpf.o req_hook_fexit_sockops.bpf.o; do
 	cp "$BUILD/bench/$f" "$TMP/" || die "cannot find '$BUILD/bench/$f': run 'make $BUILD/bench/$f'"
 done
+cp "$SLATRACE" "$TMP/slatrace" || die "cannot find '$SLATRACE': run 'make'"
+SLT_IDS="[]"	# the ids of the BPF programs the running slatrace holds
 
 progs_of() {
 	case $1 in
@@ -86,6 +96,7 @@ progs_of() {
 	fexit_tcp) echo "fx_tcp_recv fx_tcp_send fx_tcp_sendpg fx_unix_recv fx_unix_send" ;;
 	kretprobe_sock) echo "kr_sock_recv kr_sock_send" ;;
 	fexit_sockops) echo "fo_inet_recv fo_inet6_recv fo_unix_recv fo_inet_send fo_inet6_send fo_unix_send fo_inet_sendpg fo_unix_sendpg" ;;
+	slatrace_*) echo "(all of slatrace's)" ;;
 	none) echo "" ;;
 	*) die "unknown configuration '$1'" ;;
 	esac
@@ -115,16 +126,35 @@ sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot set kernel.bpf_stats_enable
 
 # --- one configuration --------------------------------------------------------
 
+# held_prog_ids PID: the ids of the BPF programs PID's child (slatrace,
+# under timeout and env) holds open, as a JSON array
+held_prog_ids() {
+	local c
+	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+	c=${c%% *}
+	[ -n "$c" ] || { echo "[]"; return; }
+	cat /proc/"$c"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | jq -sc .
+}
+
 # floor_start CFG: attach its object; 1 with the reason on stderr when it cannot
 floor_start() {
 	local i
 
 	[ "$1" = none ] && return 0
 	: >"$TMP/floor.err"
-	timeout -s INT -k 5 600 "$TMP/floor" "$TMP/req_hook_$1.bpf.o" 2>"$TMP/floor.err" &
+	case $1 in
+	slatrace_*)
+		timeout -s INT -k 5 600 env SLATRACE_FORCE_PATH="${1#slatrace_}" "$TMP/slatrace" \
+			trace --requests -c nginx --json "$TMP/slatrace.json" >/dev/null 2>"$TMP/floor.err" &
+		;;
+	*) timeout -s INT -k 5 600 "$TMP/floor" "$TMP/req_hook_$1.bpf.o" 2>"$TMP/floor.err" & ;;
+	esac
 	FLOOR_PID=$!
 	for ((i = 0; i < 600; i++)); do
-		grep -q 'attached' "$TMP/floor.err" && return 0
+		if grep -qE '^floor: attached|^slatrace: tracing' "$TMP/floor.err"; then
+			[[ $1 == slatrace_* ]] && SLT_IDS=$(held_prog_ids "$FLOOR_PID")
+			return 0
+		fi
 		kill -0 "$FLOOR_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -146,6 +176,14 @@ stats() {
 
 	names=$(progs_of "$1")
 	[ -n "$names" ] || return 0
+	case $1 in
+	slatrace_*)
+		# one line a name: the session's programs of one name are summed
+		bpftool prog show -j | jq -r --argjson ids "$SLT_IDS" '[.[] | select(.id as $i | $ids | index($i))]
+			| group_by(.name)[] | "\(.[0].name) \(map(.run_time_ns // 0) | add) \(map(.run_cnt // 0) | add)"'
+		return
+		;;
+	esac
 	bpftool prog show -j | jq -r --arg n "$names" '($n | split(" ")) as $want
 		| .[] | select(.name as $x | $want | index($x)) | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
@@ -175,6 +213,7 @@ measure() {
 	s0=$(stats "$cfg")
 	# (A) the target alone
 	read -r reqs rps < <(wrk_run) || { floor_stop; return 1; }
+	WRK_TOTAL=$reqs
 	s1=$(stats "$cfg")
 	read -r ns runs <<<"$(sum_delta "$s0" "$s1")"
 	rec "$cfg" "$r" rps_a "$rps"
@@ -191,12 +230,14 @@ measure() {
 	timeout -s INT $((DURATION + 1)) dd if=/dev/zero of=/dev/null bs=512 2>"$TMP/dd.err" &
 	bgpid=$!
 	read -r reqs rps < <(wrk_run) || { kill -INT "$bgpid"; wait "$bgpid"; floor_stop; return 1; }
+	WRK_TOTAL=$((WRK_TOTAL + reqs))
 	wait "$bgpid"
 	s2=$(stats "$cfg")
 	read -r ns runs <<<"$(sum_delta "$s1" "$s2")"
 	bg=$(awk '/bytes/ && /copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) s = $(i - 1); printf "%.1f", $1 / 1e6 / s }' "$TMP/dd.err")
 	rec "$cfg" "$r" rps_b "$rps"
-	rec "$cfg" "$r" bg_mbs "${bg:-0}"
+	# dd's own figure, when it printed one
+	[ -n "$bg" ] && [ "$bg" != 0.0 ] && rec "$cfg" "$r" bg_mbs "$bg"
 	rec "$cfg" "$r" ns_req_b "$(awk -v a="$ns" -v b="$reqs" 'BEGIN { printf "%.1f", a / b }')"
 	# (C) an unrelated syscall, timed
 	echo "run $CALLS" >&"${LOOP[1]}"
@@ -206,6 +247,13 @@ measure() {
 	rec "$cfg" "$r" getppid_ns "$d"
 	rec "$cfg" "$r" bpf_ns_getppid "$(awk -v a="$ns" -v b="$CALLS" 'BEGIN { printf "%.1f", a / b }')"
 	floor_stop
+	# slatrace's count of the requests, against wrk's two runs (each may
+	# leave up to CONNS in flight)
+	if [[ $cfg == slatrace_* ]]; then
+		local n
+		n=$(jq '[.series[] | select(.family == "request") | .count] | add // 0' "$TMP/slatrace.json" 2>/dev/null)
+		rec "$cfg" "$r" counted_minus_wrk "$((${n:-0} - WRK_TOTAL))"
+	fi
 	return 0
 }
 
@@ -258,6 +306,10 @@ echo "each program, in (A): median ns per run, runs per request"
 for key in $(awk '$3 ~ /^ns_run:/ { print $1 ":" substr($3, 8) }' "$RES" | sort -u); do
 	cfg=${key%%:*} p=${key#*:}
 	printf '%-15s %-15s %6s ns x %s\n' "$cfg" "$p" "$(med "$cfg" "ns_run:$p")" "$(med "$cfg" "runs_req:$p")"
+done
+for cfg in "${list[@]}"; do
+	[[ $cfg == slatrace_* ]] || continue
+	echo "$cfg: requests counted minus wrk's, by round (0..$((2 * CONNS)): in flight when wrk stopped): $(awk -v c="$cfg" '$1 == c && $3 == "counted_minus_wrk" { printf "%s ", $4 }' "$RES")"
 done
 echo "raw:"
 sort -k1,1 -k2,2n "$RES" | grep -v ':' | awk '{ printf "%s r%s %s=%s\n", $1, $2, $3, $4 }' | paste -sd' ' | fold -w 200

@@ -22,12 +22,14 @@ TESTS=$(arg slt_tests | tr ',' ' ')
 # tracing its own family alone; requests' on the path this kernel takes
 # (requests.sh) and on its syscall fallback (fallback.sh), and, where it
 # has an intermediate path, that one and the fallback on one workload with
-# equal counts, classes and statuses (skipped where it has none)
+# equal counts, classes and statuses, and nginx's sendfile responses seen
+# whole on it (skipped where it has none)
 : "${TESTS:=syscalls:strace_agreement:t_syscall_counts_match_strace \
 syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
 requests:requests:t_request_count_matches_wrk_and_server \
 requests:fallback:t_request_count_matches_wrk_and_server \
 requests:fallback:t_intermediate_counts_classes_statuses_equal_the_fallbacks \
+requests:fallback:t_intermediate_nginx_sendfile_response_bytes_match_curls \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
