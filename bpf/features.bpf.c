@@ -192,8 +192,9 @@ int BPF_PROG(handle_sock_recv_length, struct sock *sk, int ret, int flags)
 }
 
 /* fexit on the socket operations a stream socket's write and read call
- * (through sock->ops, so never inlined), which the requests family hooks
- * before 6.3: userspace writes to and reads from a Unix socketpair */
+ * (through sock->ops, so never inlined), which a family hooks where the
+ * socket tracepoints are missing: userspace writes to and reads from a
+ * Unix socketpair */
 SEC("?fexit/unix_stream_sendmsg")
 int BPF_PROG(handle_sockops_fexit_send, struct socket *sock, struct msghdr *msg, size_t len,
 	     int ret)
