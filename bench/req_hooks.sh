@@ -40,8 +40,10 @@
 # bpf_stats adds its own two clock reads to each program run, in every
 # configuration alike. A hook this kernel lacks (fentry on 6.18 here, where
 # the kernel refuses trampolines) is reported unavailable with the reason,
-# and the rest measured. Meant to run in the kernel matrix's 6.1 guest:
-#   MATRIX_TESTS=none MATRIX_RUN=bench/req_hooks.sh make test-kernels
+# and the rest measured. Meant to run in the kernel matrix's 6.1 guest,
+# where all eight configurations take about 15 minutes of qemu TCG, past
+# the matrix's default bound on a guest (MATRIX_TIMEOUT, 900 s):
+#   MATRIX_TESTS=none MATRIX_TIMEOUT=2400 MATRIX_RUN=bench/req_hooks.sh make test-kernels
 # Needs root, nginx, wrk, bpftool, jq. Environment: BUILD (build), ROUNDS
 # (5), DURATION (3, seconds of load per run), CONNS (8), THREADS (2),
 # CALLS (getppid calls timed per run, 300000), CONFIGS (all of the above).
