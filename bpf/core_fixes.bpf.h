@@ -36,4 +36,15 @@ static __always_inline int slt_have_task_pt_regs(void)
 	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs);
 }
 
+/*
+ * Socket operations a family hooks with fexit where the socket tracepoints
+ * are missing, which not every kernel has: inet6_recvmsg/inet6_sendmsg only with IPv6 (built
+ * in, or its module loaded), inet_sendpage/unix_stream_sendpage only before
+ * Linux 6.5, whose splice rework (David Howells' MSG_SPLICE_PAGES series)
+ * removed ->sendpage, sendfile and splice going through sendmsg since. A
+ * program's attach target cannot be relocated from here: userspace looks
+ * each function up in the kernel's BTF and loads its program only where it
+ * is (intermediate_present() of the family that hooks them).
+ */
+
 #endif

@@ -11,7 +11,8 @@
  * a uprobe and a uretprobe on a function of the slatrace binary, a kprobe
  * and an fentry on a kernel function chosen at run time, a software
  * CPU-clock perf_event, a ring-buffer record (raw_tp/sys_enter) and task
- * local storage (tp_btf/sys_enter).
+ * local storage (tp_btf/sys_enter), the socket length tracepoints and fexit
+ * on unix_stream_sendmsg/recvmsg (a socketpair's write and read).
  * Cost: every program is optional (SEC("?...")) and userspace enables one
  * probe at a time for a few milliseconds: the sys_enter ones cost every task
  * on the host one tgid compare per syscall while they are attached.
@@ -41,6 +42,8 @@ __u64 task_storage_hits = 0;
 __u64 sock_send_hits = 0;
 __u64 sock_recv_hits = 0;
 __u64 rdonly_cast_hits = 0;
+__u64 sockops_fexit_send_hits = 0;
+__u64 sockops_fexit_recv_hits = 0;
 
 /* weak: a kernel without it (before 6.2) fails only the program using it */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
@@ -185,6 +188,26 @@ SEC("?tp_btf/sock_recv_length")
 int BPF_PROG(handle_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	hit(&sock_recv_hits);
+	return 0;
+}
+
+/* fexit on the socket operations a stream socket's write and read call
+ * (through sock->ops, so never inlined), which a family hooks where the
+ * socket tracepoints are missing: userspace writes to and reads from a
+ * Unix socketpair */
+SEC("?fexit/unix_stream_sendmsg")
+int BPF_PROG(handle_sockops_fexit_send, struct socket *sock, struct msghdr *msg, size_t len,
+	     int ret)
+{
+	hit(&sockops_fexit_send_hits);
+	return 0;
+}
+
+SEC("?fexit/unix_stream_recvmsg")
+int BPF_PROG(handle_sockops_fexit_recv, struct socket *sock, struct msghdr *msg, size_t size,
+	     int flags, int ret)
+{
+	hit(&sockops_fexit_recv_hits);
 	return 0;
 }
 

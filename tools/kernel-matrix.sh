@@ -18,7 +18,10 @@
 # stock kernel). Everything downloaded or built is cached under
 # $KERNEL_CACHE (/var/cache/slatrace-kernels); serial logs go to
 # $BUILD/kernel-matrix/. MATRIX_TIMEOUT (900) bounds one guest, in seconds;
-# MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list;
+# MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list
+# ("none": no tests); MATRIX_RUN (a script, from the repository root) is run
+# in the guest after the tests, its output kept in the log (a benchmark
+# that needs the guest's kernel: bench/req_hooks.sh);
 # MATRIX_VERBOSE (family ...) has the guest also run a short
 # `slatrace trace -v` of each of those families alone, libbpf's and the
 # verifier's messages (their last 60 lines) kept in the log.
@@ -185,12 +188,12 @@ initramfs() {
 # $LOGDIR/NAME.log (and, one line a test, to stderr)
 boot() {
 	local name=$1 img=$2 mods=$3 ird=$4 cfg=$5 log=$LOGDIR/$1.log
-	local tests=${MATRIX_TESTS:-} verbose=${MATRIX_VERBOSE:-}
+	local tests=${MATRIX_TESTS:-} verbose=${MATRIX_VERBOSE:-} run=${MATRIX_RUN:-}
 	echo "kernel-matrix: booting $name (log: $log)" >&2
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		-accel tcg,thread=multi -smp 2 -m 2G \
 		-kernel "$img" -initrd "$ird" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 slt_guest=$GUEST slt_modules=$mods slt_config=$cfg slt_root=$ROOT slt_build=$BUILD slt_tests=${tests// /,} slt_verbose=${verbose// /,}" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 slt_guest=$GUEST slt_modules=$mods slt_config=$cfg slt_root=$ROOT slt_build=$BUILD slt_tests=${tests// /,} slt_verbose=${verbose// /,} slt_run=$run" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-display none -vga none -nic none -monitor none -serial stdio -no-reboot \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | grep --line-buffered -E '^@@slt (up|result|fatal)|^(ok|FAIL|skip) ' >&2 || true

@@ -6,7 +6,7 @@
 # against the contract in `slatrace check --help`. Most need root.
 . "$(dirname "$0")/lib.sh"
 
-FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast"
+FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast sockops_fexit"
 
 # run_check ARGS...: run check with a time limit; stdout, stderr and the
 # exit status land in $TMP/out, $TMP/err and $TMP/rc
@@ -135,6 +135,14 @@ expected() {
 		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
 		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
 			grep -q "FUNC 'bpf_rdonly_cast'" && echo yes || echo no
+		;;
+	# fentry works, and both functions are in the kernel's BTF (whether a
+	# write and a read reach them is left to slatrace's own trigger)
+	sockops_fexit)
+		[ "$(expected fentry)" = no ] && { echo no; return; }
+		[ "$(expected fentry)" = yes ] || return 0
+		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
+			grep -cE "FUNC 'unix_stream_(send|recv)msg'" | grep -qx 2 && echo yes || echo no
 		;;
 	esac
 }

@@ -7,24 +7,45 @@
 # counts against the clients' and the servers' own are run again on the
 # fallback path (requests.sh, pipelining.sh and tcp.sh, one test each,
 # E2E_ONLY=t_name), and the two paths are run side by side on one workload and
-# must agree exactly.
+# must agree exactly. The requests family's intermediate path (fexit on the
+# socket operations: 6.1 has it, this project's 6.18 machines refuse fexit)
+# is run the same way where the kernel has it, and skipped, saying so, where
+# it does not; the kernel matrix's guests run it.
 # Needs root, like the files it borrows from.
 . "$(dirname "$0")/lib.sh"
 
 DEMO=$ROOT/$BUILD/tools/demo-server
 
-# borrowed FILE TEST: run tests/e2e/FILE's t_TEST on the forced fallback
-# path; its verdict (and its message) becomes ours
-borrowed() {
-	local file=$1 test=$2 res=$TMP/res.$2 out
+# borrowed_on PATH FILE TEST: run tests/e2e/FILE's t_TEST on the forced
+# PATH; its verdict (and its message) becomes ours
+borrowed_on() {
+	local path=$1 file=$2 test=$3 res=$TMP/res.$1.$3 out
 	: >"$res"
-	out=$(SLATRACE_FORCE_PATH=fallback E2E_ONLY=t_$test RESULTS=$res BUILD=$BUILD \
+	out=$(SLATRACE_FORCE_PATH=$path E2E_ONLY=t_$test RESULTS=$res BUILD=$BUILD \
 		bash "$ROOT/tests/e2e/$file" 2>&1)
 	case "$(awk '{ print $1; exit }' "$res")" in
 	pass) pass "$(sed -n 's/^ok *[^:]*: //p' <<<"$out" | head -1)" ;;
 	skip) skip "$(sed -n 's/^skip *[^:]*: //p' <<<"$out" | head -1)" ;;
-	*) fail "on the fallback path: $(tail -c 600 <<<"$out")" ;;
+	*) fail "on the $path path: $(tail -c 600 <<<"$out")" ;;
 	esac
+}
+
+borrowed() { borrowed_on fallback "$@"; }
+
+# has_intermediate: does this kernel have what the requests family's
+# intermediate path needs? 1, with the reason in $WHY, when not
+has_intermediate() {
+	WHY=$("$SLATRACE" check --json 2>/dev/null | jq -r '.features.sockops_fexit |
+		if . == null then "check --json has no sockops_fexit" elif .ok then "" else .detail end')
+	[ -z "$WHY" ]
+}
+
+# intermediate FILE TEST: borrowed_on the intermediate path, where there is one
+intermediate() {
+	need_root || return
+	command -v jq >/dev/null || { skip "needs jq"; return; }
+	has_intermediate || { skip "no fexit on the socket operations here: $WHY"; return; }
+	borrowed_on intermediate "$@"
 }
 
 t_request_count_matches_wrk_and_server() { borrowed requests.sh "${FUNCNAME#t_}"; }
@@ -37,6 +58,11 @@ t_pipelined_batches_counted_as_client_and_nginx_log() { borrowed pipelining.sh "
 t_batch_past_what_is_followed_is_reported_uncounted() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_intermediate_request_count_matches_wrk_and_server() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_pipelined_requests_each_counted() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_unix_socket_queue_time_from_the_clients_write() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_nginx_sendfile_response_bytes_match_curls() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 
 # one_path PATH DIR: demo-server traced on PATH, a fixed set of requests on
 # one keep-alive connection per route; DIR/r.json and DIR/srv
@@ -88,6 +114,28 @@ t_fallback_counts_classes_statuses_equal_the_preferred_paths() {
 	pass "$(tr '\n' ';' <<<"$sb")"
 }
 
+# The intermediate path and the fallback, on one workload each (demo-server
+# and curl's known requests): equal counts, classes and statuses, and both
+# equal to curl's.
+t_intermediate_counts_classes_statuses_equal_the_fallbacks() {
+	need_root || return
+	[ -x "$DEMO" ] || { fail "not built: make $BUILD/tools/demo-server"; return; }
+	command -v curl >/dev/null && command -v jq >/dev/null || { skip "needs curl and jq"; return; }
+	has_intermediate || { skip "no fexit on the socket operations here: $WHY"; return; }
+	local a=$TMP/eq-mid b=$TMP/eq-fb2 why sa sb
+	why=$(one_path intermediate "$a") || { bail "intermediate: $why"; return; }
+	why=$(one_path fallback "$b") || { bail "fallback: $why"; return; }
+	[ "$(jq -r '.paths.requests' "$a/r.json")" = intermediate ] &&
+		[ "$(jq -r '.paths.requests' "$b/r.json")" = fallback ] ||
+		{ fail "the reports do not name the paths taken: $(jq -c .paths "$a/r.json") $(jq -c .paths "$b/r.json")"; return; }
+	sa=$(summary "$a/r.json")
+	sb=$(summary "$b/r.json")
+	grep -q '^/users/{id} count=120 ' <<<"$sa" && grep -q '^/error count=40 status={"500":40}' <<<"$sa" ||
+		{ fail "intermediate path, against curl's 120 /users and 40 /error: $sa"; return; }
+	[ "$sa" = "$sb" ] || { fail "the paths disagree: intermediate [$sa] fallback [$sb]"; return; }
+	pass "$(tr '\n' ';' <<<"$sa")"
+}
+
 t_check_names_each_familys_path() {
 	need_root || return
 	command -v jq >/dev/null || { skip "needs jq"; return; }
@@ -97,15 +145,23 @@ t_check_names_each_familys_path() {
 		p=$(jq -r --arg f "$f" '.families[$f].path' <<<"$j")
 		[ "$p" = fallback ] || { fail "check --json says $f takes '$p' when forced to fallback"; return; }
 	done
+	# intermediate moves only a family that has one (requests); tcp keeps
+	# its own choice
+	j=$(SLATRACE_FORCE_PATH=intermediate "$SLATRACE" check --json 2>/dev/null)
+	p=$(jq -r '.families.requests.path' <<<"$j")
+	[ "$p" = intermediate ] || { fail "check --json says requests takes '$p' when forced to intermediate"; return; }
+	p=$(jq -r '.families.tcp.path' <<<"$j")
+	[ "$p" = "$("$SLATRACE" check --json 2>/dev/null | jq -r '.families.tcp.path')" ] ||
+		{ fail "forced to intermediate, tcp (which has none) moved to '$p'"; return; }
 	j=$("$SLATRACE" check --json 2>/dev/null)
 	p=$(jq -r '.families.requests.path' <<<"$j")
 	case "$p" in
-	preferred | fallback) ;;
+	preferred | intermediate | fallback) ;;
 	*) fail "check --json: requests path '$p'"; return ;;
 	esac
 	"$SLATRACE" check 2>/dev/null | grep -q "$p path: " ||
 		{ fail "check's text does not say the requests path"; return; }
-	pass "requests takes the $p path here; forced: fallback for both"
+	pass "requests takes the $p path here; forced: fallback for both, intermediate for requests alone"
 }
 
 run_tests

@@ -721,6 +721,41 @@ t_request_and_response_bytes_match_curls() {
 	pass "bytes in/out equal curl's: /fast ${want_in[/fast]}/${want_out[/fast]}, /big ${want_in[/big]}/${want_out[/big]}"
 }
 
+# nginx sends a static file's body with sendfile (its config: sendfile on),
+# the head with writev: the response bytes are the whole of both, as curl
+# received them (the syscall fallback sees the head only: README, Kernel
+# paths; not borrowed by fallback.sh for it)
+t_nginx_sendfile_response_bytes_match_curls() {
+	need_root || return
+	need_bins || return
+	local ngx=/usr/sbin/nginx d=$TMP/sendfile f=$TMP/sendfile/r.json i out rs_b want=0 got rc
+	[ -x "$ngx" ] || { skip "needs nginx ($ngx; apt-get install nginx-light)"; return; }
+	mkdir -p "$d/www" "$d/tmp"
+	head -c 65536 /dev/zero >"$d/www/file.bin"
+	start_nginx_on "$d" "$ngx" "access_log off" "default_type application/octet-stream" ||
+		{ bail "nginx did not start: $(tail -3 "$d/error.log" "$d/nginx.out" 2>/dev/null)"; return; }
+	start_trace "$d/out" "$d/err" --requests -p "$NGX_WORKER" --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	for ((i = 0; i < 5; i++)); do
+		out=$(curl -fsS --max-time 10 -o /dev/null -w '%{size_header} %{size_download}' \
+			"http://127.0.0.1:$NGX_PORT/file.bin") || { bail "curl: $out"; return; }
+		read -r rs_b out <<<"$out"
+		want=$((want + rs_b + out))
+	done
+	sleep 0.3
+	stop_trace
+	rc=$?
+	kill -TERM "$NGX_MASTER"
+	reap "$NGX_MASTER" 5
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	[ "$(rq "$f" /file.bin .count)" = 5 ] ||
+		{ fail "counted $(rq "$f" /file.bin .count), want 5$(lost_note "$f")"; return; }
+	got=$(rq "$f" /file.bin .response_bytes)
+	[ "$got" = "$want" ] || { fail "response_bytes $got, curl received $want (head and body)"; return; }
+	pass "5 responses of a 64 KiB file sent with sendfile: $got bytes, as curl received"
+}
+
 t_expect_continue_interim_answer_is_not_the_response() {
 	need_root || return
 	need_bins || return

@@ -298,13 +298,12 @@ static void print_check_plain(const struct check_report *r)
 			printf("  %-13s %-4s %-8s %s\n", "", "", "", v->refused);
 		}
 		if (r->privileged && !v->missing && v->ops->prefers && v->ops->fallback) {
-			const struct probe_path *pp =
-			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
+			const struct probe_path *pp = probe_path_of(v->ops, v->path);
 
 			printf("  %-13s %-4s %-8s %s path: %s\n", "", "", "",
 			       probe_path_name(v->path), v->why);
 			printf("  %-13s %-4s %-8s   hooks: %s\n", "", "", "", pp->hooks);
-			if (v->path == SLT_PATH_FALLBACK && pp->cannot)
+			if (v->path != SLT_PATH_PREFERRED && pp->cannot)
 				printf("  %-13s %-4s %-8s   does not see: %s\n", "", "", "",
 				       pp->cannot);
 		}
@@ -406,8 +405,7 @@ static struct json_object *check_json(const struct check_report *r)
 		/* the attach path: null where it is not known (no privileges) or
 		 * the family has one path */
 		if (r->privileged && v->ops->prefers && v->ops->fallback) {
-			const struct probe_path *pp =
-			    v->path == SLT_PATH_FALLBACK ? v->ops->fallback : v->ops->prefers;
+			const struct probe_path *pp = probe_path_of(v->ops, v->path);
 
 			err |= json_add(fo, "path", json_object_new_string(probe_path_name(v->path)));
 			err |= json_add(fo, "path_why", json_object_new_string(v->why));

@@ -483,6 +483,18 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.load_hint = "kernel needs BTF and Linux 6.2 or later",
 		.trigger = trigger_syscalls,
 	},
+	{
+		.bit = SLT_FEAT_SOCKOPS_FEXIT,
+		.name = "sockops_fexit",
+		.what = "fexit on socket operations (unix_stream_sendmsg, unix_stream_recvmsg)",
+		.fix = "the kernel needs BTF and fentry/fexit (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y)",
+		.progs = { "handle_sockops_fexit_send", "handle_sockops_fexit_recv" },
+		.hits = { HITS(sockops_fexit_send_hits), HITS(sockops_fexit_recv_hits) },
+		.load_hint = "kernel needs BTF, fentry/fexit and unix_stream_sendmsg/recvmsg in its BTF",
+		.attach_hint = "kernel cannot patch unix_stream_sendmsg/recvmsg (no ftrace direct calls?)",
+		.run_hint = "a socketpair's write or read did not reach unix_stream_sendmsg/recvmsg",
+		.trigger = trigger_socket_io,
+	},
 };
 
 static int probe_btf(struct feature_result *r)

@@ -29,10 +29,12 @@ struct probe_opt {
 	int (*parse)(void *opts, const char *arg, char *err, size_t errlen);
 };
 
-/* Which of its attach paths a family takes on this kernel. */
+/* Which of its attach paths a family takes on this kernel: the best, the
+ * one that works from 5.8 on, and for a family with three, one between. */
 enum probe_path_kind {
 	SLT_PATH_PREFERRED = 0,
 	SLT_PATH_FALLBACK = 1,
+	SLT_PATH_INTERMEDIATE = 2,
 };
 
 /* One way a family attaches: told in check, the report, README. */
@@ -56,8 +58,12 @@ struct probe_ops {
 	/* its attach paths; NULL prefers: one path, always taken */
 	const struct probe_path *prefers;
 	const struct probe_path *fallback;
+	/* optional: a third path, better than the fallback and needing less
+	 * than the preferred one; NULL: two paths */
+	const struct probe_path *intermediate;
 	/* the path this kernel takes, from the SLT_FEAT_* it has (only the
-	 * bits in prefers->needs are probed), and why, in a few words */
+	 * bits in prefers->needs and intermediate->needs are probed), and
+	 * why, in a few words */
 	enum probe_path_kind (*choose_path)(unsigned have, char *why, unsigned long len);
 	/* open the skeleton, configure target and sizes, share the session's
 	 * maps, load (core/skel.h does all but the configuring); opts is the

@@ -14,14 +14,17 @@
 extern const struct probe_ops *const slt_probes[];
 const struct probe_ops *probe_find(const char *name);
 
-/* "preferred", "fallback" */
+/* "preferred", "intermediate", "fallback" */
 const char *probe_path_name(enum probe_path_kind k);
+/* The description of p's path k (NULL: p has no such path). */
+const struct probe_path *probe_path_of(const struct probe_ops *p, enum probe_path_kind k);
 /* The features a family's path choice looks at (NULL-safe: 0 for a family
  * with one path). */
 unsigned probe_path_features(const struct probe_ops *p);
 /* The path p takes given have (the SLT_FEAT_* mask probed), and why:
- * SLATRACE_FORCE_PATH=fallback or =preferred in the environment overrides
- * the family's choice (tests run the fallback paths on new kernels). */
+ * SLATRACE_FORCE_PATH=fallback, =intermediate or =preferred in the
+ * environment overrides the family's choice (tests run the fallback paths
+ * on new kernels); =intermediate only that of a family that has one. */
 enum probe_path_kind probe_choose_path(const struct probe_ops *p, unsigned have, char *why,
 				       unsigned long len);
 /* The same, probing the features it looks at first (what open does). */

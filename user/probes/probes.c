@@ -27,12 +27,33 @@ const struct probe_ops *probe_find(const char *name)
 
 const char *probe_path_name(enum probe_path_kind k)
 {
-	return k == SLT_PATH_FALLBACK ? "fallback" : "preferred";
+	switch (k) {
+	case SLT_PATH_FALLBACK:
+		return "fallback";
+	case SLT_PATH_INTERMEDIATE:
+		return "intermediate";
+	default:
+		return "preferred";
+	}
+}
+
+const struct probe_path *probe_path_of(const struct probe_ops *p, enum probe_path_kind k)
+{
+	switch (k) {
+	case SLT_PATH_FALLBACK:
+		return p->fallback;
+	case SLT_PATH_INTERMEDIATE:
+		return p->intermediate;
+	default:
+		return p->prefers;
+	}
 }
 
 unsigned probe_path_features(const struct probe_ops *p)
 {
-	return p->prefers && p->choose_path ? p->prefers->needs : 0;
+	if (!p->prefers || !p->choose_path)
+		return 0;
+	return p->prefers->needs | (p->intermediate ? p->intermediate->needs : 0);
 }
 
 /* SLATRACE_FORCE_PATH: the path it names, or -1 (unset or not a path) */
@@ -44,6 +65,8 @@ static int forced_path(void)
 		return SLT_PATH_FALLBACK;
 	if (force && !strcmp(force, "preferred"))
 		return SLT_PATH_PREFERRED;
+	if (force && !strcmp(force, "intermediate"))
+		return SLT_PATH_INTERMEDIATE;
 	return -1;
 }
 
@@ -56,6 +79,9 @@ enum probe_path_kind probe_choose_path(const struct probe_ops *p, unsigned have,
 		why[0] = 0;
 	if (!p->prefers || !p->fallback || !p->choose_path)
 		return SLT_PATH_PREFERRED;
+	/* a family with two paths is not forced onto a third */
+	if (force == SLT_PATH_INTERMEDIATE && !p->intermediate)
+		force = -1;
 	if (force >= 0) {
 		if (why)
 			snprintf(why, len, "forced by SLATRACE_FORCE_PATH=%s",

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probes/probe.h"
 #include "core/features.h"
@@ -44,6 +46,7 @@ struct requests_state {
 	__u64 *keys;			/* SWEEP_BATCH keys and values: tick */
 	struct slt_req_conn *vals;
 	enum probe_path_kind path;
+	unsigned intermediate_present; /* the functions its programs hook, a bit each */
 };
 
 static void requests_close(void *state)
@@ -106,6 +109,53 @@ static void seed_ports(struct session *s, uint16_t port, int fd)
 	free(ports);
 }
 
+#define N_INTERMEDIATE 8
+#define INTERMEDIATE_REQUIRED (1u << 0 | 1u << 2 | 1u << 3 | 1u << 5)
+
+/* The kernel functions the intermediate path's programs hook, in the order
+ * of intermediate_prog(): inet6_ ones are missing from a kernel built
+ * without IPv6 (or with it as a module not loaded), the sendpage ones from
+ * 6.5 on. */
+static const char *const intermediate_fns[N_INTERMEDIATE] = {
+	"inet_recvmsg",	 "inet6_recvmsg",	"unix_stream_recvmsg", "inet_sendmsg",
+	"inet6_sendmsg", "unix_stream_sendmsg", "inet_sendpage",       "unix_stream_sendpage",
+};
+
+static struct bpf_program *intermediate_prog(struct requests_bpf *skel, int i)
+{
+	struct bpf_program *p[N_INTERMEDIATE] = {
+		skel->progs.handle_inet_recvmsg,  skel->progs.handle_inet6_recvmsg,
+		skel->progs.handle_unix_recvmsg,  skel->progs.handle_inet_sendmsg,
+		skel->progs.handle_inet6_sendmsg, skel->progs.handle_unix_sendmsg,
+		skel->progs.handle_inet_sendpage, skel->progs.handle_unix_sendpage,
+	};
+
+	return p[i];
+}
+
+/* Which of them this kernel has: a bit each. The kernel's BTF names them
+ * (and libbpf finds a module's, ipv6's, the same way). */
+static unsigned intermediate_present(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *ipv6 = NULL;
+	unsigned present = 0;
+
+	if (!vmlinux)
+		return 0;
+	if (access("/sys/kernel/btf/ipv6", R_OK) == 0)
+		ipv6 = btf__load_module_btf("ipv6", vmlinux);
+	for (int i = 0; i < N_INTERMEDIATE; i++) {
+		const char *fn = intermediate_fns[i];
+
+		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0 ||
+		    (ipv6 && btf__find_by_name_kind(ipv6, fn, BTF_KIND_FUNC) > 0))
+			present |= 1u << i;
+	}
+	btf__free(ipv6);
+	btf__free(vmlinux);
+	return present;
+}
+
 static int requests_configure(void *ctx, const struct session *s)
 {
 	struct requests_state *st = ctx;
@@ -113,10 +163,16 @@ static int requests_configure(void *ctx, const struct session *s)
 	SESSION_SET_TARGET_RODATA(st->skel, s);
 	st->skel->rodata->targ_capture_bytes = st->opts->capture_bytes;
 	st->skel->rodata->targ_port = st->opts->port;
-	/* one pair of programs per path: the other pair's hooks may not even
+	/* the reads and writes of one path: the others' hooks may not even
 	 * exist on this kernel */
 	bpf_program__set_autoload(st->skel->progs.handle_recv, st->path == SLT_PATH_PREFERRED);
 	bpf_program__set_autoload(st->skel->progs.handle_send, st->path == SLT_PATH_PREFERRED);
+	for (int i = 0; i < N_INTERMEDIATE; i++) {
+		struct bpf_program *p = intermediate_prog(st->skel, i);
+
+		bpf_program__set_autoload(p, st->path == SLT_PATH_INTERMEDIATE &&
+						 (st->intermediate_present & (1u << i)));
+	}
 	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_read,
 				  st->path == SLT_PATH_FALLBACK);
 	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_write,
@@ -154,6 +210,10 @@ static int requests_open(struct session *s, const void *opts, void **state)
 	}
 	st->path = probe_path_here(&requests_probe, why, sizeof(why));
 	slt_info("requests: %s path (%s)", probe_path_name(st->path), why);
+	/* the inet6_ and sendpage hooks where the kernel has them; the others
+	 * always, so that a kernel without one fails to load, not goes blind */
+	if (st->path == SLT_PATH_INTERMEDIATE)
+		st->intermediate_present = intermediate_present() | INTERMEDIATE_REQUIRED;
 	st->skel = requests_bpf__open();
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "requests",
 			    requests_configure, st);
@@ -186,9 +246,28 @@ static int requests_attach(void *state)
 	static const char *const fallback_order[] = { "handle_sys_exit_write", "handle_set_state",
 						      "handle_rcv_space", "handle_sys_exit_read",
 						      NULL };
+	/* the writes, then the same two, then the reads; of those this kernel
+	 * has (intermediate_present) */
+	static const int intermediate_order[N_INTERMEDIATE] = { 3, 4, 5, 6, 7, 0, 1, 2 };
+	const char *names[N_INTERMEDIATE + 3];
+	int n = 0;
 
-	return slt_skel_attach(st->skel->skeleton,
-			       st->path == SLT_PATH_FALLBACK ? fallback_order : order);
+	if (st->path == SLT_PATH_FALLBACK)
+		return slt_skel_attach(st->skel->skeleton, fallback_order);
+	if (st->path != SLT_PATH_INTERMEDIATE)
+		return slt_skel_attach(st->skel->skeleton, order);
+	for (int k = 0; k < N_INTERMEDIATE; k++) {
+		int i = intermediate_order[k];
+
+		if (i == 0) {
+			names[n++] = "handle_set_state";
+			names[n++] = "handle_rcv_space";
+		}
+		if (st->intermediate_present & (1u << i))
+			names[n++] = bpf_program__name(intermediate_prog(st->skel, i));
+	}
+	names[n] = NULL;
+	return slt_skel_attach(st->skel->skeleton, names);
 }
 
 static int requests_drain(void *state, struct model *m)
@@ -402,14 +481,25 @@ static const struct probe_opt requests_options[] = {
 };
 
 /* The socket tracepoints that see every socket read and write and nothing
- * else; without them, the syscall exits (bpf/requests.bpf.c). */
+ * else; without them, fexit on the socket operations, which see the same
+ * (bench/req_hooks.sh: a few runs per request where the syscall exit has
+ * ~30, and the host's other syscalls pay nothing); without fexit, the
+ * syscall exits (bpf/requests.bpf.c). */
 static enum probe_path_kind requests_choose_path(unsigned have, char *why, unsigned long len)
 {
 	if (have & SLT_FEAT_SOCK_TP) {
 		snprintf(why, len, "the sock_recv_length and sock_send_length tracepoints work here");
 		return SLT_PATH_PREFERRED;
 	}
-	snprintf(why, len, "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+)");
+	if (have & SLT_FEAT_SOCKOPS_FEXIT) {
+		snprintf(why, len,
+			 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+); fexit on "
+			 "the socket operations works here");
+		return SLT_PATH_INTERMEDIATE;
+	}
+	snprintf(why, len,
+		 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+), no fexit on the "
+		 "socket operations");
 	return SLT_PATH_FALLBACK;
 }
 
@@ -417,6 +507,13 @@ static const struct probe_path requests_prefers = {
 	.hooks = "sock:sock_recv_length, sock:sock_send_length, tcp:tcp_rcv_space_adjust, "
 		 "sock:inet_sock_set_state (tp_btf)",
 	.needs = SLT_FEAT_SOCK_TP,
+};
+
+static const struct probe_path requests_intermediate = {
+	.hooks = "fexit on inet_recvmsg, inet6_recvmsg, unix_stream_recvmsg, inet_sendmsg, "
+		 "inet6_sendmsg, unix_stream_sendmsg, and inet_sendpage, unix_stream_sendpage "
+		 "before 6.5; tcp:tcp_rcv_space_adjust, sock:inet_sock_set_state (tp_btf)",
+	.needs = SLT_FEAT_SOCKOPS_FEXIT,
 };
 
 static const struct probe_path requests_fallback = {
@@ -437,6 +534,7 @@ const struct probe_ops requests_probe = {
 	.opts_init = requests_opts_init,
 	.prefers = &requests_prefers,
 	.fallback = &requests_fallback,
+	.intermediate = &requests_intermediate,
 	.choose_path = requests_choose_path,
 	.open = requests_open,
 	.attach = requests_attach,

@@ -45,7 +45,7 @@ static void print_header(FILE *f, const struct model *m, const struct text_opts 
 		slt_fmt_duration(r->attach_ns, d, sizeof(d)));
 	for (int i = 0; i < r->nskipped && i < SLT_SKIPPED_MAX; i++)
 		fprintf(f, "left out: %s (%s)\n", r->skipped[i].name, r->skipped[i].why);
-	if (strstr(r->paths, "=fallback"))
+	if (strstr(r->paths, "=fallback") || strstr(r->paths, "=intermediate"))
 		fprintf(f, "kernel paths: %s\n", r->paths);
 	if (r->has_target_runq) {
 		char w[32];
