@@ -1061,6 +1061,14 @@ TEST(only_series_a_few_cpu_waits_long_lose_their_verdict_when_cpu_availability_d
 	/* comparable runs expose nothing */
 	d.runq_w_a = 0.2, d.wait_in_a = 100e3;
 	CHECK(!diff_judge_comparable(&d) && !diff_exposed(&d, 1));
+	/* host pressure apart, but a target that never waited: nothing exposed */
+	d.pressure_b = 5, d.pressure_a = 60, d.runq_w_b = d.runq_w_a = 0;
+	d.wait_in_b = d.wait_in_a = 0;
+	CHECK(diff_judge_comparable(&d) && !d.not_comparable && !diff_exposed(&d, 1));
+	/* --min-effect 0: any wait moves a series by that much: all exposed */
+	d.opts.min_effect = 0;
+	CHECK(diff_judge_comparable(&d) && d.not_comparable && diff_exposed(&d, 1e12));
+	d.pressure_b = d.pressure_a = -1, d.opts.min_effect = 0.05;
 
 	two_runs(&b, &a, 1.5, 9);
 	CHECK(b && a);

@@ -608,18 +608,21 @@ int diff_judge_comparable(struct diff *d)
 		  fabs(d->pressure_a - d->pressure_b) > SLT_DIFF_MAX_PRESSURE_GAP;
 	double ratio =
 	    d->runq_w_b >= 0 && d->runq_w_a >= 0 ? (1 + d->runq_w_a) / (1 + d->runq_w_b) : 1;
-	int runq = ratio > SLT_DIFF_MAX_RUNQ_RATIO || ratio < 1 / SLT_DIFF_MAX_RUNQ_RATIO;
+	int runq = ratio > SLT_DIFF_MAX_RUNQ_RATIO || ratio < 1 / SLT_DIFF_MAX_RUNQ_RATIO, known;
 	size_t n = 0, m = 0;
 
 	d->because[0] = d->because_short[0] = '\0';
 	d->cpu_differs = psi || runq;
 	d->exposed_below_ns = 0;
-	if (d->cpu_differs && d->wait_in_b >= 0 && d->wait_in_a >= 0 && d->opts.min_effect > 0)
+	known = d->wait_in_b >= 0 && d->wait_in_a >= 0 && d->opts.min_effect > 0;
+	if (d->cpu_differs && known)
 		d->exposed_below_ns = SLT_DIFF_EXPOSURE_WAITS *
 				      (d->wait_in_b > d->wait_in_a ? d->wait_in_b : d->wait_in_a) /
 				      d->opts.min_effect;
-	/* without the waits, nothing tells the series apart */
-	d->not_comparable = d->cpu_differs && !(d->exposed_below_ns > 0);
+	/* without the waits (or with --min-effect 0, which any wait would
+	 * pass), nothing tells the series apart; a target that never waited
+	 * on either side exposes none */
+	d->not_comparable = d->cpu_differs && !known;
 	if (runq) {
 		n += (size_t)snprintf(d->because, sizeof(d->because),
 				      "the target waited for a CPU %.0f%% of its runnable time "
