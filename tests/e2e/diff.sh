@@ -441,7 +441,7 @@ t_target_runq_figures_match_rusage_and_a_pinned_hog() {
 	kill "$hog" 2>/dev/null
 	wait "$hog" 2>/dev/null
 	[ -s "$out" ] || { fail "no report: $(tail -c 300 "$TMP/rq.err")"; return; }
-	jq -e '.target_cpu_ns and .target_runq_wait_ns and .target_runq_wait_pct' "$out" >/dev/null ||
+	jq -e '.target_cpu_ns and .target_runq_wait_ns and .target_runq_wait_pct and .target_sched_ins > 0' "$out" >/dev/null ||
 		{ fail "the report has no run-queue figures: $(jq -c 'del(.series)' "$out" | head -c 400)"; return; }
 	# times: "0m0.003s 0m0.005s" (bash), "0m0.292s 0m0.007s" (children)
 	ru_ms=$(grep -E '^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$' "$TMP/rq.out" |
@@ -458,6 +458,60 @@ t_target_runq_figures_match_rusage_and_a_pinned_hog() {
 		fail "target CPU $cpu_ms ms with a hog on its CPU, but it waited only $wait_pct% of its runnable time"
 	else
 		pass "CPU $cpu_ms ms (rusage $ru_ms ms), waited $wait_pct% beside a pinned hog"
+	fi
+}
+
+# The same figures with --cgroup: a cgroup v2 directory of our own (under
+# the host's cgroup2 mount, wherever it is: /sys/fs/cgroup on a unified
+# host, /sys/fs/cgroup/unified on a hybrid one), a bash put in it that
+# waits for the tracer (on a fifo), burns about 0.25 s of CPU in an awk beside a
+# pinned hog, and prints its children's rusage; both exit inside the run,
+# so their figures come from the exit program, matched by cgroup
+t_target_runq_figures_in_cgroup_mode_match_rusage() {
+	need_root || return
+	have_tools || return
+	command -v taskset >/dev/null || { skip "taskset is not installed"; return; }
+	local mnt cg out=$TMP/cg.json wl hog cpu_ms ru_ms
+	mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$mnt" ] || { skip "no cgroup2 mount on this host"; return; }
+	cg=$mnt/slatrace-test-$$
+	mkdir "$cg" 2>/dev/null || { skip "cannot create a cgroup under $mnt"; return; }
+	# it waits on a fifo, not in a loop: CPU spent before the run would be
+	# in its rusage and not in the run's figures
+	rm -f "$TMP/cg.go"
+	mkfifo "$TMP/cg.go"
+	taskset -c 0 bash -c 'echo $$ > "$1/cgroup.procs" || exit 1
+		read -r _ <"$2"
+		awk "BEGIN { for (i = 0; i < 15000000; i++) s += i }"; times' _ "$cg" "$TMP/cg.go" \
+		>"$TMP/cg.wl" 2>&1 &
+	wl=$!
+	_bg+=($wl)
+	taskset -c 0 timeout 30 sh -c 'while :; do :; done' &
+	hog=$!
+	_bg+=($hog)
+	if ! start_trace "$TMP/cg.out" "$TMP/cg.err" --syscalls --cgroup "$cg" --json "$out"; then
+		kill "$hog" "$wl" 2>/dev/null
+		rmdir "$cg" 2>/dev/null
+		fail "slatrace did not start: $(head -c 300 "$TMP/cg.err")"
+		return
+	fi
+	echo go >"$TMP/cg.go"
+	reap "$wl" 60
+	stop_trace
+	kill "$hog" 2>/dev/null
+	wait "$hog" 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	jq -e '.target_cpu_ns and .target_runq_wait_ns and .target_sched_ins > 0' "$out" >/dev/null 2>&1 ||
+		{ fail "no run-queue figures in cgroup mode: $(jq -c 'del(.series)' "$out" 2>&1 | head -c 400)"; return; }
+	ru_ms=$(grep -E '^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$' "$TMP/cg.wl" |
+		awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); ms += (t[1] * 60 + t[2]) * 1000 } } END { printf "%d", ms }')
+	cpu_ms=$(jq '.target_cpu_ns / 1e6 | floor' "$out")
+	if [ -z "$ru_ms" ] || [ "$ru_ms" -lt 100 ]; then
+		fail "bash's times said ${ru_ms:-nothing}: $(tail -3 "$TMP/cg.wl")"
+	elif ! within "$cpu_ms" "$ru_ms" 10 20; then
+		fail "cgroup's CPU $cpu_ms ms, rusage $ru_ms ms"
+	else
+		pass "cgroup $(basename "$cg"): CPU $cpu_ms ms (rusage $ru_ms ms), waited $(jq '.target_runq_wait_pct | floor' "$out")%, $(jq .target_sched_ins "$out") times on a CPU"
 	fi
 }
 
