@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include "harness.h"
 #include "core/model.h"
+#include "report/load.h"
 #include "report/report.h"
 
 static struct series *add(struct model *m, const char *fam, const char *name, uint64_t v,
@@ -1195,6 +1196,24 @@ TEST(report_names_the_families_left_out_and_only_when_some_were)
 	e = arr ? json_object_array_get_idx(arr, 0) : NULL;
 	ok = e && json_object_array_length(arr) == 1 && !strcmp(str(e, "name"), "requests") &&
 	     !strcmp(str(e, "why"), "needs sock_tp");
+	/* read back: a report loaded again still says what was left out */
+	if (ok) {
+		const char *js = json_object_to_json_string(root);
+		struct model *back = NULL;
+		char err[256];
+
+		ok = !report_load_buf(js, strlen(js), "r.json", &back, NULL, err, sizeof(err)) &&
+		     back->meta.nskipped == 1 && !strcmp(back->meta.skipped[0].name, "requests") &&
+		     !strcmp(back->meta.skipped[0].why, "needs sock_tp");
+		model_free(back);
+		back = NULL;
+		/* and a malformed entry is refused, naming the member */
+		json_object_object_add(e, "why", json_object_new_int(3));
+		js = json_object_to_json_string(root);
+		ok = ok && report_load_buf(js, strlen(js), "r.json", &back, NULL, err, sizeof(err)) &&
+		     strstr(err, "\"families_skipped\" must hold objects");
+		model_free(back);
+	}
 	json_object_put(root);
 	text = plain(m, &to);
 	ok = ok && text && strstr(text, "\nleft out: requests (needs sock_tp)\n");

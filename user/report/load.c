@@ -451,6 +451,34 @@ static int read_meta(struct ld *c, struct model *m, struct json_object *root)
 		}
 	}
 
+	/* "families_skipped": [{"name": .., "why": ..}]: kept so that a diff or
+	 * a reprint of the report still says what did not run */
+	fams = field(root, "families_skipped");
+	if (fams) {
+		size_t n;
+
+		if (!json_object_is_type(fams, json_type_array))
+			return bad(c, "\"families_skipped\" must be an array of objects");
+		n = json_object_array_length(fams);
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(fams, i), *nm, *why;
+
+			if (!json_object_is_type(e, json_type_object) ||
+			    !(nm = field(e, "name")) || !json_object_is_type(nm, json_type_string) ||
+			    !(why = field(e, "why")) || !json_object_is_type(why, json_type_string))
+				return bad(c, "\"families_skipped\" must hold objects with a "
+					      "\"name\" and a \"why\" string");
+			/* past the model's room: the writer never puts more */
+			if (r->nskipped >= SLT_SKIPPED_MAX)
+				continue;
+			snprintf(r->skipped[r->nskipped].name, sizeof(r->skipped[0].name), "%s",
+				 json_object_get_string(nm));
+			snprintf(r->skipped[r->nskipped].why, sizeof(r->skipped[0].why), "%s",
+				 json_object_get_string(why));
+			r->nskipped++;
+		}
+	}
+
 	if ((err = get_obj(c, root, "paths", &o)))
 		return err;
 	if (o) {
