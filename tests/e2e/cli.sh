@@ -184,6 +184,15 @@ t_two_targets_at_once_exit_2() {
 		@@ "one target" trace --json r.json -p 1 -- true && pass
 }
 
+# a family's option on a run that does not trace that family would be
+# ignored without a word: refused, naming the family to add
+t_option_of_a_family_not_traced_exits_2() {
+	have_binary || return
+	each_refused 2 @@ "--capture-query is an option of the requests family, which this run does not trace (add --requests)" \
+		trace --syscalls --capture-query -- true \
+		@@ "--port is an option of the requests family" trace --tcp --port 80 -- true && pass
+}
+
 t_unwritable_json_path_exits_2_and_creates_nothing() {
 	have_binary || return
 	[ -e /nonexistent ] && { skip "/nonexistent exists on this host"; return; }

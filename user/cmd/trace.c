@@ -262,6 +262,7 @@ struct trace_args {
 	int keep_going, window_given;
 	struct sla_run *sla;
 	int want[MAX_FAMILIES], any_want;
+	const char *opt_given[MAX_FAMILIES]; /* a family option given: its name */
 	void *fopts[MAX_FAMILIES]; /* each family's options blob, by slt_probes index */
 	struct family_opt fo[MAX_FAMILY_OPTS];
 	int nfo;
@@ -399,6 +400,7 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 
 				if (f->o->parse(a->fopts[f->fam], optarg, famerr, sizeof(famerr)))
 					return cmd_usage_error("trace", "%s", famerr);
+				a->opt_given[f->fam] = f->o->name;
 			} else if (c >= OPT_FAMILY && c < OPT_FAMILY + MAX_FAMILIES) {
 				a->want[c - OPT_FAMILY] = 1;
 				a->any_want = 1;
@@ -425,6 +427,15 @@ static int parse_args(struct trace_args *a, int argc, char **argv)
 	}
 	if (a->ntargets > 1)
 		return cmd_usage_error("trace", "give one target: -p, -c, --cgroup or -- CMD");
+	/* an option of a family this run does not trace would be ignored */
+	for (int i = 0; slt_probes[i] && i < MAX_FAMILIES; i++)
+		if (a->opt_given[i] &&
+		    (a->any_want ? !a->want[i] : !slt_probes[i]->default_on))
+			return cmd_usage_error("trace",
+					       "--%s is an option of the %s family, which this run "
+					       "does not trace (add --%s)",
+					       a->opt_given[i], slt_probes[i]->name,
+					       slt_probes[i]->name);
 	return -1;
 }
 
