@@ -155,24 +155,29 @@ static void setup(struct session *s, struct runner *r, struct model *m, int opti
 	r->on_loop = on_loop;
 }
 
+/* run again (3 times at most) until an interval was cut: a loaded host
+ * may keep the loop asleep past the cuts of a short run */
 TEST(runner_drains_at_every_interval_cut_and_finishes_after_the_last_drain)
 {
-	struct model *m = model_new();
-	struct session s;
-	struct runner r;
-	int intervals, fin;
+	int intervals = 0, fin = 0;
 
-	CHECK(m);
-	setup(&s, &r, m, 0);
-	r.duration_ns = 350000000ull;
-	r.interval_ns = 100000000ull;
-	CHECK_EQ_INT(runner_open(&r), 0);
-	CHECK_EQ_INT(runner_run(&r), 0);
-	runner_close(&r);
-	intervals = count('i');
-	fin = last('f');
-	model_free(m);
-	lg.ev[lg.n] = 0;
+	for (int attempt = 0; attempt < 3 && !intervals; attempt++) {
+		struct model *m = model_new();
+		struct session s;
+		struct runner r;
+
+		CHECK(m);
+		setup(&s, &r, m, 0);
+		r.duration_ns = 350000000ull;
+		r.interval_ns = 100000000ull;
+		CHECK_EQ_INT(runner_open(&r), 0);
+		CHECK_EQ_INT(runner_run(&r), 0);
+		runner_close(&r);
+		intervals = count('i');
+		fin = last('f');
+		model_free(m);
+		lg.ev[lg.n] = 0;
+	}
 	CHECK_MSG(!strncmp(lg.ev, "ooaat", 5), "open each, attach each, then a tick: %s", lg.ev);
 	/* a loaded host may wake late and miss the last cut before the end */
 	CHECK_MSG(intervals >= 1 && intervals <= 3, "%d intervals in 350 ms of 100: %s", intervals,
@@ -185,22 +190,31 @@ TEST(runner_drains_at_every_interval_cut_and_finishes_after_the_last_drain)
 	CHECK_EQ_INT(count('w'), 0);
 }
 
+/* A loaded host (or a sanitizer build on one) can keep the loop asleep
+ * past a window's end, and a window it misses is not judged late: so the
+ * run is 600 ms of 100 ms windows, at most 6 judged, and it is run again
+ * (3 times at most) until at least one window was judged, so that the
+ * order below is seen whatever the machine's speed. */
 TEST(runner_judges_windows_after_draining)
 {
-	struct model *m = model_new();
-	struct session s;
-	struct runner r;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct model *m = model_new();
+		struct session s;
+		struct runner r;
 
-	CHECK(m);
-	setup(&s, &r, m, 0);
-	r.duration_ns = 250000000ull;
-	r.window_ns = 100000000ull;
-	CHECK_EQ_INT(runner_open(&r), 0);
-	CHECK_EQ_INT(runner_run(&r), 0);
-	runner_close(&r);
-	model_free(m);
-	lg.ev[lg.n] = 0;
-	CHECK_MSG(count('w') >= 1 && count('w') <= 2, "windows: %s", lg.ev);
+		CHECK(m);
+		setup(&s, &r, m, 0);
+		r.duration_ns = 600000000ull;
+		r.window_ns = 100000000ull;
+		CHECK_EQ_INT(runner_open(&r), 0);
+		CHECK_EQ_INT(runner_run(&r), 0);
+		runner_close(&r);
+		model_free(m);
+		lg.ev[lg.n] = 0;
+		if (count('w') >= 1)
+			break;
+	}
+	CHECK_MSG(count('w') >= 1 && count('w') <= 6, "windows: %s", lg.ev);
 	for (int i = 0; i < lg.n; i++)
 		if (lg.ev[i] == 'w')
 			CHECK_MSG(i >= 2 && lg.ev[i - 1] == 'd' && lg.ev[i - 2] == 'd',
