@@ -36,6 +36,12 @@ within() {
 		'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * p / 100 + s) }'
 }
 
+# between VALUE LO HI PCT SLACK_NS: LO*(1-PCT/100)-SLACK <= VALUE <= HI*(1+PCT/100)+SLACK
+between() {
+	awk -v v="$1" -v l="$2" -v h="$3" -v p="$4" -v s="$5" \
+		'BEGIN { exit !(l != "" && h != "" && v >= l * (1 - p / 100) - s && v <= h * (1 + p / 100) + s) }'
+}
+
 # field NAME from a "k=v k=v" line
 kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 

@@ -53,7 +53,7 @@ beside_decoy() {
 t_nanosleep_count_exact_and_percentiles_match() {
 	need_root || return
 	need_bins || return
-	local d=$TMP/ns f=$TMP/ns/r.json rc n p50 p99 mx tp50 tp99 tmx res
+	local d=$TMP/ns f=$TMP/ns/r.json rc n p50 p99 mx tp50 tp99 tmx lp50 lp99 lmx res lo
 	mkdir -p "$d"
 	start_gated "$d/wl" nanosleep 500 2 || { bail "sysload did not get ready"; return; }
 	start_trace "$d/out" "$d/err" -p "$WL_PID" --json "$f" ||
@@ -63,18 +63,28 @@ t_nanosleep_count_exact_and_percentiles_match() {
 	rc=$?
 	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
 	res=$(grep '^count=' "$d/wl")
+	lo=$(grep '^clean=' "$d/wl")
 	tp50=$(kv p50_ns "$res") tp99=$(kv p99_ns "$res") tmx=$(kv max_ns "$res")
+	lp50=$(kv lo_p50_ns "$lo") lp99=$(kv lo_p99_ns "$lo") lmx=$(kv lo_max_ns "$lo")
 	n=$(series "$f" nanosleep .count)
 	p50=$(series "$f" nanosleep .latency_ns.p50)
 	p99=$(series "$f" nanosleep .latency_ns.p99)
 	mx=$(series "$f" nanosleep .latency_ns.max)
 	[ "$n" = 500 ] || { fail "nanosleep count: slatrace $n, sysload made 500"; return; }
-	# 3%: the histogram's bucket width (<=1.6% at the midpoint) and
-	# rounding; 100us: sysload times from userspace, around the syscall
-	within "$p50" "$tp50" 3 100000 || { fail "p50: slatrace $p50 ns, sysload $tp50 ns"; return; }
-	within "$p99" "$tp99" 3 100000 || { fail "p99: slatrace $p99 ns, sysload $tp99 ns"; return; }
-	within "$mx" "$tmx" 3 100000 || { fail "max: slatrace $mx ns, sysload $tmx ns"; return; }
-	pass "500 calls; p50 $(pct_err "$p50" "$tp50")%, p99 $(pct_err "$p99" "$tp99")%, max $(pct_err "$mx" "$tmx")% vs sysload"
+	# each call's kernel duration lies inside sysload's interval around it,
+	# and above its lower bound (sysload.c says how that is found), so each
+	# quantile lies between the two quantiles; on a quiet host they are
+	# microseconds apart. 3%: the histogram's bucket width (<=1.6% at the
+	# midpoint) and rounding; 100us: what sysload cannot see outside the
+	# syscall where the kernel does not charge it to the thread (interrupts
+	# with IRQ_TIME_ACCOUNTING, a vCPU lost to a hypervisor reporting steal)
+	between "$p50" "$lp50" "$tp50" 3 100000 ||
+		{ fail "p50: slatrace $p50 ns, sysload $lp50 .. $tp50 ns ($lo)"; return; }
+	between "$p99" "$lp99" "$tp99" 3 100000 ||
+		{ fail "p99: slatrace $p99 ns, sysload $lp99 .. $tp99 ns ($lo)"; return; }
+	between "$mx" "$lmx" "$tmx" 3 100000 ||
+		{ fail "max: slatrace $mx ns, sysload $lmx .. $tmx ns ($lo)"; return; }
+	pass "500 calls, $(kv clean "$lo") clean (overhead p50 $(kv overhead_p50_ns "$lo") ns); p50 $p50 in $lp50 .. $tp50, p99 $p99 in $lp99 .. $tp99, max $mx in $lmx .. $tmx ns"
 }
 
 t_enoent_errors_counted_by_errno() {

@@ -13,6 +13,27 @@
  * --gate: wait for SIGUSR1 before starting (so a tracer can attach first).
  * Prints "count=<calls made> p50_ns=<..> p99_ns=<..> max_ns=<..>" (exact,
  * from every sample it timed itself) on stdout at the end.
+ *
+ * Those are userspace intervals, clock read to clock read, so they bound a
+ * kernel-side duration only from above: under load the thread can also be
+ * preempted between the first read and the syscall, or after the syscall
+ * returns, and then the interval is far longer than the call. nanosleep
+ * therefore also prints a lower bound of each call's kernel duration, as
+ * "clean=<calls> overhead_p50_ns=<..> lo_p50_ns=<..> lo_p99_ns=<..>
+ * lo_max_ns=<..>". A call is clean when the thread had no involuntary context
+ * switch and at most one voluntary one (the sleep) around it: it was then
+ * off its CPU only asleep in the call or waiting for a CPU after the wakeup,
+ * both inside the kernel's duration (sys_exit fires once the thread runs
+ * again), so outside the call it spent nothing but CPU time, and the call
+ * took at least its interval minus the thread's CPU time over it. That CPU
+ * time (the overhead, microseconds) also covers interrupts, and a vCPU the
+ * hypervisor took away, when the kernel charges them to the running thread
+ * (no IRQ_TIME_ACCOUNTING, no steal time from the hypervisor). A preemption
+ * counts as involuntary wherever it happens, so a call with one may have
+ * spent it outside the syscall: its bound is the requested sleep, which
+ * nanosleep guarantees. Run delay (/proc/PID/schedstat) would not separate
+ * the two: it also grows with the wait for a CPU after the wakeup, inside
+ * the call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -62,6 +84,28 @@ static void report(unsigned long long *v, long n, long count)
 		printf("count=%ld\n", count);
 	}
 	fflush(stdout);
+}
+
+/* how many times the calling thread was switched out: preempted, and
+ * blocked */
+static void switches(long *inv, long *vol)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru)) {
+		perror("getrusage");
+		exit(1);
+	}
+	*inv = ru.ru_nivcsw;
+	*vol = ru.ru_nvcsw;
+}
+
+static unsigned long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static void usage(void)
@@ -105,15 +149,41 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "nanosleep")) {
 		long n = arg(argv, i + 1, argc), ms = arg(argv, i + 2, argc);
 		unsigned long long *v = calloc(n ? n : 1, sizeof(*v));
+		unsigned long long *lo = calloc(n ? n : 1, sizeof(*lo));
+		unsigned long long *ovh = calloc(n ? n : 1, sizeof(*ovh));
+		unsigned long long sleep_ns = ms * 1000000ull;
 		struct timespec req = { ms / 1000, (ms % 1000) * 1000000L };
+		long clean = 0;
 
 		for (long k = 0; k < n; k++) {
-			unsigned long long t = now_ns();
+			unsigned long long t, c;
+			long inv0, vol0, inv1, vol1;
 
+			switches(&inv0, &vol0);
+			c = cpu_ns();
+			t = now_ns();
 			syscall(SYS_nanosleep, &req, NULL);
 			v[k] = now_ns() - t;
+			c = cpu_ns() - c;
+			switches(&inv1, &vol1);
+			lo[k] = sleep_ns;
+			if (inv1 == inv0 && vol1 - vol0 <= 1) {
+				ovh[clean++] = c;
+				if (v[k] > c && v[k] - c > sleep_ns)
+					lo[k] = v[k] - c;
+			}
+		}
+		if (n > 0) {
+			qsort(lo, n, sizeof(*lo), cmp_u64);
+			qsort(ovh, clean, sizeof(*ovh), cmp_u64);
+			printf("clean=%ld overhead_p50_ns=%llu lo_p50_ns=%llu lo_p99_ns=%llu "
+			       "lo_max_ns=%llu\n",
+			       clean, clean ? pct(ovh, clean, 50) : 0, pct(lo, n, 50),
+			       pct(lo, n, 99), lo[n - 1]);
 		}
 		report(v, n, n);
+		free(ovh);
+		free(lo);
 		free(v);
 	} else if (!strcmp(argv[i], "enoent")) {
 		long n = arg(argv, i + 1, argc), bad = 0;
