@@ -16,6 +16,7 @@
 #include "probes/probe.h"
 #include "core/features.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/session.h"
 #include "core/skel.h"
 #include "core/syscall_names.h"
@@ -51,6 +52,8 @@ static int syscalls_configure(void *ctx, const struct session *s)
 {
 	struct syscalls_state *st = ctx;
 	int fb = st->path == SLT_PATH_FALLBACK;
+	const char *test_inflight = getenv("SLATRACE_TEST_SYS_INFLIGHT");
+	uint64_t n;
 
 	SESSION_SET_TARGET_RODATA(st->skel, s);
 	/* the programs and the start-time map of one path: a kernel without
@@ -63,6 +66,9 @@ static int syscalls_configure(void *ctx, const struct session *s)
 	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit, fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exec, fb);
 	bpf_map__set_autocreate(st->skel->maps.inflight, fb);
+	/* test only: a small map, so that the tests can fill it */
+	if (fb && test_inflight && !slt_parse_u64(test_inflight, 1, SLT_SYS_INFLIGHT_MAX, &n))
+		return bpf_map__set_max_entries(st->skel->maps.inflight, (__u32)n);
 	return 0;
 }
 
