@@ -68,6 +68,8 @@ t_getppid_count_exact_with_only_the_syscalls_family() { borrowed syscalls.sh "${
 t_comm_filter_counts_only_that_comm() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_command_children_are_followed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_whole_host_sees_workload() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_command_path_search_is_not_traced() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_pid_run_ends_when_every_target_exits() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_interval_reports_sum_to_total() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_lost_counters_present_and_zero() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
