@@ -6,6 +6,13 @@
 # slatrace, with slatrace tracing some other pid, under bpftrace and
 # libbpf-tools' syscount -L doing the same latency job for every process, and
 # under empty programs on slatrace's own hooks (the floor nothing goes below).
+# slatrace runs on both its paths: the preferred one (start times in task
+# storage) and the fallback (a hash map by thread id, what kernels without
+# task storage for tracing programs take: 5.8-5.10), forced with
+# SLATRACE_FORCE_PATH=fallback; their difference is also given paired, the
+# median over repetitions of each one's fallback minus preferred, and from
+# kernel.bpf_stats_enabled=1 in STATS_REPS more rounds of the two alone, the
+# BPF programs' own ns per getppid call (medians, and paired).
 #
 # Method: one long-lived loop process (bench/getppid_loop), told to run only
 # once the tracer has said it is attached. Each repetition runs every
@@ -25,7 +32,7 @@
 #
 # Needs root. Runs in about a minute; every tracer is stopped with SIGINT
 # and waited for, and every wait is bounded.
-# Environment: BUILD (default build), REPS (7), CALLS (1000000), SLATRACE
+# Environment: BUILD (default build), REPS (7), STATS_REPS (REPS), CALLS (1000000), SLATRACE
 # (the slatrace to measure, default BUILD/slatrace), QUICK=1 (a check of the
 # verdicts in seconds: REPS 2 and CALLS 200000 unless given).
 # Exit status: 0 when every goal was met and every slatrace run measured;
@@ -41,6 +48,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 	CALLS=${CALLS:-200000}
 fi
 REPS=${REPS:-7}
+STATS_REPS=${STATS_REPS:-$REPS}
 CALLS=${CALLS:-1000000}
 SLATRACE=${SLATRACE:-$BUILD/slatrace}
 READY_TIMEOUT_S=60	# a tracer that has not attached by then is broken
@@ -113,7 +121,7 @@ cleanup() {
 	fi
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+trap 'cleanup; declare -F restore_stats >/dev/null && restore_stats' EXIT
 trap 'exit 1' INT TERM
 
 # --- the workload and the decoy target -------------------------------------
@@ -139,10 +147,11 @@ run_loop() {
 
 # --- configurations ----------------------------------------------------------
 
-CONFIGS=(untraced slatrace slatrace_other bpftrace syscount floor)
+CONFIGS=(untraced slatrace slatrace_fb slatrace_other bpftrace syscount floor)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[slatrace]="slatrace -p <loop> (traced)"
+	[slatrace_fb]="slatrace -p <loop>, fallback path"
 	[slatrace_other]="slatrace -p <sleeper> (untargeted)"
 	[bpftrace]="bpftrace latency, all pids"
 	[syscount]="syscount -L (libbpf-tools), all pids"
@@ -160,6 +169,10 @@ tracer_setup() {
 	case $1 in
 	slatrace)
 		CMD=("$SLATRACE" trace --syscalls -p "$LOOP_PID" --json "$JSON_OUT")
+		READY='^slatrace: tracing' ;;
+	slatrace_fb)
+		CMD=(env SLATRACE_FORCE_PATH=fallback "$SLATRACE" trace --syscalls -p "$LOOP_PID"
+			--json "$JSON_OUT")
 		READY='^slatrace: tracing' ;;
 	slatrace_other)
 		CMD=("$SLATRACE" trace --syscalls -p "$SLEEP_PID" --json "$JSON_OUT")
@@ -207,19 +220,22 @@ record_memory() {
 # with RC while the loop made CALLS getppid calls, did not measure them
 # (nothing when it did): its JSON report must say it lost nothing and
 # counted exactly CALLS (traced) or 0 (the untargeted decoy, which makes no
-# syscalls at all: it counts none of anything)
+# syscalls at all: it counts none of anything), on the path it was to take
 slatrace_check() {
-	local cfg=$1 rc=$2 calls=$3 want=0 got
+	local cfg=$1 rc=$2 calls=$3 want=0 got path=preferred
 
 	((rc == 0)) || { echo "slatrace exited with status $rc"; return; }
-	[ "$cfg" = slatrace ] && want=$calls
+	[ "$cfg" = slatrace ] || [ "$cfg" = slatrace_fb ] && want=$calls
+	[ "$cfg" = slatrace_fb ] && path=fallback
+	got=$(jq -r '.paths.syscalls // "preferred"' "$JSON_OUT" 2>/dev/null)
+	[ "$got" = "$path" ] || { echo "slatrace took the '$got' path, not the $path one"; return; }
 	got=$(jq -r --arg c "$cfg" '[(.lost.total // "none"),
 		([.series[] | select(.family == "syscall") | select($c == "slatrace_other" or .name == "getppid") | .count] | add // 0)] | @tsv' \
 		"$JSON_OUT" 2>/dev/null) || { echo "no JSON report from slatrace"; return; }
 	read -r lost got <<<"$got"
 	[ "$lost" = 0 ] || echo "slatrace lost $lost records"
 	[ "$got" = "$want" ] ||
-		echo "slatrace counted $got $([ "$cfg" = slatrace ] && echo getppid calls || echo syscalls), the loop made $want"
+		echo "slatrace counted $got $([ "$want" != 0 ] && echo getppid calls || echo syscalls), the loop made $want"
 }
 
 # one measured run of CONFIG
@@ -300,6 +316,99 @@ for cfg in "${CONFIGS[@]}"; do
 	[ -n "${SKIP[$cfg]:-}" ] && echo "  ${LABEL[$cfg]}: skipped: ${SKIP[$cfg]}"
 done
 echo "  (min and median over $REPS runs; added = min - untraced min; x floor = added / floor's added)"
+# paired: each repetition's fallback minus its preferred (one sample of
+# each per repetition, in the order they ran)
+if [ -n "${SAMPLES[slatrace]:-}" ] && [ -n "${SAMPLES[slatrace_fb]:-}" ]; then
+	read -ra _a <<<"${SAMPLES[slatrace]}"
+	read -ra _b <<<"${SAMPLES[slatrace_fb]}"
+	diffs=
+	for ((i = 0; i < ${#_a[@]} && i < ${#_b[@]}; i++)); do
+		diffs+="$(awk -v a="${_a[i]}" -v b="${_b[i]}" 'BEGIN { print b - a }') "
+	done
+	awk -v d="$(stat_median "$diffs")" -v lo="$(stat_min "$diffs")" -v hi="$(stat_max "$diffs")" \
+		-v n="$(stat_count "$diffs")" 'BEGIN {
+		printf "  fallback path minus preferred, paired by repetition: median %+.1f ns/call (%+.1f..%+.1f, N=%d)\n", d, lo, hi, n }'
+fi
+echo
+
+# --- the BPF programs' own cost, both paths: kernel.bpf_stats_enabled=1 -------
+
+STATS_OLD=
+restore_stats() {
+	[ -n "$STATS_OLD" ] || return 0
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD" >/dev/null ||
+		echo "warning: cannot restore kernel.bpf_stats_enabled to $STATS_OLD" >&2
+	STATS_OLD=
+}
+
+# prog_stats IDS: "id name run_time_ns run_cnt" of the handle_* programs
+# among IDS (a JSON array of program ids)
+prog_stats() {
+	timeout 10 bpftool prog show --json 2>/dev/null | jq -r --argjson ids "$1" '
+		.[] | select(.id as $i | $ids | index($i)) | select(.name | startswith("handle_")) |
+		"\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+# stats_measure CONFIG ROUND: one run of the loop under CONFIG with its
+# programs' statistics before and after; appends BPF ns per call to
+# BPF_NS[CONFIG], ns/call to STATS_NS[CONFIG], and "name ns/run runs/call"
+# per program to PROG_LINES[CONFIG]
+declare -A BPF_NS STATS_NS PROG_LINES
+stats_measure() {
+	local cfg=$1 round=$2 pid ids before after ns rc per
+
+	JSON_OUT=$TMP/$cfg.stats$round.json
+	start_tracer "$cfg" "$TMP/$cfg.stats.log" || { round_record "$cfg" "stats $round" "it did not attach"; return 1; }
+	pid=$(tracer_child)
+	# our slatrace's programs, not another one's: the prog ids it holds fds of
+	ids=$(grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u | jq -sc .)
+	before=$(prog_stats "${ids:-[]}")
+	run_loop ns || { stop_tracer; die "the getppid loop did not answer while '$cfg' was tracing"; }
+	after=$(prog_stats "${ids:-[]}")
+	stop_tracer
+	rc=$?
+	round_record "$cfg" "stats $round" "$(slatrace_check "$cfg" "$rc" "$LOOP_CALLS")"
+	per=$(awk -v calls="$LOOP_CALLS" 'NR == FNR { t[$1] = $3; c[$1] = $4; next }
+		{ dt = $3 - t[$1]; dc = $4 - c[$1]; tot += dt
+		  printf "%s %.1f %.3f\n", $2, dc ? dt / dc : 0, calls ? dc / calls : 0 }
+		END { printf "all %.1f\n", calls ? tot / calls : 0 }' <(echo "$before") <(echo "$after"))
+	BPF_NS[$cfg]+="$(awk '$1 == "all" { print $2 }' <<<"$per") "
+	STATS_NS[$cfg]+="$ns "
+	PROG_LINES[$cfg]+="$(grep -v '^all ' <<<"$per")"$'\n'
+}
+
+STATS_CFGS=(slatrace slatrace_fb)
+if [ -z "${SKIP[slatrace]:-}${SKIP[slatrace_fb]:-}" ] && ((STATS_REPS > 0)) &&
+	command -v bpftool >/dev/null 2>&1 && STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) &&
+	sysctl -qw kernel.bpf_stats_enabled=1 >/dev/null; then
+	for ((r = 0; r < STATS_REPS; r++)); do
+		for ((i = 0; i < 2; i++)); do
+			stats_measure "${STATS_CFGS[(i + r) % 2]}" $((r + 1))
+		done
+	done
+	restore_stats
+	echo "BPF per getppid call, kernel.bpf_stats_enabled=1, $STATS_REPS more rounds of each (median, min..max):"
+	for cfg in "${STATS_CFGS[@]}"; do
+		awk -v what="${LABEL[$cfg]}" -v med="$(stat_median "${BPF_NS[$cfg]:-}")" \
+			-v lo="$(stat_min "${BPF_NS[$cfg]:-}")" -v hi="$(stat_max "${BPF_NS[$cfg]:-}")" \
+			-v ns="$(stat_median "${STATS_NS[$cfg]:-}")" 'BEGIN {
+			printf "  %-38s %7.1f ns BPF/call (%.1f..%.1f); the loop %.1f ns/call with the stats on\n", what, med, lo, hi, ns }'
+		sort <<<"${PROG_LINES[$cfg]}" | awk 'NF { n[$1]++; s[$1] = s[$1] " " $2; r[$1] = $3 }
+			END { for (k in n) printf "    %-22s ns/run:%s (runs/call %s)\n", k, s[k], r[k] }'
+	done
+	read -ra _a <<<"${BPF_NS[slatrace]:-}"
+	read -ra _b <<<"${BPF_NS[slatrace_fb]:-}"
+	diffs=
+	for ((i = 0; i < ${#_a[@]} && i < ${#_b[@]}; i++)); do
+		diffs+="$(awk -v a="${_a[i]}" -v b="${_b[i]}" 'BEGIN { print b - a }') "
+	done
+	[ -n "$diffs" ] && awk -v d="$(stat_median "$diffs")" -v lo="$(stat_min "$diffs")" \
+		-v hi="$(stat_max "$diffs")" -v n="$(stat_count "$diffs")" 'BEGIN {
+		printf "  fallback minus preferred, paired by round: median %+.1f ns BPF/call (%+.1f..%+.1f, N=%d)\n", d, lo, hi, n }'
+else
+	restore_stats
+	echo "BPF per getppid call: n/a (slatrace skipped, STATS_REPS=0, no bpftool, or no bpf_stats sysctl)"
+fi
 echo
 
 # goals: each stands on its configuration's runs having measured; the
@@ -361,7 +470,7 @@ attach_row "floor loader" "${STOP_US[floor]:-}"
 echo
 
 echo "memory while tracing (VmRSS median / VmHWM max, over N runs):"
-for cfg in slatrace slatrace_other syscount bpftrace floor; do
+for cfg in slatrace slatrace_fb slatrace_other syscount bpftrace floor; do
 	[ -n "${RSS_KB[$cfg]:-}" ] || continue
 	awk -v what="${LABEL[$cfg]}" -v rss="$(stat_median "${RSS_KB[$cfg]}")" \
 		-v hwm="$(stat_max "${HWM_KB[$cfg]}")" -v n="$(stat_count "${RSS_KB[$cfg]}")" 'BEGIN {

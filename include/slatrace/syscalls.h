@@ -10,6 +10,9 @@
 
 #define SLT_MAX_SYSCALLS 512
 #define SLT_MAX_ERRNO 4096	/* errno values above this count as one bucket */
+/* The fallback path's syscalls in flight at once (one per thread in a
+ * syscall): past it, a syscall is not timed and counts as lost (map_full). */
+#define SLT_SYS_INFLIGHT_MAX 65536
 
 /* One element of the mmapped sys_stats array, indexed by syscall number. */
 struct slt_sys_stat {

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # End-to-end tests of the families' fallback paths (the ones an older kernel
 # takes: Debian 12's 6.1 has neither the socket length tracepoints nor the
-# bpf_rdonly_cast kfunc), forced here with SLATRACE_FORCE_PATH=fallback so
+# bpf_rdonly_cast kfunc; Debian 11's 5.10 no task storage for the syscalls
+# family), forced here with SLATRACE_FORCE_PATH=fallback so
 # that they run on this kernel too. The request and tcp tests that hold the
 # counts against the clients' and the servers' own are run again on the
 # fallback path (requests.sh, pipelining.sh and tcp.sh, one test each,
 # E2E_ONLY=t_name), and the two paths are run side by side on one workload and
-# must agree exactly. The requests family's intermediate path (fexit on the
+# must agree exactly; the same for the syscalls tests that hold the counts
+# against sysload's and strace's (syscalls.sh, strace_agreement.sh). The
+# requests family's intermediate path (fexit on the
 # socket operations: 6.1 has it, this project's 6.18 machines refuse fexit)
 # is run the same way where the kernel has it, and skipped, saying so, where
 # it does not; the kernel matrix's guests run it.
@@ -58,6 +61,20 @@ t_pipelined_batches_counted_as_client_and_nginx_log() { borrowed pipelining.sh "
 t_batch_past_what_is_followed_is_reported_uncounted() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_nanosleep_count_exact_and_percentiles_match() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_enoent_errors_counted_by_errno() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_pid_filter_excludes_other_processes() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_getppid_count_exact_with_only_the_syscalls_family() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_comm_filter_counts_only_that_comm() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_command_children_are_followed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_whole_host_sees_workload() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_command_path_search_is_not_traced() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_pid_run_ends_when_every_target_exits() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_interval_reports_sum_to_total() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_lost_counters_present_and_zero() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_execve_from_a_thread_is_timed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_syscall_counts_match_strace() { borrowed strace_agreement.sh "${FUNCNAME#t_}"; }
 t_intermediate_request_count_matches_wrk_and_server() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_pipelined_requests_each_counted() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
@@ -136,12 +153,95 @@ t_intermediate_counts_classes_statuses_equal_the_fallbacks() {
 	pass "$(tr '\n' ';' <<<"$sa")"
 }
 
+SYSLOAD=$ROOT/$BUILD/tests/sysload
+
+# sys_path PATH FILE ARGS...: `sysload --gate ARGS` traced by -p on PATH
+# from its gate on (from its exec, a command's own gate read may or may not
+# be seen, whichever the path), the JSON report into FILE
+sys_path() {
+	local path=$1 f=$2 pid rc
+	shift 2
+	"$SYSLOAD" --gate "$@" >"$f.wl" &
+	pid=$!
+	_bg+=("$pid")
+	wait_for "$f.wl" '^ready ' 5 || { echo "sysload did not get ready"; return 1; }
+	SLATRACE_FORCE_PATH=$path start_trace "$f.out" "$f.err" --syscalls -p "$pid" --json "$f" ||
+		{ echo "slatrace did not start: $(head -c 500 "$f.err")"; return 1; }
+	kill -USR1 "$pid"
+	reap "$pid" 30
+	grep -q '^count=' "$f.wl" || { echo "sysload failed: $(cat "$f.wl")"; return 1; }
+	reap "$TR_PID" 15
+	rc=$?
+	[ "$rc" = 0 ] || { echo "slatrace exited $rc: $(head -c 500 "$f.err")"; return 1; }
+	[ "$(jq -r .paths.syscalls "$f")" = "$path" ] || { echo "the report does not name the $path path"; return 1; }
+}
+
+# every syscall with its count and errors, one line
+sys_summary() {
+	jq -r '[.series[] | select(.family=="syscall") | "\(.name)=\(.count)/\(.errors)"] | sort | join(" ")' "$1"
+}
+
+# sysload's failing openat calls, then a thread's execve while the leader
+# waits in pause (the exec'd image's getppid calls, its exit_group), on
+# either path: every syscall's count and errors equal, and equal to
+# sysload's where it knows them
+t_syscalls_fallback_counts_equal_the_preferred_paths() {
+	need_root || return
+	[ -x "$SYSLOAD" ] || { fail "not built: make $BUILD/tests/sysload"; return; }
+	command -v jq >/dev/null || { skip "needs jq"; return; }
+	local why sa sb w p
+	for w in enoent threadexec; do
+		for p in preferred fallback; do
+			why=$(sys_path "$p" "$TMP/sys-$w-$p.json" "$w" 300) || { bail "$w, $p: $why"; return; }
+		done
+		sa=$(sys_summary "$TMP/sys-$w-preferred.json")
+		sb=$(sys_summary "$TMP/sys-$w-fallback.json")
+		case $w in
+		enoent) grep -q 'openat=300/300' <<<"$sa" ;;
+		threadexec) grep -q 'execve=1/0 .*getppid=300/0' <<<"$sa" ;;
+		esac || { fail "$w: preferred path, against sysload's 300 calls: $sa"; return; }
+		[ "$sa" = "$sb" ] || { fail "$w: the paths disagree: preferred [$sa] fallback [$sb]"; return; }
+		[ "$(jq -r '.lost.total' "$TMP/sys-$w-fallback.json")" = 0 ] ||
+			{ fail "$w: the fallback lost $(jq -c .lost "$TMP/sys-$w-fallback.json")"; return; }
+	done
+	pass "enoent and threadexec: $(wc -w <<<"$sb") syscalls in the last, counts and errors equal"
+}
+
+# The fallback's map of syscalls in flight, made to hold 2 (a test-only
+# knob): four threads stuck in nanosleep at once cannot all be timed, and
+# what was not is counted lost (map_full), not dropped silently.
+t_full_inflight_map_counts_the_rest_lost() {
+	need_root || return
+	[ -x "$SYSLOAD" ] || { fail "not built: make $BUILD/tests/sysload"; return; }
+	command -v jq >/dev/null || { skip "needs jq"; return; }
+	local d=$TMP/full f=$TMP/full/r.json pid n full i
+	mkdir -p "$d"
+	"$SYSLOAD" --gate stuck 4 >"$d/a" &
+	pid=$!
+	_bg+=("$pid")
+	wait_for "$d/a" '^ready ' 5 || { bail "sysload did not get ready"; return; }
+	SLATRACE_TEST_SYS_INFLIGHT=2 SLATRACE_FORCE_PATH=fallback start_trace "$d/out" "$d/err" \
+		--syscalls -p "$pid" --keep-going --json "$f" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$pid"
+	reap "$pid" 30
+	grep -q '^count=4' "$d/a" || { bail "sysload failed: $(cat "$d/a")"; return; }
+	stop_trace || { bail "slatrace exited $?: $(head -c 500 "$d/err")"; return; }
+	n=$(series "$f" nanosleep .count)
+	full=$(jq -r '.lost.map_full' "$f")
+	n=${n:-0}
+	((n <= 2 && full >= 4 - n)) ||
+		{ fail "nanosleep timed $n (at most 2 fit), map_full $full: the other $((4 - n)) are not all counted"; return; }
+	grep -q "^lost: .*map_full" "$d/out" || { fail "the text report's lost: line does not say map_full"; return; }
+	pass "nanosleep timed $n of 4, map_full $full"
+}
+
 t_check_names_each_familys_path() {
 	need_root || return
 	command -v jq >/dev/null || { skip "needs jq"; return; }
 	local j f p
 	j=$(SLATRACE_FORCE_PATH=fallback "$SLATRACE" check --json 2>/dev/null)
-	for f in requests tcp; do
+	for f in requests tcp syscalls; do
 		p=$(jq -r --arg f "$f" '.families[$f].path' <<<"$j")
 		[ "$p" = fallback ] || { fail "check --json says $f takes '$p' when forced to fallback"; return; }
 	done

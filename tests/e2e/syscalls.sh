@@ -363,4 +363,69 @@ t_lost_counters_present_and_zero() {
 	pass
 }
 
+# gated_keep_going D ARGS...: `sysload --gate ARGS` traced by -p
+# --keep-going into D/r.json: released, run to its exit, then the map of
+# syscalls in flight (the fallback path's; "none" on the preferred) into
+# INFLIGHT, then slatrace stopped; bails (1) when any of it fails
+gated_keep_going() {
+	local d=$1 rc
+	shift
+	mkdir -p "$d"
+	start_gated "$d/a" "$@" || { bail "sysload did not get ready"; return 1; }
+	start_trace "$d/out" "$d/err" --syscalls -p "$WL_PID" --keep-going --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return 1; }
+	release "$WL_PID" "$d/a" || { bail "sysload failed: $(cat "$d/a")"; return 1; }
+	sleep 0.3
+	INFLIGHT=$(map_len inflight)
+	stop_trace
+	rc=$?
+	[ "$rc" = 0 ] || { bail "slatrace exited $rc: $(head -c 500 "$d/err")"; return 1; }
+}
+
+# Threads blocked in nanosleep when their process calls exit_group return
+# from it (-ERESTART_RESTARTBLOCK) on their way out: timed, on either path.
+# The exit_group never returns: the fallback path counts it as unfinished,
+# and its map of syscalls in flight is empty once the process is gone.
+t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/stuck f=$TMP/stuck/r.json n e path u
+	gated_keep_going "$d" stuck 4 || return
+	n=$(series "$f" nanosleep .count)
+	e=$(series "$f" nanosleep '.error_breakdown.ERESTART_RESTARTBLOCK')
+	[ "$n" = 4 ] && [ "$e" = 4 ] ||
+		{ fail "nanosleep count $n (ERESTART_RESTARTBLOCK $e), want the 4 threads' 4 (4)"; return; }
+	path=$(jq -r '.paths.syscalls // "preferred"' "$f")
+	if [ "$path" = fallback ]; then
+		u=$(counter "$f" syscalls_unfinished_at_exit)
+		[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u, want 1 (the exit_group)"; return; }
+		[ "$INFLIGHT" = 0 ] || { fail "the map of syscalls in flight holds $INFLIGHT after the process exited"; return; }
+	fi
+	pass "4 nanosleeps killed inside, on the $path path${u:+; unfinished $u, in flight after: $INFLIGHT}"
+}
+
+# An execve by a thread other than the leader returns with the leader's
+# thread id; the leader, inside pause(), is killed by it (and returns from
+# pause on its way out). Every call counted, on either path: the fallback
+# moves the entry to the new thread id (sched_process_exec).
+t_execve_from_a_thread_is_timed() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/texec f=$TMP/texec/r.json x g pa path u
+	gated_keep_going "$d" threadexec 7 || return
+	grep -q '^count=7' "$d/a" || { bail "the exec'd sysload did not report 7 calls: $(cat "$d/a")"; return; }
+	x=$(series "$f" execve '"\(.count)/\(.errors)"')
+	g=$(series "$f" getppid .count)
+	pa=$(series "$f" pause .count)
+	[ "$x" = 1/0 ] && [ "$g" = 7 ] && [ "$pa" = 1 ] ||
+		{ fail "execve $x (want 1/0), getppid $g (want 7), pause $pa (want 1)"; return; }
+	path=$(jq -r '.paths.syscalls // "preferred"' "$f")
+	if [ "$path" = fallback ]; then
+		u=$(counter "$f" syscalls_unfinished_at_exit)
+		[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u, want 1 (the exit_group)"; return; }
+		[ "$INFLIGHT" = 0 ] || { fail "the map of syscalls in flight holds $INFLIGHT after the process exited"; return; }
+	fi
+	pass "execve 1, getppid 7, pause 1 on the $path path"
+}
+
 run_tests

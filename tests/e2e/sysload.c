@@ -9,6 +9,11 @@
  *   sysload [--gate] getppid N        N getppid(2) calls
  *   sysload [--gate] children K N     K forked children, N getppid(2) each
  *   sysload [--gate] spin SECONDS     getppid(2) in a loop for SECONDS
+ *   sysload [--gate] stuck K          K threads inside a 60 s nanosleep(2),
+ *                                     then exit_group(2) with them inside
+ *   sysload [--gate] threadexec N     a thread other than the leader execs
+ *                                     `sysload getppid N` while the leader
+ *                                     is inside pause(2)
  *
  * --gate: wait for SIGUSR1 before starting (so a tracer can attach first).
  * Prints "count=<calls made> p50_ns=<..> p99_ns=<..> max_ns=<..>" (exact,
@@ -36,11 +41,13 @@
  * the call.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -111,8 +118,35 @@ static unsigned long long cpu_ns(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysload [--gate] nanosleep N MS | enoent N | getppid N |"
-			" children K N | spin SECONDS\n");
+			" children K N | spin SECONDS | stuck K | threadexec N\n");
 	exit(2);
+}
+
+static int inside;
+
+/* stuck: one thread, into a nanosleep it is still in when the process exits */
+static void *stuck_thread(void *a)
+{
+	struct timespec req = { 60, 0 };
+
+	(void)a;
+	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_nanosleep, &req, NULL);
+	return NULL;
+}
+
+static const char *exec_n;
+static char self_path[4096];
+
+/* threadexec: the exec of a thread that is not the leader */
+static void *exec_thread(void *a)
+{
+	char *args[] = { "sysload", "getppid", (char *)exec_n, NULL };
+
+	(void)a;
+	execv(self_path, args);
+	perror("sysload: execv");
+	_exit(1);
 }
 
 static long arg(char **argv, int i, int argc)
@@ -231,6 +265,35 @@ int main(int argc, char **argv)
 			n++;
 		}
 		report(NULL, 0, n);
+	} else if (!strcmp(argv[i], "stuck")) {
+		long k = arg(argv, i + 1, argc);
+		struct timespec settle = { 0, 200000000L };
+		pthread_t t;
+
+		for (long c = 0; c < k; c++)
+			if (pthread_create(&t, NULL, stuck_thread, NULL))
+				return 1;
+		while (__atomic_load_n(&inside, __ATOMIC_SEQ_CST) < k)
+			sched_yield();
+		/* they are in, or about to be: let them get there */
+		syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &settle, NULL);
+		report(NULL, 0, k);
+		syscall(SYS_exit_group, 0);
+	} else if (!strcmp(argv[i], "threadexec")) {
+		pthread_t t;
+
+		ssize_t len = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+
+		arg(argv, i + 1, argc);
+		exec_n = argv[i + 1];
+		/* its own path, not /proc/self/exe: the comm stays "sysload" */
+		if (len <= 0)
+			return 1;
+		self_path[len] = 0;
+		if (pthread_create(&t, NULL, exec_thread, NULL))
+			return 1;
+		for (;;)
+			syscall(SYS_pause);
 	} else {
 		usage();
 	}

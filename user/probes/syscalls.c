@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Syscalls family, userspace side: loads bpf/syscalls.bpf.c and turns its
- * mmapped per-syscall histograms and errno counts into model series. */
+ * mmapped per-syscall histograms and errno counts into model series. Two
+ * paths: start times in task storage (5.11+), or in a hash map by thread
+ * id where tracing programs have no task storage (5.8-5.10); the fallback
+ * also counts the syscalls a thread exited inside of
+ * (syscalls_unfinished_at_exit). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +16,7 @@
 #include "probes/probe.h"
 #include "core/features.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/session.h"
 #include "core/skel.h"
 #include "core/syscall_names.h"
@@ -20,10 +26,14 @@
 _Static_assert(sizeof(struct slt_sys_stat) == 16 + 16 + 8 * SLT_HIST_NBUCKETS, "ABI");
 _Static_assert(sizeof(struct slt_sys_err_key) == 8, "ABI");
 
+extern const struct probe_ops syscalls_probe;
+
 struct syscalls_state {
 	struct syscalls_bpf *skel;
 	const struct slt_sys_stat *stats; /* mmapped sys_stats */
 	size_t stats_len;
+	enum probe_path_kind path;
+	uint64_t unfinished_pub; /* unfinished_at_exit published so far */
 };
 
 static void syscalls_close(void *state)
@@ -41,14 +51,31 @@ static void syscalls_close(void *state)
 static int syscalls_configure(void *ctx, const struct session *s)
 {
 	struct syscalls_state *st = ctx;
+	int fb = st->path == SLT_PATH_FALLBACK;
+	const char *test_inflight = getenv("SLATRACE_TEST_SYS_INFLIGHT");
+	uint64_t n;
 
 	SESSION_SET_TARGET_RODATA(st->skel, s);
+	/* the programs and the start-time map of one path: a kernel without
+	 * task storage cannot even create the preferred path's map */
+	bpf_program__set_autoload(st->skel->progs.handle_sys_enter, !fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sys_exit, !fb);
+	bpf_map__set_autocreate(st->skel->maps.starts, !fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sys_enter_map, fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_map, fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit, fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exec, fb);
+	bpf_map__set_autocreate(st->skel->maps.inflight, fb);
+	/* test only: a small map, so that the tests can fill it */
+	if (fb && test_inflight && !slt_parse_u64(test_inflight, 1, SLT_SYS_INFLIGHT_MAX, &n))
+		return bpf_map__set_max_entries(st->skel->maps.inflight, (__u32)n);
 	return 0;
 }
 
 static int syscalls_open(struct session *s, const void *opts, void **state)
 {
 	struct syscalls_state *st;
+	char why[128];
 	void *mem;
 	int err;
 
@@ -56,6 +83,8 @@ static int syscalls_open(struct session *s, const void *opts, void **state)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->path = probe_path_here(&syscalls_probe, why, sizeof(why));
+	slt_info("syscalls: %s path (%s)", probe_path_name(st->path), why);
 	st->skel = syscalls_bpf__open();
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "syscalls", syscalls_configure,
 			    st);
@@ -70,6 +99,7 @@ static int syscalls_open(struct session *s, const void *opts, void **state)
 		goto cleanup;
 	}
 	st->stats = mem;
+	probe_record_path(&syscalls_probe, st->path, s->model);
 	*state = st;
 	return 0;
 cleanup:
@@ -133,14 +163,54 @@ static int syscalls_drain(void *state, struct model *m)
 		if (!s || series_set_counter(s, slt_errno_name(key.err, buf, sizeof(buf)), n))
 			return -ENOMEM;
 	}
+	if (st->path == SLT_PATH_FALLBACK) {
+		/* shown when 0 too, on this path */
+		uint64_t n = st->skel->bss->unfinished_at_exit;
+
+		if (n > st->unfinished_pub || !model_stat(m, "syscalls_unfinished_at_exit"))
+			model_stat_add(m, "syscalls_unfinished_at_exit", n - st->unfinished_pub);
+		if (n > st->unfinished_pub)
+			st->unfinished_pub = n;
+	}
 	return 0;
 }
+
+/* Task storage keeps a thread's start time with the thread itself; without
+ * it (tracing programs have it from 5.11), a hash map by thread id that
+ * holds the syscalls in flight (bpf/syscalls.bpf.c). */
+static enum probe_path_kind syscalls_choose_path(unsigned have, char *why, unsigned long len)
+{
+	if (have & SLT_FEAT_TASK_STORAGE) {
+		snprintf(why, len, "task storage works from tracing programs here");
+		return SLT_PATH_PREFERRED;
+	}
+	snprintf(why, len, "no task storage from tracing programs (Linux 5.11+)");
+	return SLT_PATH_FALLBACK;
+}
+
+static const struct probe_path syscalls_prefers = {
+	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit (tp_btf); start times in task "
+		 "storage",
+	.needs = SLT_FEAT_TASK_STORAGE,
+};
+
+static const struct probe_path syscalls_fallback = {
+	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit, sched:sched_process_exit, "
+		 "sched:sched_process_exec (tp_btf); start times in a hash map by thread id, "
+		 "deleted at the syscall's exit or the thread's",
+	/* the same syscalls: what differs is counted (map_full past 65536 in
+	 * flight, syscalls_unfinished_at_exit) */
+	.cannot = NULL,
+};
 
 const struct probe_ops syscalls_probe = {
 	.name = "syscalls",
 	.summary = "per-syscall count, errors by errno, total time and latency histogram",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_TASK_STORAGE,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF,
 	.default_on = 1,
+	.prefers = &syscalls_prefers,
+	.fallback = &syscalls_fallback,
+	.choose_path = syscalls_choose_path,
 	.open = syscalls_open,
 	.attach = syscalls_attach,
 	.drain = syscalls_drain,
