@@ -254,6 +254,19 @@ static __always_inline void retrans_settle(const struct tcp_sock *tp, struct con
 	c->retrans_seen = t;
 }
 
+/* A connect()'s baselines, in case its ESTABLISHED goes unseen
+ * (connect_unseen): what the socket has counted so far, and the SYN, which
+ * bytes_acked counts once it is acknowledged. conn_mark_established takes
+ * them again when the handshake is seen (a SYN's data, TCP Fast Open, is
+ * then left out, as for every connection). */
+static __always_inline void conn_start_client(const struct tcp_sock *tp, struct conn *c)
+{
+	c->est_j = jiffies32();
+	c->bytes_in0 = TP(tp, bytes_received);
+	c->bytes_out0 = TP(tp, bytes_acked) + 1;
+	chrono_now(tp, c->est_j, c->chrono0);
+}
+
 /* the connection's baselines, taken when it becomes ours to measure */
 static __always_inline void conn_mark_established(const struct tcp_sock *tp, struct conn *c,
 						  __u64 now)
@@ -390,11 +403,18 @@ static __always_inline void emit_connect(const struct tcp_sock *tp, struct conn 
  * process context); under load with the accept queue overflowing it has
  * also happened with no skipped run counted (cause not known yet). The
  * later state proves the handshake completed; when is unknown, so it counts
- * as established without a latency, and its figures start here. */
+ * as established without a latency. Its other figures are whole all the
+ * same: bytes and send times count from the baselines taken at connect()
+ * (conn_start_client), its lifetime from connect(). Taken here instead,
+ * they would leave out what the connection did before now: a short
+ * connection's whole payload, acknowledged before its close is seen. */
 static __always_inline void connect_unseen(const struct tcp_sock *tp, struct conn *c, __u64 now)
 {
-	conn_mark_established(tp, c, now);
-	c->flags |= SLT_TCP_F_UNTIMED;
+	c->est_ns = c->start_ns;
+	c->rtt_next_j = bpf_jiffies64() + rtt_interval_j();
+	c->flags |= SLT_TCP_F_ESTABLISHED | SLT_TCP_F_UNTIMED;
+	if (!c->pk.port)
+		port_key_of(tp, &c->pk);
 	emit_connect(tp, c, now, 0);
 }
 
@@ -507,6 +527,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			return 0;
 		nc.role = ROLE_CLIENT;
 		nc.start_ns = bpf_ktime_get_ns();
+		conn_start_client(tp, &nc);
 		nc.tgid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(nc.comm, sizeof(nc.comm));
 		conn_new(tp, key, &nc, BPF_ANY);
