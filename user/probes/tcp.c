@@ -57,6 +57,7 @@ struct tcp_state {
 	uint64_t unsettled;
 	uint64_t misses_pub; /* tracepoint runs the kernel skipped, published so far */
 	int seeded;
+	int can_flush; /* the end-of-run pass loads here */
 	enum probe_path_kind path;
 };
 
@@ -413,6 +414,17 @@ static int tcp_configure(void *ctx, const struct session *s)
 	st->skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
 	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
 	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
+	/* syscall programs (5.14) and bpf_for_each_map_elem (5.13): without
+	 * them the rest loads, and what the pass would have reported is
+	 * counted in tcp_conns_not_flushed */
+	st->can_flush =
+	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_for_each_map_elem, NULL) == 1;
+	if (!st->can_flush) {
+		slt_info("tcp: no syscall programs or bpf_for_each_map_elem (Linux 5.14): "
+			 "connections open at the end are counted, not reported");
+		bpf_program__set_autoload(st->skel->progs.flush_socks, false);
+	}
 	return 0;
 }
 
@@ -477,6 +489,8 @@ static void flush_conns(struct tcp_state *st)
 	LIBBPF_OPTS(bpf_test_run_opts, ro);
 	int fd = bpf_program__fd(st->skel->progs.flush_socks), err;
 
+	if (!st->can_flush)
+		return;
 	for (int i = 0; i < SLT_TCP_MAX_SOCKS / SLT_TCP_FLUSH_BATCH + 2; i++) {
 		ro.retval = 0;
 		if (bpf_prog_test_run_opts(fd, &ro)) {
