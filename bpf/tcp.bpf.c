@@ -866,7 +866,9 @@ int seed_socks(struct bpf_iter__task_file *ctx)
  * at freed memory: its state, family and remote port must still make
  * sense. At most SLT_TCP_FLUSH_BATCH records a run, so that userspace
  * drains the ring buffer in between; a reported entry is deleted, and the
- * run returns how many it reported (less than the batch: done). */
+ * run returns how many it reported (less than the batch: done). What it
+ * leaves is counted as not flushed: connects still waiting for their
+ * handshake and entries that failed the checks. */
 static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
 {
 	__u64 key = *kp;
@@ -874,7 +876,15 @@ static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
 	struct slt_tcp_event *e;
 	__u32 state;
 
-	if (c->role == ROLE_LISTENER || !c->est_ns || c->claimed)
+	if (c->role == ROLE_LISTENER)
+		return 0;
+	/* reported at CLOSE, its socket not yet destroyed (the application
+	 * still has it): nothing left to report, and nothing lost */
+	if ((c->flags & CF_CLOSED) || c->claimed) {
+		bpf_map_delete_elem(&tcp_socks, &key);
+		return 0;
+	}
+	if (!c->est_ns)
 		return 0;
 	tp = tcp_view((const void *)key);
 	state = SKC(tp, skc_state);
