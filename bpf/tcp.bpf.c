@@ -23,8 +23,9 @@
  * tcp/tcp_retransmit_skb, tcp/tcp_retransmit_synack, tcp/tcp_send_reset,
  * tcp/tcp_receive_reset, tcp/tcp_destroy_sock, sock/sock_exceed_buf_limit,
  * sock/sock_rcvqueue_full, raw_syscalls/sys_exit (accept and accept4 only),
- * and two iter/task_file programs run by userspace (seed at the start,
- * flush at the end).
+ * and two programs run by userspace: an iter/task_file at the start (seed),
+ * and a syscall program at the end (flush: every connection not yet
+ * reported, from tcp_socks, with bpf_for_each_map_elem).
  * Cost: every syscall exit on the host: a compare of the syscall number;
  * every received segment on the host (tcp_probe) and every state change:
  * one hash lookup (for the target's connections, and a jiffies compare); the
@@ -35,7 +36,8 @@
  * elsewhere (targ_rdonly_cast 0, the fallback) the same fields are CO-RE
  * reads, one bpf_probe_read_kernel() call each. Same hooks, same records.
  * Needs: BTF, tp_btf, ring buffer; task_file iterators for connections
- * older than the run; CONFIG_HZ from kconfig for rates. Syscall numbers
+ * older than the run; syscall programs and bpf_for_each_map_elem (5.14) for
+ * the end of the run; CONFIG_HZ from kconfig for rates. Syscall numbers
  * are x86_64's.
  */
 #include "common.bpf.h"
@@ -103,6 +105,10 @@ struct conn {
 	__u32 tgid;
 	__u32 flags;
 	__u32 role;
+	/* its close record is written once: by CLOSE, by tcp_destroy_sock or by
+	 * the end-of-run pass, whichever takes it first (conn_claim); atomic,
+	 * apart from flags, which are updated with plain stores */
+	__u32 claimed;
 	/* who the peer is, kept: the kernel clears the local port
 	 * (inet_put_port) before the CLOSE tracepoint runs */
 	__u16 family;
@@ -254,6 +260,19 @@ static __always_inline void retrans_settle(const struct tcp_sock *tp, struct con
 	c->retrans_seen = t;
 }
 
+/* A connect()'s baselines, in case its ESTABLISHED goes unseen
+ * (connect_unseen): what the socket has counted so far, and the SYN, which
+ * bytes_acked counts once it is acknowledged. conn_mark_established takes
+ * them again when the handshake is seen (a SYN's data, TCP Fast Open, is
+ * then left out, as for every connection). */
+static __always_inline void conn_start_client(const struct tcp_sock *tp, struct conn *c)
+{
+	c->est_j = jiffies32();
+	c->bytes_in0 = TP(tp, bytes_received);
+	c->bytes_out0 = TP(tp, bytes_acked) + 1;
+	chrono_now(tp, c->est_j, c->chrono0);
+}
+
 /* the connection's baselines, taken when it becomes ours to measure */
 static __always_inline void conn_mark_established(const struct tcp_sock *tp, struct conn *c,
 						  __u64 now)
@@ -332,8 +351,18 @@ static __always_inline struct slt_tcp_event *event_new(const struct conn *c, __u
 	return e;
 }
 
-/* the connection's record at close (or at the end of the run) */
-static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, __u32 extra)
+/* 1 for the one caller that is to write the connection's close record.
+ * Contention is only at the end of a run, when the end-of-run pass runs beside
+ * the state change and destroy programs. */
+static __always_inline int conn_claim(struct conn *c)
+{
+	return __sync_fetch_and_add(&c->claimed, 1) == 0;
+}
+
+/* the connection's record at close (or at the end of the run), filled in
+ * and not yet submitted */
+static __always_inline struct slt_tcp_event *close_record(const struct tcp_sock *tp, struct conn *c,
+							  __u32 extra)
 {
 	struct slt_tcp_event *e;
 	__u32 now_j, cur[SLT_TCP_CHRONO_MAX];
@@ -341,7 +370,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	retrans_settle(tp, c);
 	e = event_new(c, SLT_TCP_REC_CLOSE);
 	if (!e)
-		return;
+		return NULL;
 	e->flags |= extra;
 	if (c->est_ns) {
 		now_j = jiffies32();
@@ -364,7 +393,18 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	e->rst_recv = c->rst_recv;
 	e->buf_limit = c->buf_limit;
 	e->rcvq_full = c->rcvq_full;
-	bpf_ringbuf_submit(e, slt_rb_flags());
+	return e;
+}
+
+static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, __u32 extra)
+{
+	struct slt_tcp_event *e;
+
+	if (!conn_claim(c))
+		return;
+	e = close_record(tp, c, extra);
+	if (e)
+		bpf_ringbuf_submit(e, slt_rb_flags());
 }
 
 static __always_inline void emit_connect(const struct tcp_sock *tp, struct conn *c, __u64 now,
@@ -390,11 +430,18 @@ static __always_inline void emit_connect(const struct tcp_sock *tp, struct conn 
  * process context); under load with the accept queue overflowing it has
  * also happened with no skipped run counted (cause not known yet). The
  * later state proves the handshake completed; when is unknown, so it counts
- * as established without a latency, and its figures start here. */
+ * as established without a latency. Its other figures are whole all the
+ * same: bytes and send times count from the baselines taken at connect()
+ * (conn_start_client), its lifetime from connect(). Taken here instead,
+ * they would leave out what the connection did before now: a short
+ * connection's whole payload, acknowledged before its close is seen. */
 static __always_inline void connect_unseen(const struct tcp_sock *tp, struct conn *c, __u64 now)
 {
-	conn_mark_established(tp, c, now);
-	c->flags |= SLT_TCP_F_UNTIMED;
+	c->est_ns = c->start_ns;
+	c->rtt_next_j = bpf_jiffies64() + rtt_interval_j();
+	c->flags |= SLT_TCP_F_ESTABLISHED | SLT_TCP_F_UNTIMED;
+	if (!c->pk.port)
+		port_key_of(tp, &c->pk);
 	emit_connect(tp, c, now, 0);
 }
 
@@ -507,6 +554,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			return 0;
 		nc.role = ROLE_CLIENT;
 		nc.start_ns = bpf_ktime_get_ns();
+		conn_start_client(tp, &nc);
 		nc.tgid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(nc.comm, sizeof(nc.comm));
 		conn_new(tp, key, &nc, BPF_ANY);
@@ -801,29 +849,72 @@ int seed_socks(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* Run once at the end, after the tracepoints are detached: a record for
- * every connection the target still holds. */
-SEC("iter/task_file")
-int flush_socks(struct bpf_iter__task_file *ctx)
+/* The end-of-run pass, run by userspace (BPF_PROG_RUN) while the state
+ * change and destroy programs are still attached (the rest are detached):
+ * a record, flagged open at the end, for every established connection not
+ * yet reported, whoever holds it. That includes connections no process
+ * holds any more: closed by the application and still in FIN_WAIT1 (its
+ * FIN not yet acknowledged; the peer may delay that ACK up to 200 ms),
+ * FIN_WAIT2, CLOSING or LAST_ACK, and children waiting in an accept queue.
+ * The key is the socket's address: the socket exists as long as its entry
+ * does (tcp_destroy_sock deletes it, and runs before the socket is freed),
+ * but it may be destroyed while this reads it. So the record is filled
+ * first and claimed after (conn_claim): if CLOSE or destroy claimed the
+ * connection in between, they reported it, from the live socket, and this
+ * record is discarded; if not, the socket was alive for every read. An
+ * entry whose destroy run the kernel skipped (tcp_tracepoint_misses) points
+ * at freed memory: its state, family and remote port must still make
+ * sense. At most SLT_TCP_FLUSH_BATCH records a run, so that userspace
+ * drains the ring buffer in between; a reported entry is deleted, and the
+ * run returns how many it reported (less than the batch: done). What it
+ * leaves is counted as not flushed: connects still waiting for their
+ * handshake and entries that failed the checks. */
+static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
 {
-	struct task_struct *task = ctx->task;
+	__u64 key = *kp;
 	const struct tcp_sock *tp;
-	struct conn *c;
-	__u64 key;
+	struct slt_tcp_event *e;
+	__u32 state;
 
-	if (!task || !ctx->file)
+	if (c->role == ROLE_LISTENER)
 		return 0;
-	if (!seed_match(task->tgid))
+	/* reported at CLOSE, its socket not yet destroyed (the application
+	 * still has it): nothing left to report, and nothing lost */
+	if ((c->flags & CF_CLOSED) || c->claimed) {
+		bpf_map_delete_elem(&tcp_socks, &key);
 		return 0;
-	tp = file_sock(ctx->file);
-	if (!tp)
+	}
+	if (!c->est_ns)
 		return 0;
-	key = (__u64)tp;
-	c = bpf_map_lookup_elem(&tcp_socks, &key);
-	if (!c || c->role == ROLE_LISTENER)
+	tp = tcp_view((const void *)key);
+	state = SKC(tp, skc_state);
+	if (state == SLT_TCP_CLOSE || state == SLT_TCP_LISTEN || SKC(tp, skc_family) != c->family ||
+	    __builtin_bswap16(SKC(tp, skc_dport)) != c->rport)
 		return 0;
-	if (c->est_ns && !(c->flags & CF_CLOSED))
-		emit_close(tp, c, SLT_TCP_F_OPEN_AT_END);
+	/* the ring nearly full (other families write to it too): stop here,
+	 * and have userspace drain it and run this again */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + 4 * sizeof(*e) >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE)) {
+		*n = SLT_TCP_FLUSH_BATCH;
+		return 1;
+	}
+	e = close_record(tp, c, SLT_TCP_F_OPEN_AT_END);
+	if (!e)
+		return 0;
+	if (!conn_claim(c)) {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, 0);
 	bpf_map_delete_elem(&tcp_socks, &key);
-	return 0;
+	return ++*n >= SLT_TCP_FLUSH_BATCH;
+}
+
+SEC("syscall")
+int flush_socks(void *ctx)
+{
+	__u32 n = 0;
+
+	bpf_for_each_map_elem(&tcp_socks, flush_one, &n, 0);
+	return n;
 }

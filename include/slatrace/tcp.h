@@ -14,6 +14,7 @@
 #define SLT_TCP_MAX_SOCKS     32768 /* connections and listeners tracked at once */
 #define SLT_TCP_MAX_PORTS     1024  /* listening ports of the target */
 #define SLT_TCP_MAX_SEED_PIDS 4096  /* processes searched for sockets opened before the run */
+#define SLT_TCP_FLUSH_BATCH   1024  /* records per run of the end-of-run pass (160 KiB) */
 
 /* what */
 #define SLT_TCP_REC_CONNECT 1 /* an outgoing connect ended: established, or failed (err) */

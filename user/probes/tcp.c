@@ -57,6 +57,7 @@ struct tcp_state {
 	uint64_t unsettled;
 	uint64_t misses_pub; /* tracepoint runs the kernel skipped, published so far */
 	int seeded;
+	int can_flush; /* the end-of-run pass loads here */
 	enum probe_path_kind path;
 };
 
@@ -403,7 +404,8 @@ static const char *tcp_kconfig(void)
 	return "CONFIG_HZ=0\n";
 }
 
-/* the iterators run on demand, not attached to a hook */
+/* the seed iterator and the end-of-run pass run on demand, not attached to
+ * a hook */
 static int tcp_configure(void *ctx, const struct session *s)
 {
 	struct tcp_state *st = ctx;
@@ -412,6 +414,17 @@ static int tcp_configure(void *ctx, const struct session *s)
 	st->skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
 	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
 	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
+	/* syscall programs (5.14) and bpf_for_each_map_elem (5.13): without
+	 * them the rest loads, and what the pass would have reported is
+	 * counted in tcp_conns_not_flushed */
+	st->can_flush =
+	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_for_each_map_elem, NULL) == 1;
+	if (!st->can_flush) {
+		slt_info("tcp: no syscall programs or bpf_for_each_map_elem (Linux 5.14): "
+			 "connections open at the end are counted, not reported");
+		bpf_program__set_autoload(st->skel->progs.flush_socks, false);
+	}
 	return 0;
 }
 
@@ -468,29 +481,65 @@ static int tcp_attach(void *state)
 	return 0;
 }
 
+/* The end-of-run pass (flush_socks), in runs of at most a batch of records
+ * each, the ring buffer drained after each; as many runs as a full map
+ * needs, and two more. */
+static void flush_conns(struct tcp_state *st)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, ro);
+	int fd = bpf_program__fd(st->skel->progs.flush_socks), err;
+
+	if (!st->can_flush)
+		return;
+	for (int i = 0; i < SLT_TCP_MAX_SOCKS / SLT_TCP_FLUSH_BATCH + 2; i++) {
+		ro.retval = 0;
+		if (bpf_prog_test_run_opts(fd, &ro)) {
+			err = -errno;
+			slt_warn("cannot report the connections open at the end: %s",
+				 slt_strerror(err));
+			return;
+		}
+		session_poll(st->sess, 0);
+		if (ro.retval < SLT_TCP_FLUSH_BATCH)
+			return;
+	}
+}
+
+static void detach(struct bpf_link **links[], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bpf_link__destroy(*links[i]);
+		*links[i] = NULL;
+	}
+}
+
 static int tcp_finish(void *state, struct model *m)
 {
 	struct tcp_state *st = state;
 	struct bpf_link **links[] = {
-		&st->skel->links.handle_set_state,	  &st->skel->links.handle_tcp_probe,
-		&st->skel->links.handle_retransmit_skb,	  &st->skel->links.handle_retransmit_synack,
-		&st->skel->links.handle_send_reset,	  &st->skel->links.handle_receive_reset,
-		&st->skel->links.handle_exceed_buf_limit, &st->skel->links.handle_rcvqueue_full,
-		&st->skel->links.handle_destroy_sock,	  &st->skel->links.handle_sys_exit,
+		&st->skel->links.handle_tcp_probe,	   &st->skel->links.handle_retransmit_skb,
+		&st->skel->links.handle_retransmit_synack, &st->skel->links.handle_send_reset,
+		&st->skel->links.handle_receive_reset,	   &st->skel->links.handle_exceed_buf_limit,
+		&st->skel->links.handle_rcvqueue_full,	   &st->skel->links.handle_sys_exit,
+	};
+	/* kept through the end-of-run pass: a connection closed or destroyed
+	 * meanwhile is reported once, by whichever claims it first */
+	struct bpf_link **last[] = {
+		&st->skel->links.handle_set_state,
+		&st->skel->links.handle_destroy_sock,
 	};
 	int fd = bpf_map__fd(st->skel->maps.tcp_socks);
 	__u64 key, next, *prev = NULL;
 
-	/* stop the world, then one record per connection the target holds */
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		bpf_link__destroy(*links[i]);
-		*links[i] = NULL;
-	}
-	fill_seed_pids(st);
-	run_iter(st->skel->progs.flush_socks, "connections open at the end");
+	/* a record for every established connection not yet reported,
+	 * whoever holds it, and then no more events */
+	detach(links, sizeof(links) / sizeof(links[0]));
+	flush_conns(st);
+	detach(last, sizeof(last) / sizeof(last[0]));
 	session_poll(st->sess, 0);
-	/* what is left: listeners, and connections no target process holds
-	 * (in an accept queue, or closing after the process let go) */
+	/* what is left: listeners, and connections the pass did not report:
+	 * connects still in progress, entries of sockets whose destroy run the
+	 * kernel skipped, and connections made during the pass */
 	st->unsettled = 0;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
