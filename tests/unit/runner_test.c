@@ -155,29 +155,41 @@ static void setup(struct session *s, struct runner *r, struct model *m, int opti
 	r->on_loop = on_loop;
 }
 
-/* run again (3 times at most) until an interval was cut: a loaded host
- * may keep the loop asleep past the cuts of a short run */
-TEST(runner_drains_at_every_interval_cut_and_finishes_after_the_last_drain)
+/* Run the fake families for duration_ns with intervals or windows of
+ * interval_ns / window_ns, again (3 times at most) until the event want
+ * was logged: a loaded host (or a sanitizer build on one) can keep the
+ * loop asleep past every cut of a short run, and a cut it misses is not
+ * made late, so the order the tests check is seen whatever the machine's
+ * speed. lg holds the last run's events. */
+static void run_until(uint64_t duration_ns, uint64_t interval_ns, uint64_t window_ns, char want)
 {
-	int intervals = 0, fin = 0;
-
-	for (int attempt = 0; attempt < 3 && !intervals; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
 		struct model *m = model_new();
 		struct session s;
 		struct runner r;
 
 		CHECK(m);
 		setup(&s, &r, m, 0);
-		r.duration_ns = 350000000ull;
-		r.interval_ns = 100000000ull;
+		r.duration_ns = duration_ns;
+		r.interval_ns = interval_ns;
+		r.window_ns = window_ns;
 		CHECK_EQ_INT(runner_open(&r), 0);
 		CHECK_EQ_INT(runner_run(&r), 0);
 		runner_close(&r);
-		intervals = count('i');
-		fin = last('f');
 		model_free(m);
 		lg.ev[lg.n] = 0;
+		if (count(want) >= 1)
+			return;
 	}
+}
+
+TEST(runner_drains_at_every_interval_cut_and_finishes_after_the_last_drain)
+{
+	int intervals, fin;
+
+	run_until(350000000ull, 100000000ull, 0, 'i');
+	intervals = count('i');
+	fin = last('f');
 	CHECK_MSG(!strncmp(lg.ev, "ooaat", 5), "open each, attach each, then a tick: %s", lg.ev);
 	/* a loaded host may wake late and miss the last cut before the end */
 	CHECK_MSG(intervals >= 1 && intervals <= 3, "%d intervals in 350 ms of 100: %s", intervals,
@@ -190,30 +202,10 @@ TEST(runner_drains_at_every_interval_cut_and_finishes_after_the_last_drain)
 	CHECK_EQ_INT(count('w'), 0);
 }
 
-/* A loaded host (or a sanitizer build on one) can keep the loop asleep
- * past a window's end, and a window it misses is not judged late: so the
- * run is 600 ms of 100 ms windows, at most 6 judged, and it is run again
- * (3 times at most) until at least one window was judged, so that the
- * order below is seen whatever the machine's speed. */
+/* 600 ms of 100 ms windows: at most 6 judged, each after both drains */
 TEST(runner_judges_windows_after_draining)
 {
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct model *m = model_new();
-		struct session s;
-		struct runner r;
-
-		CHECK(m);
-		setup(&s, &r, m, 0);
-		r.duration_ns = 600000000ull;
-		r.window_ns = 100000000ull;
-		CHECK_EQ_INT(runner_open(&r), 0);
-		CHECK_EQ_INT(runner_run(&r), 0);
-		runner_close(&r);
-		model_free(m);
-		lg.ev[lg.n] = 0;
-		if (count('w') >= 1)
-			break;
-	}
+	run_until(600000000ull, 0, 100000000ull, 'w');
 	CHECK_MSG(count('w') >= 1 && count('w') <= 6, "windows: %s", lg.ev);
 	for (int i = 0; i < lg.n; i++)
 		if (lg.ev[i] == 'w')
