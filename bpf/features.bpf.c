@@ -44,6 +44,9 @@ __u64 sock_recv_hits = 0;
 __u64 rdonly_cast_hits = 0;
 __u64 sockops_fexit_send_hits = 0;
 __u64 sockops_fexit_recv_hits = 0;
+__u64 atomics_hits = 0;
+/* what the atomics probe works on */
+__u64 atomics_word = 0;
 
 /* weak: a kernel without it (before 6.2) fails only the program using it */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
@@ -224,5 +227,25 @@ int BPF_PROG(handle_rdonly_cast_sys_enter, struct pt_regs *regs, long id)
 			    bpf_core_type_id_kernel(struct task_struct));
 	if (t->tgid == (int)targ_tgid)
 		__sync_fetch_and_add(&rdonly_cast_hits, 1);
+	return 0;
+}
+
+/* atomic operations beyond add (5.12): a compare-and-swap, a fetch-and-add
+ * and an or on one word must each give what they promise; this task's own
+ * syscalls only, so one run at a time in practice, and the checks are on
+ * values this run wrote */
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(handle_atomics_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 old;
+
+	if (!is_self())
+		return 0;
+	old = __sync_fetch_and_add(&atomics_word, 0);
+	if (__sync_val_compare_and_swap(&atomics_word, old, old | 1) != old)
+		return 0;
+	__sync_fetch_and_or(&atomics_word, 2);
+	if ((atomics_word & 3) == 3)
+		__sync_fetch_and_add(&atomics_hits, 1);
 	return 0;
 }

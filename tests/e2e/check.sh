@@ -6,7 +6,7 @@
 # against the contract in `slatrace check --help`. Most need root.
 . "$(dirname "$0")/lib.sh"
 
-FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast sockops_fexit"
+FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast sockops_fexit atomics"
 
 # run_check ARGS...: run check with a time limit; stdout, stderr and the
 # exit status land in $TMP/out, $TMP/err and $TMP/rc
@@ -143,6 +143,14 @@ expected() {
 		[ "$(expected fentry)" = yes ] || return 0
 		bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
 			grep -cE "FUNC 'unix_stream_(send|recv)msg'" | grep -qx 2 && echo yes || echo no
+		;;
+	# the instructions arrived in one release, 5.12: the kernel's version
+	# is the independent word (no bpftool probe asks for them)
+	atomics)
+		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
+		local v
+		v=$(uname -r | awk -F'[.-]' '{ printf "%d", $1 * 1000 + $2 }')
+		[ "$v" -ge 5012 ] && echo yes || echo no
 		;;
 	esac
 }

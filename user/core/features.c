@@ -495,6 +495,16 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.run_hint = "a socketpair's write or read did not reach unix_stream_sendmsg/recvmsg",
 		.trigger = trigger_socket_io,
 	},
+	{
+		.bit = SLT_FEAT_ATOMICS,
+		.name = "atomics",
+		.what = "BPF atomic operations beyond add (fetch-and-add, compare-and-swap, or)",
+		.fix = "the kernel needs Linux 5.12 or later (BPF atomic instructions)",
+		.progs = { "handle_atomics_sys_enter" },
+		.hits = { HITS(atomics_hits) },
+		.load_hint = "kernel needs BTF, tp_btf and 5.12 or later",
+		.trigger = trigger_syscalls,
+	},
 };
 
 static int probe_btf(struct feature_result *r)

@@ -21,7 +21,8 @@
 #define SLT_FEAT_SOCK_TP (1u << 10)	/* sock:sock_send_length/sock_recv_length (6.3+) */
 #define SLT_FEAT_RDONLY_CAST (1u << 11) /* the bpf_rdonly_cast kfunc (6.2+) */
 #define SLT_FEAT_SOCKOPS_FEXIT (1u << 12) /* fexit on a socket's sendmsg/recvmsg operations */
-#define SLT_FEAT_COUNT	       13
+#define SLT_FEAT_ATOMICS (1u << 13)	/* BPF atomics beyond add: fetch, cmpxchg, or (5.12+) */
+#define SLT_FEAT_COUNT	       14
 
 struct feature_result {
 	unsigned bit;
