@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
 #include "slatrace/common.h"
 #include "slatrace/hist.h"
 
@@ -84,7 +85,8 @@ static __always_inline int slt_same_start(int i)
 
 	if (!targ_pid_start_hi_ns[i])
 		return 1;
-	t = bpf_get_current_task_btf();
+	/* probe reads either way: any kernel's helper will do */
+	t = (struct task_struct *)bpf_get_current_task();
 	st = BPF_CORE_READ(t, group_leader, start_boottime);
 	return st >= targ_pid_start_lo_ns[i] && st < targ_pid_start_hi_ns[i];
 }
@@ -107,13 +109,19 @@ static __always_inline int slt_target_match_tgid(__u32 tgid)
 		return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 	if (targ_mode == SLT_TARGET_COMM) {
 		/* the task's comm read in place: bpf_get_current_comm() copies
-		 * it with strscpy, several times the cost on hot hooks */
-		struct task_struct *t = bpf_get_current_task_btf();
-		const __u64 *comm = (const __u64 *)t->comm;
+		 * it with strscpy, several times the cost on hot hooks; before
+		 * 5.11, one probe read */
+		__u64 c[2] = {};
 
 		if (tgid == targ_self_tgid)
 			return 0;
-		return comm[0] == targ_comm[0] && comm[1] == targ_comm[1];
+		if (slt_have_task_btf()) {
+			const __u64 *comm = (const __u64 *)bpf_get_current_task_btf()->comm;
+
+			return comm[0] == targ_comm[0] && comm[1] == targ_comm[1];
+		}
+		bpf_core_read(c, sizeof(c), &((struct task_struct *)bpf_get_current_task())->comm);
+		return c[0] == targ_comm[0] && c[1] == targ_comm[1];
 	}
 	if (targ_mode == SLT_TARGET_CGROUP)
 		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
@@ -144,7 +152,8 @@ static __always_inline struct sock *slt_file_sock(const struct file *f)
  * array. */
 static __always_inline struct sock *slt_fd_sock(__u32 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	/* probe reads either way: any kernel's helper will do */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
 	struct fdtable *fdt;
 
@@ -157,16 +166,25 @@ static __always_inline struct sock *slt_fd_sock(__u32 fd)
 	return slt_file_sock(f);
 }
 
-/* Record v into a histogram shared by all CPUs. */
-static __always_inline void slt_hist_record(struct slt_hist *h, __u64 v)
+/* v into h's bucket and sum: atomic adds only, which every kernel has */
+static __always_inline void slt_hist_add(struct slt_hist *h, __u64 v)
 {
 	__u32 s = slt_hist_slot(v);
-	__u64 old;
 
 	if (s >= SLT_HIST_NBUCKETS)
 		s = SLT_HIST_NBUCKETS - 1;
 	__sync_fetch_and_add(&h->slots[s], 1);
 	__sync_fetch_and_add(&h->sum_ns, v);
+}
+
+/* Record v into a histogram shared by all CPUs. Its max by compare-and-swap
+ * (Linux 5.12: core_fixes.bpf.h); a program that must load without it
+ * uses slt_hist_record_cpu_max. */
+static __always_inline void slt_hist_record(struct slt_hist *h, __u64 v)
+{
+	__u64 old;
+
+	slt_hist_add(h, v);
 	/* max: a few compare-and-swap rounds; losing all of them needs three
 	 * concurrent larger values on one series, and then one of those wins */
 	for (int i = 0; i < 3; i++) {
@@ -176,6 +194,17 @@ static __always_inline void slt_hist_record(struct slt_hist *h, __u64 v)
 		if (__sync_val_compare_and_swap(&h->max_ns, old, v) == old)
 			break;
 	}
+}
+
+/* The same without compare-and-swap: the max kept in this CPU's own slot
+ * (cpu_max, a value of a per-CPU map), which userspace merges over CPUs
+ * into h's max. Exact: a tracing program runs with preemption off, so no
+ * other writer of this CPU's slot runs between the test and the store. */
+static __always_inline void slt_hist_record_cpu_max(struct slt_hist *h, __u64 v, __u64 *cpu_max)
+{
+	slt_hist_add(h, v);
+	if (cpu_max && v > *cpu_max)
+		*cpu_max = v;
 }
 
 #endif

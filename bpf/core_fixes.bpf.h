@@ -27,6 +27,33 @@
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
+ * BPF atomic operations beyond add: fetch-and-add (an add whose old value
+ * is used), compare-and-swap, exchange and the bitwise and/or/xor. Linux
+ * 5.12, Brendan Jackman's "Atomics for eBPF" series (BPF_ATOMIC with
+ * BPF_FETCH, BPF_XCHG, BPF_CMPXCHG; clang emits them for __sync_* builtins
+ * under -mcpu=v3). Before it the verifier knows only BPF_XADD, an add whose
+ * result is unused, and its first pass refuses a program holding any other
+ * atomic instruction ("BPF_STX uses reserved fields") even where a knob
+ * makes the code dead. So no knob can remove them: a program that must run
+ * on 5.8-5.11 contains none, and where a faster version needs them, the
+ * family loads one of two programs, chosen by userspace from its probe
+ * (SLT_FEAT_ATOMICS). common.bpf.h's slt_hist_record_cpu_max() keeps a
+ * histogram's max without compare-and-swap.
+ */
+
+/*
+ * bpf_get_current_task_btf(): the current task as a typed pointer, whose
+ * fields are plain loads. Linux 5.11, KP Singh's "bpf: Add
+ * bpf_get_current_task_btf helper". Before it, bpf_get_current_task() and
+ * a probe read per field; the unused branch is dead code the verifier
+ * skips, as for any helper the kernel lacks.
+ */
+static __always_inline int slt_have_task_btf(void)
+{
+	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf);
+}
+
+/*
  * bpf_task_pt_regs(): the registers the current syscall was entered with.
  * Linux 5.15, commit dd6e10fbd9fb ("bpf: Add bpf_task_pt_regs() helper").
  * Where it is missing, the caller goes without the payload.

@@ -45,6 +45,7 @@ __u64 rdonly_cast_hits = 0;
 __u64 sockops_fexit_send_hits = 0;
 __u64 sockops_fexit_recv_hits = 0;
 __u64 atomics_hits = 0;
+__u64 task_pt_regs_hits = 0;
 /* what the atomics probe works on */
 __u64 atomics_word = 0;
 
@@ -247,5 +248,20 @@ int BPF_PROG(handle_atomics_sys_enter, struct pt_regs *regs, long id)
 	__sync_fetch_and_or(&atomics_word, 2);
 	if ((atomics_word & 3) == 3)
 		__sync_fetch_and_add(&atomics_hits, 1);
+	return 0;
+}
+
+/* bpf_task_pt_regs() (5.15): the registers this task's syscall was entered
+ * with must name the syscall the tracepoint reports */
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(handle_task_pt_regs_sys_enter, struct pt_regs *regs, long id)
+{
+	struct pt_regs *r;
+
+	if (!is_self())
+		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (BPF_CORE_READ(r, orig_ax) == id)
+		__sync_fetch_and_add(&task_pt_regs_hits, 1);
 	return 0;
 }

@@ -127,6 +127,18 @@ struct {
 	__type(value, __u32);
 } ports SEC(".maps");
 
+/* Set flag (one SLT_PORT_* bit) in a ports value: a store of the one byte
+ * that holds it, which no store of another flag's byte can undo. */
+static __always_inline void port_mark(__u32 *pf, __u32 flag)
+{
+	__u32 k = flag >= 0x100u ? 1 : 0;
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	k = 3 - k;
+#endif
+	((volatile __u8 *)pf)[k] = (__u8)(flag >> (flag >= 0x100u ? 8 : 0));
+}
+
 /* Unix: the addresses (struct unix_address *) of the target's listeners,
  * learnt from the connections it reads: its accepted sockets share their
  * listener's. Writes to a socket with one of them are requests on their
@@ -162,9 +174,14 @@ struct {
  * say nothing about this socket operation (kernel threads, io_uring). */
 static __always_inline struct pt_regs *syscall_regs(void)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t;
 
-	if (!slt_have_task_pt_regs() || (t->flags & (SLT_PF_IO_WORKER | SLT_PF_KTHREAD)))
+	/* first: a kernel without bpf_task_pt_regs (5.15) may lack
+	 * bpf_get_current_task_btf (5.11) too */
+	if (!slt_have_task_pt_regs())
+		return NULL;
+	t = bpf_get_current_task_btf();
+	if (t->flags & (SLT_PF_IO_WORKER | SLT_PF_KTHREAD))
 		return NULL;
 	return (struct pt_regs *)bpf_task_pt_regs(t);
 }
@@ -316,7 +333,7 @@ static __always_inline struct slt_req_conn *conn_new(struct sock *sk, __u64 key)
 	if (family != SLT_AF_UNIX && !(*pf & (SLT_PORT_LISTEN | SLT_PORT_TARGET)))
 		return NULL;
 	if (!(*pf & SLT_PORT_TARGET))
-		__sync_fetch_and_or(pf, SLT_PORT_TARGET);
+		port_mark(pf, SLT_PORT_TARGET);
 
 	c = bpf_map_lookup_elem(&conn_scratch, &zero);
 	if (!c)
@@ -672,7 +689,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		return 0;
 	if (newstate == SLT_TCP_LISTEN) {
 		if (!(*pf & SLT_PORT_LISTEN))
-			__sync_fetch_and_or(pf, SLT_PORT_LISTEN);
+			port_mark(pf, SLT_PORT_LISTEN);
 		return 0;
 	}
 	if (!(*pf & SLT_PORT_TARGET) ||

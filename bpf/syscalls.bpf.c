@@ -8,9 +8,10 @@
  * errors). Cost: untargeted task: the target test only. Targeted: one
  * task-storage lookup on each side, a bucket computation and three atomic
  * adds. Needs: BTF, tp_btf (5.5+), task storage from tracing programs
- * (5.11+), mmapable arrays (5.5+).
+ * (5.11+), compare-and-swap for the max (5.12+), mmapable arrays (5.5+).
  *
- * Fallback path, for 5.8-5.10 (no task storage for tracing programs): the
+ * Fallback path, for 5.8-5.11 (no task storage for tracing programs, or no
+ * compare-and-swap): the
  * same two tracepoints, the start time and number in a preallocated hash
  * map keyed by thread id, inserted at sys_enter and deleted at sys_exit, so
  * it holds only the target's syscalls in flight (a thread in a syscall at
@@ -25,7 +26,8 @@
  * tp_btf/sched_process_exec moves its entry to the new id. Cost: a hash
  * insert and a lookup and delete per targeted syscall in place of the two
  * task-storage lookups; one hash delete per thread exit on the host, a
- * compare per exec. Needs: BTF, tp_btf (5.5+), mmapable arrays (5.5+).
+ * compare per exec; the max kept per CPU (sys_max), a per-CPU array lookup.
+ * Needs: BTF, tp_btf (5.5+), mmapable arrays (5.5+).
  */
 #include "common.bpf.h"
 #include "slatrace/syscalls.h"
@@ -68,6 +70,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sys_start);
 } inflight SEC(".maps");
+
+/* The fallback's latency maxima, by syscall number, per CPU: its programs
+ * hold no compare-and-swap (5.12, bpf/core_fixes.bpf.h); userspace takes
+ * the largest over CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLT_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sys_max SEC(".maps");
 
 /* fallback: syscalls a target thread entered and was still inside when it
  * exited; read by userspace through the mmapped .bss */
@@ -112,8 +124,9 @@ static __always_inline void count_error(__u32 nr, __u32 err)
 }
 
 /* a syscall of the target's, nr, done after lat_ns with ret: into its
- * histogram and error counts (both paths) */
-static __always_inline void record_syscall(__u32 nr, __u64 lat_ns, long ret)
+ * histogram and error counts (both paths; cas: the preferred path's max by
+ * compare-and-swap, else the fallback's per CPU) */
+static __always_inline void record_syscall(__u32 nr, __u64 lat_ns, long ret, const int cas)
 {
 	struct slt_sys_stat *st;
 
@@ -124,7 +137,10 @@ static __always_inline void record_syscall(__u32 nr, __u64 lat_ns, long ret)
 	st = bpf_map_lookup_elem(&sys_stats, &nr);
 	if (!st)
 		return;
-	slt_hist_record(&st->hist, lat_ns);
+	if (cas)
+		slt_hist_record(&st->hist, lat_ns);
+	else
+		slt_hist_record_cpu_max(&st->hist, lat_ns, bpf_map_lookup_elem(&sys_max, &nr));
 	if (ret < 0 && ret >= -(long)SLT_MAX_ERRNO) {
 		__sync_fetch_and_add(&st->errors, 1);
 		count_error(nr, (__u32)-ret);
@@ -147,7 +163,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	start = s->ts_ns;
 	nr = s->nr;
 	s->ts_ns = 0;
-	record_syscall(nr, now - start, ret);
+	record_syscall(nr, now - start, ret, 1);
 	return 0;
 }
 
@@ -190,7 +206,7 @@ int BPF_PROG(handle_sys_exit_map, struct pt_regs *regs, long ret)
 	start = s->ts_ns;
 	nr = s->nr;
 	bpf_map_delete_elem(&inflight, &tid);
-	record_syscall(nr, now - start, ret);
+	record_syscall(nr, now - start, ret, 0);
 	return 0;
 }
 

@@ -19,18 +19,22 @@ BUILD=$(arg slt_build)
 TESTS=$(arg slt_tests | tr ',' ' ')
 # family:e2e-file:test: each family's exact counts against an independent
 # truth (strace, sysload's own count, the server's, tcpload's), each test
-# tracing its own family alone; requests' on the path this kernel takes
+# tracing its own family alone; the target filters by comm and by pid (each
+# reads the current task its own way before 5.11); requests' on the path this kernel takes
 # (requests.sh) and on its syscall fallback (fallback.sh), and, where it
 # has an intermediate path, that one and the fallback on one workload with
 # equal counts, classes and statuses, and nginx's sendfile responses seen
 # whole on it (skipped where it has none)
 : "${TESTS:=syscalls:strace_agreement:t_syscall_counts_match_strace \
 syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
+syscalls:syscalls:t_comm_filter_counts_only_that_comm \
+syscalls:syscalls:t_pid_filter_excludes_other_processes \
 requests:requests:t_request_count_matches_wrk_and_server \
 requests:fallback:t_request_count_matches_wrk_and_server \
 requests:fallback:t_intermediate_counts_classes_statuses_equal_the_fallbacks \
 requests:fallback:t_intermediate_nginx_sendfile_response_bytes_match_curls \
-tcp:tcp:t_refused_and_successful_connects_are_counted_exactly}"
+tcp:tcp:t_refused_and_successful_connects_are_counted_exactly \
+tcp:tcp:t_connection_closing_at_the_end_is_reported_with_its_acked_bytes}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
 # the kernel's kconfig where its distribution installs it (libbpf reads

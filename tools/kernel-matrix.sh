@@ -8,14 +8,20 @@
 # failed, a kernel did not boot or its guest did not finish; 2 on bad usage.
 #
 # KERNELS is a space-separated list of
-#   deb:PACKAGE            a Debian kernel package (linux-image-6.1.0-NN-amd64),
-#                          fetched with apt-get download, unpacked with
-#                          dpkg-deb -x (never installed)
+#   deb:PACKAGE[@SUITE]    a Debian kernel package (linux-image-6.1.0-NN-amd64,
+#                          or the meta package linux-image-amd64: the one it
+#                          depends on), fetched with apt-get download,
+#                          unpacked with dpkg-deb -x (never installed); from
+#                          this host's apt sources, or with @SUITE from that
+#                          Debian suite (bullseye: Debian 11, Linux 5.10),
+#                          read from deb.debian.org into a private apt state
+#                          under $KERNEL_CACHE (the host's apt is not touched)
 #   bzimage:IMAGE[:MODDIR] a kernel image of your own; MODDIR is its
 #                          lib/modules/VERSION directory, needed unless 9p,
 #                          virtio-pci and overlayfs are built in
-# Default: deb: of the package linux-image-amd64 depends on (Debian 12's
-# stock kernel). Everything downloaded or built is cached under
+# Default: "deb:linux-image-amd64 deb:linux-image-amd64@bullseye", Debian
+# 12's stock kernel (6.1) and Debian 11's (5.10, the oldest kernel line
+# slatrace has a path for). Everything downloaded or built is cached under
 # $KERNEL_CACHE (/var/cache/slatrace-kernels); serial logs go to
 # $BUILD/kernel-matrix/. MATRIX_TIMEOUT (900) bounds one guest, in seconds;
 # MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list
@@ -59,18 +65,15 @@ for b in tests/sysload tests/tcpload tools/demo-server; do
 	[ -x "$BUILD/$b" ] || die "'$BUILD/$b' was not built: run 'make all test-build'"
 done
 
-if [ -z "${KERNELS:-}" ]; then
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	[ -n "$pkg" ] || die "cannot name Debian's stock kernel package (apt-get update first?); set KERNELS"
-	KERNELS="deb:$pkg"
-fi
+KERNELS=${KERNELS:-deb:linux-image-amd64 deb:linux-image-amd64@bullseye}
 
 # every entry is checked before the first boot: a typo fails at once
 for spec in $KERNELS; do
 	case $spec in
+	deb:?*@ | deb:@*) usage "'$spec': deb:PACKAGE@SUITE needs both" ;;
 	deb:?* | bzimage:?*) ;;
 	*)
-		usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]"
+		usage "'$spec' is neither deb:PACKAGE[@SUITE] nor bzimage:IMAGE[:MODDIR]"
 		;;
 	esac
 done
@@ -84,15 +87,61 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-# deb_kernel PACKAGE: download and unpack PACKAGE once into $CACHE/deb-PACKAGE;
-# sets KIMG and KMODS (its lib/modules/VERSION)
+# apt_suite SUITE: sets APT_OPTS to apt-get options that read Debian's
+# SUITE (its main and security archives) from a private state under
+# $CACHE/apt-SUITE, updated once a day
+apt_suite() {
+	local suite=$1 d=$CACHE/apt-$1
+	mkdir -p "$d/lists/partial" "$d/archives/partial"
+	cat >"$d/sources.list" <<-EOF
+		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
+		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security $suite-security main
+	EOF
+	APT_OPTS=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	if [ -z "$(find "$d/updated" -mmin -1440 2>/dev/null)" ]; then
+		echo "kernel-matrix: reading Debian's $suite package lists" >&2
+		apt-get "${APT_OPTS[@]}" update >"$d/update.log" 2>&1 ||
+			die "apt-get update of Debian $suite failed: $(tail -1 "$d/update.log")"
+		touch "$d/updated"
+	fi
+}
+
+# deb_resolve PACKAGE[@SUITE]: the package itself, or the versioned kernel a
+# meta package (linux-image-amd64) depends on
+deb_resolve() {
+	local pkg=${1%@*} suite="" opts=() dep
+	[ "$1" != "$pkg" ] && suite=${1#*@}
+	if [ -n "$suite" ]; then
+		apt_suite "$suite"
+		opts=("${APT_OPTS[@]}")
+	fi
+	case $pkg in
+	linux-image-[0-9]*)
+		echo "$pkg"
+		return
+		;;
+	esac
+	dep=$(apt-cache "${opts[@]}" depends "$pkg" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$dep" ] || die "cannot name the kernel package $pkg${suite:+ of $suite} depends on (apt-get update first?); set KERNELS"
+	echo "$dep"
+}
+
+# deb_kernel PACKAGE[@SUITE]: download and unpack PACKAGE once into
+# $CACHE/deb-PACKAGE; sets KIMG and KMODS (its lib/modules/VERSION)
 deb_kernel() {
-	local pkg=$1 dir=$CACHE/deb-$1 deb
+	local pkg=${1%@*} suite="" opts=() dir deb
+	[ "$1" != "$pkg" ] && suite=${1#*@}
+	dir=$CACHE/deb-$pkg
 	mkdir -p "$dir"
 	deb=$(ls "$dir"/*.deb 2>/dev/null | head -1 || true)
 	if [ -z "$deb" ]; then
-		echo "kernel-matrix: fetching $pkg" >&2
-		(cd "$dir" && apt-get download "$pkg" 2>&1 | grep -v 'unsandboxed' >&2) ||
+		echo "kernel-matrix: fetching $pkg${suite:+ from Debian $suite}" >&2
+		if [ -n "$suite" ]; then
+			apt_suite "$suite"
+			opts=("${APT_OPTS[@]}")
+		fi
+		(cd "$dir" && apt-get "${opts[@]}" download "$pkg" 2>&1 | grep -v 'unsandboxed' >&2) ||
 			die "apt-get download $pkg failed"
 		deb=$(ls "$dir"/*.deb 2>/dev/null | head -1 || true)
 		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $dir"
@@ -205,8 +254,11 @@ bad=0
 for spec in $KERNELS; do
 	case $spec in
 	deb:*)
-		deb_kernel "${spec#deb:}"
-		name=${spec#deb:}
+		pkg=$(deb_resolve "${spec#deb:}")
+		suite=""
+		[[ $spec == *@* ]] && suite=@${spec#*@}
+		deb_kernel "$pkg$suite"
+		name=$pkg
 		kind=deb
 		kdir=$CACHE/deb-$name
 		;;
@@ -222,7 +274,7 @@ for spec in $KERNELS; do
 		kdir=$CACHE/bzimage-$(realpath "$KIMG" | md5sum | cut -c1-12)
 		mkdir -p "$kdir"
 		;;
-	*) usage "'$spec' is neither deb:PACKAGE nor bzimage:IMAGE[:MODDIR]" ;;
+	*) usage "'$spec' is neither deb:PACKAGE[@SUITE] nor bzimage:IMAGE[:MODDIR]" ;;
 	esac
 	ird=$kdir/initramfs.cpio.gz
 	# rebuilt whenever this script (which writes its init) is newer

@@ -79,9 +79,12 @@ struct slt_req_more {
 #define SLT_CONN_READING 1	/* request read, no response byte yet */
 #define SLT_CONN_RESPONDING 2	/* response being written */
 
-/* bits of the ports map (an array indexed by local port; 0: Unix sockets) */
-#define SLT_PORT_LISTEN 1u	/* something on the host listens on it */
-#define SLT_PORT_TARGET 2u	/* the target serves connections on it */
+/* bits of the ports map (an array indexed by local port; 0: Unix sockets).
+ * Each has a byte of its own (its lowest bit), so that the kernel side sets
+ * one with a plain store of that byte, losing no other: an atomic or needs
+ * Linux 5.12 (bpf/core_fixes.bpf.h). */
+#define SLT_PORT_LISTEN 0x1u	/* byte 0: something on the host listens on it */
+#define SLT_PORT_TARGET 0x100u	/* byte 1: the target serves connections on it */
 #define SLT_NPORTS 65536
 
 /* A server connection of the target, in the kernel's conns map (key: the

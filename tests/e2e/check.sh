@@ -6,7 +6,7 @@
 # against the contract in `slatrace check --help`. Most need root.
 . "$(dirname "$0")/lib.sh"
 
-FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast sockops_fexit atomics"
+FEATURES="btf tracepoint tp_btf raw_tp uprobe kprobe fentry perf_event ringbuf task_storage sock_tp rdonly_cast sockops_fexit atomics task_pt_regs"
 
 # run_check ARGS...: run check with a time limit; stdout, stderr and the
 # exit status land in $TMP/out, $TMP/err and $TMP/rc
@@ -151,6 +151,13 @@ expected() {
 		local v
 		v=$(uname -r | awk -F'[.-]' '{ printf "%d", $1 * 1000 + $2 }')
 		[ "$v" -ge 5012 ] && echo yes || echo no
+		;;
+	# bpf_task_pt_regs arrived in 5.15
+	task_pt_regs)
+		[ "$(expected tp_btf)" = yes ] || { expected tp_btf; return; }
+		local w
+		w=$(uname -r | awk -F'[.-]' '{ printf "%d", $1 * 1000 + $2 }')
+		[ "$w" -ge 5015 ] && echo yes || echo no
 		;;
 	esac
 }

@@ -505,6 +505,17 @@ static const struct probe_def probes[SLT_FEAT_COUNT] = {
 		.load_hint = "kernel needs BTF, tp_btf and 5.12 or later",
 		.trigger = trigger_syscalls,
 	},
+	{
+		.bit = SLT_FEAT_TASK_PT_REGS,
+		.name = "task_pt_regs",
+		.what = "a task's syscall registers from tracing programs (bpf_task_pt_regs)",
+		.fix = "the kernel needs BTF and Linux 5.15 or later (bpf_task_pt_regs)",
+		.progs = { "handle_task_pt_regs_sys_enter" },
+		.hits = { HITS(task_pt_regs_hits) },
+		.load_hint = "kernel needs BTF, tp_btf and 5.15 or later",
+		.run_hint = "the registers did not name the getppid the tracepoint saw",
+		.trigger = trigger_syscalls,
+	},
 };
 
 static int probe_btf(struct feature_result *r)

@@ -22,7 +22,8 @@
 #define SLT_FEAT_RDONLY_CAST (1u << 11) /* the bpf_rdonly_cast kfunc (6.2+) */
 #define SLT_FEAT_SOCKOPS_FEXIT (1u << 12) /* fexit on a socket's sendmsg/recvmsg operations */
 #define SLT_FEAT_ATOMICS (1u << 13)	/* BPF atomics beyond add: fetch, cmpxchg, or (5.12+) */
-#define SLT_FEAT_COUNT	       14
+#define SLT_FEAT_TASK_PT_REGS (1u << 14) /* bpf_task_pt_regs (5.15+) */
+#define SLT_FEAT_COUNT	       15
 
 struct feature_result {
 	unsigned bit;

@@ -491,15 +491,23 @@ static enum probe_path_kind requests_choose_path(unsigned have, char *why, unsig
 		snprintf(why, len, "the sock_recv_length and sock_send_length tracepoints work here");
 		return SLT_PATH_PREFERRED;
 	}
-	if (have & SLT_FEAT_SOCKOPS_FEXIT) {
+	if ((have & SLT_FEAT_SOCKOPS_FEXIT) && (have & SLT_FEAT_TASK_PT_REGS)) {
 		snprintf(why, len,
 			 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+); fexit on "
 			 "the socket operations works here");
 		return SLT_PATH_INTERMEDIATE;
 	}
-	snprintf(why, len,
-		 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+), no fexit on the "
-		 "socket operations");
+	/* fexit alone sees the operations but not the bytes the classes are
+	 * read from: the syscall's registers (bpf_task_pt_regs) say where */
+	if (have & SLT_FEAT_SOCKOPS_FEXIT)
+		snprintf(why, len,
+			 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+); fexit on "
+			 "the socket operations works, but without bpf_task_pt_regs (Linux 5.15+) "
+			 "it cannot read the requests");
+	else
+		snprintf(why, len,
+			 "no sock_recv_length/sock_send_length tracepoints (Linux 6.3+), no fexit on "
+			 "the socket operations");
 	return SLT_PATH_FALLBACK;
 }
 
@@ -513,7 +521,7 @@ static const struct probe_path requests_intermediate = {
 	.hooks = "fexit on inet_recvmsg, inet6_recvmsg, unix_stream_recvmsg, inet_sendmsg, "
 		 "inet6_sendmsg, unix_stream_sendmsg, and inet_sendpage, unix_stream_sendpage "
 		 "before 6.5; tcp:tcp_rcv_space_adjust, sock:inet_sock_set_state (tp_btf)",
-	.needs = SLT_FEAT_SOCKOPS_FEXIT,
+	.needs = SLT_FEAT_SOCKOPS_FEXIT | SLT_FEAT_TASK_PT_REGS,
 };
 
 static const struct probe_path requests_fallback = {

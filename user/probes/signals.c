@@ -169,7 +169,7 @@ static int signals_drain(void *state, struct model *m)
 const struct probe_ops signals_probe = {
 	.name = "signals",
 	.summary = "signals delivered to the target, by signal and sender, with time pending",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF,
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_ATOMICS, /* the max by compare-and-swap */
 	.open = signals_open,
 	.attach = signals_attach,
 	.drain = signals_drain,

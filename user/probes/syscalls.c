@@ -34,6 +34,8 @@ struct syscalls_state {
 	size_t stats_len;
 	enum probe_path_kind path;
 	uint64_t unfinished_pub; /* unfinished_at_exit published so far */
+	int ncpus;		 /* possible CPUs: a per-CPU value's length */
+	uint64_t *cpu_max;	 /* fallback: one sys_max value, per CPU */
 };
 
 static void syscalls_close(void *state)
@@ -45,6 +47,7 @@ static void syscalls_close(void *state)
 	if (st->stats)
 		munmap((void *)st->stats, st->stats_len);
 	syscalls_bpf__destroy(st->skel);
+	free(st->cpu_max);
 	free(st);
 }
 
@@ -66,6 +69,7 @@ static int syscalls_configure(void *ctx, const struct session *s)
 	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit, fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exec, fb);
 	bpf_map__set_autocreate(st->skel->maps.inflight, fb);
+	bpf_map__set_autocreate(st->skel->maps.sys_max, fb);
 	/* test only: a small map, so that the tests can fill it */
 	if (fb && test_inflight && !slt_parse_u64(test_inflight, 1, SLT_SYS_INFLIGHT_MAX, &n))
 		return bpf_map__set_max_entries(st->skel->maps.inflight, (__u32)n);
@@ -99,6 +103,19 @@ static int syscalls_open(struct session *s, const void *opts, void **state)
 		goto cleanup;
 	}
 	st->stats = mem;
+	if (st->path == SLT_PATH_FALLBACK) {
+		st->ncpus = libbpf_num_possible_cpus();
+		if (st->ncpus <= 0) {
+			err = st->ncpus ? st->ncpus : -EINVAL;
+			slt_error("cannot count the possible CPUs: %s", slt_strerror(err));
+			goto cleanup;
+		}
+		st->cpu_max = calloc((size_t)st->ncpus, sizeof(*st->cpu_max));
+		if (!st->cpu_max) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
 	probe_record_path(&syscalls_probe, st->path, s->model);
 	*state = st;
 	return 0;
@@ -123,6 +140,21 @@ static struct series *series_for(struct model *m, unsigned nr)
 	if (s && !s->nlabels)
 		series_set_label(s, "syscall", name);
 	return s;
+}
+
+/* The fallback keeps each syscall's max per CPU (no compare-and-swap before
+ * Linux 5.12): the largest of them. */
+static uint64_t fallback_max(struct syscalls_state *st, unsigned nr)
+{
+	__u32 key = nr;
+	uint64_t best = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(st->skel->maps.sys_max), &key, st->cpu_max))
+		return 0;
+	for (int i = 0; i < st->ncpus; i++)
+		if (st->cpu_max[i] > best)
+			best = st->cpu_max[i];
+	return best;
 }
 
 static int syscalls_drain(void *state, struct model *m)
@@ -150,6 +182,8 @@ static int syscalls_drain(void *state, struct model *m)
 		if (!s)
 			return -ENOMEM;
 		hist_from_kernel(&s->hist, &k->hist);
+		if (st->path == SLT_PATH_FALLBACK)
+			s->hist.max = fallback_max(st, nr);
 		s->errors = k->errors;
 	}
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -180,24 +214,27 @@ static int syscalls_drain(void *state, struct model *m)
  * holds the syscalls in flight (bpf/syscalls.bpf.c). */
 static enum probe_path_kind syscalls_choose_path(unsigned have, char *why, unsigned long len)
 {
-	if (have & SLT_FEAT_TASK_STORAGE) {
+	if ((have & SLT_FEAT_TASK_STORAGE) && (have & SLT_FEAT_ATOMICS)) {
 		snprintf(why, len, "task storage works from tracing programs here");
 		return SLT_PATH_PREFERRED;
 	}
-	snprintf(why, len, "no task storage from tracing programs (Linux 5.11+)");
+	if (!(have & SLT_FEAT_TASK_STORAGE))
+		snprintf(why, len, "no task storage from tracing programs (Linux 5.11+)");
+	else
+		snprintf(why, len, "no BPF compare-and-swap for the histograms' max (Linux 5.12+)");
 	return SLT_PATH_FALLBACK;
 }
 
 static const struct probe_path syscalls_prefers = {
 	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit (tp_btf); start times in task "
 		 "storage",
-	.needs = SLT_FEAT_TASK_STORAGE,
+	.needs = SLT_FEAT_TASK_STORAGE | SLT_FEAT_ATOMICS,
 };
 
 static const struct probe_path syscalls_fallback = {
 	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit, sched:sched_process_exit, "
 		 "sched:sched_process_exec (tp_btf); start times in a hash map by thread id, "
-		 "deleted at the syscall's exit or the thread's",
+		 "deleted at the syscall's exit or the thread's; each syscall's max kept per CPU",
 	/* the same syscalls: what differs is counted (map_full past 65536 in
 	 * flight, syscalls_unfinished_at_exit) */
 	.cannot = NULL,
