@@ -38,8 +38,11 @@ borrowed() { borrowed_on fallback "$@"; }
 # has_intermediate: does this kernel have what the requests family's
 # intermediate path needs? 1, with the reason in $WHY, when not
 has_intermediate() {
-	WHY=$("$SLATRACE" check --json 2>/dev/null | jq -r '.features.sockops_fexit |
-		if . == null then "check --json has no sockops_fexit" elif .ok then "" else .detail end')
+	WHY=$("$SLATRACE" check --json 2>/dev/null | jq -r '[.features.sockops_fexit, .features.task_pt_regs] |
+		if .[0] == null or .[1] == null then "check --json has no sockops_fexit or task_pt_regs"
+		elif (.[0].ok | not) then "no fexit on the socket operations here: " + .[0].detail
+		elif (.[1].ok | not) then "no bpf_task_pt_regs to read the requests with here: " + .[1].detail
+		else "" end')
 	[ -z "$WHY" ]
 }
 
@@ -47,7 +50,7 @@ has_intermediate() {
 intermediate() {
 	need_root || return
 	command -v jq >/dev/null || { skip "needs jq"; return; }
-	has_intermediate || { skip "no fexit on the socket operations here: $WHY"; return; }
+	has_intermediate || { skip "$WHY"; return; }
 	borrowed_on intermediate "$@"
 }
 
@@ -139,7 +142,7 @@ t_intermediate_counts_classes_statuses_equal_the_fallbacks() {
 	need_root || return
 	[ -x "$DEMO" ] || { fail "not built: make $BUILD/tools/demo-server"; return; }
 	command -v curl >/dev/null && command -v jq >/dev/null || { skip "needs curl and jq"; return; }
-	has_intermediate || { skip "no fexit on the socket operations here: $WHY"; return; }
+	has_intermediate || { skip "$WHY"; return; }
 	local a=$TMP/eq-mid b=$TMP/eq-fb2 why sa sb
 	why=$(one_path intermediate "$a") || { bail "intermediate: $why"; return; }
 	why=$(one_path fallback "$b") || { bail "fallback: $why"; return; }

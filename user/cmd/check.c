@@ -47,7 +47,7 @@ struct family_verdict {
 	unsigned missing; /* needs the kernel did not grant */
 	const char *refused; /* refused otherwise (core/probe.h), or NULL */
 	enum probe_path_kind path; /* the attach path it would take here */
-	char why[128];		   /* why that one */
+	char why[256];		   /* why that one */
 };
 
 struct check_report {

@@ -193,7 +193,7 @@ static int requests_open(struct session *s, const void *opts, void **state)
 		.max_classes = o->max_classes ? o->max_classes : SLT_DEFAULT_MAX_CLASSES,
 	};
 	struct requests_state *st;
-	char why[128];
+	char why[256];
 	int err;
 
 	st = calloc(1, sizeof(*st));
