@@ -68,6 +68,7 @@ t_pid_filter_excludes_other_processes() { borrowed syscalls.sh "${FUNCNAME#t_}";
 t_getppid_count_exact_with_only_the_syscalls_family() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_comm_filter_counts_only_that_comm() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_command_children_are_followed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_command_followed_after_a_threads_execve() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_whole_host_sees_workload() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_command_path_search_is_not_traced() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_pid_run_ends_when_every_target_exits() { borrowed syscalls.sh "${FUNCNAME#t_}"; }

@@ -183,6 +183,31 @@ t_command_children_are_followed() {
 	pass
 }
 
+# A command whose thread other than the leader calls execve: the kernel
+# (de_thread) kills the old leader, whose exit is reported, and the exec'ing
+# thread takes over the leader's pid. The process lives on, so it stays in
+# the set of followed processes: every getppid of the exec'd image counted,
+# as sysload counted them, and its exit is the process's one exit.
+t_command_followed_after_a_threads_execve() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/cexec f=$TMP/cexec/r.json rc g x ex
+	mkdir -p "$d"
+	timeout -s KILL 30 "$SLATRACE" trace --syscalls --json "$f" -- "$SYSLOAD" threadexec 3000 \
+		>"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc (137: did not end with its command): $(head -c 500 "$d/err")"; return; }
+	grep -q '^count=3000$' "$d/out" || { fail "the exec'd sysload did not report 3000 calls: $(head -c 300 "$d/out")"; return; }
+	g=$(series "$f" getppid .count)
+	x=$(series "$f" execve '"\(.count)/\(.errors)"')
+	ex=$(jq -r '.processes.exited' "$f")
+	[ "$g" = 3000 ] || { fail "getppid count after the thread's execve: '$g', want sysload's 3000"; return; }
+	# the command's own execve, and the thread's
+	[ "$x" = 2/0 ] || { fail "execve count/errors: $x, want 2/0"; return; }
+	[ "$ex" = 1 ] || { fail "processes.exited: $ex, want 1 (the old leader's exit does not end the process)"; return; }
+	pass "getppid 3000 after the exec, execve $x, exited $ex"
+}
+
 # midrun_signal SIG: SIG mid-run ends the run with its report and a complete
 # JSON file, exit 0; the old file stays as it was until then
 midrun_signal() {
