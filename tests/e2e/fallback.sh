@@ -76,6 +76,7 @@ t_interval_reports_sum_to_total() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_lost_counters_present_and_zero() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_execve_from_a_thread_is_timed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_exit_and_exit_group_counted_unfinished_as_strace() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_syscall_counts_match_strace() { borrowed strace_agreement.sh "${FUNCNAME#t_}"; }
 t_intermediate_request_count_matches_wrk_and_server() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
@@ -186,12 +187,12 @@ sys_summary() {
 # sysload's failing openat calls, then a thread's execve while the leader
 # waits in pause (the exec'd image's getppid calls, its exit_group), on
 # either path: every syscall's count and errors equal, and equal to
-# sysload's where it knows them
+# sysload's where it knows them; the exit_group, unfinished, counted by both
 t_syscalls_fallback_counts_equal_the_preferred_paths() {
 	need_root || return
 	[ -x "$SYSLOAD" ] || { fail "not built: make $BUILD/tests/sysload"; return; }
 	command -v jq >/dev/null || { skip "needs jq"; return; }
-	local why sa sb w p
+	local why sa sb ua ub w p
 	for w in enoent threadexec; do
 		for p in preferred fallback; do
 			why=$(sys_path "$p" "$TMP/sys-$w-$p.json" "$w" 300) || { bail "$w, $p: $why"; return; }
@@ -203,6 +204,10 @@ t_syscalls_fallback_counts_equal_the_preferred_paths() {
 		threadexec) grep -q 'execve=1/0 .*getppid=300/0' <<<"$sa" ;;
 		esac || { fail "$w: preferred path, against sysload's 300 calls: $sa"; return; }
 		[ "$sa" = "$sb" ] || { fail "$w: the paths disagree: preferred [$sa] fallback [$sb]"; return; }
+		ua=$(counter "$TMP/sys-$w-preferred.json" syscalls_unfinished_at_exit)
+		ub=$(counter "$TMP/sys-$w-fallback.json" syscalls_unfinished_at_exit)
+		[ "$ua" = 1 ] && [ "$ub" = 1 ] ||
+			{ fail "$w: syscalls_unfinished_at_exit preferred $ua, fallback $ub; want 1 (the exit_group)"; return; }
 		[ "$(jq -r '.lost.total' "$TMP/sys-$w-fallback.json")" = 0 ] ||
 			{ fail "$w: the fallback lost $(jq -c .lost "$TMP/sys-$w-fallback.json")"; return; }
 	done
