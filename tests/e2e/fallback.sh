@@ -61,6 +61,7 @@ t_pipelined_batches_counted_as_client_and_nginx_log() { borrowed pipelining.sh "
 t_batch_past_what_is_followed_is_reported_uncounted() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
 t_connection_closing_at_the_end_is_reported_with_its_acked_bytes() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_connects_with_an_unseen_handshake_count_as_attempts() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_nanosleep_count_exact_and_percentiles_match() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_enoent_errors_counted_by_errno() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
