@@ -5,10 +5,15 @@
  *
  * Preferred path: tp_btf/sys_enter (remember start time and number in task
  * storage), tp_btf/sys_exit (record the latency into sys_stats[nr], count
- * errors). Cost: untargeted task: the target test only. Targeted: one
- * task-storage lookup on each side, a bucket computation and three atomic
- * adds. Needs: BTF, tp_btf (5.5+), task storage from tracing programs
- * (5.11+), compare-and-swap for the max (5.12+), mmapable arrays (5.5+).
+ * errors). A thread that exits inside a syscall (its exit or exit_group,
+ * or one whose return the target test no longer matched) never reaches
+ * sys_exit: tp_btf/sched_process_exit finds its start time still set and
+ * counts it in unfinished_at_exit, as the fallback does. Cost: untargeted
+ * task: the target test only. Targeted: one task-storage lookup on each
+ * side, a bucket computation and three atomic adds; one task-storage lookup
+ * per thread exit on the host. Needs: BTF, tp_btf (5.5+), task storage from
+ * tracing programs (5.11+), compare-and-swap for the max (5.12+), mmapable
+ * arrays (5.5+).
  *
  * Fallback path, for 5.8-5.11 (no task storage for tracing programs, or no
  * compare-and-swap): the
@@ -81,8 +86,8 @@ struct {
 	__type(value, __u64);
 } sys_max SEC(".maps");
 
-/* fallback: syscalls a target thread entered and was still inside when it
- * exited; read by userspace through the mmapped .bss */
+/* both paths: syscalls a target thread entered and was still inside when
+ * it exited; read by userspace through the mmapped .bss */
 __u64 unfinished_at_exit = 0;
 
 SEC("tp_btf/sys_enter")
@@ -167,6 +172,21 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Every thread of the host: only a thread that entered a syscall as a
+ * target has storage, and its start time is set while it is inside one. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
+{
+	struct sys_start *s;
+
+	s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, 0);
+	if (s && s->ts_ns) {
+		s->ts_ns = 0;
+		__sync_fetch_and_add(&unfinished_at_exit, 1);
+	}
+	return 0;
+}
+
 /* ---- the fallback path: a hash map by thread id ---- */
 
 SEC("tp_btf/sys_enter")
@@ -213,7 +233,7 @@ int BPF_PROG(handle_sys_exit_map, struct pt_regs *regs, long ret)
 /* Every thread of the host, target or not: an entry exists only if the
  * target test held at its sys_enter, and it may not hold now. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
+int BPF_PROG(handle_sched_process_exit_map, struct task_struct *p)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 

@@ -6,9 +6,13 @@
  * (targets, target_cgroup, events, drops; see common.bpf.h). When slatrace
  * follows a command's children (`-- CMD`), it adds each forked child of a
  * traced process to the targets set and removes exited ones, and reports both
- * on the ring buffer.
+ * on the ring buffer. A process has exited when its last thread has, not
+ * when its leader has: a leader may end first (pthread_exit), and an execve
+ * by another thread kills the old leader (de_thread) and the exec'ing thread
+ * carries on under the process's pid.
  * Hooks: tp_btf/sched_process_fork, tp_btf/sched_process_exit.
- * Cost: one hash lookup per fork and per thread exit on the host.
+ * Cost: one hash lookup per fork and per process exit on the host, one load
+ * per thread exit.
  * Needs: BTF, tp_btf, ring buffer (5.8+).
  */
 #include "common.bpf.h"
@@ -57,7 +61,9 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
 
-	if (p->pid != tgid) /* only the group leader's exit ends the process */
+	/* only the last thread's exit ends the process: do_exit counts the
+	 * thread out of signal->live before this tracepoint */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	if (bpf_map_delete_elem(&targets, &tgid))
 		return 0;

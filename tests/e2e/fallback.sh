@@ -64,6 +64,7 @@ t_pipelined_batches_counted_as_client_and_nginx_log() { borrowed pipelining.sh "
 t_batch_past_what_is_followed_is_reported_uncounted() { borrowed pipelining.sh "${FUNCNAME#t_}"; }
 t_connection_closing_at_the_end_is_reported_with_its_acked_bytes() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_connects_with_an_unseen_handshake_count_as_attempts() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_nanosleep_count_exact_and_percentiles_match() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_enoent_errors_counted_by_errno() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
@@ -71,6 +72,7 @@ t_pid_filter_excludes_other_processes() { borrowed syscalls.sh "${FUNCNAME#t_}";
 t_getppid_count_exact_with_only_the_syscalls_family() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_comm_filter_counts_only_that_comm() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_command_children_are_followed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_command_followed_after_a_threads_execve() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_whole_host_sees_workload() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_command_path_search_is_not_traced() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_pid_run_ends_when_every_target_exits() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
@@ -78,6 +80,7 @@ t_interval_reports_sum_to_total() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_lost_counters_present_and_zero() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_execve_from_a_thread_is_timed() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
+t_exit_and_exit_group_counted_unfinished_as_strace() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_syscall_counts_match_strace() { borrowed strace_agreement.sh "${FUNCNAME#t_}"; }
 t_intermediate_request_count_matches_wrk_and_server() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
@@ -188,12 +191,12 @@ sys_summary() {
 # sysload's failing openat calls, then a thread's execve while the leader
 # waits in pause (the exec'd image's getppid calls, its exit_group), on
 # either path: every syscall's count and errors equal, and equal to
-# sysload's where it knows them
+# sysload's where it knows them; the exit_group, unfinished, counted by both
 t_syscalls_fallback_counts_equal_the_preferred_paths() {
 	need_root || return
 	[ -x "$SYSLOAD" ] || { fail "not built: make $BUILD/tests/sysload"; return; }
 	command -v jq >/dev/null || { skip "needs jq"; return; }
-	local why sa sb w p
+	local why sa sb ua ub w p
 	for w in enoent threadexec; do
 		for p in preferred fallback; do
 			why=$(sys_path "$p" "$TMP/sys-$w-$p.json" "$w" 300) || { bail "$w, $p: $why"; return; }
@@ -205,6 +208,10 @@ t_syscalls_fallback_counts_equal_the_preferred_paths() {
 		threadexec) grep -q 'execve=1/0 .*getppid=300/0' <<<"$sa" ;;
 		esac || { fail "$w: preferred path, against sysload's 300 calls: $sa"; return; }
 		[ "$sa" = "$sb" ] || { fail "$w: the paths disagree: preferred [$sa] fallback [$sb]"; return; }
+		ua=$(counter "$TMP/sys-$w-preferred.json" syscalls_unfinished_at_exit)
+		ub=$(counter "$TMP/sys-$w-fallback.json" syscalls_unfinished_at_exit)
+		[ "$ua" = 1 ] && [ "$ub" = 1 ] ||
+			{ fail "$w: syscalls_unfinished_at_exit preferred $ua, fallback $ub; want 1 (the exit_group)"; return; }
 		[ "$(jq -r '.lost.total' "$TMP/sys-$w-fallback.json")" = 0 ] ||
 			{ fail "$w: the fallback lost $(jq -c .lost "$TMP/sys-$w-fallback.json")"; return; }
 	done

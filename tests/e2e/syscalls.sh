@@ -183,6 +183,31 @@ t_command_children_are_followed() {
 	pass
 }
 
+# A command whose thread other than the leader calls execve: the kernel
+# (de_thread) kills the old leader, whose exit is reported, and the exec'ing
+# thread takes over the leader's pid. The process lives on, so it stays in
+# the set of followed processes: every getppid of the exec'd image counted,
+# as sysload counted them, and its exit is the process's one exit.
+t_command_followed_after_a_threads_execve() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/cexec f=$TMP/cexec/r.json rc g x ex
+	mkdir -p "$d"
+	timeout -s KILL 30 "$SLATRACE" trace --syscalls --json "$f" -- "$SYSLOAD" threadexec 3000 \
+		>"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc (137: did not end with its command): $(head -c 500 "$d/err")"; return; }
+	grep -q '^count=3000$' "$d/out" || { fail "the exec'd sysload did not report 3000 calls: $(head -c 300 "$d/out")"; return; }
+	g=$(series "$f" getppid .count)
+	x=$(series "$f" execve '"\(.count)/\(.errors)"')
+	ex=$(jq -r '.processes.exited' "$f")
+	[ "$g" = 3000 ] || { fail "getppid count after the thread's execve: '$g', want sysload's 3000"; return; }
+	# the command's own execve, and the thread's
+	[ "$x" = 2/0 ] || { fail "execve count/errors: $x, want 2/0"; return; }
+	[ "$ex" = 1 ] || { fail "processes.exited: $ex, want 1 (the old leader's exit does not end the process)"; return; }
+	pass "getppid 3000 after the exec, execve $x, exited $ex"
+}
+
 # midrun_signal SIG: SIG mid-run ends the run with its report and a complete
 # JSON file, exit 0; the old file stays as it was until then
 midrun_signal() {
@@ -384,8 +409,8 @@ gated_keep_going() {
 
 # Threads blocked in nanosleep when their process calls exit_group return
 # from it (-ERESTART_RESTARTBLOCK) on their way out: timed, on either path.
-# The exit_group never returns: the fallback path counts it as unfinished,
-# and its map of syscalls in flight is empty once the process is gone.
+# The exit_group never returns: either path counts it as unfinished, and the
+# fallback's map of syscalls in flight is empty once the process is gone.
 t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() {
 	need_root || return
 	need_bins || return
@@ -396,12 +421,44 @@ t_threads_killed_inside_a_syscall_are_timed_and_nothing_stays() {
 	[ "$n" = 4 ] && [ "$e" = 4 ] ||
 		{ fail "nanosleep count $n (ERESTART_RESTARTBLOCK $e), want the 4 threads' 4 (4)"; return; }
 	path=$(jq -r '.paths.syscalls // "preferred"' "$f")
+	u=$(counter "$f" syscalls_unfinished_at_exit)
+	[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u on the $path path, want 1 (the exit_group)"; return; }
 	if [ "$path" = fallback ]; then
-		u=$(counter "$f" syscalls_unfinished_at_exit)
-		[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u, want 1 (the exit_group)"; return; }
 		[ "$INFLIGHT" = 0 ] || { fail "the map of syscalls in flight holds $INFLIGHT after the process exited"; return; }
 	fi
-	pass "4 nanosleeps killed inside, on the $path path${u:+; unfinished $u, in flight after: $INFLIGHT}"
+	pass "4 nanosleeps killed inside, on the $path path; unfinished $u, in flight after: $INFLIGHT"
+}
+
+# exit and exit_group never return, so no syscall table holds them: on
+# either path each thread that ends inside one is counted in
+# syscalls_unfinished_at_exit, which is always in the report. The truth is
+# strace's count of those calls for the same command (or, without strace,
+# sysload's structure: its 5 threads' exit and its exit_group).
+t_exit_and_exit_group_counted_unfinished_as_strace() {
+	need_root || return
+	need_bins || return
+	local d=$TMP/exits f=$TMP/exits/r.json rc u want path
+	mkdir -p "$d"
+	timeout -s KILL 30 "$SLATRACE" trace --syscalls --json "$f" -- "$SYSLOAD" exits 5 \
+		>"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	grep -q '^count=5$' "$d/out" || { fail "sysload did not end its 5 threads: $(head -c 300 "$d/out")"; return; }
+	if command -v strace >/dev/null; then
+		strace -f -qq -e trace=exit,exit_group -o "$d/strace" "$SYSLOAD" exits 5 >/dev/null
+		want=$(grep -cE '^[0-9]+ +exit(_group)?\(' "$d/strace")
+	else
+		want=6
+	fi
+	path=$(jq -r '.paths.syscalls' "$f")
+	jq -e '.counters | has("syscalls_unfinished_at_exit")' "$f" >/dev/null ||
+		{ fail "no counters.syscalls_unfinished_at_exit on the $path path"; return; }
+	u=$(counter "$f" syscalls_unfinished_at_exit)
+	[ "$want" = 6 ] || { fail "strace saw $want exit and exit_group calls, want 5 threads' + 1"; return; }
+	[ "$u" = "$want" ] || { fail "syscalls_unfinished_at_exit $u on the $path path, strace saw $want exit and exit_group calls"; return; }
+	grep -q '^counted: .*syscalls_unfinished_at_exit' "$d/out" ||
+		{ fail "the text report's counted: line does not show it: $(grep -m1 '^counted' "$d/out")"; return; }
+	pass "unfinished $u on the $path path, as strace's exit and exit_group calls"
 }
 
 # An execve by a thread other than the leader returns with the leader's
@@ -420,12 +477,12 @@ t_execve_from_a_thread_is_timed() {
 	[ "$x" = 1/0 ] && [ "$g" = 7 ] && [ "$pa" = 1 ] ||
 		{ fail "execve $x (want 1/0), getppid $g (want 7), pause $pa (want 1)"; return; }
 	path=$(jq -r '.paths.syscalls // "preferred"' "$f")
+	u=$(counter "$f" syscalls_unfinished_at_exit)
+	[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u on the $path path, want 1 (the exit_group)"; return; }
 	if [ "$path" = fallback ]; then
-		u=$(counter "$f" syscalls_unfinished_at_exit)
-		[ "$u" = 1 ] || { fail "syscalls_unfinished_at_exit $u, want 1 (the exit_group)"; return; }
 		[ "$INFLIGHT" = 0 ] || { fail "the map of syscalls in flight holds $INFLIGHT after the process exited"; return; }
 	fi
-	pass "execve 1, getppid 7, pause 1 on the $path path"
+	pass "execve 1, getppid 7, pause 1, unfinished $u on the $path path"
 }
 
 run_tests

@@ -14,6 +14,9 @@
  *   sysload [--gate] threadexec N     a thread other than the leader execs
  *                                     `sysload getppid N` while the leader
  *                                     is inside pause(2)
+ *   sysload [--gate] exits K          K threads that end (each in exit(2)),
+ *                                     then exit_group(2): K + 1 syscalls
+ *                                     that never return
  *
  * --gate: wait for SIGUSR1 before starting (so a tracer can attach first).
  * Prints "count=<calls made> p50_ns=<..> p99_ns=<..> max_ns=<..>" (exact,
@@ -118,7 +121,7 @@ static unsigned long long cpu_ns(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sysload [--gate] nanosleep N MS | enoent N | getppid N |"
-			" children K N | spin SECONDS | stuck K | threadexec N\n");
+			" children K N | spin SECONDS | stuck K | threadexec N | exits K\n");
 	exit(2);
 }
 
@@ -133,6 +136,12 @@ static void *stuck_thread(void *a)
 	__atomic_add_fetch(&inside, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_nanosleep, &req, NULL);
 	return NULL;
+}
+
+/* exits: a thread that ends at once; glibc ends it with exit(2) */
+static void *exit_thread(void *a)
+{
+	return a;
 }
 
 static const char *exec_n;
@@ -294,6 +303,18 @@ int main(int argc, char **argv)
 			return 1;
 		for (;;)
 			syscall(SYS_pause);
+	} else if (!strcmp(argv[i], "exits")) {
+		long k = arg(argv, i + 1, argc);
+
+		for (long c = 0; c < k; c++) {
+			pthread_t t;
+
+			/* joined: it has called exit(2) */
+			if (pthread_create(&t, NULL, exit_thread, NULL) || pthread_join(t, NULL))
+				return 1;
+		}
+		report(NULL, 0, k);
+		syscall(SYS_exit_group, 0);
 	} else {
 		usage();
 	}

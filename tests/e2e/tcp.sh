@@ -340,6 +340,9 @@ t_refused_and_successful_connects_are_counted_exactly() {
 	[ "$ref" = 200 ] || { fail "refused $ref, tcpload was refused 200 times"; return; }
 	[ "$(tsc "$f" connect "$B4:5006" refused)" = 0 ] && [ "$(tsc "$f" connect "$B4:5007" established)" = 0 ] ||
 		{ fail "outcomes crossed: $(ts "$f" connect "$B4:5006" .counts) $(ts "$f" connect "$B4:5007" .counts)"; return; }
+	# count is attempts: every connect tcpload made, timed or not
+	[ "$(ts "$f" connect "$B4:5006" .count)" = 300 ] && [ "$(ts "$f" connect "$B4:5007" .count)" = 200 ] ||
+		{ fail "connect count $(ts "$f" connect "$B4:5006" .count) and $(ts "$f" connect "$B4:5007" .count), tcpload attempted 300 and 200; $(conn_diag "$f" "$B4:5006")"; return; }
 	# each connection reported once, closed or, when its close had not
 	# completed by the end (FIN_WAIT1 waiting on a delayed ACK, after the
 	# client exited), open at the end
@@ -356,6 +359,62 @@ conn_diag() {
 		"untimed $(tsc "$1" connect "$2" established_untimed), SYN resends $(tsc "$1" connect "$2" syn_retrans)," \
 		"not flushed $(counter "$1" tcp_conns_not_flushed), tracepoint misses $(counter "$1" tcp_tracepoint_misses)," \
 		"lost $(jq -c .lost.total "$1")"
+}
+
+# sum_buckets FILE METRIC ENDPOINT: the samples in that series' histogram
+sum_buckets() { ts "$1" "$2" "$3" '[.buckets[][2]] | add // 0'; }
+
+# A connect whose change to ESTABLISHED was not seen (docs/tcp.md, "connects
+# seen late") is still an attempt: in count, in established and
+# established_untimed, with no latency sample. Such a miss is rare and
+# cannot be caused from outside, so a test-only setting hides every other
+# connect's ESTABLISHED from the state change program, as a skipped
+# tracepoint run would; what follows is the real path (the connection's
+# next state change proves it got through). The truth is tcpload's counts.
+t_connects_with_an_unseen_handshake_count_as_attempts() {
+	need_all || return
+	local d=$TMP/unseen f rc tok tref n e u h b
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5018" || { bail "server did not start"; return; }
+	gated "$NSA" "$d/ok" connects "$B4:5018" --count 100 --send 100 ||
+		{ bail "client did not get ready"; return; }
+	local c1=$CL_PID
+	gated "$NSA" "$d/ref" connects "$B4:5019" --count 50 ||
+		{ bail "client did not get ready"; return; }
+	local c2=$CL_PID
+	SLATRACE_TEST_TCP_UNSEEN_EVERY=2 start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" \
+		--json "$d/r.json" || { bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	kill -USR1 "$c1" "$c2"
+	reap "$c1" 30
+	reap "$c2" 30
+	stop_trace 20
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	f=$d/r.json
+	tok=$(kv ok "$(cat "$d/ok")")
+	tref=$(kv refused "$(cat "$d/ref")")
+	[ "$tok" = 100 ] && [ "$tref" = 50 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
+	n=$(ts "$f" connect "$B4:5018" .count)
+	e=$(tsc "$f" connect "$B4:5018" established)
+	u=$(tsc "$f" connect "$B4:5018" established_untimed)
+	h=$(sum_buckets "$f" connect "$B4:5018")
+	# every other one hidden: 50; a real miss on top could only add
+	[ "$e" = 100 ] && [ "$u" -ge 50 ] && [ "$h" = $((e - u)) ] ||
+		{ fail "established $e (tcpload 100), untimed $u (want >= 50 hidden), histogram $h (want $((e - u)))"; return; }
+	[ "$n" = "$tok" ] ||
+		{ fail "connect count $n, tcpload attempted $tok (established $e, untimed $u, timed $h)"; return; }
+	[ "$(ts "$f" connect "$B4:5018" .untimed)" = "$u" ] ||
+		{ fail "the series' untimed $(ts "$f" connect "$B4:5018" .untimed), established_untimed $u"; return; }
+	[ "$(ts "$f" connect "$B4:5019" .count)" = "$tref" ] && [ "$(tsc "$f" connect "$B4:5019" refused)" = "$tref" ] ||
+		{ fail "refused: count $(ts "$f" connect "$B4:5019" .count), refused $(tsc "$f" connect "$B4:5019" refused), tcpload $tref"; return; }
+	# the untimed ones' bytes count whole, from their connect()
+	b=$(tsc "$f" conn "$B4:5018" bytes_out)
+	[ "$b" = 10000 ] || { fail "bytes_out $b, tcpload sent 100 x 100; $(conn_diag "$f" "$B4:5018")"; return; }
+	# the text report's ATTEMPTS column is the same count
+	awk -v ep="$B4:5018" '$2 == ep { print $3; exit }' "$d/out" | grep -qx "$tok" ||
+		{ fail "text report ATTEMPTS for $B4:5018: $(awk -v ep="$B4:5018" '$2 == ep' "$d/out"), want $tok"; return; }
+	pass "count $n = tcpload's $tok attempts: established $e, $u untimed, $h timed; refused $tref; bytes_out $b"
 }
 
 t_connection_closing_at_the_end_is_reported_with_its_acked_bytes() {
@@ -622,6 +681,8 @@ t_accept_queue_overflow_outcomes_match_the_clients() {
 	want="$ok $ref $tmo $unr $oth"
 	[ "$got" = "$want" ] ||
 		{ fail "established/refused/timed out/unreachable/other: slatrace $got, the clients $want ($(cat "$d/c1" "$d/c2" | tr '\n' ' '))"; return; }
+	[ "$(ts "$f" connect "$B4:5016" .count)" = $((ok + ref + tmo + unr + oth)) ] ||
+		{ fail "connect count $(ts "$f" connect "$B4:5016" .count), the clients attempted $((ok + ref + tmo + unr + oth)) ($(tsc "$f" connect "$B4:5016" established_untimed) untimed)"; return; }
 	[ "$(tsc "$f" connect "$B4:5016" syn_retrans)" = "$syn" ] && [ "$syn" = $((srA1 - srA0)) ] ||
 		{ fail "SYN retransmits: slatrace $(tsc "$f" connect "$B4:5016" syn_retrans), the clients' tcp_info $syn, the client namespace's TCPSynRetrans $((srA1 - srA0))"; return; }
 	# the server's side
@@ -790,6 +851,8 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 	want="$ok $ref $tmo $unr $oth $syn"
 	[ "$got" = "$want" ] ||
 		{ fail "established/refused/timed out/unreachable/other/SYN resends: slatrace $got, the client $want; $(ts "$f" accept :5014 .counts)"; return; }
+	[ "$(ts "$f" connect "$B4:5014" .count)" = $((ok + ref + tmo + unr + oth)) ] ||
+		{ fail "connect count $(ts "$f" connect "$B4:5014" .count), the client attempted $((ok + ref + tmo + unr + oth)) ($(tsc "$f" connect "$B4:5014" established_untimed) untimed)"; return; }
 	[ "$(tsc "$f" accept :5014 accepted)" = "$acc" ] && [ "$(tsc "$f" conn :5014 closed)" = "$acc" ] &&
 		[ "$(tsc "$f" conn "$B4:5014" closed)" = "$ok" ] ||
 		{ fail "accepted $(tsc "$f" accept :5014 accepted) and closed $(tsc "$f" conn :5014 closed) (the server accepted $acc), client closed $(tsc "$f" conn "$B4:5014" closed) (established $ok)"; return; }

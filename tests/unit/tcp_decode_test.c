@@ -103,6 +103,9 @@ TEST(tcp_client_connection_sequence_gives_exact_counters_and_histograms)
 	CHECK_EQ_U64(s->hist.sum, 2000000);
 	CHECK_EQ_U64(s->failed, 1);
 	CHECK_EQ_U64(s->errors, 1);
+	/* count is attempts: the untimed one too */
+	CHECK_EQ_U64(s->untimed, 1);
+	CHECK_EQ_U64(series_count(s), 3);
 	CHECK_EQ_U64(series_counter(s, "established"), 2);
 	CHECK_EQ_U64(series_counter(s, "established_untimed"), 1);
 	CHECK_EQ_U64(series_counter(s, "refused"), 1);

@@ -2,9 +2,8 @@
 /* Syscalls family, userspace side: loads bpf/syscalls.bpf.c and turns its
  * mmapped per-syscall histograms and errno counts into model series. Two
  * paths: start times in task storage (5.11+), or in a hash map by thread
- * id where tracing programs have no task storage (5.8-5.10); the fallback
- * also counts the syscalls a thread exited inside of
- * (syscalls_unfinished_at_exit). */
+ * id where tracing programs have no task storage (5.8-5.10); both count the
+ * syscalls a thread exited inside of (syscalls_unfinished_at_exit). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,10 +62,11 @@ static int syscalls_configure(void *ctx, const struct session *s)
 	 * task storage cannot even create the preferred path's map */
 	bpf_program__set_autoload(st->skel->progs.handle_sys_enter, !fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sys_exit, !fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit, !fb);
 	bpf_map__set_autocreate(st->skel->maps.starts, !fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sys_enter_map, fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sys_exit_map, fb);
-	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit, fb);
+	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exit_map, fb);
 	bpf_program__set_autoload(st->skel->progs.handle_sched_process_exec, fb);
 	bpf_map__set_autocreate(st->skel->maps.inflight, fb);
 	bpf_map__set_autocreate(st->skel->maps.sys_max, fb);
@@ -163,6 +163,7 @@ static int syscalls_drain(void *state, struct model *m)
 	struct slt_sys_err_key key, next, *prev = NULL;
 	int fd = bpf_map__fd(st->skel->maps.sys_errors);
 	struct series *s;
+	uint64_t unfinished;
 	char buf[32];
 
 	for (unsigned nr = 0; nr < SLT_MAX_SYSCALLS; nr++) {
@@ -197,15 +198,12 @@ static int syscalls_drain(void *state, struct model *m)
 		if (!s || series_set_counter(s, slt_errno_name(key.err, buf, sizeof(buf)), n))
 			return -ENOMEM;
 	}
-	if (st->path == SLT_PATH_FALLBACK) {
-		/* shown when 0 too, on this path */
-		uint64_t n = st->skel->bss->unfinished_at_exit;
-
-		if (n > st->unfinished_pub || !model_stat(m, "syscalls_unfinished_at_exit"))
-			model_stat_add(m, "syscalls_unfinished_at_exit", n - st->unfinished_pub);
-		if (n > st->unfinished_pub)
-			st->unfinished_pub = n;
-	}
+	/* shown when 0 too: no syscall table holds these */
+	unfinished = st->skel->bss->unfinished_at_exit;
+	if (unfinished > st->unfinished_pub || !model_stat(m, "syscalls_unfinished_at_exit"))
+		model_stat_add(m, "syscalls_unfinished_at_exit", unfinished - st->unfinished_pub);
+	if (unfinished > st->unfinished_pub)
+		st->unfinished_pub = unfinished;
 	return 0;
 }
 
@@ -226,8 +224,8 @@ static enum probe_path_kind syscalls_choose_path(unsigned have, char *why, unsig
 }
 
 static const struct probe_path syscalls_prefers = {
-	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit (tp_btf); start times in task "
-		 "storage",
+	.hooks = "raw_syscalls:sys_enter, raw_syscalls:sys_exit, sched:sched_process_exit "
+		 "(tp_btf); start times in task storage",
 	.needs = SLT_FEAT_TASK_STORAGE | SLT_FEAT_ATOMICS,
 };
 
@@ -236,7 +234,7 @@ static const struct probe_path syscalls_fallback = {
 		 "sched:sched_process_exec (tp_btf); start times in a hash map by thread id, "
 		 "deleted at the syscall's exit or the thread's; each syscall's max kept per CPU",
 	/* the same syscalls: what differs is counted (map_full past 65536 in
-	 * flight, syscalls_unfinished_at_exit) */
+	 * flight) */
 	.cannot = NULL,
 };
 

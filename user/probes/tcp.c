@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,9 +410,14 @@ static const char *tcp_kconfig(void)
 static int tcp_configure(void *ctx, const struct session *s)
 {
 	struct tcp_state *st = ctx;
+	const char *test_unseen = getenv("SLATRACE_TEST_TCP_UNSEEN_EVERY");
+	uint64_t n;
 
 	SESSION_SET_TARGET_RODATA(st->skel, s);
 	st->skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
+	/* test only: connects whose ESTABLISHED goes unseen (bpf/tcp.bpf.c) */
+	if (test_unseen && !slt_parse_u64(test_unseen, 1, UINT32_MAX, &n))
+		st->skel->rodata->targ_test_unseen_every = (__u32)n;
 	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
 	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
 	/* syscall programs (5.14) and bpf_for_each_map_elem (5.13): without

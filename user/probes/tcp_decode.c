@@ -491,7 +491,10 @@ static int publish_agg(struct model *m, const struct agg *a)
 		s = series_for(m, a, "connect");
 		if (!s)
 			return -ENOMEM;
+		/* count = attempts: timed, untimed (established, unseen
+		 * handshake: no latency) and failed */
 		s->hist = a->connect ? *a->connect : empty;
+		s->untimed = a->c[C_UNTIMED];
 		s->failed = failed;
 		s->errors = failed;
 		if (set_counters(s, a, connect_counters, sizeof(connect_counters)))
