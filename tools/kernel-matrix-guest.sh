@@ -29,6 +29,7 @@ TESTS=$(arg slt_tests | tr ',' ' ')
 syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
 syscalls:syscalls:t_comm_filter_counts_only_that_comm \
 syscalls:syscalls:t_pid_filter_excludes_other_processes \
+syscalls:syscalls:t_command_followed_after_a_threads_execve \
 requests:requests:t_request_count_matches_wrk_and_server \
 requests:fallback:t_request_count_matches_wrk_and_server \
 requests:fallback:t_intermediate_counts_classes_statuses_equal_the_fallbacks \
