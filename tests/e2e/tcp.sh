@@ -845,7 +845,7 @@ held_progs() {
 # the end-of-run pass (5.14, so only a forced fallback has it) included.
 t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload() {
 	need_all || return
-	local d=$TMP/noatom f rc progs id bad="" ok ref tok tref
+	local d=$TMP/noatom f rc progs id p want bad="" ok ref tok tref
 	mkdir -p "$d"
 	server "$NSB" "$d/srv" "$B4:5018" || { bail "server did not start"; return; }
 	gated "$NSA" "$d/ok" connects "$B4:5018" --count 300 --send 100 ||
@@ -868,7 +868,11 @@ t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload() {
 	rc=$?
 	kill_bg
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
-	for p in handle_set_state_noatomics handle_destroy_sock_noatomics flush_socks_noatomics; do
+	# the end-of-run pass is a syscall program (5.14): left out before
+	want="handle_set_state_noatomics handle_destroy_sock_noatomics"
+	bpftool feature probe kernel 2>/dev/null | grep -q "program_type syscall is available" &&
+		want+=" flush_socks_noatomics"
+	for p in $want; do
 		grep -q " $p\$" <<<"$progs" || { fail "$p is not loaded; slatrace holds: $(tr '\n' ' ' <<<"$progs")"; return; }
 	done
 	grep -qE ' (handle_set_state|handle_destroy_sock|flush_socks)$' <<<"$progs" &&
