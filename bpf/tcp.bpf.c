@@ -398,8 +398,7 @@ static __always_inline struct slt_tcp_event *event_new(const struct conn *c, __u
  * next connection from this one (the pass may hold an entry since deleted,
  * its memory reused). A full map or a busy bucket counts as a drop: that
  * record is lost, and counted. */
-static __always_inline int conn_claim(__u64 key, __u64 start_ns, struct conn *c,
-				      const int atomics)
+static __always_inline int conn_claim(__u64 key, __u64 start_ns, struct conn *c, const int atomics)
 {
 	struct claim_key ck = { .sk = key, .start_ns = start_ns };
 	struct conn *cur;

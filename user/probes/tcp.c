@@ -428,8 +428,8 @@ static int tcp_configure(void *ctx, const struct session *s)
 
 	SESSION_SET_TARGET_RODATA(skel, s);
 	skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
-	st->set_state = pick(skel->progs.handle_set_state, skel->progs.handle_set_state_noatomics,
-			     fallback);
+	st->set_state =
+	    pick(skel->progs.handle_set_state, skel->progs.handle_set_state_noatomics, fallback);
 	st->destroy_sock = pick(skel->progs.handle_destroy_sock,
 				skel->progs.handle_destroy_sock_noatomics, fallback);
 	st->flush = pick(skel->progs.flush_socks, skel->progs.flush_socks_noatomics, fallback);
