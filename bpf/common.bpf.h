@@ -75,6 +75,15 @@ static __always_inline __u64 slt_rb_flags(void)
 		       : BPF_RB_NO_WAKEUP;
 }
 
+/* The current task, for CO-RE reads only: bpf_get_current_task_btf(), whose
+ * pointer also allows direct loads, is Linux 5.11 (commit 3ca1032ab7ab,
+ * "bpf: Add bpf_get_current_task_btf helper"), and 5.10 refuses a program
+ * that reaches it; probe reads take the untyped pointer as well. */
+static __always_inline struct task_struct *slt_current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
 /* Is the current task's process the one that had PID slot i's number when
  * the run began? Two loads, paid only by the target's own events. */
 static __always_inline int slt_same_start(int i)
@@ -84,7 +93,7 @@ static __always_inline int slt_same_start(int i)
 
 	if (!targ_pid_start_hi_ns[i])
 		return 1;
-	t = bpf_get_current_task_btf();
+	t = slt_current_task();
 	st = BPF_CORE_READ(t, group_leader, start_boottime);
 	return st >= targ_pid_start_lo_ns[i] && st < targ_pid_start_hi_ns[i];
 }
@@ -144,7 +153,7 @@ static __always_inline struct sock *slt_file_sock(const struct file *f)
  * array. */
 static __always_inline struct sock *slt_fd_sock(__u32 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = slt_current_task();
 	struct file **fds, *f = NULL;
 	struct fdtable *fdt;
 

@@ -810,7 +810,8 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 t_fallback_programs_hold_no_instruction_linux_5_10_refuses() {
 	command -v llvm-objdump >/dev/null || { skip "needs llvm-objdump"; return; }
 	local obj=$ROOT/$BUILD/tcp.bpf.o all p fb="" twins="" out n
-	[ -f "$obj" ] || { fail "$obj was not built"; return; }
+	# a check of the build's object, which a kernel-matrix guest has no copy of
+	[ -f "$obj" ] || { skip "no $obj to scan here (make test-build makes it)"; return; }
 	llvm-objdump -t "$obj" >"$TMP/syms" && llvm-objdump -dr "$obj" >"$TMP/dis" ||
 		{ fail "llvm-objdump cannot read $obj"; return; }
 	all=$(awk '$3 == "F" && $4 != ".text" { print $6 }' "$TMP/syms")
