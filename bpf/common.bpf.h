@@ -76,6 +76,15 @@ static __always_inline __u64 slt_rb_flags(void)
 		       : BPF_RB_NO_WAKEUP;
 }
 
+/* The current task, for CO-RE reads only: bpf_get_current_task_btf(), whose
+ * pointer also allows direct loads, is Linux 5.11 (commit 3ca1032ab7ab,
+ * "bpf: Add bpf_get_current_task_btf helper"), and 5.10 refuses a program
+ * that reaches it; probe reads take the untyped pointer as well. */
+static __always_inline struct task_struct *slt_current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
 /* Is the current task's process the one that had PID slot i's number when
  * the run began? Two loads, paid only by the target's own events. */
 static __always_inline int slt_same_start(int i)
@@ -85,8 +94,7 @@ static __always_inline int slt_same_start(int i)
 
 	if (!targ_pid_start_hi_ns[i])
 		return 1;
-	/* probe reads either way: any kernel's helper will do */
-	t = (struct task_struct *)bpf_get_current_task();
+	t = slt_current_task();
 	st = BPF_CORE_READ(t, group_leader, start_boottime);
 	return st >= targ_pid_start_lo_ns[i] && st < targ_pid_start_hi_ns[i];
 }
@@ -120,7 +128,7 @@ static __always_inline int slt_target_match_tgid(__u32 tgid)
 
 			return comm[0] == targ_comm[0] && comm[1] == targ_comm[1];
 		}
-		bpf_core_read(c, sizeof(c), &((struct task_struct *)bpf_get_current_task())->comm);
+		bpf_core_read(c, sizeof(c), &slt_current_task()->comm);
 		return c[0] == targ_comm[0] && c[1] == targ_comm[1];
 	}
 	if (targ_mode == SLT_TARGET_CGROUP)
@@ -152,8 +160,7 @@ static __always_inline struct sock *slt_file_sock(const struct file *f)
  * array. */
 static __always_inline struct sock *slt_fd_sock(__u32 fd)
 {
-	/* probe reads either way: any kernel's helper will do */
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = slt_current_task();
 	struct file **fds, *f = NULL;
 	struct fdtable *fdt;
 

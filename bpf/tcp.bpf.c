@@ -31,10 +31,14 @@
  * one hash lookup (for the target's connections, and a jiffies compare); the
  * target's connections: one record at connect/accept, one at close, and an
  * RTT sample at most every targ_rtt_sample_ns (rounded up to jiffies).
- * Two paths, one object: where the bpf_rdonly_cast kfunc exists (6.2+),
+ * Three paths, one object: where the bpf_rdonly_cast kfunc exists (6.2+),
  * socket fields are loaded directly through its read-only view (preferred);
- * elsewhere (targ_rdonly_cast 0, the fallback) the same fields are CO-RE
- * reads, one bpf_probe_read_kernel() call each. Same hooks, same records.
+ * elsewhere (targ_rdonly_cast 0) the same fields are CO-RE reads, one
+ * bpf_probe_read_kernel() call each (intermediate, 5.12+). Where BPF atomics
+ * are missing too (before 5.12: the fallback), the three programs that claim
+ * a connection's close record (conn_claim) are loaded as their _noatomics
+ * twins, which claim it with a hash insert instead of a fetch-and-add. Same
+ * hooks, same records.
  * Needs: BTF, tp_btf, ring buffer; task_file iterators for connections
  * older than the run; syscall programs and bpf_for_each_map_elem (5.14) for
  * the end of the run; CONFIG_HZ from kconfig for rates. Syscall numbers
@@ -114,8 +118,9 @@ struct conn {
 	__u32 flags;
 	__u32 role;
 	/* its close record is written once: by CLOSE, by tcp_destroy_sock or by
-	 * the end-of-run pass, whichever takes it first (conn_claim); atomic,
-	 * apart from flags, which are updated with plain stores */
+	 * the end-of-run pass, whichever takes it first (conn_claim): a
+	 * fetch-and-add, apart from flags, which are updated with plain stores;
+	 * on the fallback only a mark of the claim, which is in claims */
 	__u32 claimed;
 	/* who the peer is, kept: the kernel clears the local port
 	 * (inet_put_port) before the CLOSE tracepoint runs */
@@ -140,6 +145,23 @@ struct {
 	__type(key, struct slt_tcp_port_key);
 	__type(value, struct slt_tcp_port);
 } tcp_ports SEC(".maps");
+
+/* The fallback's claims (conn_claim without atomics): a connection's close
+ * record is written by whoever inserts its key first. At most one entry per
+ * entry of tcp_socks, deleted with it (conn_delete), and a few more for a
+ * moment between the two deletes; userspace sizes it to 1 on the other
+ * paths, which do not use it. */
+struct claim_key {
+	__u64 sk;
+	__u64 start_ns; /* the connection's, so that a socket's next one is another key */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLT_TCP_MAX_SOCKS + 1024);
+	__type(key, struct claim_key);
+	__type(value, __u8);
+} claims SEC(".maps");
 
 /* processes the seed/flush iterators look at (not used for "all") */
 struct {
@@ -359,12 +381,63 @@ static __always_inline struct slt_tcp_event *event_new(const struct conn *c, __u
 	return e;
 }
 
-/* 1 for the one caller that is to write the connection's close record.
- * Contention is only at the end of a run, when the end-of-run pass runs beside
- * the state change and destroy programs. */
-static __always_inline int conn_claim(struct conn *c)
+/* 1 for the one caller that is to write the close record of the
+ * connection start_ns at key (c): the state change to CLOSE, tcp_destroy_sock
+ * (for a CLOSE it did not see) or the end-of-run pass, whichever comes first.
+ * The first two run with the socket locked (bh_lock_sock, or owned by a task,
+ * whose lock defers softirq and timer work on the socket until it is
+ * released), destroy only after CLOSE (inet_csk_destroy_sock() wants
+ * TCP_CLOSE), so between them the order is given; contention is only at the
+ * end of a run, when the end-of-run pass, which holds no lock, runs beside
+ * them.
+ *
+ * atomics is a compile-time constant: the three programs that claim are
+ * built once with each value (bpf/core_fixes.bpf.h, "BPF atomics"). 1: a
+ * fetch-and-add on c->claimed (Linux 5.12). 0, for kernels without it: the
+ * program may not hold such an instruction at all, not even behind a rodata
+ * knob, since their verifier refuses any BPF_STX but MEM and XADD before it
+ * finds dead code. A plain test-and-set would do between CLOSE and destroy
+ * (they are ordered, above) but not against the end-of-run pass, which those
+ * kernels lack (5.14) and a forced fallback runs. So the claim is an insert,
+ * BPF_NOEXIST, of (socket, start_ns) into claims, which the bucket lock gives
+ * to one caller, who must then still find the connection in tcp_socks:
+ * conn_delete deletes the claim after the entry, so a claim made after
+ * another's was deleted finds the entry gone. start_ns tells the socket's
+ * next connection from this one (the pass may hold an entry since deleted,
+ * its memory reused). A full map or a busy bucket counts as a drop: that
+ * record is lost, and counted. */
+static __always_inline int conn_claim(__u64 key, __u64 start_ns, struct conn *c, const int atomics)
 {
-	return __sync_fetch_and_add(&c->claimed, 1) == 0;
+	struct claim_key ck = { .sk = key, .start_ns = start_ns };
+	struct conn *cur;
+	__u8 one = 1;
+	long err;
+
+	if (atomics)
+		return __sync_fetch_and_add(&c->claimed, 1) == 0;
+	err = bpf_map_update_elem(&claims, &ck, &one, BPF_NOEXIST);
+	if (err) {
+		if (err != -17 /* EEXIST: claimed already */)
+			slt_drop(SLT_DROP_MAP_FULL);
+		return 0;
+	}
+	cur = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (!cur || cur->start_ns != start_ns) {
+		bpf_map_delete_elem(&claims, &ck);
+		return 0;
+	}
+	cur->claimed = 1; /* what the end-of-run pass looks at first */
+	return 1;
+}
+
+/* the connection's entry goes; on the fallback, its claim after it */
+static __always_inline void conn_delete(__u64 key, const struct conn *c, const int atomics)
+{
+	struct claim_key ck = { .sk = key, .start_ns = c->start_ns };
+
+	bpf_map_delete_elem(&tcp_socks, &key);
+	if (!atomics)
+		bpf_map_delete_elem(&claims, &ck);
 }
 
 /* the connection's record at close (or at the end of the run), filled in
@@ -404,11 +477,12 @@ static __always_inline struct slt_tcp_event *close_record(const struct tcp_sock 
 	return e;
 }
 
-static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, __u32 extra)
+static __always_inline void emit_close(const struct tcp_sock *tp, __u64 key, struct conn *c,
+				       __u32 extra, const int atomics)
 {
 	struct slt_tcp_event *e;
 
-	if (!conn_claim(c))
+	if (!conn_claim(key, c->start_ns, c, atomics))
 		return;
 	e = close_record(tp, c, extra);
 	if (e)
@@ -453,7 +527,7 @@ static __always_inline void connect_unseen(const struct tcp_sock *tp, struct con
 	emit_connect(tp, c, now, 0);
 }
 
-static __always_inline void conn_forget(__u64 key, struct conn *c)
+static __always_inline void conn_forget(__u64 key, struct conn *c, const int atomics)
 {
 	if (c->role == ROLE_LISTENER) {
 		struct slt_tcp_port *p = bpf_map_lookup_elem(&tcp_ports, &c->pk);
@@ -461,7 +535,7 @@ static __always_inline void conn_forget(__u64 key, struct conn *c)
 		if (p && p->nsocks)
 			__sync_fetch_and_add(&p->nsocks, -1);
 	}
-	bpf_map_delete_elem(&tcp_socks, &key);
+	conn_delete(key, c, atomics);
 }
 
 /* A listening socket of the target: its port's children become ours. */
@@ -495,8 +569,8 @@ static __always_inline void listener_add(const struct tcp_sock *tp, __u64 key, _
 	}
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline int set_state(const struct sock *sk, const int oldstate, const int newstate,
+				     const int atomics)
 {
 	__u64 key = (__u64)sk, now;
 	const struct tcp_sock *tp;
@@ -511,13 +585,13 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		 * new connection */
 		if (newstate == SLT_TCP_CLOSE)
 			return 0;
-		bpf_map_delete_elem(&tcp_socks, &key);
+		conn_delete(key, c, atomics);
 		c = NULL;
 	}
 	if (c) {
 		if (c->role == ROLE_LISTENER) {
 			if (newstate == SLT_TCP_CLOSE)
-				conn_forget(key, c);
+				conn_forget(key, c, atomics);
 			return 0;
 		}
 		if (newstate == SLT_TCP_FIN_WAIT1 || newstate == SLT_TCP_LAST_ACK)
@@ -543,7 +617,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 			return 0;
 		}
 		if (c->est_ns) {
-			emit_close(tp, c, 0);
+			emit_close(tp, key, c, 0, atomics);
 		} else if (c->role == ROLE_CLIENT) {
 			/* a connect that never got through: tcp_done_with_error()
 			 * stored why in sk_err before the state change */
@@ -600,6 +674,20 @@ int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const 
 		return 0;
 	}
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	return set_state(sk, oldstate, newstate, 1);
+}
+
+/* the fallback's (no BPF atomics): the same, claiming with a hash insert */
+SEC("?tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state_noatomics, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	return set_state(sk, oldstate, newstate, 0);
 }
 
 SEC("tp_btf/tcp_probe")
@@ -713,8 +801,7 @@ int BPF_PROG(handle_rcvqueue_full, struct sock *sk)
 
 /* the end of every tracked socket: the entry goes (and a connection that
  * somehow skipped CLOSE is reported) */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(handle_destroy_sock, struct sock *sk)
+static __always_inline int destroy_sock(struct sock *sk, const int atomics)
 {
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&tcp_socks, &key);
@@ -733,9 +820,22 @@ int BPF_PROG(handle_destroy_sock, struct sock *sk)
 				     SK(tp, sk_err) ? SK(tp, sk_err) : SLT_ECONNABORTED);
 	}
 	if (c->role != ROLE_LISTENER && c->est_ns && !(c->flags & CF_CLOSED))
-		emit_close(tp, c, 0);
-	conn_forget(key, c);
+		emit_close(tp, key, c, 0, atomics);
+	conn_forget(key, c, atomics);
 	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(handle_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk, 1);
+}
+
+/* the fallback's (no BPF atomics) */
+SEC("?tp_btf/tcp_destroy_sock")
+int BPF_PROG(handle_destroy_sock_noatomics, struct sock *sk)
+{
+	return destroy_sock(sk, 0);
 }
 
 /* the socket behind a file, or the current task's fd, as a tcp_sock view */
@@ -880,9 +980,9 @@ int seed_socks(struct bpf_iter__task_file *ctx)
  * run returns how many it reported (less than the batch: done). What it
  * leaves is counted as not flushed: connects still waiting for their
  * handshake and entries that failed the checks. */
-static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
+static __always_inline long flush_visit(__u64 *kp, struct conn *c, __u32 *n, const int atomics)
 {
-	__u64 key = *kp;
+	__u64 key = *kp, start_ns = c->start_ns;
 	const struct tcp_sock *tp;
 	struct slt_tcp_event *e;
 	__u32 state;
@@ -892,7 +992,7 @@ static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
 	/* reported at CLOSE, its socket not yet destroyed (the application
 	 * still has it): nothing left to report, and nothing lost */
 	if ((c->flags & CF_CLOSED) || c->claimed) {
-		bpf_map_delete_elem(&tcp_socks, &key);
+		conn_delete(key, c, atomics);
 		return 0;
 	}
 	if (!c->est_ns)
@@ -912,13 +1012,23 @@ static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
 	e = close_record(tp, c, SLT_TCP_F_OPEN_AT_END);
 	if (!e)
 		return 0;
-	if (!conn_claim(c)) {
+	if (!conn_claim(key, start_ns, c, atomics)) {
 		bpf_ringbuf_discard(e, 0);
 		return 0;
 	}
 	bpf_ringbuf_submit(e, 0);
-	bpf_map_delete_elem(&tcp_socks, &key);
+	conn_delete(key, c, atomics);
 	return ++*n >= SLT_TCP_FLUSH_BATCH;
+}
+
+static long flush_one(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
+{
+	return flush_visit(kp, c, n, 1);
+}
+
+static long flush_one_noatomics(struct bpf_map *map, __u64 *kp, struct conn *c, __u32 *n)
+{
+	return flush_visit(kp, c, n, 0);
 }
 
 SEC("syscall")
@@ -927,5 +1037,16 @@ int flush_socks(void *ctx)
 	__u32 n = 0;
 
 	bpf_for_each_map_elem(&tcp_socks, flush_one, &n, 0);
+	return n;
+}
+
+/* the fallback's (no BPF atomics): only a forced fallback has both it and
+ * the fallback's claims, since syscall programs came in 5.14 */
+SEC("?syscall")
+int flush_socks_noatomics(void *ctx)
+{
+	__u32 n = 0;
+
+	bpf_for_each_map_elem(&tcp_socks, flush_one_noatomics, &n, 0);
 	return n;
 }

@@ -3,7 +3,8 @@
 # End-to-end tests of the families' fallback paths (the ones an older kernel
 # takes: Debian 12's 6.1 has neither the socket length tracepoints nor the
 # bpf_rdonly_cast kfunc; Debian 11's 5.10 no task storage for the syscalls
-# family), forced here with SLATRACE_FORCE_PATH=fallback so
+# family and no BPF atomics beyond add for the tcp family's claims), forced
+# here with SLATRACE_FORCE_PATH=fallback so
 # that they run on this kernel too. The request and tcp tests that hold the
 # counts against the clients' and the servers' own are run again on the
 # fallback path (requests.sh, pipelining.sh and tcp.sh, one test each,
@@ -13,7 +14,8 @@
 # requests family's intermediate path (fexit on the
 # socket operations: 6.1 has it, this project's 6.18 machines refuse fexit)
 # is run the same way where the kernel has it, and skipped, saying so, where
-# it does not; the kernel matrix's guests run it.
+# it does not; the kernel matrix's guests run it. So is the tcp family's
+# (6.1's: CO-RE reads, with BPF atomics), which this kernel has.
 # Needs root, like the files it borrows from.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +48,17 @@ has_intermediate() {
 	[ -z "$WHY" ]
 }
 
+# tcp_intermediate FILE TEST: borrowed_on the tcp family's intermediate
+# path, which needs BPF atomics (5.12)
+tcp_intermediate() {
+	need_root || return
+	command -v jq >/dev/null || { skip "needs jq"; return; }
+	WHY=$("$SLATRACE" check --json 2>/dev/null | jq -r '.features.atomics |
+		if . == null then "check --json has no atomics" elif .ok then "" else .detail end')
+	[ -z "$WHY" ] || { skip "no BPF atomics here: $WHY"; return; }
+	borrowed_on intermediate "$@"
+}
+
 # intermediate FILE TEST: borrowed_on the intermediate path, where there is one
 intermediate() {
 	need_root || return
@@ -66,6 +79,10 @@ t_connection_closing_at_the_end_is_reported_with_its_acked_bytes() { borrowed tc
 t_refused_and_successful_connects_are_counted_exactly() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_connects_with_an_unseen_handshake_count_as_attempts() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_ipv6_connections_are_counted() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_resets_are_counted_at_both_ends() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_connects_to_a_silent_port_time_out() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_target_exiting_midrun_leaves_nothing_behind() { borrowed tcp.sh "${FUNCNAME#t_}"; }
+t_thousands_of_short_connections_leave_no_map_entries() { borrowed tcp.sh "${FUNCNAME#t_}"; }
 t_nanosleep_count_exact_and_percentiles_match() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_enoent_errors_counted_by_errno() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
 t_pid_filter_excludes_other_processes() { borrowed syscalls.sh "${FUNCNAME#t_}"; }
@@ -87,6 +104,8 @@ t_intermediate_nginx_counts_match_wrk() { intermediate requests.sh "${FUNCNAME#t
 t_intermediate_pipelined_requests_each_counted() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_unix_socket_queue_time_from_the_clients_write() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
 t_intermediate_nginx_sendfile_response_bytes_match_curls() { intermediate requests.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_refused_and_successful_connects_are_counted_exactly() { tcp_intermediate tcp.sh "${FUNCNAME#t_intermediate_}"; }
+t_intermediate_connection_closing_at_the_end_is_reported_with_its_acked_bytes() { tcp_intermediate tcp.sh "${FUNCNAME#t_intermediate_}"; }
 
 # one_path PATH DIR: demo-server traced on PATH, a fixed set of requests on
 # one keep-alive connection per route; DIR/r.json and DIR/srv
@@ -256,15 +275,23 @@ t_check_names_each_familys_path() {
 		p=$(jq -r --arg f "$f" '.families[$f].path' <<<"$j")
 		[ "$p" = fallback ] || { fail "check --json says $f takes '$p' when forced to fallback"; return; }
 	done
-	# intermediate moves only a family that has one (requests); tcp keeps
-	# its own choice
+	# the tcp fallback is the one without BPF atomics: says so
+	jq -r '.families.tcp.hooks' <<<"$j" | grep -q '_noatomics' ||
+		{ fail "check --json's tcp hooks on the fallback do not name the _noatomics twins: $(jq -c .families.tcp <<<"$j")"; return; }
+	# intermediate moves only a family that has one (requests, tcp);
+	# syscalls keeps its own choice
 	j=$(SLATRACE_FORCE_PATH=intermediate "$SLATRACE" check --json 2>/dev/null)
-	p=$(jq -r '.families.requests.path' <<<"$j")
-	[ "$p" = intermediate ] || { fail "check --json says requests takes '$p' when forced to intermediate"; return; }
-	p=$(jq -r '.families.tcp.path' <<<"$j")
-	[ "$p" = "$("$SLATRACE" check --json 2>/dev/null | jq -r '.families.tcp.path')" ] ||
-		{ fail "forced to intermediate, tcp (which has none) moved to '$p'"; return; }
+	for f in requests tcp; do
+		p=$(jq -r --arg f "$f" '.families[$f].path' <<<"$j")
+		[ "$p" = intermediate ] || { fail "check --json says $f takes '$p' when forced to intermediate"; return; }
+	done
+	p=$(jq -r '.families.syscalls.path' <<<"$j")
+	[ "$p" = "$("$SLATRACE" check --json 2>/dev/null | jq -r '.families.syscalls.path')" ] ||
+		{ fail "forced to intermediate, syscalls (which has none) moved to '$p'"; return; }
 	j=$("$SLATRACE" check --json 2>/dev/null)
+	# tcp's choice says what it found of both features it looks at
+	jq -r '.families.tcp.path_why' <<<"$j" | grep -q 'rdonly_cast.*atomics' ||
+		{ fail "check --json's tcp path_why: $(jq -c .families.tcp <<<"$j")"; return; }
 	p=$(jq -r '.families.requests.path' <<<"$j")
 	case "$p" in
 	preferred | intermediate | fallback) ;;
@@ -272,7 +299,7 @@ t_check_names_each_familys_path() {
 	esac
 	"$SLATRACE" check 2>/dev/null | grep -q "$p path: " ||
 		{ fail "check's text does not say the requests path"; return; }
-	pass "requests takes the $p path here; forced: fallback for both, intermediate for requests alone"
+	pass "requests takes the $p path here; forced: fallback for all three, intermediate for requests and tcp"
 }
 
 run_tests

@@ -802,7 +802,7 @@ t_target_exiting_midrun_leaves_nothing_behind() {
 
 t_thousands_of_short_connections_leave_no_map_entries() {
 	need_all || return
-	local d=$TMP/many f rc base mid left n=5000 i
+	local d=$TMP/many f rc base mid left claims n=5000 i
 	mkdir -p "$d"
 	gated "$NSB" "$d/srv" server "$B4:5014" || { bail "server did not get ready"; return; }
 	local srv=$CL_PID
@@ -825,6 +825,8 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 		sleep 0.1
 	done
 	left=$(map_entries)
+	# the fallback's claims go with their connections' entries
+	claims=$(map_len claims)
 	kill -TERM "$srv"
 	wait_for "$d/srv" '^accepted=' 10
 	stop_trace 20
@@ -834,6 +836,7 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 	f=$d/r.json
 	[ "$base" = 0 ] && [ "$mid" = 1 ] && [ "$left" = 1 ] ||
 		{ fail "tcp_socks entries: $base before, $mid with the listener, $left after $n connections (want 0, 1, 1)"; return; }
+	[ "$claims" = 0 ] || { fail "claims holds $claims entries after $n connections closed"; return; }
 	# the truth is each side's own count: how many connects the client
 	# saw succeed and fail (a busy machine can overflow the backlog: a
 	# resent SYN or final ACK still makes an established connection), and
@@ -858,6 +861,100 @@ t_thousands_of_short_connections_leave_no_map_entries() {
 		{ fail "accepted $(tsc "$f" accept :5014 accepted) and closed $(tsc "$f" conn :5014 closed) (the server accepted $acc), client closed $(tsc "$f" conn "$B4:5014" closed) (established $ok)"; return; }
 	[ "$(jq -r '.lost.total' "$f")" = 0 ] || { fail "lost: $(jq -c .lost "$f")"; return; }
 	pass "$n connects: $ok established ($(tsc "$f" connect "$B4:5014" established_untimed) untimed), $((n - ok)) failed and $syn SYN resends, as the client; $acc accepted and closed, as the server; map back to the listener alone; queue_full $(tsc "$f" accept :5014 queue_full), tracepoint misses $(counter "$f" tcp_tracepoint_misses)"
+}
+
+# ---- kernels without BPF atomics (before 5.12: Debian 11's 5.10) ----
+
+# The programs the fallback loads, every program of tcp.bpf.o but those
+# with a _noatomics twin, hold no instruction a kernel before 5.12 refuses
+# (tests/e2e/stx_reserved.awk), nor do the subprograms they reach: what
+# that kernel's verifier looks at first, dead code included. A forced
+# fallback loading here proves less: this kernel takes them all.
+t_fallback_programs_hold_no_instruction_linux_5_10_refuses() {
+	command -v llvm-objdump >/dev/null || { skip "needs llvm-objdump"; return; }
+	local obj=$ROOT/$BUILD/tcp.bpf.o all p fb="" twins="" out n
+	# a check of the build's object, which a kernel-matrix guest has no copy of
+	[ -f "$obj" ] || { skip "no $obj to scan here (make test-build makes it)"; return; }
+	llvm-objdump -t "$obj" >"$TMP/syms" && llvm-objdump -dr "$obj" >"$TMP/dis" ||
+		{ fail "llvm-objdump cannot read $obj"; return; }
+	all=$(awk '$3 == "F" && $4 != ".text" { print $6 }' "$TMP/syms")
+	for p in $all; do
+		if grep -qx "${p}_noatomics" <<<"$all"; then twins+=" $p"; else fb+=" $p"; fi
+	done
+	[ -n "$twins" ] || { fail "no program of $obj has a _noatomics twin"; return; }
+	out=$(awk -v progs="$fb" -f "$ROOT/tests/e2e/stx_reserved.awk" "$TMP/syms" "$TMP/dis")
+	grep -q '^missing\|^refused' <<<"$out" && { fail "the fallback's programs: $(grep '^missing\|^refused' <<<"$out" | head -5)"; return; }
+	n=$(grep -c '^reached' <<<"$out")
+	# the scan finds what it looks for: the twins' counterparts each hold
+	# a fetch-and-add, in them or in what they reach
+	for p in $twins; do
+		out=$(awk -v progs="$p" -f "$ROOT/tests/e2e/stx_reserved.awk" "$TMP/syms" "$TMP/dis")
+		grep -q '^refused ' <<<"$out" ||
+			{ fail "no refused instruction found in $p, which has a fetch-and-add: $(head -c 300 <<<"$out")"; return; }
+	done
+	pass "none in the $n programs and subprograms of the fallback; one at least in each of$twins"
+}
+
+# "ID NAME" of each BPF program slatrace ($TR_PID) holds, from its fds
+held_progs() {
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$TR_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un); do
+		bpftool prog show id "$id" -j 2>/dev/null | jq -r '"\(.id) \(.name)"'
+	done
+}
+
+# The fallback forced: the twins are what is loaded (and nothing slatrace
+# holds has an atomic but add, as the kernel has them), and the counts are
+# tcpload's exactly: the claim by hash insert reports every connection once,
+# the end-of-run pass (5.14, so only a forced fallback has it) included.
+t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload() {
+	need_all || return
+	local d=$TMP/noatom f rc progs id p want bad="" ok ref tok tref
+	mkdir -p "$d"
+	server "$NSB" "$d/srv" "$B4:5018" || { bail "server did not start"; return; }
+	gated "$NSA" "$d/ok" connects "$B4:5018" --count 300 --send 100 ||
+		{ bail "client did not get ready"; return; }
+	local c1=$CL_PID
+	gated "$NSA" "$d/ref" connects "$B4:5019" --count 200 ||
+		{ bail "client did not get ready"; return; }
+	local c2=$CL_PID
+	SLATRACE_FORCE_PATH=fallback start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" --json "$d/r.json" ||
+		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	progs=$(held_progs)
+	for id in $(awk '{ print $1 }' <<<"$progs"); do
+		bpftool prog dump xlated id "$id" 2>/dev/null | grep -qE 'atomic_|lock .*[|&^]=' &&
+			bad+=" $(grep "^$id " <<<"$progs")"
+	done
+	kill -USR1 "$c1" "$c2"
+	reap "$c1" 30
+	reap "$c2" 30
+	stop_trace 20
+	rc=$?
+	kill_bg
+	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	# the end-of-run pass is a syscall program (5.14): left out before
+	want="handle_set_state_noatomics handle_destroy_sock_noatomics"
+	bpftool feature probe kernel 2>/dev/null | grep -q "program_type syscall is available" &&
+		want+=" flush_socks_noatomics"
+	for p in $want; do
+		grep -q " $p\$" <<<"$progs" || { fail "$p is not loaded; slatrace holds: $(tr '\n' ' ' <<<"$progs")"; return; }
+	done
+	grep -qE ' (handle_set_state|handle_destroy_sock|flush_socks)$' <<<"$progs" &&
+		{ fail "a program with a fetch-and-add is loaded too: $(tr '\n' ' ' <<<"$progs")"; return; }
+	[ -z "$bad" ] || { fail "atomics beyond add in:$bad"; return; }
+	f=$d/r.json
+	[ "$(jq -r .paths.tcp "$f")" = fallback ] || { fail "the report says path '$(jq -r .paths.tcp "$f")'"; return; }
+	tok=$(kv ok "$(cat "$d/ok")")
+	tref=$(kv refused "$(cat "$d/ref")")
+	[ "$tok" = 300 ] && [ "$tref" = 200 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
+	ok=$(tsc "$f" connect "$B4:5018" established)
+	ref=$(tsc "$f" connect "$B4:5019" refused)
+	[ "$ok" = 300 ] && [ "$ref" = 200 ] || { fail "established $ok, refused $ref; tcpload: 300 and 200"; return; }
+	[ "$(tsc "$f" conn "$B4:5018" bytes_out)" = 30000 ] &&
+		[ $(($(tsc "$f" conn "$B4:5018" closed) + $(tsc "$f" conn "$B4:5018" open_at_end))) = 300 ] &&
+		[ "$(jq -r '.lost.total' "$f")" = 0 ] ||
+		{ fail "bytes_out $(tsc "$f" conn "$B4:5018" bytes_out), tcpload sent 30000; $(conn_diag "$f" "$B4:5018")"; return; }
+	pass "the _noatomics twins loaded, no atomic but add in the $(wc -l <<<"$progs") programs held; 300 established, 200 refused, 30000 bytes out, as tcpload; $(conn_diag "$f" "$B4:5018")"
 }
 
 # TCP_ONLY=word runs the tests whose names contain it

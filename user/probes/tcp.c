@@ -60,6 +60,9 @@ struct tcp_state {
 	int seeded;
 	int can_flush; /* the end-of-run pass loads here */
 	enum probe_path_kind path;
+	/* the programs that claim a connection's close record, as loaded: with
+	 * a fetch-and-add, or their _noatomics twins (the fallback) */
+	struct bpf_program *set_state, *destroy_sock, *flush;
 };
 
 static void tcp_close(void *state)
@@ -405,21 +408,45 @@ static const char *tcp_kconfig(void)
 	return "CONFIG_HZ=0\n";
 }
 
+/* One of a pair of programs loads: the one with fetch-and-add claims, or,
+ * on the fallback, its _noatomics twin (declared SEC("?...")): a kernel
+ * without BPF atomics (before 5.12) refuses a program that holds any. */
+static struct bpf_program *pick(struct bpf_program *atomics, struct bpf_program *noatomics,
+				int fallback)
+{
+	bpf_program__set_autoload(atomics, !fallback);
+	bpf_program__set_autoload(noatomics, fallback);
+	return fallback ? noatomics : atomics;
+}
+
 /* the seed iterator and the end-of-run pass run on demand, not attached to
  * a hook */
 static int tcp_configure(void *ctx, const struct session *s)
 {
 	struct tcp_state *st = ctx;
+	struct tcp_bpf *skel = st->skel;
+	int fallback = st->path == SLT_PATH_FALLBACK, err;
 	const char *test_unseen = getenv("SLATRACE_TEST_TCP_UNSEEN_EVERY");
 	uint64_t n;
 
-	SESSION_SET_TARGET_RODATA(st->skel, s);
-	st->skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
+	SESSION_SET_TARGET_RODATA(skel, s);
+	skel->rodata->targ_rdonly_cast = st->path == SLT_PATH_PREFERRED;
 	/* test only: connects whose ESTABLISHED goes unseen (bpf/tcp.bpf.c) */
 	if (test_unseen && !slt_parse_u64(test_unseen, 1, UINT32_MAX, &n))
-		st->skel->rodata->targ_test_unseen_every = (__u32)n;
-	bpf_program__set_autoattach(st->skel->progs.seed_socks, false);
-	bpf_program__set_autoattach(st->skel->progs.flush_socks, false);
+		skel->rodata->targ_test_unseen_every = (__u32)n;
+	st->set_state =
+	    pick(skel->progs.handle_set_state, skel->progs.handle_set_state_noatomics, fallback);
+	st->destroy_sock = pick(skel->progs.handle_destroy_sock,
+				skel->progs.handle_destroy_sock_noatomics, fallback);
+	st->flush = pick(skel->progs.flush_socks, skel->progs.flush_socks_noatomics, fallback);
+	/* only the fallback's claims use it */
+	if (!fallback) {
+		err = bpf_map__set_max_entries(skel->maps.claims, 1);
+		if (err)
+			return err;
+	}
+	bpf_program__set_autoattach(skel->progs.seed_socks, false);
+	bpf_program__set_autoattach(st->flush, false);
 	/* syscall programs (5.14) and bpf_for_each_map_elem (5.13): without
 	 * them the rest loads, and what the pass would have reported is
 	 * counted in tcp_conns_not_flushed */
@@ -429,7 +456,7 @@ static int tcp_configure(void *ctx, const struct session *s)
 	if (!st->can_flush) {
 		slt_info("tcp: no syscall programs or bpf_for_each_map_elem (Linux 5.14): "
 			 "connections open at the end are counted, not reported");
-		bpf_program__set_autoload(st->skel->progs.flush_socks, false);
+		bpf_program__set_autoload(st->flush, false);
 	}
 	return 0;
 }
@@ -493,7 +520,7 @@ static int tcp_attach(void *state)
 static void flush_conns(struct tcp_state *st)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, ro);
-	int fd = bpf_program__fd(st->skel->progs.flush_socks), err;
+	int fd = bpf_program__fd(st->flush), err;
 
 	if (!st->can_flush)
 		return;
@@ -529,10 +556,13 @@ static int tcp_finish(void *state, struct model *m)
 		&st->skel->links.handle_rcvqueue_full,	   &st->skel->links.handle_sys_exit,
 	};
 	/* kept through the end-of-run pass: a connection closed or destroyed
-	 * meanwhile is reported once, by whichever claims it first */
+	 * meanwhile is reported once, by whichever claims it first (of each
+	 * pair, the one not loaded has no link) */
 	struct bpf_link **last[] = {
 		&st->skel->links.handle_set_state,
+		&st->skel->links.handle_set_state_noatomics,
 		&st->skel->links.handle_destroy_sock,
+		&st->skel->links.handle_destroy_sock_noatomics,
 	};
 	int fd = bpf_map__fd(st->skel->maps.tcp_socks);
 	__u64 key, next, *prev = NULL;
@@ -575,26 +605,45 @@ static int tcp_finish(void *state, struct model *m)
 }
 
 /* The kfunc that makes socket fields plain loads: without it, the same
- * fields are CO-RE reads (bpf/core_fixes.bpf.h). */
+ * fields are CO-RE reads. BPF atomics: without them, the programs that claim
+ * a connection's close record are their _noatomics twins, which claim with
+ * a hash insert (bpf/core_fixes.bpf.h; conn_claim in bpf/tcp.bpf.c). */
 static enum probe_path_kind tcp_choose_path(unsigned have, char *why, unsigned long len)
 {
-	if (have & SLT_FEAT_RDONLY_CAST) {
-		snprintf(why, len, "the bpf_rdonly_cast kfunc works here");
+	int cast = !!(have & SLT_FEAT_RDONLY_CAST), atomics = !!(have & SLT_FEAT_ATOMICS);
+
+	if (cast && atomics) {
+		snprintf(why, len, "the bpf_rdonly_cast kfunc and BPF atomics work here");
 		return SLT_PATH_PREFERRED;
 	}
-	snprintf(why, len, "no bpf_rdonly_cast kfunc (Linux 6.2+)");
+	if (atomics) {
+		snprintf(why, len, "no bpf_rdonly_cast kfunc (Linux 6.2+); BPF atomics work here");
+		return SLT_PATH_INTERMEDIATE;
+	}
+	snprintf(why, len, "%sno BPF atomics (Linux 5.12+): claims by hash insert",
+		 cast ? "" : "no bpf_rdonly_cast kfunc (Linux 6.2+), ");
 	return SLT_PATH_FALLBACK;
 }
 
 static const struct probe_path tcp_prefers = {
 	.hooks = "socket and TCP tracepoints (tp_btf); socket fields loaded through "
-		 "bpf_rdonly_cast",
-	.needs = SLT_FEAT_RDONLY_CAST,
+		 "bpf_rdonly_cast; a connection's close record claimed with an atomic "
+		 "fetch-and-add",
+	.needs = SLT_FEAT_RDONLY_CAST | SLT_FEAT_ATOMICS,
+};
+
+static const struct probe_path tcp_intermediate = {
+	.hooks = "the same tracepoints and fetch-and-add claims; socket fields read with "
+		 "CO-RE probe reads",
+	.needs = SLT_FEAT_ATOMICS,
+	.cannot = NULL, /* everything; it costs more per event */
 };
 
 static const struct probe_path tcp_fallback = {
-	.hooks = "the same tracepoints; socket fields read with CO-RE probe reads",
-	.cannot = NULL, /* everything; it costs more per event */
+	.hooks = "the same tracepoints and CO-RE probe reads; the state change, destroy and "
+		 "end-of-run programs as their _noatomics twins, which claim a connection's "
+		 "close record with a hash insert (no atomic fetch-and-add: Linux 5.8+)",
+	.cannot = NULL, /* everything; it costs more per connection */
 };
 
 const struct probe_ops tcp_probe = {
@@ -607,6 +656,7 @@ const struct probe_ops tcp_probe = {
 	 * period at 15,000 connections/s */
 	.ringbuf_bytes = 1u << 20,
 	.prefers = &tcp_prefers,
+	.intermediate = &tcp_intermediate,
 	.fallback = &tcp_fallback,
 	.choose_path = tcp_choose_path,
 	.open = tcp_open,
