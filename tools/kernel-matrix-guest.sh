@@ -35,7 +35,8 @@ requests:fallback:t_request_count_matches_wrk_and_server \
 requests:fallback:t_intermediate_counts_classes_statuses_equal_the_fallbacks \
 requests:fallback:t_intermediate_nginx_sendfile_response_bytes_match_curls \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly \
-tcp:tcp:t_connection_closing_at_the_end_is_reported_with_its_acked_bytes}"
+tcp:tcp:t_connection_closing_at_the_end_is_reported_with_its_acked_bytes \
+tcp:tcp:t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
 # the kernel's kconfig where its distribution installs it (libbpf reads
