@@ -447,6 +447,15 @@ t_connection_closing_at_the_end_is_reported_with_its_acked_bytes() {
 	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
 	f=$d/r.json
 	[ "$st" = FIN-WAIT-1 ] || { fail "the client's socket is in '$st' at the end, want FIN-WAIT-1"; return; }
+	# before 5.14 (no syscall programs, no bpf_for_each_map_elem) there is
+	# no end-of-run pass: the connection is counted as not flushed, and
+	# not reported (docs/tcp.md); the kernel's version is the outside word
+	if [ "$(uname -r | awk -F'[.-]' '{ printf "%d", $1 * 1000 + $2 }')" -lt 5014 ]; then
+		[ "$(counter "$f" tcp_conns_not_flushed)" = 1 ] && [ "$(tsc "$f" conn "$B4:5017" closed)" = 0 ] ||
+			{ fail "before 5.14: $(ts "$f" conn "$B4:5017" .counts); $(conn_diag "$f" "$B4:5017")"; return; }
+		pass "closed by the client, in FIN-WAIT-1 at the end, before 5.14: counted in tcp_conns_not_flushed, not reported"
+		return
+	fi
 	[ "$(tsc "$f" conn "$B4:5017" open_at_end)" = 1 ] && [ "$(tsc "$f" conn "$B4:5017" closed)" = 0 ] &&
 		[ "$(tsc "$f" conn "$B4:5017" bytes_out)" = 100 ] && [ "$(counter "$f" tcp_conns_not_flushed)" = 0 ] ||
 		{ fail "$(ts "$f" conn "$B4:5017" .counts); $(conn_diag "$f" "$B4:5017")"; return; }
