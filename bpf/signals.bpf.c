@@ -14,8 +14,10 @@
  * its siginfo names. A generation that merged into one already pending
  * (standard signals queue once) or that the receiver ignores is counted,
  * not timed: it has no delivery of its own.
- * Cost: signals are rare; each costs a hash lookup or two.
- * Needs: BTF, tp_btf (5.5+).
+ * Cost: signals are rare; each costs a hash lookup or three.
+ * Needs: BTF, tp_btf (5.5+); no atomic but the plain add, so it loads on
+ * every kernel from 5.8 (core_fixes.bpf.h): a pending time's max is kept
+ * per CPU (sig_max, sig_other_max) and merged by userspace.
  */
 #include "common.bpf.h"
 #include "slatrace/signals.h"
@@ -53,6 +55,28 @@ struct {
 	__type(key, __u32);
 	__type(value, struct slt_sig_stat);
 } sig_other SEC(".maps");
+
+/*
+ * The max pending time of each sig_stats pair, per CPU (no compare-and-swap
+ * before Linux 5.12); userspace takes the largest. Same keys and size as
+ * sig_stats, and a key enters it first: a pair with a sig_stats entry has
+ * one here. Preallocated, so an insert fails only when it is full; its
+ * values start zeroed and no entry is ever deleted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SLT_SIG_MAX_SENDERS);
+	__type(key, struct slt_sig_key);
+	__type(value, __u64);
+} sig_max SEC(".maps");
+
+/* the same for sig_other, by signal number */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLT_SIG_MAX + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sig_other_max SEC(".maps");
 
 /* a scratch value to insert from (too large for the BPF stack) */
 struct {
@@ -102,8 +126,14 @@ static __always_inline int code_is_user(int code)
 	return code == SI_USER || code == SI_QUEUE || code == SI_TKILL;
 }
 
+/*
+ * The stats of (sig, sender) and, in *max, this CPU's slot for their max
+ * pending time. A pair that cannot have both an entry in sig_max and one in
+ * sig_stats is counted, with its max, under the signal's "other senders":
+ * so every recorded value has its max recorded too.
+ */
 static __always_inline struct slt_sig_stat *stat_for(__u32 sig, __u32 sender, __u32 kernel,
-						    const char *comm)
+						     const char *comm, __u64 **max)
 {
 	struct slt_sig_key key = {
 		.sig = sig,
@@ -111,14 +141,22 @@ static __always_inline struct slt_sig_stat *stat_for(__u32 sig, __u32 sender, __
 		.from_kernel = kernel,
 	};
 	struct slt_sig_stat *st;
+	__u64 zero_max = 0;
 	__u32 zero = 0;
 
+	*max = bpf_map_lookup_elem(&sig_max, &key);
+	if (!*max) {
+		bpf_map_update_elem(&sig_max, &key, &zero_max, BPF_NOEXIST);
+		*max = bpf_map_lookup_elem(&sig_max, &key);
+		if (!*max)
+			goto other;
+	}
 	st = bpf_map_lookup_elem(&sig_stats, &key);
 	if (st)
 		return st;
 	st = bpf_map_lookup_elem(&sig_zero, &zero);
 	if (!st)
-		return NULL;
+		goto other;
 	__builtin_memset(st, 0, sizeof(*st) - sizeof(st->hist));
 	if (!kernel)
 		__builtin_memcpy(st->sender_comm, comm, sizeof(st->sender_comm));
@@ -127,8 +165,11 @@ static __always_inline struct slt_sig_stat *stat_for(__u32 sig, __u32 sender, __
 	st = bpf_map_lookup_elem(&sig_stats, &key);
 	if (st)
 		return st;
+other:
 	/* full: counted under the signal's "other senders" */
-	return bpf_map_lookup_elem(&sig_other, &sig);
+	*max = bpf_map_lookup_elem(&sig_other_max, &sig);
+	st = bpf_map_lookup_elem(&sig_other, &sig);
+	return *max ? st : NULL;
 }
 
 SEC("tp_btf/signal_generate")
@@ -141,6 +182,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	struct slt_sig_gen *g;
 	__u32 kernel, sender, slot;
 	char comm[16];
+	__u64 *max;
 
 	if (sig <= 0 || sig > SLT_SIG_MAX)
 		return 0;
@@ -169,7 +211,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	if (result == TRACE_SIGNAL_IGNORED || result == TRACE_SIGNAL_ALREADY_PENDING) {
 		if (!receiver_filter_exact())
 			return 0;
-		st = stat_for(sig, sender, kernel, comm);
+		st = stat_for(sig, sender, kernel, comm, &max);
 		if (!st) {
 			slt_drop(SLT_DROP_MAP_FULL);
 			return 0;
@@ -207,7 +249,7 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 	struct slt_sig_stat *st;
 	struct slt_sig_gen *g;
 	char comm[16];
-	__u64 now;
+	__u64 now, *max;
 
 	if (sig <= 0 || sig > SLT_SIG_MAX)
 		return 0;
@@ -220,12 +262,12 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 	if (p && p->tail != p->head) {
 		g = &p->gen[(p->head % SLT_SIG_FIFO) & (SLT_SIG_FIFO - 1)];
 		p->head++;
-		st = stat_for(sig, g->sender_tgid, g->from_kernel, g->comm);
+		st = stat_for(sig, g->sender_tgid, g->from_kernel, g->comm, &max);
 		if (!st) {
 			slt_drop(SLT_DROP_MAP_FULL);
 			return 0;
 		}
-		slt_hist_record(&st->hist, now > g->ts_ns ? now - g->ts_ns : 0);
+		slt_hist_record_cpu_max(&st->hist, now > g->ts_ns ? now - g->ts_ns : 0, max);
 		return 0;
 	}
 	/* generated before the run began, or not remembered: the siginfo
@@ -239,7 +281,7 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 		kernel = !code_is_user(code);
 		if (!kernel)
 			bpf_probe_read_kernel(&pid, sizeof(pid), &info->_sifields._kill._pid);
-		st = stat_for(sig, (__u32)pid, kernel, comm);
+		st = stat_for(sig, (__u32)pid, kernel, comm, &max);
 	}
 	if (!st) {
 		slt_drop(SLT_DROP_MAP_FULL);

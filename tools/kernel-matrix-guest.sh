@@ -24,7 +24,8 @@ TESTS=$(arg slt_tests | tr ',' ' ')
 # (requests.sh) and on its syscall fallback (fallback.sh), and, where it
 # has an intermediate path, that one and the fallback on one workload with
 # equal counts, classes and statuses, and nginx's sendfile responses seen
-# whole on it (skipped where it has none)
+# whole on it (skipped where it has none); signals' counts and senders, and
+# its max pending time merged over the guest's two CPUs
 : "${TESTS:=syscalls:strace_agreement:t_syscall_counts_match_strace \
 syscalls:syscalls:t_getppid_count_exact_with_only_the_syscalls_family \
 syscalls:syscalls:t_comm_filter_counts_only_that_comm \
@@ -36,7 +37,9 @@ requests:fallback:t_intermediate_counts_classes_statuses_equal_the_fallbacks \
 requests:fallback:t_intermediate_nginx_sendfile_response_bytes_match_curls \
 tcp:tcp:t_refused_and_successful_connects_are_counted_exactly \
 tcp:tcp:t_connection_closing_at_the_end_is_reported_with_its_acked_bytes \
-tcp:tcp:t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload}"
+tcp:tcp:t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload \
+signals:signals:t_queued_signals_counted_exactly_with_their_sender \
+signals:signals:t_max_pending_time_is_the_longest_wait_of_any_cpu}"
 
 mount -t tmpfs -o size=512m tmpfs /tmp
 # the kernel's kconfig where its distribution installs it (libbpf reads

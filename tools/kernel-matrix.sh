@@ -40,7 +40,7 @@ TIMEOUT=${MATRIX_TIMEOUT:-900}
 STATIC_BIN=$ROOT/build/static/slatrace
 LOGDIR=$ROOT/$BUILD/kernel-matrix
 GUEST=$ROOT/tools/kernel-matrix-guest.sh
-FAMILIES="syscalls requests tcp"
+FAMILIES="syscalls requests tcp signals"
 
 die() {
 	echo "kernel-matrix: $*" >&2
@@ -61,7 +61,7 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok in
 	die "needs busybox-static: run 'tools/install-deps.sh kernels' as root"
 [ -x "$STATIC_BIN" ] || die "'$STATIC_BIN' was not built: run 'make static'"
 [ "$(id -u)" = 0 ] || die "run as root: the guests run the end-to-end tests as root, from this host's root"
-for b in tests/sysload tests/tcpload tools/demo-server; do
+for b in tests/sysload tests/tcpload tests/sigsend tools/demo-server; do
 	[ -x "$BUILD/$b" ] || die "'$BUILD/$b' was not built: run 'make all test-build'"
 done
 

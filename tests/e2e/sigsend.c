@@ -5,6 +5,11 @@
  *   sigsend rt N          sigqueue N SIGRTMIN+1 to itself; prints received=N
  *   sigsend blocked MS    block SIGUSR2, raise it, wait MS, unblock; prints
  *                         lo_ns/hi_ns, the bounds of its time pending
+ *   sigsend blocked2 LONG SHORT
+ *                         the same twice, LONG ms on the last CPU it may
+ *                         run on, then SHORT ms on the first: the longest
+ *                         pending time is not the last CPU's; prints the
+ *                         long one's lo_ns/hi_ns, short_hi_ns, cpus=A,B
  *   sigsend alarm N K     an interval timer (5 ms) until N SIGALRM were
  *                         handled, then K children that exit at once;
  *                         prints alarms=, chld=
@@ -18,6 +23,7 @@
  * once attached.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,16 +79,31 @@ static int rt(long n)
 	return 0;
 }
 
-static int blocked(long ms)
+/* Run on cpu only (unless it is -1); the CPU the thread is on after */
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			perror("sched_setaffinity");
+	}
+	return sched_getcpu();
+}
+
+/* one blocked SIGUSR2, pending ms: its bounds in *lo, *hi */
+static void blocked_round(long ms, long long *lo, long long *hi)
 {
 	struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
 	long long t0, t1, tu;
 	sigset_t set;
 
-	handle(SIGUSR2);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	handled_at = 0;
 	t0 = now_ns();
 	raise(SIGUSR2);
 	t1 = now_ns();
@@ -91,8 +112,41 @@ static int blocked(long ms)
 	tu = now_ns();
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	/* raised in [t0, t1]; delivered after tu, before the handler ran */
-	printf("received=%d lo_ns=%lld hi_ns=%lld\n", (int)received, tu - t1, handled_at - t0);
+	*lo = tu - t1;
+	*hi = handled_at - t0;
+}
+
+static int blocked(long ms)
+{
+	long long lo, hi;
+
+	handle(SIGUSR2);
+	blocked_round(ms, &lo, &hi);
+	printf("received=%d lo_ns=%lld hi_ns=%lld\n", (int)received, lo, hi);
 	return received == 1 ? 0 : 1;
+}
+
+static int blocked2(long long_ms, long short_ms)
+{
+	long long lo, hi, slo, shi;
+	int first = -1, last = -1, a, b;
+	cpu_set_t set;
+
+	handle(SIGUSR2);
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set)) {
+				if (first < 0)
+					first = i;
+				last = i;
+			}
+	a = pin(last);
+	blocked_round(long_ms, &lo, &hi);
+	b = pin(first);
+	blocked_round(short_ms, &slo, &shi);
+	printf("received=%d lo_ns=%lld hi_ns=%lld short_hi_ns=%lld cpus=%d,%d\n", (int)received, lo,
+	       hi, shi, a, b);
+	return received == 2 ? 0 : 1;
 }
 
 static int alarm_mode(long n, long k)
@@ -185,12 +239,15 @@ int main(int argc, char **argv)
 		return rt(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "blocked"))
 		return blocked(atol(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "blocked2"))
+		return blocked2(atol(argv[2]), atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "alarm"))
 		return alarm_mode(atol(argv[2]), atol(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "senders"))
 		return senders(atol(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "preblocked"))
 		return preblocked();
-	fprintf(stderr, "usage: sigsend rt N | blocked MS | alarm N K | senders N | preblocked\n");
+	fprintf(stderr, "usage: sigsend rt N | blocked MS | blocked2 LONG SHORT | alarm N K | "
+			"senders N | preblocked\n");
 	return 2;
 }

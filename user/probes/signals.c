@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Signals family, userspace side: loads bpf/signals.bpf.c and turns its
  * per-(signal, sender) histograms of pending time into model series, one
- * per pair: "SIGUSR1 from pid 4242", "SIGALRM from the kernel". */
+ * per pair: "SIGUSR1 from pid 4242", "SIGALRM from the kernel". Each max
+ * comes from its per-CPU slots (sig_max, sig_other_max): the one BPF
+ * program loads without compare-and-swap, on every kernel from 5.8. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +25,8 @@ _Static_assert(sizeof(struct slt_sig_stat) == 40 + 16 + 8 * SLT_HIST_NBUCKETS, "
 struct signals_state {
 	struct signals_bpf *skel;
 	struct slt_sig_stat *buf; /* one value, read from the maps */
+	uint64_t *cpu_max;	  /* one sig_max value: a max per CPU */
+	int ncpus;
 };
 
 static void signals_close(void *state)
@@ -32,6 +36,7 @@ static void signals_close(void *state)
 	if (!st)
 		return;
 	signals_bpf__destroy(st->skel);
+	free(st->cpu_max);
 	free(st->buf);
 	free(st);
 }
@@ -53,20 +58,28 @@ static int signals_open(struct session *s, const void *opts, void **state)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0) {
+		err = st->ncpus ? st->ncpus : -EINVAL;
+		slt_error("cannot count the possible CPUs: %s", slt_strerror(err));
+		goto cleanup;
+	}
 	st->buf = malloc(sizeof(*st->buf));
-	if (!st->buf) {
-		free(st);
-		return -ENOMEM;
+	st->cpu_max = calloc((size_t)st->ncpus, sizeof(*st->cpu_max));
+	if (!st->buf || !st->cpu_max) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	st->skel = signals_bpf__open();
 	err = slt_skel_load(st->skel ? st->skel->skeleton : NULL, s, "signals", signals_configure,
 			    st);
-	if (err) {
-		signals_close(st);
-		return err;
-	}
+	if (err)
+		goto cleanup;
 	*state = st;
 	return 0;
+cleanup:
+	signals_close(st);
+	return err;
 }
 
 static int signals_attach(void *state)
@@ -134,6 +147,19 @@ static int add_series(struct model *m, unsigned sig, uint32_t sender, int kernel
 	return 0;
 }
 
+/* The largest of key's per-CPU maxes in map (sig_max or sig_other_max) */
+static int merged_max(struct signals_state *st, const struct bpf_map *map, const void *key,
+		      __u64 *max)
+{
+	*max = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), key, st->cpu_max))
+		return -errno;
+	for (int i = 0; i < st->ncpus; i++)
+		if (st->cpu_max[i] > *max)
+			*max = st->cpu_max[i];
+	return 0;
+}
+
 static int signals_drain(void *state, struct model *m)
 {
 	struct signals_state *st = state;
@@ -146,6 +172,12 @@ static int signals_drain(void *state, struct model *m)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, st->buf))
 			continue;
+		/* a pair enters sig_max before sig_stats, and neither loses one */
+		err = merged_max(st, st->skel->maps.sig_max, &key, &st->buf->hist.max_ns);
+		if (err) {
+			slt_error("cannot read 'sig_max': %s", slt_strerror(err));
+			return err;
+		}
 		err = add_series(m, key.sig, key.sender_tgid, key.from_kernel, 0, st->buf);
 		if (err)
 			return err;
@@ -155,7 +187,8 @@ static int signals_drain(void *state, struct model *m)
 		const struct slt_sig_stat *v = st->buf;
 		int any = 0;
 
-		if (bpf_map_lookup_elem(fd, &sig, st->buf))
+		if (bpf_map_lookup_elem(fd, &sig, st->buf) ||
+		    merged_max(st, st->skel->maps.sig_other_max, &sig, &st->buf->hist.max_ns))
 			continue;
 		any = v->untimed || v->merged || v->ignored || v->hist.sum_ns || v->hist.max_ns;
 		for (unsigned i = 0; i < 4 && !any; i++)
@@ -169,7 +202,7 @@ static int signals_drain(void *state, struct model *m)
 const struct probe_ops signals_probe = {
 	.name = "signals",
 	.summary = "signals delivered to the target, by signal and sender, with time pending",
-	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF | SLT_FEAT_ATOMICS, /* the max by compare-and-swap */
+	.needs = SLT_FEAT_BTF | SLT_FEAT_TP_BTF,
 	.open = signals_open,
 	.attach = signals_attach,
 	.drain = signals_drain,
