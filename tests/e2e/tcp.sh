@@ -310,29 +310,50 @@ t_retransmits_match_the_classifiers_drops() {
 
 # ---- connects ----
 
-t_refused_and_successful_connects_are_counted_exactly() {
-	need_all || return
-	local d=$TMP/conn f rc ok ref tok tref
+# connects_run DIR PORT N REF_PORT REF_N [VAR=VALUE ...]: N connects, 100
+# bytes sent on each, to a server on PORT and REF_N refused ones on
+# REF_PORT, from two tcpload clients traced together by slatrace (given
+# the environment named) into DIR/r.json; AT_RUN, when set, names a function
+# run while they are traced. Sets RUN_RC (slatrace's exit status) and TOK,
+# TREF (tcpload's own counts); 1, with the reason in RUN_WHY, when something
+# did not start.
+connects_run() {
+	local d=$1 port=$2 n=$3 rport=$4 rn=$5 c1 c2
+	shift 5
 	mkdir -p "$d"
-	server "$NSB" "$d/srv" "$B4:5006" || { bail "server did not start"; return; }
-	gated "$NSA" "$d/ok" connects "$B4:5006" --count 300 --send 100 ||
-		{ bail "client did not get ready"; return; }
-	local c1=$CL_PID
-	gated "$NSA" "$d/ref" connects "$B4:5007" --count 200 ||
-		{ bail "client did not get ready"; return; }
-	local c2=$CL_PID
-	start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" --json "$d/r.json" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
+	RUN_WHY="server did not start"
+	server "$NSB" "$d/srv" "$B4:$port" || return 1
+	RUN_WHY="client did not get ready"
+	gated "$NSA" "$d/ok" connects "$B4:$port" --count "$n" --send 100 || return 1
+	c1=$CL_PID
+	gated "$NSA" "$d/ref" connects "$B4:$rport" --count "$rn" || return 1
+	c2=$CL_PID
+	# exported for slatrace, and gone (or as they were) when this returns
+	local v started
+	for v in "$@"; do local -x "${v?}"; done
+	start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" --json "$d/r.json"
+	started=$?
+	RUN_WHY="slatrace did not start: $(head -c 500 "$d/err")"
+	[ "$started" = 0 ] || return 1
+	[ -z "${AT_RUN:-}" ] || "$AT_RUN"
 	kill -USR1 "$c1" "$c2"
 	reap "$c1" 30
 	reap "$c2" 30
 	stop_trace 20
-	rc=$?
+	RUN_RC=$?
 	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	TOK=$(kv ok "$(cat "$d/ok")")
+	TREF=$(kv refused "$(cat "$d/ref")")
+	return 0
+}
+
+t_refused_and_successful_connects_are_counted_exactly() {
+	need_all || return
+	local d=$TMP/conn f ok ref tok tref
+	connects_run "$d" 5006 300 5007 200 || { bail "$RUN_WHY"; return; }
+	[ "$RUN_RC" = 0 ] || { fail "slatrace exited $RUN_RC: $(head -c 500 "$d/err")"; return; }
 	f=$d/r.json
-	tok=$(kv ok "$(cat "$d/ok")")
-	tref=$(kv refused "$(cat "$d/ref")")
+	tok=$TOK tref=$TREF
 	ok=$(tsc "$f" connect "$B4:5006" established)
 	ref=$(tsc "$f" connect "$B4:5007" refused)
 	[ "$tok" = 300 ] && [ "$tref" = 200 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
@@ -373,27 +394,11 @@ sum_buckets() { ts "$1" "$2" "$3" '[.buckets[][2]] | add // 0'; }
 # next state change proves it got through). The truth is tcpload's counts.
 t_connects_with_an_unseen_handshake_count_as_attempts() {
 	need_all || return
-	local d=$TMP/unseen f rc tok tref n e u h b
-	mkdir -p "$d"
-	server "$NSB" "$d/srv" "$B4:5018" || { bail "server did not start"; return; }
-	gated "$NSA" "$d/ok" connects "$B4:5018" --count 100 --send 100 ||
-		{ bail "client did not get ready"; return; }
-	local c1=$CL_PID
-	gated "$NSA" "$d/ref" connects "$B4:5019" --count 50 ||
-		{ bail "client did not get ready"; return; }
-	local c2=$CL_PID
-	SLATRACE_TEST_TCP_UNSEEN_EVERY=2 start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" \
-		--json "$d/r.json" || { bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	kill -USR1 "$c1" "$c2"
-	reap "$c1" 30
-	reap "$c2" 30
-	stop_trace 20
-	rc=$?
-	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	local d=$TMP/unseen f tok tref n e u h b
+	connects_run "$d" 5018 100 5019 50 SLATRACE_TEST_TCP_UNSEEN_EVERY=2 || { bail "$RUN_WHY"; return; }
+	[ "$RUN_RC" = 0 ] || { fail "slatrace exited $RUN_RC: $(head -c 500 "$d/err")"; return; }
 	f=$d/r.json
-	tok=$(kv ok "$(cat "$d/ok")")
-	tref=$(kv refused "$(cat "$d/ref")")
+	tok=$TOK tref=$TREF
 	[ "$tok" = 100 ] && [ "$tref" = 50 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
 	n=$(ts "$f" connect "$B4:5018" .count)
 	e=$(tsc "$f" connect "$B4:5018" established)
@@ -921,29 +926,21 @@ held_progs() {
 # the end-of-run pass (5.14, so only a forced fallback has it) included.
 t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload() {
 	need_all || return
-	local d=$TMP/noatom f rc progs id p want bad="" ok ref tok tref
-	mkdir -p "$d"
-	server "$NSB" "$d/srv" "$B4:5018" || { bail "server did not start"; return; }
-	gated "$NSA" "$d/ok" connects "$B4:5018" --count 300 --send 100 ||
-		{ bail "client did not get ready"; return; }
-	local c1=$CL_PID
-	gated "$NSA" "$d/ref" connects "$B4:5019" --count 200 ||
-		{ bail "client did not get ready"; return; }
-	local c2=$CL_PID
-	SLATRACE_FORCE_PATH=fallback start_trace "$d/out" "$d/err" --tcp -p "$c1,$c2" --json "$d/r.json" ||
-		{ bail "slatrace did not start: $(head -c 500 "$d/err")"; return; }
-	progs=$(held_progs)
-	for id in $(awk '{ print $1 }' <<<"$progs"); do
-		bpftool prog dump xlated id "$id" 2>/dev/null | grep -qE 'atomic_|lock .*[|&^]=' &&
-			bad+=" $(grep "^$id " <<<"$progs")"
-	done
-	kill -USR1 "$c1" "$c2"
-	reap "$c1" 30
-	reap "$c2" 30
-	stop_trace 20
-	rc=$?
-	kill_bg
-	[ "$rc" = 0 ] || { fail "slatrace exited $rc: $(head -c 500 "$d/err")"; return; }
+	local d=$TMP/noatom f p want ok ref tok tref
+	# while traced: what slatrace holds, and any atomic but add in it
+	NOATOM_PROGS="" NOATOM_BAD=""
+	noatom_look() {
+		local id
+		NOATOM_PROGS=$(held_progs)
+		for id in $(awk '{ print $1 }' <<<"$NOATOM_PROGS"); do
+			bpftool prog dump xlated id "$id" 2>/dev/null | grep -qE 'atomic_|lock .*[|&^]=' &&
+				NOATOM_BAD+=" $(grep "^$id " <<<"$NOATOM_PROGS")"
+		done
+	}
+	AT_RUN=noatom_look connects_run "$d" 5018 300 5019 200 SLATRACE_FORCE_PATH=fallback ||
+		{ bail "$RUN_WHY"; return; }
+	local progs=$NOATOM_PROGS bad=$NOATOM_BAD
+	[ "$RUN_RC" = 0 ] || { fail "slatrace exited $RUN_RC: $(head -c 500 "$d/err")"; return; }
 	# the end-of-run pass is a syscall program (5.14): left out before
 	want="handle_set_state_noatomics handle_destroy_sock_noatomics"
 	bpftool feature probe kernel 2>/dev/null | grep -q "program_type syscall is available" &&
@@ -956,8 +953,7 @@ t_fallback_without_atomics_loads_its_twins_and_counts_as_tcpload() {
 	[ -z "$bad" ] || { fail "atomics beyond add in:$bad"; return; }
 	f=$d/r.json
 	[ "$(jq -r .paths.tcp "$f")" = fallback ] || { fail "the report says path '$(jq -r .paths.tcp "$f")'"; return; }
-	tok=$(kv ok "$(cat "$d/ok")")
-	tref=$(kv refused "$(cat "$d/ref")")
+	tok=$TOK tref=$TREF
 	[ "$tok" = 300 ] && [ "$tref" = 200 ] || { fail "tcpload itself: ok=$tok refused=$tref"; return; }
 	ok=$(tsc "$f" connect "$B4:5018" established)
 	ref=$(tsc "$f" connect "$B4:5019" refused)
