@@ -28,10 +28,12 @@
 #   bzimage:IMAGE[:MODDIR] a kernel image of your own; MODDIR is its
 #                          lib/modules/VERSION directory, needed unless 9p
 #                          (or virtiofs), virtio-pci and overlayfs are built in
-# Default: "deb:linux-image-amd64 deb:linux-image-amd64@bullseye", Debian
-# 12's stock kernel (6.1) and Debian 11's (5.10, the oldest kernel line
-# slatrace has a path for). Everything downloaded or built is cached under
-# $KERNEL_CACHE (/var/cache/slatrace-kernels); serial logs go to
+# Default: "deb:linux-image-amd64 deb:linux-image-amd64@bullseye
+# deb:linux-image-cloud-amd64", Debian 12's stock kernel (6.1), Debian 11's
+# (5.10, the oldest kernel line slatrace has a path for) and Debian 12's
+# cloud flavour (6.1, what its AWS, GCP and Azure images run). Everything
+# downloaded or built is cached under $KERNEL_CACHE
+# (/var/cache/slatrace-kernels); serial logs go to
 # $BUILD/kernel-matrix/. MATRIX_TIMEOUT (900) bounds one guest, in seconds;
 # MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list
 # ("none": no tests); MATRIX_RUN (a script, from the repository root) is run
@@ -75,7 +77,7 @@ for b in tests/sysload tests/tcpload tools/demo-server; do
 	[ -x "$BUILD/$b" ] || die "'$BUILD/$b' was not built: run 'make all test-build'"
 done
 
-KERNELS=${KERNELS:-deb:linux-image-amd64 deb:linux-image-amd64@bullseye}
+KERNELS=${KERNELS:-deb:linux-image-amd64 deb:linux-image-amd64@bullseye deb:linux-image-cloud-amd64}
 
 # every entry is checked before the first boot: a typo fails at once
 for spec in $KERNELS; do
