@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Runs inside a kernel-matrix guest (tools/kernel-matrix.sh), started by the
-# initramfs's init on the host's root (read-only 9p under a tmpfs overlay).
-# Copies the static slatrace and the test helpers to tmpfs (9p reads are
-# ~100x slower than the host's), runs `slatrace check` and a reduced e2e
-# set, and reports on the serial console in "@@slt" lines the host parses:
+# initramfs's init on the host's root (read-only 9p or virtiofs under a
+# tmpfs overlay). Copies the static slatrace and the test helpers to tmpfs
+# (9p reads are ~100x slower than the host's), runs `slatrace check` and a
+# reduced e2e set, and reports on the serial console in "@@slt" lines the
+# host parses:
 #   @@slt up SECONDS | kernel RELEASE | check-json {...}
 #   @@slt result FAMILY TEST pass|fail|skip | done
 set -u

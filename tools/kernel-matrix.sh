@@ -2,10 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The kernel matrix (`make test-kernels`): boot each kernel of $KERNELS under
 # qemu (software emulation, no KVM needed) with this host's root shared
-# read-only over 9p under a tmpfs overlay, run the static slatrace's `check`
+# read-only under a tmpfs overlay, run the static slatrace's `check`
 # and a reduced end-to-end set in it (tools/kernel-matrix-guest.sh), and
 # print one table row per kernel and probe family. Exits 1 when a test
 # failed, a kernel did not boot or its guest did not finish; 2 on bad usage.
+#
+# The host's root reaches the guest over 9p (virtio-9p, qemu's own server)
+# where the kernel has 9p over virtio, as a module or built in; else over
+# virtiofs where it has that (Debian's cloud flavour, linux-image-cloud-amd64,
+# has no 9p): qemu then needs its guest memory shared (a memfd backend) with
+# virtiofsd ($VIRTIOFSD, default Debian 12 qemu's /usr/lib/qemu/virtiofsd),
+# which this script runs, as root, for each such guest. A kernel with
+# neither fails with that said. A bzimage: without MODDIR is taken to have
+# 9p built in.
 #
 # KERNELS is a space-separated list of
 #   deb:PACKAGE[@SUITE]    a Debian kernel package (linux-image-6.1.0-NN-amd64,
@@ -17,12 +26,14 @@
 #                          read from deb.debian.org into a private apt state
 #                          under $KERNEL_CACHE (the host's apt is not touched)
 #   bzimage:IMAGE[:MODDIR] a kernel image of your own; MODDIR is its
-#                          lib/modules/VERSION directory, needed unless 9p,
-#                          virtio-pci and overlayfs are built in
-# Default: "deb:linux-image-amd64 deb:linux-image-amd64@bullseye", Debian
-# 12's stock kernel (6.1) and Debian 11's (5.10, the oldest kernel line
-# slatrace has a path for). Everything downloaded or built is cached under
-# $KERNEL_CACHE (/var/cache/slatrace-kernels); serial logs go to
+#                          lib/modules/VERSION directory, needed unless 9p
+#                          (or virtiofs), virtio-pci and overlayfs are built in
+# Default: "deb:linux-image-amd64 deb:linux-image-amd64@bullseye
+# deb:linux-image-cloud-amd64", Debian 12's stock kernel (6.1), Debian 11's
+# (5.10, the oldest kernel line slatrace has a path for) and Debian 12's
+# cloud flavour (6.1, what its AWS, GCP and Azure images run). Everything
+# downloaded or built is cached under $KERNEL_CACHE
+# (/var/cache/slatrace-kernels); serial logs go to
 # $BUILD/kernel-matrix/. MATRIX_TIMEOUT (900) bounds one guest, in seconds;
 # MATRIX_TESTS (family:file:t_name ...) replaces the guest's test list
 # ("none": no tests); MATRIX_RUN (a script, from the repository root) is run
@@ -38,6 +49,7 @@ BUILD=${BUILD:-build}
 CACHE=${KERNEL_CACHE:-/var/cache/slatrace-kernels}
 TIMEOUT=${MATRIX_TIMEOUT:-900}
 STATIC_BIN=$ROOT/build/static/slatrace
+VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 LOGDIR=$ROOT/$BUILD/kernel-matrix
 GUEST=$ROOT/tools/kernel-matrix-guest.sh
 FAMILIES="syscalls requests tcp signals"
@@ -65,7 +77,7 @@ for b in tests/sysload tests/tcpload tests/sigsend tools/demo-server; do
 	[ -x "$BUILD/$b" ] || die "'$BUILD/$b' was not built: run 'make all test-build'"
 done
 
-KERNELS=${KERNELS:-deb:linux-image-amd64 deb:linux-image-amd64@bullseye}
+KERNELS=${KERNELS:-deb:linux-image-amd64 deb:linux-image-amd64@bullseye deb:linux-image-cloud-amd64}
 
 # every entry is checked before the first boot: a typo fails at once
 for spec in $KERNELS; do
@@ -156,28 +168,46 @@ deb_kernel() {
 	[ -r "$KIMG" ] && [ -d "$KMODS" ] || die "$pkg holds no boot/vmlinuz-* and lib/modules/*"
 }
 
-# initramfs OUT MODDIR: busybox, the modules that mount the host's root
-# (9p over virtio-pci, overlayfs) with what they depend on, and an init that
-# mounts it, puts a tmpfs overlay on top and switches to it
+# kmods MODDIR KDIR: sets KROOT and KVER, where `depmod -b` and `modprobe -d`
+# find MODDIR (KROOT/lib/modules/KVER), and indexes its modules: the
+# unpacked package has that layout; an image's MODDIR is linked into one
+# under KDIR
+kmods() {
+	local mods=$1
+	KVER=$(basename "$mods")
+	KROOT=$(dirname "$(dirname "$(dirname "$mods")")")
+	if [ "$mods" != "$KROOT/lib/modules/$KVER" ]; then
+		KROOT=$2/kroot
+		mkdir -p "$KROOT/lib/modules"
+		ln -sfn "$mods" "$KROOT/lib/modules/$KVER"
+	fi
+	depmod -b "$KROOT" "$KVER" || die "depmod -b $KROOT $KVER failed"
+}
+
+# has_mods MODULE...: whether $KMODS has every MODULE, as a module or built
+# in (modules.builtin), with what they depend on
+has_mods() {
+	modprobe -d "$KROOT" -S "$KVER" --show-depends -a "$@" >/dev/null 2>&1
+}
+
+# initramfs OUT MODDIR FS: busybox, the modules that mount the host's root
+# (9p or virtiofs, as FS says, over virtio-pci, and overlayfs) with what
+# they depend on, and an init that mounts it, puts a tmpfs overlay on top
+# and switches to it
 initramfs() {
-	local out=$1 mods=$2 d ver kroot line m i=0
+	local out=$1 mods=$2 fs=$3 d line m i=0 want
 	d=$(mktemp -d /tmp/slatrace-initramfs.XXXXXX)
-	trap 'rm -rf "$d" "$table"' EXIT
+	IRD_TMP=$d
 	mkdir -p "$d"/{bin,dev,proc,sys,lower,rw,newroot,modules}
 	cp /bin/busybox "$d/bin/busybox"
 	: >"$d/modules/order"
 	if [ -n "$mods" ]; then
-		ver=$(basename "$mods")
-		# depmod -b wants BASE/lib/modules/VERSION: the unpacked package
-		# has it; an image's MODDIR is linked into one
-		kroot=$(dirname "$(dirname "$(dirname "$mods")")")
-		if [ "$mods" != "$kroot/lib/modules/$ver" ]; then
-			kroot=$d/kroot
-			mkdir -p "$kroot/lib/modules"
-			ln -s "$mods" "$kroot/lib/modules/$ver"
-		fi
-		depmod -b "$kroot" "$ver" || die "depmod -b $kroot $ver failed"
-		modprobe -d "$kroot" -S "$ver" --show-depends -a 9pnet_virtio 9p overlay virtio_pci \
+		case $fs in
+		virtiofs) want="virtiofs overlay virtio_pci" ;;
+		*) want="9pnet_virtio 9p overlay virtio_pci" ;;
+		esac
+		# shellcheck disable=SC2086
+		modprobe -d "$KROOT" -S "$KVER" --show-depends -a $want \
 			>"$d/deps" 2>&1 || die "modprobe --show-depends in $mods: $(cat "$d/deps")"
 		while read -r line; do
 			case $line in
@@ -199,13 +229,17 @@ initramfs() {
 		mount -t devtmpfs devtmpfs /dev
 		for m in $(cat /modules/order); do insmod /modules/$m || echo "initramfs: insmod $m failed"; done
 		arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
+		fs=$(arg slt_fs)
 		# the virtio device may still be probing: a few tries
 		for i in 1 2 3 4 5 6 7 8 9 10; do
-			mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /lower 2>/dev/null && break
+			case $fs in
+			virtiofs) mount -t virtiofs -o ro hostroot /lower 2>/dev/null && break ;;
+			*) mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /lower 2>/dev/null && break ;;
+			esac
 			sleep 0.5
 		done
-		if ! grep -q ' /lower 9p ' /proc/mounts; then
-			echo "@@slt fatal cannot mount the host's root over 9p"
+		if ! grep -q " /lower ${fs:-9p} " /proc/mounts; then
+			echo "@@slt fatal cannot mount the host's root over ${fs:-9p}"
 			poweroff -f
 		fi
 		mount -t tmpfs -o size=1536m tmpfs /rw
@@ -227,29 +261,94 @@ initramfs() {
 			"bash $guest </dev/null; echo o >/proc/sysrq-trigger; sleep 30"
 	EOF
 	chmod +x "$d/init"
-	(cd "$d" && find . -path ./kroot -prune -o -print | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
+	(cd "$d" && find . -path ./deps -prune -o -print | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
 	mv "$out.tmp" "$out"
 	rm -rf "$d"
-	trap 'rm -f "$table"' EXIT
+	IRD_TMP=""
 }
 
-# boot NAME IMAGE MODDIR: run the guest; its serial output goes to
-# $LOGDIR/NAME.log (and, one line a test, to stderr)
+# virtiofsd_start NAME: runs virtiofsd sharing / on a new socket (VFS_SOCK)
+# for the guest NAME, its messages in $LOGDIR/NAME.virtiofsd.log; returns 1
+# when it does not come up. Debian 12's virtiofsd (qemu 7.2's) has no
+# read-only option: the guest mounts the share read-only and writes only
+# to the tmpfs overlay above it, so the host's files are protected by the
+# guest's mount, not by virtiofsd (qemu's 9p server, readonly=on, refuses
+# writes itself). Sandboxed by chroot, which needs nothing beyond root,
+# where its default (new mount, pid and net namespaces) needs a host that
+# lets it create them, which a container may not.
+virtiofsd_start() {
+	local vlog=$LOGDIR/$1.virtiofsd.log i
+	[ -x "$VIRTIOFSD" ] || {
+		echo "kernel-matrix: $1 needs virtiofsd, and '$VIRTIOFSD' is not there (qemu-system-common of Debian 12 has it; set VIRTIOFSD)" >&2
+		return 1
+	}
+	VFS_DIR=$(mktemp -d /tmp/slatrace-virtiofsd.XXXXXX)
+	VFS_SOCK=$VFS_DIR/sock
+	"$VIRTIOFSD" --socket-path="$VFS_SOCK" -o source=/ -o sandbox=chroot -o cache=always \
+		</dev/null >"$vlog" 2>&1 &
+	VFS_PID=$!
+	for i in $(seq 50); do
+		[ -S "$VFS_SOCK" ] && return 0
+		kill -0 "$VFS_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "kernel-matrix: virtiofsd did not come up for $1: $(tail -1 "$vlog")" >&2
+	virtiofsd_stop
+	return 1
+}
+
+virtiofsd_stop() {
+	if [ -n "${VFS_PID:-}" ]; then
+		kill "$VFS_PID" 2>/dev/null || true
+		wait "$VFS_PID" 2>/dev/null || true
+	fi
+	[ -z "${VFS_DIR:-}" ] || rm -rf "$VFS_DIR"
+	VFS_PID=""
+	VFS_DIR=""
+}
+
+# boot NAME IMAGE MODDIR INITRAMFS KCONFIG FS: run the guest; its serial
+# output goes to $LOGDIR/NAME.log (and, one line a test, to stderr)
 boot() {
-	local name=$1 img=$2 mods=$3 ird=$4 cfg=$5 log=$LOGDIR/$1.log
+	local name=$1 img=$2 mods=$3 ird=$4 cfg=$5 fs=$6 log=$LOGDIR/$1.log share
 	local tests=${MATRIX_TESTS:-} verbose=${MATRIX_VERBOSE:-} run=${MATRIX_RUN:-}
-	echo "kernel-matrix: booting $name (log: $log)" >&2
+	# shellcheck disable=SC2054 # qemu's commas, not array separators
+	case $fs in
+	virtiofs)
+		if ! virtiofsd_start "$name"; then
+			echo "@@slt fatal virtiofsd did not start (see $name.virtiofsd.log)" >"$log"
+			return 0
+		fi
+		# vhost-user: virtiofsd reads the guest's memory, which must be
+		# shared; as large as -m
+		share=(-object memory-backend-memfd,id=mem,size=2G,share=on -numa node,memdev=mem
+			-chardev "socket,id=char0,path=$VFS_SOCK"
+			-device vhost-user-fs-pci,queue-size=1024,chardev=char0,tag=hostroot)
+		;;
+	*) share=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap) ;;
+	esac
+	echo "kernel-matrix: booting $name, the host's root over $fs (log: $log)" >&2
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		-accel tcg,thread=multi -smp 2 -m 2G \
 		-kernel "$img" -initrd "$ird" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 slt_guest=$GUEST slt_modules=$mods slt_config=$cfg slt_root=$ROOT slt_build=$BUILD slt_tests=${tests// /,} slt_verbose=${verbose// /,} slt_run=$run" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 slt_guest=$GUEST slt_modules=$mods slt_config=$cfg slt_root=$ROOT slt_build=$BUILD slt_tests=${tests// /,} slt_verbose=${verbose// /,} slt_run=$run slt_fs=$fs" \
+		"${share[@]}" \
 		-display none -vga none -nic none -monitor none -serial stdio -no-reboot \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | grep --line-buffered -E '^@@slt (up|result|fatal)|^(ok|FAIL|skip) ' >&2 || true
+	virtiofsd_stop
 }
 
+# wherever the script exits: no virtiofsd left running, no temporary files
+cleanup() {
+	virtiofsd_stop
+	[ -z "${IRD_TMP:-}" ] || rm -rf "$IRD_TMP"
+	rm -f "$table"
+}
 table=$(mktemp /tmp/slatrace-matrix.XXXXXX)
-trap 'rm -f "$table"' EXIT
+VFS_PID="" VFS_DIR="" IRD_TMP=""
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 bad=0
 for spec in $KERNELS; do
 	case $spec in
@@ -276,15 +375,32 @@ for spec in $KERNELS; do
 		;;
 	*) usage "'$spec' is neither deb:PACKAGE[@SUITE] nor bzimage:IMAGE[:MODDIR]" ;;
 	esac
-	ird=$kdir/initramfs.cpio.gz
+	# how the host's root reaches the guest: 9p where the kernel has it,
+	# else virtiofs (see the top); without modules, what the kernel has
+	# built in cannot be told: 9p, as ever
+	fs=9p
+	if [ -n "$KMODS" ]; then
+		kmods "$KMODS" "$kdir"
+		if has_mods 9pnet_virtio 9p; then
+			fs=9p
+		elif has_mods virtiofs; then
+			fs=virtiofs
+		else
+			bad=1
+			echo "kernel-matrix: $name: cannot share the host's root with it: it has neither 9p (9p, 9pnet_virtio) nor virtiofs, as modules in $KMODS or built in" >&2
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name ($kind)" - - - - "not booted: neither 9p nor virtiofs" >>"$table"
+			continue
+		fi
+	fi
+	ird=$kdir/initramfs-$fs.cpio.gz
 	# rebuilt whenever this script (which writes its init) is newer
-	[ -s "$ird" ] && [ "$ird" -nt "$0" ] || initramfs "$ird" "$KMODS"
+	[ -s "$ird" ] && [ "$ird" -nt "$0" ] || initramfs "$ird" "$KMODS" "$fs"
 	t0=$(date +%s)
 	# its kconfig, where a Debian system keeps it (/boot/config-VERSION):
 	# libbpf reads CONFIG_* externs (tcp's CONFIG_HZ) from there
 	kcfg=""
 	[ "$kind" = deb ] && kcfg=$(ls "$kdir"/root/boot/config-* 2>/dev/null | head -1 || true)
-	boot "$name" "$KIMG" "$KMODS" "$ird" "$kcfg"
+	boot "$name" "$KIMG" "$KMODS" "$ird" "$kcfg" "$fs"
 	secs=$(($(date +%s) - t0))
 	log=$LOGDIR/$name.log
 	kver=$(sed -n 's/^@@slt kernel //p' "$log" | head -1)
